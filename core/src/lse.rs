@@ -1,0 +1,241 @@
+//! Continuous log-sum-exp memory (SPEC §5) [DrDAM]: energy, gradient and
+//! retrieval by gradient descent.
+//!
+//! `E(x) = −(1/β) log Σ_μ exp(ℓ_μ(x))` with `ℓ_μ = −(β/2)‖x − ξ^μ‖²`
+//! ([`Similarity::Euclidean`]) or `ℓ_μ = β ξ^μ·x` plus `½‖x‖²` outside the
+//! log ([`Similarity::DotProduct`]); in both, `∇E(x) = x − Σ_μ p_μ ξ^μ` with
+//! `p = softmax(ℓ)`. The log-sum-exp subtracts the largest `ℓ_μ`, so nothing
+//! overflows; the energy is then `−ℓ_max/β − ln(S)/β` with `1 ≤ S ≤ K`.
+//!
+//! Documented domain where every result is finite (f32): entries of `x` and
+//! `ξ` in `[−1, 1]`, `D ≤ 10^6`, `10^-4 ≤ β ≤ 10^4`. Outside it results are
+//! still checked: a non-finite one becomes [`Error::Overflow`].
+
+use crate::error::{
+    Error, Operand, Param, Quantity, Result, check_finite, check_len, check_scratch,
+};
+use crate::memory::MemoryView;
+use crate::real::Real;
+use crate::simd;
+
+/// How a query is compared with a memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Similarity {
+    /// `ℓ_μ = −(β/2)‖x − ξ^μ‖²` (the Gaussian kernel of [DrDAM]).
+    Euclidean,
+    /// `ℓ_μ = β ξ^μ·x`, with `+½‖x‖²` in the energy.
+    DotProduct,
+}
+
+/// The outcome of [`LseMemory::descend`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Descent<T> {
+    /// Steps taken.
+    pub steps: usize,
+    /// The energy of the final state.
+    pub energy: T,
+}
+
+/// A log-sum-exp associative memory.
+///
+/// ```
+/// use dam_core::{LseMemory, MemoryView, Similarity};
+/// let xi = [1.0f32, 0.0, 0.0, 1.0];
+/// let mem = LseMemory::new(MemoryView::new(&xi, 2, 2)?, 20.0, Similarity::Euclidean)?;
+/// let mut x = [0.8f32, 0.1];
+/// let mut scratch = [0.0f32; 4]; // K + D
+/// mem.one_step(&mut x, &mut scratch)?; // x ← Σ p_μ ξ^μ
+/// assert!((x[0] - 1.0).abs() < 1e-4 && x[1].abs() < 1e-4);
+/// # Ok::<(), dam_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct LseMemory<'a, T> {
+    memories: MemoryView<'a, T>,
+    beta: T,
+    similarity: Similarity,
+}
+
+impl<'a, T: Real> LseMemory<'a, T> {
+    /// A memory with inverse temperature `β` (finite, `> 0`).
+    pub fn new(memories: MemoryView<'a, T>, beta: T, similarity: Similarity) -> Result<Self> {
+        if !(beta.is_finite() && beta > T::ZERO) {
+            return Err(Error::InvalidParameter {
+                param: Param::Beta,
+                value: beta.to_f64(),
+            });
+        }
+        Ok(LseMemory {
+            memories,
+            beta,
+            similarity,
+        })
+    }
+
+    /// The memories.
+    pub fn memories(&self) -> MemoryView<'a, T> {
+        self.memories
+    }
+
+    /// `β`.
+    pub fn beta(&self) -> T {
+        self.beta
+    }
+
+    /// The similarity.
+    pub fn similarity(&self) -> Similarity {
+        self.similarity
+    }
+
+    fn check_query(&self, x: &[T]) -> Result<()> {
+        check_len(Operand::Query, self.memories.d(), x.len())?;
+        check_finite(Operand::Query, x)
+    }
+
+    /// Fills `logits[..K]` with `ℓ_μ(x)` and returns `(max ℓ, ln Σ e^{ℓ−max})`.
+    fn logits(&self, x: &[T], logits: &mut [T]) -> Result<(T, T)> {
+        let half_beta = self.beta * T::HALF;
+        let mut max = -T::MAX;
+        for (l, row) in logits.iter_mut().zip(self.memories.rows()) {
+            *l = match self.similarity {
+                Similarity::Euclidean => -half_beta * simd::squared_distance(x, row),
+                Similarity::DotProduct => self.beta * simd::dot(row, x),
+            };
+            if !l.is_finite() {
+                return Err(Error::Overflow {
+                    quantity: Quantity::Energy,
+                    ln_magnitude: T::MAX.ln().to_f64(),
+                });
+            }
+            max = max.max(*l);
+        }
+        let mut sum = T::ZERO;
+        for l in logits.iter() {
+            sum += (*l - max).exp();
+        }
+        // sum ≥ 1 (the max term), so the log is finite and ≥ 0.
+        Ok((max, sum.ln()))
+    }
+
+    fn energy_from(&self, x: &[T], max: T, ln_sum: T) -> Result<T> {
+        let mut e = -(max + ln_sum) / self.beta;
+        if self.similarity == Similarity::DotProduct {
+            e += T::HALF * simd::dot(x, x);
+        }
+        if e.is_finite() {
+            Ok(e)
+        } else {
+            Err(Error::Overflow {
+                quantity: Quantity::Energy,
+                ln_magnitude: (max.abs().max(ln_sum) / self.beta).abs().ln().to_f64(),
+            })
+        }
+    }
+
+    /// `E(x)`. `scratch` needs at least `K` entries.
+    pub fn energy(&self, x: &[T], scratch: &mut [T]) -> Result<T> {
+        self.check_query(x)?;
+        let k = self.memories.k();
+        check_scratch(Operand::Scratch, k, scratch.len())?;
+        let logits = scratch.get_mut(..k).unwrap_or(&mut []);
+        let (max, ln_sum) = self.logits(x, logits)?;
+        self.energy_from(x, max, ln_sum)
+    }
+
+    /// Writes `Σ_μ p_μ(x) ξ^μ` into `out` and returns `E(x)`.
+    fn attend(&self, x: &[T], out: &mut [T], scratch: &mut [T]) -> Result<T> {
+        self.check_query(x)?;
+        check_len(Operand::Output, self.memories.d(), out.len())?;
+        let k = self.memories.k();
+        check_scratch(Operand::Scratch, k, scratch.len())?;
+        let logits = scratch.get_mut(..k).unwrap_or(&mut []);
+        let (max, ln_sum) = self.logits(x, logits)?;
+        let energy = self.energy_from(x, max, ln_sum)?;
+        let shift = max + ln_sum;
+        out.iter_mut().for_each(|o| *o = T::ZERO);
+        for (l, row) in logits.iter().zip(self.memories.rows()) {
+            let p = (*l - shift).exp();
+            if p > T::ZERO {
+                simd::axpy(p, row, out);
+            }
+        }
+        Ok(energy)
+    }
+
+    /// `E(x)` and `∇E(x) = x − Σ_μ p_μ ξ^μ` (written to `grad`, length `D`).
+    /// `scratch` needs at least `K` entries.
+    pub fn energy_and_gradient(&self, x: &[T], grad: &mut [T], scratch: &mut [T]) -> Result<T> {
+        let energy = self.attend(x, grad, scratch)?;
+        for (g, &xi) in grad.iter_mut().zip(x) {
+            *g = xi - *g;
+        }
+        check_finite(Operand::Output, grad).map_err(|_| Error::Overflow {
+            quantity: Quantity::Gradient,
+            ln_magnitude: T::MAX.ln().to_f64(),
+        })?;
+        Ok(energy)
+    }
+
+    /// The one-step fixed-point update `x ← Σ_μ p_μ(x) ξ^μ` (gradient
+    /// descent with `η = 1`); returns the energy before the step.
+    /// `scratch` needs at least `K + D` entries.
+    pub fn one_step(&self, x: &mut [T], scratch: &mut [T]) -> Result<T> {
+        let k = self.memories.k();
+        let d = self.memories.d();
+        check_scratch(Operand::Scratch, k + d, scratch.len())?;
+        let (logits, rest) = scratch.split_at_mut(k);
+        let out = rest.get_mut(..d).unwrap_or(&mut []);
+        let energy = self.attend(x, out, logits)?;
+        x.copy_from_slice(out);
+        Ok(energy)
+    }
+
+    /// Gradient descent `x ← x − η ∇E(x)` for `steps` steps. Coordinates
+    /// with `mask[i] == true` are clamped (observed) and never change; pass
+    /// `None` to move every coordinate. Returns the final energy.
+    /// `scratch` needs at least `K + D` entries.
+    ///
+    /// Errors: `η` not finite or `≤ 0`, `steps = 0`, shape mismatches,
+    /// non-finite query, and [`Error::Overflow`] outside the documented domain.
+    pub fn descend(
+        &self,
+        x: &mut [T],
+        mask: Option<&[bool]>,
+        step: T,
+        steps: usize,
+        scratch: &mut [T],
+    ) -> Result<Descent<T>> {
+        if !(step.is_finite() && step > T::ZERO) {
+            return Err(Error::InvalidParameter {
+                param: Param::Step,
+                value: step.to_f64(),
+            });
+        }
+        if steps == 0 {
+            return Err(Error::InvalidParameter {
+                param: Param::Iterations,
+                value: 0.0,
+            });
+        }
+        let k = self.memories.k();
+        let d = self.memories.d();
+        if let Some(mask) = mask {
+            check_len(Operand::Mask, d, mask.len())?;
+        }
+        check_scratch(Operand::Scratch, k + d, scratch.len())?;
+        let (logits, rest) = scratch.split_at_mut(k);
+        let grad = rest.get_mut(..d).unwrap_or(&mut []);
+        for _ in 0..steps {
+            self.energy_and_gradient(x, grad, logits)?;
+            for (i, (xi, &g)) in x.iter_mut().zip(grad.iter()).enumerate() {
+                let clamped = mask.and_then(|m| m.get(i)).copied().unwrap_or(false);
+                if !clamped {
+                    *xi = (-step).mul_add(g, *xi);
+                }
+            }
+        }
+        let energy = self.energy(x, logits)?;
+        Ok(Descent { steps, energy })
+    }
+}

@@ -1,0 +1,55 @@
+//! Portable reference kernels: the ground truth every faster path is tested
+//! against.
+
+use crate::real::Real;
+
+/// Reduces `f(x_i, y_i)` pairs with four independent accumulators (hides
+/// the add latency without reassociating across more than four lanes).
+#[inline]
+fn reduce4<A: Copy, B: Copy, T: Real>(a: &[A], b: &[B], f: impl Fn(A, B, T) -> T) -> T {
+    let n = a.len().min(b.len());
+    let (a, b) = (a.get(..n).unwrap_or(&[]), b.get(..n).unwrap_or(&[]));
+    let mut acc = [T::ZERO; 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for ((s, &xi), &yi) in acc.iter_mut().zip(x).zip(y) {
+            *s = f(xi, yi, *s);
+        }
+    }
+    let mut tail = T::ZERO;
+    for (&xi, &yi) in ca.remainder().iter().zip(cb.remainder()) {
+        tail = f(xi, yi, tail);
+    }
+    let [s0, s1, s2, s3] = acc;
+    (s0 + s1) + (s2 + s3) + tail
+}
+
+/// `Σ a_i b_i`.
+pub fn dot<T: Real>(a: &[T], b: &[T]) -> T {
+    reduce4(a, b, |x: T, y: T, s: T| x.mul_add(y, s))
+}
+
+/// `Σ a_i σ_i` with `σ_i = +1` for `s_i ≥ 0`, else `−1`.
+pub fn dot_bipolar<T: Real>(a: &[T], s: &[i8]) -> T {
+    reduce4(
+        a,
+        s,
+        |x: T, y: i8, acc: T| if y >= 0 { acc + x } else { acc - x },
+    )
+}
+
+/// `Σ (a_i − b_i)²`.
+pub fn squared_distance<T: Real>(a: &[T], b: &[T]) -> T {
+    reduce4(a, b, |x: T, y: T, s: T| {
+        let d = x - y;
+        d.mul_add(d, s)
+    })
+}
+
+/// `y_i += alpha · x_i`.
+pub fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi = alpha.mul_add(xi, *yi);
+    }
+}

@@ -1,0 +1,268 @@
+//! Numbers with a wide exponent, so sums of huge interaction terms stay finite.
+//!
+//! `794^20` does not fit an `f32`, but `0.9785… · 2^193` does fit a
+//! [`Wide<f32>`]: a mantissa in `[0.5, 1)` and an `i32` binary exponent.
+//! Scaling by a power of two is exact, so a [`Wide`] loses nothing that the
+//! plain float would have kept; it only refuses to overflow or underflow.
+
+use core::cmp::Ordering;
+use core::ops::{Add, Mul, Neg};
+
+use crate::error::{Error, Quantity, Result};
+use crate::real::Real;
+
+/// `mantissa · 2^exponent`, with `0.5 ≤ |mantissa| < 1`, or exactly zero.
+///
+/// ```
+/// use dam_core::Wide;
+/// let big = Wide::from_real(794.0f32).powi(20); // 794^20 ≈ 1e58 > f32::MAX
+/// assert!(big.ln() > 130.0);
+/// assert!(big.to_real(dam_core::Quantity::Energy).is_err());
+/// assert_eq!(big.tanh(), 1.0);
+/// let back = Wide::from_real(3.0f32).powi(4).to_real(dam_core::Quantity::Energy);
+/// assert_eq!(back, Ok(81.0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Wide<T> {
+    mantissa: T,
+    exponent: i32,
+}
+
+impl<T: Real> Wide<T> {
+    /// Zero.
+    pub const ZERO: Wide<T> = Wide {
+        mantissa: T::ZERO,
+        exponent: 0,
+    };
+
+    /// Exactly `x` (a non-finite `x` gives zero: callers check inputs first).
+    pub fn from_real(x: T) -> Self {
+        if !x.is_finite() || x == T::ZERO {
+            return Self::ZERO;
+        }
+        let (mantissa, exponent) = x.frexp();
+        Wide { mantissa, exponent }
+    }
+
+    /// `m · 2^e` for any finite `m`, renormalized.
+    pub(crate) fn from_parts(m: T, e: i32) -> Self {
+        let w = Self::from_real(m);
+        if w.mantissa == T::ZERO {
+            Self::ZERO
+        } else {
+            Wide {
+                mantissa: w.mantissa,
+                exponent: w.exponent.saturating_add(e),
+            }
+        }
+    }
+
+    /// `e^x` for any finite `x` (`x` up to `±2^31·ln 2`; beyond that it
+    /// saturates the exponent).
+    pub fn exp(x: T) -> Self {
+        let xf = x.to_f64();
+        if !xf.is_finite() {
+            return Self::ZERO;
+        }
+        // x = k·ln2 + r with |r| ≤ ln2/2, so e^x = e^r · 2^k exactly split.
+        let k = libm::round(xf / core::f64::consts::LN_2);
+        let k = k.clamp(f64::from(i32::MIN / 2), f64::from(i32::MAX / 2));
+        // Cody–Waite: LN2_HI has 32 significant bits, so k·LN2_HI is exact
+        // for |k| < 2^21 and the reduction keeps full precision.
+        const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+        const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+        let r = (xf - k * LN2_HI) - k * LN2_LO;
+        Self::from_parts(T::from_f64(r).exp(), k as i32)
+    }
+
+    /// `true` for zero.
+    pub fn is_zero(&self) -> bool {
+        self.mantissa == T::ZERO
+    }
+
+    /// `-1`, `0` or `+1`.
+    pub fn signum(&self) -> i8 {
+        if self.mantissa > T::ZERO {
+            1
+        } else if self.mantissa < T::ZERO {
+            -1
+        } else {
+            0
+        }
+    }
+
+    /// `ln |self|` (`-T::MAX` for zero, so the result is always finite).
+    pub fn ln(&self) -> T {
+        if self.is_zero() {
+            return -T::MAX;
+        }
+        self.mantissa.abs().ln() + T::from_f64(f64::from(self.exponent) * core::f64::consts::LN_2)
+    }
+
+    /// `self^n` by repeated squaring, renormalizing at every step.
+    pub fn powi(self, n: u32) -> Self {
+        let mut base = self;
+        let mut exp = n;
+        let mut acc = Wide::from_real(T::ONE);
+        while exp > 0 {
+            if exp & 1 == 1 {
+                acc = acc * base;
+            }
+            exp >>= 1;
+            if exp > 0 {
+                base = base * base;
+            }
+        }
+        acc
+    }
+
+    /// The plain float, or [`Error::Overflow`] naming `quantity` if it does
+    /// not fit. Values too small for the type round to zero (or a subnormal).
+    pub fn to_real(&self, quantity: Quantity) -> Result<T> {
+        if self.is_zero() {
+            return Ok(T::ZERO);
+        }
+        let v = self.mantissa.ldexp(self.exponent);
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(Error::Overflow {
+                quantity,
+                ln_magnitude: self.ln().to_f64(),
+            })
+        }
+    }
+
+    /// `tanh(self)`: always finite, exactly `±1` once `|self| ≥ 32`.
+    pub fn tanh(&self) -> T {
+        if self.exponent > 5 {
+            // |x| ≥ 32: tanh is 1 to within 1e-27.
+            if self.mantissa > T::ZERO {
+                T::ONE
+            } else {
+                -T::ONE
+            }
+        } else {
+            self.mantissa.ldexp(self.exponent).tanh()
+        }
+    }
+
+    /// A total order consistent with the values (zero equals zero).
+    pub fn compare(&self, other: &Self) -> Ordering {
+        let (sa, sb) = (self.signum(), other.signum());
+        if sa != sb {
+            return sa.cmp(&sb);
+        }
+        if sa == 0 {
+            return Ordering::Equal;
+        }
+        let magnitude = match self.exponent.cmp(&other.exponent) {
+            Ordering::Equal => self
+                .mantissa
+                .abs()
+                .partial_cmp(&other.mantissa.abs())
+                .unwrap_or(Ordering::Equal),
+            o => o,
+        };
+        if sa > 0 {
+            magnitude
+        } else {
+            magnitude.reverse()
+        }
+    }
+}
+
+impl<T: Real> Neg for Wide<T> {
+    type Output = Self;
+    fn neg(self) -> Self {
+        Wide {
+            mantissa: -self.mantissa,
+            exponent: self.exponent,
+        }
+    }
+}
+
+impl<T: Real> Mul for Wide<T> {
+    type Output = Self;
+    fn mul(self, other: Self) -> Self {
+        if self.is_zero() || other.is_zero() {
+            return Self::ZERO;
+        }
+        Self::from_parts(
+            self.mantissa * other.mantissa,
+            self.exponent.saturating_add(other.exponent),
+        )
+    }
+}
+
+impl<T: Real> Add for Wide<T> {
+    type Output = Self;
+    /// The sum, rounded once as the plain float sum would be.
+    fn add(self, other: Self) -> Self {
+        if self.is_zero() {
+            return other;
+        }
+        if other.is_zero() {
+            return self;
+        }
+        let (big, small) = if self.exponent >= other.exponent {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        // The gap is at least 1, and past 2 + mantissa digits the smaller
+        // addend cannot change the rounded result.
+        let gap = big.exponent.saturating_sub(small.exponent);
+        if gap > 1100 {
+            return big;
+        }
+        Wide::from_parts(big.mantissa + small.mantissa.ldexp(-gap), big.exponent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_orders() {
+        for &x in &[1.0f64, -3.5, 1e-300, 7e300, 0.0] {
+            assert_eq!(Wide::from_real(x).to_real(Quantity::Energy), Ok(x));
+        }
+        let a = Wide::from_real(2.0f32);
+        let b = Wide::from_real(-3.0f32);
+        assert_eq!((a + b).to_real(Quantity::Energy), Ok(-1.0));
+        assert_eq!(a.compare(&b), Ordering::Greater);
+        assert_eq!(b.compare(&a), Ordering::Less);
+        assert_eq!(
+            Wide::from_real(-4.0f32).compare(&Wide::from_real(-3.0)),
+            Ordering::Less
+        );
+        assert_eq!((a * b).to_real(Quantity::Energy), Ok(-6.0));
+        assert_eq!((-a).to_real(Quantity::Energy), Ok(-2.0));
+        assert_eq!(Wide::<f32>::ZERO.signum(), 0);
+    }
+
+    #[test]
+    fn exp_matches_libm_and_extends_it() {
+        for &x in &[-700.0f64, -1.0, 0.0, 0.3, 12.0, 700.0] {
+            let got = Wide::exp(x).to_real(Quantity::Energy).unwrap();
+            assert!((got - x.exp()).abs() <= 1e-14 * x.exp(), "x={x}");
+        }
+        let huge = Wide::exp(1000.0f32);
+        assert!((huge.ln() - 1000.0).abs() < 1e-3);
+        assert!(matches!(
+            huge.to_real(Quantity::Energy),
+            Err(Error::Overflow { .. })
+        ));
+    }
+
+    #[test]
+    fn powi_matches_f64_where_it_fits() {
+        let w = Wide::from_real(794.0f64).powi(20);
+        assert_eq!(w.to_real(Quantity::Energy), Ok(794.0f64.powi(20)));
+        let small = Wide::from_real(1e-3f32).powi(100);
+        assert!((small.ln() - 100.0 * (1e-3f32).ln()).abs() < 1e-2);
+    }
+}
