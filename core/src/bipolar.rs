@@ -145,7 +145,7 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
                     pairs.for_each(|(a, b)| acc.add_diff(a, b));
                     return Err(Error::Overflow {
                         quantity: Quantity::Interaction,
-                        ln_magnitude: acc.finish().ln().to_f64(),
+                        ln_magnitude: acc.finish()?.ln().to_f64(),
                     });
                 }
                 sum >= T::ZERO
@@ -159,7 +159,7 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
                 };
                 let mut acc = InteractionSum::new(&self.f);
                 pairs.for_each(|(a, b)| acc.add_diff(c * a, c * b));
-                acc.signum() >= 0
+                acc.signum()? >= 0
             }
         };
         Ok(if positive { 1 } else { -1 })
@@ -290,7 +290,7 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
             .memories
             .rows()
             .map(|row| (c * simd::dot_bipolar(row, state), false));
-        Ok(-self.form.sum(&self.f, terms))
+        Ok(-self.form.sum(&self.f, terms)?)
     }
 
     /// The energy as a plain float. The raw form is evaluated literally and

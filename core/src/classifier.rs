@@ -125,7 +125,7 @@ impl<'a, T: Real> Classifier<'a, T> {
 
         match self.form {
             Form::Raw { beta } => self.forward_raw(beta, base, scores),
-            Form::Normalized { .. } => Ok(self.forward_normalized(base, scores)),
+            Form::Normalized { .. } => self.forward_normalized(base, scores),
         }
     }
 
@@ -146,7 +146,7 @@ impl<'a, T: Real> Classifier<'a, T> {
                 }
                 return Err(Error::Overflow {
                     quantity: Quantity::Score,
-                    ln_magnitude: (acc.finish() * Wide::from_real(beta)).ln().to_f64(),
+                    ln_magnitude: (acc.finish()? * Wide::from_real(beta)).ln().to_f64(),
                 });
             }
             *c = s.tanh();
@@ -157,7 +157,7 @@ impl<'a, T: Real> Classifier<'a, T> {
         Ok(best.map_or(0, |(a, _)| a))
     }
 
-    fn forward_normalized(&self, base: &[T], scores: &mut [T]) -> usize {
+    fn forward_normalized(&self, base: &[T], scores: &mut [T]) -> Result<usize> {
         let nv = self.visible();
         let c = self.form.arg_scale(self.memories.d());
         let mut best: Option<(usize, Wide<T>)> = None;
@@ -166,12 +166,15 @@ impl<'a, T: Real> Classifier<'a, T> {
             for (&m, x) in base.iter().zip(self.memories.column(nv + alpha)) {
                 acc.add_diff(c * (m + T::TWO * x), c * m);
             }
-            let s = acc.finish();
+            let s = acc.finish().map_err(|_| Error::Overflow {
+                quantity: Quantity::Score,
+                ln_magnitude: T::LN_MAX.to_f64(),
+            })?;
             *score = s.tanh();
             if best.is_none_or(|(_, b)| s.compare(&b) == Ordering::Greater) {
                 best = Some((alpha, s));
             }
         }
-        best.map_or(0, |(a, _)| a)
+        Ok(best.map_or(0, |(a, _)| a))
     }
 }

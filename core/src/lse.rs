@@ -198,6 +198,8 @@ impl<'a, T: Real> LseMemory<'a, T> {
     ///
     /// Errors: `η` not finite or `≤ 0`, `steps = 0`, shape mismatches,
     /// non-finite query, and [`Error::Overflow`] outside the documented domain.
+    /// A step that would leave the float range is not applied: on error `x`
+    /// holds the state after the last successful step (always finite).
     pub fn descend(
         &self,
         x: &mut [T],
@@ -228,12 +230,17 @@ impl<'a, T: Real> LseMemory<'a, T> {
         let grad = rest.get_mut(..d).unwrap_or(&mut []);
         for _ in 0..steps {
             self.energy_and_gradient(x, grad, logits)?;
-            for (i, (xi, &g)) in x.iter_mut().zip(grad.iter()).enumerate() {
+            // Compute the whole step first, so a step that would leave the
+            // float range fails without touching `x`.
+            for (i, (g, &xi)) in grad.iter_mut().zip(x.iter()).enumerate() {
                 let clamped = mask.and_then(|m| m.get(i)).copied().unwrap_or(false);
-                if !clamped {
-                    *xi = (-step).mul_add(g, *xi);
-                }
+                *g = if clamped { xi } else { (-step).mul_add(*g, xi) };
             }
+            check_finite(Operand::Output, grad).map_err(|_| Error::Overflow {
+                quantity: Quantity::Gradient,
+                ln_magnitude: T::LN_MAX.to_f64(),
+            })?;
+            x.copy_from_slice(grad);
         }
         let energy = self.energy(x, logits)?;
         Ok(Descent { steps, energy })
