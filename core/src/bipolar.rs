@@ -19,6 +19,7 @@ use crate::wide::Wide;
 
 /// In which order neurons are updated.
 #[derive(Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum UpdateOrder<'s> {
     /// Asynchronous, neurons `0, 1, …, D−1` in every sweep.
     Sequential,
@@ -72,6 +73,7 @@ pub struct Retrieval {
 /// # Ok::<(), dam_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct BipolarMemory<'a, T> {
     memories: MemoryView<'a, T>,
     f: Interaction<T>,

@@ -34,6 +34,7 @@ use core::cmp::Ordering;
 /// # Ok::<(), dam_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Classifier<'a, T> {
     memories: MemoryView<'a, T>,
     classes: usize,

@@ -332,12 +332,14 @@ impl<T: Real> Form<T> {
 /// before it got here) is remembered, and [`InteractionSum::finish`] and
 /// [`InteractionSum::signum`] then return [`Error::Overflow`].
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct InteractionSum<T> {
     kind: SumKind<T>,
     overflowed: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 enum SumKind<T> {
     Poly(PowerSum<T>),
     Rectified(PowerSum<T>),
@@ -497,6 +499,7 @@ fn sign_of<T: Real>(v: T) -> i8 {
 
 /// `Σ a^n − b^n = 2^{n·exp} · sum`, every scaled argument in `(-1, 1)`.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 struct PowerSum<T> {
     n: u32,
     sum: T,
@@ -558,6 +561,7 @@ impl<T: Real> PowerSum<T> {
 
 /// `Σ e^a − e^b = e^max · sum`.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 struct ExpSum<T> {
     sum: T,
     max: T,

@@ -51,6 +51,7 @@ pub struct Descent<T> {
 /// # Ok::<(), dam_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct LseMemory<'a, T> {
     memories: MemoryView<'a, T>,
     beta: T,

@@ -95,6 +95,7 @@ impl<'a, T: Real> MemoryView<'a, T> {
 /// # Ok::<(), dam_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Memories<T, const K: usize, const D: usize> {
     rows: [[T; D]; K],
 }
