@@ -83,27 +83,32 @@ impl<T: Real> Interaction<T> {
         )
     }
 
-    /// `F(s)`, evaluated literally; [`Error::Overflow`] if it does not fit.
+    /// `F(s)`, evaluated literally; [`Error::Overflow`] if it does not fit,
+    /// [`Error::InvalidParameter`] for invalid parameters of `F`.
     pub fn value(&self, s: T) -> Result<T> {
+        self.validate()?;
         finite_or_overflow(self.eval(s), Quantity::Interaction, || {
             self.sum_of([(s, false)]).map_or(T::LN_MAX, |w| w.ln())
         })
     }
 
-    /// `F'(s)`, evaluated literally; [`Error::Overflow`] if it does not fit.
+    /// `F'(s)`, evaluated literally; [`Error::Overflow`] if it does not fit,
+    /// [`Error::InvalidParameter`] for invalid parameters of `F`.
     pub fn derivative(&self, s: T) -> Result<T> {
+        self.validate()?;
+        let power = |n: u32| T::from_usize(n as usize) * s.powi(n.saturating_sub(1));
         let v = match *self {
-            Interaction::Polynomial { n } => T::from_usize(n as usize) * s.powi(n - 1),
+            Interaction::Polynomial { n } => power(n),
             Interaction::RectifiedPolynomial { n } => {
                 if s >= T::ZERO {
-                    T::from_usize(n as usize) * s.powi(n - 1)
+                    power(n)
                 } else {
                     T::ZERO
                 }
             }
             Interaction::LeakyRectifiedPolynomial { n, leak } => {
                 if s >= T::ZERO {
-                    T::from_usize(n as usize) * s.powi(n - 1)
+                    power(n)
                 } else {
                     leak
                 }

@@ -85,7 +85,9 @@ impl<'a, T: Real> MemoryView<'a, T> {
 }
 
 /// Fixed-size owned memories, `K` rows of `D`, for sizes known at compile
-/// time (no allocation; can live in a `static`).
+/// time (no allocation: the rows live inline, on the stack or in a
+/// `static mut`-free `OnceCell`-style cell of the caller's choosing). For
+/// memories in flash, borrow a `static` array with [`MemoryView::new`].
 ///
 /// ```
 /// use dam_core::Memories;

@@ -339,3 +339,97 @@ fn every_error_variant_is_reachable() {
         assert!(!e.to_string().is_empty());
     }
 }
+
+mod arbitrary_input {
+    //! Any bits at all (NaN, infinities, subnormals, huge shapes and
+    //! parameters) into every entry point: never a panic, never a
+    //! non-finite output.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_f32() -> impl Strategy<Value = f32> {
+        prop_oneof![
+            1 => any::<u32>().prop_map(f32::from_bits),
+            12 => -2.0f32..2.0,
+            1 => Just(0.0),
+            1 => Just(f32::MAX),
+            1 => Just(f32::MIN_POSITIVE),
+        ]
+    }
+
+    fn interaction() -> impl Strategy<Value = Interaction<f32>> {
+        prop_oneof![
+            prop_oneof![1 => any::<u32>(), 6 => 0u32..40]
+                .prop_map(|n| Interaction::Polynomial { n }),
+            (0u32..40).prop_map(|n| Interaction::RectifiedPolynomial { n }),
+            (0u32..40, any_f32())
+                .prop_map(|(n, leak)| Interaction::LeakyRectifiedPolynomial { n, leak }),
+            Just(Interaction::Exponential),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn never_panics_never_returns_non_finite(
+            (k, d, classes, data, query, visible, state) in (0usize..5, 0usize..7, 0usize..3).prop_flat_map(|(k, d, c)| (
+                Just(k),
+                Just(d),
+                Just(c),
+                proptest::collection::vec(any_f32(), k * d..=k * d + 1),
+                proptest::collection::vec(any_f32(), d.saturating_sub(1)..=d),
+                proptest::collection::vec(any_f32(), d.saturating_sub(c)..=d.saturating_sub(c)),
+                proptest::collection::vec(prop_oneof![8 => Just(1i8), 8 => Just(-1i8), 1 => any::<i8>()], d..=d),
+            )),
+            f in interaction(),
+            beta in prop_oneof![any_f32(), 0.01f32..3.0],
+            raw in any::<bool>(),
+            step in prop_oneof![any_f32(), 0.001f32..1.0],
+            steps in 0usize..3,
+            sweeps in 0usize..3,
+            scratch_len in 0usize..14,
+        ) {
+            let form = if raw { Form::Raw { beta } } else { Form::Normalized { beta } };
+            let _ = f.value(beta);
+            let _ = f.derivative(step);
+            if let Ok(v) = form.term(&f, step, d) { prop_assert!(v.is_finite()); }
+            if let Ok(v) = form.term_derivative(&f, step, d) { prop_assert!(v.is_finite()); }
+            let data = if scratch_len % 5 == 0 { &data[..] } else { &data[..k * d] };
+            let Ok(view) = MemoryView::new(data, k, d) else { return Ok(()); };
+            let mut scratch = vec![0.0f32; scratch_len];
+            if let Ok(net) = BipolarMemory::new(view, f, form) {
+                let mut s = state.clone();
+                let _ = net.retrieve(&mut s, &mut scratch, UpdateOrder::Sequential, sweeps);
+                let mut perm = vec![0u32; scratch_len];
+                let _ = net.retrieve(&mut s, &mut scratch, UpdateOrder::Random { seed: 1, order: &mut perm }, sweeps);
+                let _ = net.retrieve(&mut s, &mut scratch, UpdateOrder::Synchronous, sweeps);
+                if let Ok(e) = net.energy(&state) { prop_assert!(e.is_finite()); }
+                if let Ok(w) = net.energy_wide(&state) { prop_assert!(w.ln().is_finite()); }
+                let _ = net.is_fixed_point(&state, &mut scratch);
+            }
+            if let Ok(clf) = Classifier::new(view, classes, f, form) {
+                let mut scores = vec![0.0f32; classes];
+                if clf.forward(&visible, &mut scores, &mut scratch).is_ok() {
+                    prop_assert!(all_finite(&scores));
+                }
+            }
+            for similarity in [Similarity::Euclidean, Similarity::DotProduct] {
+                if let Ok(mem) = LseMemory::new(view, beta, similarity) {
+                    let mut x = query.clone();
+                    let finite_before = all_finite(&x);
+                    let mut grad = vec![0.0f32; d];
+                    if let Ok(e) = mem.energy(&x, &mut scratch) { prop_assert!(e.is_finite()); }
+                    if let Ok(e) = mem.energy_and_gradient(&x, &mut grad, &mut scratch) {
+                        prop_assert!(e.is_finite() && all_finite(&grad));
+                    }
+                    let _ = mem.one_step(&mut x, &mut scratch);
+                    let mask = vec![true; query.len()];
+                    let _ = mem.descend(&mut x, Some(&mask[..]), step, steps, &mut scratch);
+                    let _ = mem.descend(&mut x, None, step, steps, &mut scratch);
+                    if finite_before { prop_assert!(all_finite(&x)); }
+                }
+            }
+        }
+    }
+}
