@@ -345,7 +345,12 @@ impl SplitMix64 {
     fn shuffle(&mut self, items: &mut [u32]) {
         for i in (1..items.len()).rev() {
             let j = self.below_or_equal(i);
-            items.swap(i, j.min(i));
+            // Swap items j and i (j ≤ i) without a bounds-checked index.
+            if let Some((first, rest)) = items.get_mut(j..=i).and_then(|s| s.split_first_mut()) {
+                if let Some(last) = rest.last_mut() {
+                    core::mem::swap(first, last);
+                }
+            }
         }
     }
 }

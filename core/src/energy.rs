@@ -6,7 +6,7 @@
 //! caller can swap one for the other.
 
 use crate::error::{
-    Error, Operand, Param, Quantity, Result, check_finite, check_len, check_scratch,
+    Error, Operand, Param, Quantity, Result, check_finite, check_len, check_scratch, split_scratch,
 };
 use crate::real::Real;
 
@@ -84,7 +84,7 @@ pub trait EnergyModel<T: Real> {
         }
         let inner = self.scratch_len();
         check_scratch(Operand::Scratch, inner.saturating_add(d), scratch.len())?;
-        let (inner_scratch, rest) = scratch.split_at_mut(inner);
+        let (inner_scratch, rest) = split_scratch(scratch, inner)?;
         let grad = rest.get_mut(..d).unwrap_or(&mut []);
         for _ in 0..steps {
             self.energy_and_gradient(x, grad, inner_scratch)?;
@@ -98,7 +98,7 @@ pub trait EnergyModel<T: Real> {
                 quantity: Quantity::Gradient,
                 ln_magnitude: T::LN_MAX.to_f64(),
             })?;
-            x.copy_from_slice(grad);
+            x.iter_mut().zip(grad.iter()).for_each(|(xi, &g)| *xi = g);
         }
         let energy = self.energy(x, inner_scratch)?;
         Ok(Descent { steps, energy })

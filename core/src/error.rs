@@ -176,6 +176,17 @@ pub(crate) fn check_scratch(operand: Operand, needed: usize, len: usize) -> Resu
     }
 }
 
+/// Splits a caller buffer at `at`, or [`Error::ShapeMismatch`] if it is
+/// shorter (never the panic of `split_at_mut`).
+pub(crate) fn split_scratch<T>(buf: &mut [T], at: usize) -> Result<(&mut [T], &mut [T])> {
+    let len = buf.len();
+    buf.split_at_mut_checked(at).ok_or(Error::ShapeMismatch {
+        operand: Operand::Scratch,
+        expected: at,
+        found: len,
+    })
+}
+
 /// Checks that every entry is finite.
 pub(crate) fn check_finite<T: crate::Real>(operand: Operand, values: &[T]) -> Result<()> {
     match values.iter().position(|v| !v.is_finite()) {

@@ -15,7 +15,7 @@
 
 use crate::energy::EnergyModel;
 use crate::error::{
-    Error, Operand, Param, Quantity, Result, check_finite, check_len, check_scratch,
+    Error, Operand, Param, Quantity, Result, check_finite, check_len, check_scratch, split_scratch,
 };
 use crate::memory::MemoryView;
 use crate::real::Real;
@@ -178,7 +178,7 @@ impl<'a, T: Real> LseMemory<'a, T> {
         let k = self.memories.k();
         let d = self.memories.d();
         check_scratch(Operand::Scratch, k + d, scratch.len())?;
-        let (logits, rest) = scratch.split_at_mut(k);
+        let (logits, rest) = split_scratch(scratch, k)?;
         let out = rest.get_mut(..d).unwrap_or(&mut []);
         let energy = self.attend(x, out, logits)?;
         // A convex combination of finite memories can still round past
@@ -187,7 +187,7 @@ impl<'a, T: Real> LseMemory<'a, T> {
             quantity: Quantity::Gradient,
             ln_magnitude: T::LN_MAX.to_f64(),
         })?;
-        x.copy_from_slice(out);
+        x.iter_mut().zip(out.iter()).for_each(|(xi, &o)| *xi = o);
         Ok(energy)
     }
 }

@@ -3,7 +3,7 @@
 use crate::drdam::projection::Projection;
 use crate::energy::EnergyModel;
 use crate::error::{
-    Error, Operand, Param, Quantity, Result, check_finite, check_len, check_scratch,
+    Error, Operand, Param, Quantity, Result, check_finite, check_len, check_scratch, split_scratch,
 };
 use crate::real::Real;
 use crate::simd;
@@ -102,7 +102,7 @@ impl<T: Real, P: Projection<T>, M: AsRef<[T]>> DrDam<T, P, M> {
             self.projection.scratch_len(),
             scratch.len(),
         )?;
-        let (cos_half, sin_half) = out.split_at_mut(y);
+        let (cos_half, sin_half) = split_scratch(out, y)?;
         // Arguments first (into the sine half), then one vectorizable pass.
         for (j, h) in sin_half.iter_mut().enumerate() {
             let row = self.projection.row(j, scratch).unwrap_or(&[]);

@@ -68,7 +68,7 @@ impl<T: Real> Projection<T> for StoredProjection<'_, T> {
         0
     }
     fn row<'s>(&'s self, j: usize, _scratch: &'s mut [T]) -> Option<&'s [T]> {
-        self.data.chunks_exact(self.d).nth(j)
+        self.data.chunks_exact(self.d.max(1)).nth(j)
     }
 }
 
@@ -137,7 +137,7 @@ impl SeededProjection {
     /// Writes the whole `Y × D` projection, row-major, into `out`.
     pub fn fill<T: Real>(&self, out: &mut [T]) -> Result<()> {
         check_scratch(Operand::Output, self.y.saturating_mul(self.d), out.len())?;
-        for (j, row) in out.chunks_exact_mut(self.d).take(self.y).enumerate() {
+        for (j, row) in out.chunks_exact_mut(self.d.max(1)).take(self.y).enumerate() {
             self.fill_row(j, row);
         }
         Ok(())
