@@ -17,3 +17,9 @@ for c in rustfmt clippy; do
         rustup component add "$c"
     fi
 done
+
+# cargo-fuzz for scripts/fuzz.sh (stable toolchain, no sanitizers).
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "setup: cargo install cargo-fuzz"
+    cargo install cargo-fuzz --locked --version 0.13.2
+fi

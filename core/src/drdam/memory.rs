@@ -152,6 +152,76 @@ impl<T: Real, P: Projection<T>, M: AsRef<[T]>> DrDam<T, P, M> {
         }
     }
 
+    /// Energies and gradients of `B` queries at once (`xs`: `B × D`
+    /// row-major, `energies`: `B`, `grads`: `B × D`), reading every row of
+    /// the projection once per batch instead of once per query: the batched
+    /// form of [`EnergyModel::energy_and_gradient`], with the same results.
+    /// `scratch`: at least `projection.scratch_len() + B`.
+    ///
+    /// ```
+    /// use dam_core::{DrDam, EnergyModel, SeededProjection};
+    /// let mut dam = DrDam::new(SeededProjection::new(3, 256, 2)?, 4.0f64, vec![0.0; 512])?;
+    /// dam.store(&[0.5, 0.5], &mut [0.0; 2])?;
+    /// let xs = [0.4, 0.5, -0.2, 0.1];
+    /// let (mut e, mut g) = ([0.0; 2], [0.0; 4]);
+    /// dam.energy_and_gradient_batch(&xs, &mut e, &mut g, &mut [0.0; 4])?;
+    /// let mut g1 = [0.0; 2];
+    /// let e1 = dam.energy_and_gradient(&xs[2..], &mut g1, &mut [0.0; 2])?;
+    /// assert!((e[1] - e1).abs() < 1e-12 && (g[2] - g1[0]).abs() < 1e-12);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn energy_and_gradient_batch(
+        &self,
+        xs: &[T],
+        energies: &mut [T],
+        grads: &mut [T],
+        scratch: &mut [T],
+    ) -> Result<()> {
+        let d = self.projection.dim();
+        let b = energies.len();
+        check_len(Operand::Query, b.saturating_mul(d), xs.len())?;
+        check_finite(Operand::Query, xs)?;
+        check_len(Operand::Output, b.saturating_mul(d), grads.len())?;
+        let inner = self.projection.scratch_len();
+        check_scratch(Operand::Scratch, inner.saturating_add(b), scratch.len())?;
+        let (row_scratch, rest) = split_scratch(scratch, inner)?;
+        let h = rest.get_mut(..b).unwrap_or(&mut []);
+        let y = self.features();
+        let (t_cos, t_sin) = self.memory.as_ref().split_at(y.min(self.memory.as_ref().len()));
+        energies.iter_mut().for_each(|e| *e = T::ZERO);
+        grads.iter_mut().for_each(|g| *g = T::ZERO);
+        let d1 = d.max(1);
+        for (j, (&tc, &ts)) in t_cos.iter().zip(t_sin).enumerate() {
+            let Some(row) = self.projection.row(j, row_scratch) else {
+                break;
+            };
+            for (hb, x) in h.iter_mut().zip(xs.chunks_exact(d1)) {
+                *hb = self.sqrt_beta * simd::dot(row, x);
+            }
+            for ((&hb, e), g) in h.iter().zip(energies.iter_mut()).zip(grads.chunks_exact_mut(d1)) {
+                let (s, c) = hb.sin_cos();
+                *e = s.mul_add(ts, c.mul_add(tc, *e));
+                simd::axpy(-s * tc + c * ts, row, g);
+            }
+        }
+        let sqrt_y = T::from_usize(y).sqrt();
+        let floor = T::from_f64(Self::FLOOR);
+        for (e, g) in energies.iter_mut().zip(grads.chunks_exact_mut(d1)) {
+            let phi_t = *e / sqrt_y;
+            if !phi_t.is_finite() {
+                return Err(overflow(Quantity::Energy));
+            }
+            if phi_t <= floor {
+                g.iter_mut().for_each(|v| *v = T::ZERO);
+            } else {
+                let scale = -T::ONE / (self.sqrt_beta * sqrt_y * phi_t);
+                g.iter_mut().for_each(|v| *v *= scale);
+            }
+            *e = finite(self.energy_from(phi_t), Quantity::Energy)?;
+        }
+        check_finite(Operand::Output, grads).map_err(|_| overflow(Quantity::Gradient))
+    }
+
     fn energy_from(&self, phi_t: T) -> T {
         let floor = T::from_f64(Self::FLOOR);
         -(phi_t.max(floor).ln()) / self.beta
