@@ -39,6 +39,9 @@ pub enum Param {
     Classes,
     /// The number of sweeps or steps (must be at least 1).
     Iterations,
+    /// A row of soft class weights (entries `≥ 0`, summing to 1); the value
+    /// reported is the offending row's sum.
+    ClassWeights,
 }
 
 /// Which computed quantity an [`Error::Overflow`] is about.

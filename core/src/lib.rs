@@ -10,6 +10,7 @@
 //! | one-step classifier \[KH16, McA\] | [`Classifier`] | §4 |
 //! | continuous log-sum-exp memory \[DrDAM\] | [`LseMemory`] | §5 |
 //! | random-feature memory \[DrDAM\] | [`DrDam`] | §6 |
+//! | Potts hidden unit, soft labels \[TT\] | [`PottsClassifier`] | §7 |
 //!
 //! All are generic over [`Real`] (`f32`, `f64`), read their memories through a
 //! validated, borrowed [`MemoryView`] (a `static` array in flash works), take
@@ -78,6 +79,7 @@ pub mod error;
 pub mod interaction;
 pub mod lse;
 pub mod memory;
+pub mod potts;
 pub mod real;
 pub mod simd;
 pub mod trig;
@@ -92,5 +94,6 @@ pub use error::{Error, Operand, Param, Quantity, Result};
 pub use interaction::{Form, Interaction, InteractionSum, MAX_DEGREE};
 pub use lse::{LseMemory, Similarity};
 pub use memory::{Memories, MemoryView};
+pub use potts::PottsClassifier;
 pub use real::Real;
 pub use wide::Wide;

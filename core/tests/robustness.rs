@@ -256,6 +256,9 @@ fn every_error_variant_is_reachable() {
         net.retrieve(&mut [1, 1, 1], &mut [0.0; 2], UpdateOrder::Sequential, 0)
             .unwrap_err(),
     );
+    seen.push(
+        dam_core::PottsClassifier::new(view, &[0.5f32, 0.6, 1.0, 0.0], 2, None, 1.0).unwrap_err(),
+    );
     // Overflow, for every quantity.
     let f20 = Interaction::Polynomial { n: 20 };
     seen.push(f20.value(1e3f32).unwrap_err());

@@ -8,7 +8,7 @@
 use arbitrary::Arbitrary;
 use dam_core::{
     BipolarMemory, Classifier, DrDam, EnergyModel, Form, Interaction, LseMemory, MemoryView,
-    SeededProjection, Similarity, UpdateOrder,
+    PottsClassifier, SeededProjection, Similarity, UpdateOrder,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -48,7 +48,10 @@ fuzz_target!(|input: Input| {
     let f = match input.f {
         F::Poly(n) => Interaction::Polynomial { n: u32::from(n) },
         F::Rect(n) => Interaction::RectifiedPolynomial { n: u32::from(n) },
-        F::Leaky(n, leak) => Interaction::LeakyRectifiedPolynomial { n: u32::from(n), leak },
+        F::Leaky(n, leak) => Interaction::LeakyRectifiedPolynomial {
+            n: u32::from(n),
+            leak,
+        },
         F::Exp => Interaction::Exponential,
     };
     let form = if input.raw {
@@ -68,9 +71,17 @@ fuzz_target!(|input: Input| {
         let order = match input.order % 3 {
             0 => UpdateOrder::Sequential,
             1 => UpdateOrder::Synchronous,
-            _ => UpdateOrder::Random { seed: input.seed, order: &mut perm },
+            _ => UpdateOrder::Random {
+                seed: input.seed,
+                order: &mut perm,
+            },
         };
-        let _ = net.retrieve(&mut state, &mut scratch, order, usize::from(input.sweeps % 4));
+        let _ = net.retrieve(
+            &mut state,
+            &mut scratch,
+            order,
+            usize::from(input.sweeps % 4),
+        );
         if was_bipolar {
             assert!(state.iter().all(|&s| s == 1 || s == -1));
         }
@@ -85,6 +96,31 @@ fuzz_target!(|input: Input| {
             assert!(scores.iter().all(|s| (-1.0..=1.0).contains(s)));
         }
     }
+    let c = usize::from(input.classes);
+    // Mostly valid soft labels: |query| cycled, each row normalized.
+    let mut weights: Vec<f32> = input
+        .query
+        .iter()
+        .map(|x| x.abs())
+        .cycle()
+        .take(k * c)
+        .collect();
+    for row in weights.chunks_mut(c.max(1)) {
+        let sum: f32 = row.iter().sum();
+        if sum.is_finite() && sum > 0.0 {
+            row.iter_mut().for_each(|x| *x /= sum);
+        }
+    }
+    if let Ok(potts) = PottsClassifier::new(view, &weights, c, None, input.beta) {
+        let mut probs = vec![0.0f32; c];
+        if potts
+            .posterior(&input.query, &mut probs, &mut scratch)
+            .is_ok()
+        {
+            assert!(probs.iter().all(|p| (0.0..=1.0001).contains(p)));
+        }
+        let _ = potts.nearest_memory(&input.query);
+    }
     let before_finite = finite(&input.query);
     for similarity in [Similarity::Euclidean, Similarity::DotProduct] {
         if let Ok(lse) = LseMemory::new(view, input.beta, similarity) {
@@ -94,7 +130,13 @@ fuzz_target!(|input: Input| {
                 assert!(e.is_finite() && finite(&grad));
             }
             let _ = lse.one_step(&mut x, &mut scratch);
-            let _ = lse.descend(&mut x, None, input.step, usize::from(input.steps % 3), &mut scratch);
+            let _ = lse.descend(
+                &mut x,
+                None,
+                input.step,
+                usize::from(input.steps % 3),
+                &mut scratch,
+            );
             if before_finite {
                 assert!(finite(&x));
             }
@@ -102,11 +144,21 @@ fuzz_target!(|input: Input| {
     }
     if let Ok(proj) = SeededProjection::new(input.seed, usize::from(input.features % 32), d) {
         let y = usize::from(input.features % 32);
-        if let Ok(mut dam) = DrDam::new(proj, input.beta, data.iter().copied().cycle().take(2 * y).collect::<Vec<_>>()) {
+        if let Ok(mut dam) = DrDam::new(
+            proj,
+            input.beta,
+            data.iter().copied().cycle().take(2 * y).collect::<Vec<_>>(),
+        ) {
             let _ = dam.store(&input.query, &mut scratch);
             assert!(finite(dam.memory()));
             let mut x = input.query.clone();
-            let _ = dam.descend(&mut x, None, input.step, usize::from(input.steps % 3), &mut scratch);
+            let _ = dam.descend(
+                &mut x,
+                None,
+                input.step,
+                usize::from(input.steps % 3),
+                &mut scratch,
+            );
             if before_finite {
                 assert!(finite(&x));
             }

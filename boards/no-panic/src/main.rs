@@ -16,7 +16,7 @@
 use core::hint::black_box;
 use dam_core::{
     BipolarMemory, Classifier, DrDam, EnergyModel, Form, Interaction, LseMemory, MemoryView,
-    SeededProjection, Similarity, StoredProjection, UpdateOrder,
+    PottsClassifier, SeededProjection, Similarity, StoredProjection, UpdateOrder,
 };
 
 static MEMORIES: [f32; 64] = [0.5; 64];
@@ -72,7 +72,10 @@ fn exercise() {
         let _ = opaque(net.retrieve(
             state,
             scratch,
-            UpdateOrder::Random { seed: opaque(7), order },
+            UpdateOrder::Random {
+                seed: opaque(7),
+                order,
+            },
             sweeps,
         ));
         let _ = opaque(net.energy(state));
@@ -104,6 +107,17 @@ fn exercise() {
             let _ = opaque(dam.energy(x, scratch));
             let _ = opaque(dam.features_of(x, out, scratch));
         }
+    }
+    let weights = opaque(&MEMORIES[..8]);
+    if let Ok(potts) = PottsClassifier::new(
+        view,
+        weights,
+        opaque(2),
+        Some(opaque(&MEMORIES[..4])),
+        opaque(3.0),
+    ) {
+        let _ = opaque(potts.posterior(x, out, scratch));
+        let _ = opaque(potts.nearest_memory(x));
     }
     let _ = opaque(f.value(opaque(2.0)));
     let _ = opaque(f.derivative(opaque(2.0)));

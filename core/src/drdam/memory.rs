@@ -187,7 +187,10 @@ impl<T: Real, P: Projection<T>, M: AsRef<[T]>> DrDam<T, P, M> {
         let (row_scratch, rest) = split_scratch(scratch, inner)?;
         let h = rest.get_mut(..b).unwrap_or(&mut []);
         let y = self.features();
-        let (t_cos, t_sin) = self.memory.as_ref().split_at(y.min(self.memory.as_ref().len()));
+        let (t_cos, t_sin) = self
+            .memory
+            .as_ref()
+            .split_at(y.min(self.memory.as_ref().len()));
         energies.iter_mut().for_each(|e| *e = T::ZERO);
         grads.iter_mut().for_each(|g| *g = T::ZERO);
         let d1 = d.max(1);
@@ -198,7 +201,11 @@ impl<T: Real, P: Projection<T>, M: AsRef<[T]>> DrDam<T, P, M> {
             for (hb, x) in h.iter_mut().zip(xs.chunks_exact(d1)) {
                 *hb = self.sqrt_beta * simd::dot(row, x);
             }
-            for ((&hb, e), g) in h.iter().zip(energies.iter_mut()).zip(grads.chunks_exact_mut(d1)) {
+            for ((&hb, e), g) in h
+                .iter()
+                .zip(energies.iter_mut())
+                .zip(grads.chunks_exact_mut(d1))
+            {
                 let (s, c) = hb.sin_cos();
                 *e = s.mul_add(ts, c.mul_add(tc, *e));
                 simd::axpy(-s * tc + c * ts, row, g);
