@@ -5,7 +5,9 @@
 //! [`dam_core`]; this crate adds allocation, threads, files and errors with
 //! context a person can act on.
 
+pub mod data;
 pub mod demo;
+pub mod model_io;
 pub mod patterns;
 
 /// The README's example, compiled and run as a doctest.
