@@ -75,6 +75,7 @@ pub mod error;
 pub mod interaction;
 pub mod lse;
 pub mod memory;
+pub mod model;
 pub mod real;
 pub mod simd;
 pub mod wide;
