@@ -7,8 +7,11 @@
 
 pub mod data;
 pub mod demo;
+pub mod families;
 pub mod model_io;
 pub mod patterns;
+pub mod plot;
+pub mod train;
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]

@@ -1,0 +1,578 @@
+//! The [KH16] one-step classifier (SPEC §4), trained with the authors'
+//! notebook algorithm, in the raw and the normalized [McA] forms.
+//!
+//! Both forms evaluate `c_α = tanh(Σ_μ F(c·ξ^μ·w_α) − F(c·ξ^μ·u))` with one
+//! scale `c`: normalized, `c = β/D`; raw with a homogeneous `F` of degree
+//! `n` and `β = 1/T^n`, `c = 1/T`, since `β F(m) = F(m/T)`. That identity is
+//! what lets the raw form, which the paper evaluates in f64 near `10^58`,
+//! run in f32 here without overflow, and exactly: the raw model with
+//! temperature `T` is the normalized model with `β = D/T`.
+//!
+//! Every overlap comes from one product `Ξ_vis · V` per chunk of samples
+//! (`ξ·u = ξ_vis·v − Σ label entries`, `ξ·w_α = ξ·u + 2 ξ_{Nv+α}`), and the
+//! backward pass uses the same trick: the visible part of the gradient is
+//! one product `G · V` with `G_μb = Σ_α δ_bα F'(ξ·w_α) − (Σ_α δ_bα) F'(ξ·u)`,
+//! and the label part is `Σ_b 2 δ_bβ F'(ξ·w_β) − G_μb`.
+
+use anyhow::{Result, bail};
+use dam_core::model::{ElementType, Header, Kind, Model};
+use dam_core::{Form, Interaction};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::optimizer::{Momentum, learning_rate};
+use super::overlaps::{Mat, gemm};
+use crate::data::mnist::Split;
+
+/// Samples per parallel work item. Fixed, so the reduction order, and hence
+/// the trained model, does not depend on the number of threads.
+pub const CHUNK: usize = 100;
+
+/// Where `β` goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scale {
+    /// [KH16]: `β = 1/T^n` outside the sum (homogeneous `F` only).
+    Raw {
+        /// The temperature `T`.
+        temperature: f32,
+    },
+    /// [McA]: `F(β ξ·x / D)`.
+    Normalized {
+        /// `β`.
+        beta: f32,
+    },
+}
+
+/// Training settings; [`Config::default`] is the authors' notebook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Number of memories `K`.
+    pub k: usize,
+    /// The interaction function (notebook: rectified polynomial, `n = 20`).
+    pub interaction: Interaction<f32>,
+    /// Raw or normalized, with `T` or `β`.
+    pub scale: Scale,
+    /// The loss exponent `m` (loss `Σ (t − c)^{2m}`).
+    pub m: u32,
+    /// Initial learning rate `ε0`.
+    pub eps0: f32,
+    /// Learning-rate decay `f` per epoch.
+    pub decay: f32,
+    /// Momentum `p`.
+    pub momentum: f32,
+    /// Minibatch size.
+    pub batch: usize,
+    /// Number of epochs.
+    pub epochs: usize,
+    /// Mean of the initial memories.
+    pub init_mean: f32,
+    /// Standard deviation of the initial memories.
+    pub init_std: f32,
+    /// Seed for the initial memories and the shuffles.
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            k: 100,
+            interaction: Interaction::RectifiedPolynomial { n: 20 },
+            scale: Scale::Raw { temperature: 540.0 },
+            m: 30,
+            eps0: 0.04,
+            decay: 0.998,
+            momentum: 0.6,
+            batch: 1000,
+            epochs: 300,
+            init_mean: -0.3,
+            init_std: 0.3,
+            seed: 0,
+        }
+    }
+}
+
+impl Config {
+    /// Checks every setting; errors say which and why.
+    pub fn validate(&self) -> Result<()> {
+        if self.k == 0 || self.batch == 0 || self.m == 0 {
+            bail!("K, the minibatch size and m must be at least 1");
+        }
+        self.interaction
+            .validate()
+            .map_err(|e| anyhow::anyhow!("interaction: {e}"))?;
+        let ok = |x: f32| x.is_finite() && x > 0.0;
+        match self.scale {
+            Scale::Raw { temperature } if !ok(temperature) => {
+                bail!("temperature must be finite and > 0, got {temperature}")
+            }
+            Scale::Raw { .. } if !self.interaction.is_homogeneous() => bail!(
+                "the raw form trains only homogeneous F (polynomials); use the normalized form"
+            ),
+            Scale::Normalized { beta } if !ok(beta) => {
+                bail!("beta must be finite and > 0, got {beta}")
+            }
+            _ => {}
+        }
+        if !(ok(self.eps0) && ok(self.decay) && (0.0..1.0).contains(&self.momentum)) {
+            bail!("need eps0 > 0, decay > 0 and momentum in [0, 1)");
+        }
+        if !(self.init_mean.is_finite() && self.init_std.is_finite() && self.init_std >= 0.0) {
+            bail!("the initial distribution needs a finite mean and std ≥ 0");
+        }
+        Ok(())
+    }
+}
+
+/// A classifier's memories and the scale `c` of its overlaps (see the
+/// module docs), ready for batched evaluation.
+#[derive(Debug, Clone, Copy)]
+pub struct Net<'a> {
+    /// `K × D` memories, row-major.
+    pub xi: &'a [f32],
+    /// `K`.
+    pub k: usize,
+    /// Visible units `Nv`.
+    pub nv: usize,
+    /// Classes `Nc`.
+    pub nc: usize,
+    /// `F`.
+    pub f: Interaction<f32>,
+    /// The factor applied to every overlap before `F`.
+    pub c: f32,
+}
+
+/// What one pass over a chunk of samples gives.
+#[derive(Debug, Clone, Default)]
+struct Partial {
+    grad: Vec<f32>,
+    loss: f64,
+    correct: usize,
+}
+
+impl<'a> Net<'a> {
+    /// The network stored in a classifier model (f32 memories).
+    pub fn from_model(model: &Model<'a>) -> Result<Self> {
+        let h = model.header();
+        if h.kind != Kind::Classifier {
+            bail!("the model is a {:?}, not a classifier", h.kind);
+        }
+        let view = model
+            .memories::<f32>()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let d = h.d() as f64;
+        let c = match (h.form, h.interaction.degree()) {
+            (Form::Normalized { beta }, _) => beta / d,
+            (Form::Raw { beta }, Some(n)) if h.interaction.is_homogeneous() => {
+                beta.powf(1.0 / f64::from(n))
+            }
+            (Form::Raw { .. }, _) => {
+                bail!("raw-form models need a homogeneous F to be evaluated in f32")
+            }
+        };
+        Ok(Net {
+            xi: view.as_slice(),
+            k: h.k as usize,
+            nv: h.nv as usize,
+            nc: h.nc as usize,
+            f: model.interaction(),
+            c: c as f32,
+        })
+    }
+
+    fn d(&self) -> usize {
+        self.nv + self.nc
+    }
+
+    /// `ξ^μ·u_b` for the `b` images in `v` (`b × Nv`), as `K × b`.
+    fn base(&self, v: &[f32], b: usize) -> Vec<f32> {
+        let (k, nv, d) = (self.k, self.nv, self.d());
+        let mut a = vec![0.0f32; k * b];
+        gemm(
+            Mat::rows(self.xi, k, nv, d),
+            Mat::transposed(v, nv, b, nv),
+            &mut a,
+        );
+        for (row, xi) in a.chunks_exact_mut(b).zip(self.xi.chunks_exact(d)) {
+            let label_sum: f32 = xi[nv..].iter().sum();
+            row.iter_mut().for_each(|m| *m -= label_sum);
+        }
+        a
+    }
+
+    /// The sums inside `tanh`, `b × Nc` row-major, for the images `v`.
+    ///
+    /// ```
+    /// use dam_std::train::kh16::Net;
+    /// use dam_core::Interaction;
+    /// // "bright → class 0", "dark → class 1" (the dam-core Classifier example).
+    /// let xi = [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
+    /// let net = Net { xi: &xi, k: 2, nv: 2, nc: 2,
+    ///                 f: Interaction::RectifiedPolynomial { n: 3 }, c: 0.25 };
+    /// assert_eq!(net.predict(&[0.9, 0.8, -0.7, -0.9]), [0, 1]);
+    /// ```
+    pub fn scores(&self, v: &[f32]) -> Vec<f32> {
+        let b = v.len() / self.nv;
+        let base = self.base(v, b);
+        let (nv, nc, d, c) = (self.nv, self.nc, self.d(), self.c);
+        let mut s = vec![0.0f32; b * nc];
+        for (row, xi) in base.chunks_exact(b).zip(self.xi.chunks_exact(d)) {
+            let labels = &xi[nv..];
+            for (&m, s) in row.iter().zip(s.chunks_exact_mut(nc)) {
+                let f0 = fd(&self.f, c * m).0;
+                for (s, &l) in s.iter_mut().zip(labels) {
+                    *s += fd(&self.f, c * (m + 2.0 * l)).0 - f0;
+                }
+            }
+        }
+        s
+    }
+
+    /// The predicted class of each image in `v` (`b × Nv`).
+    pub fn predict(&self, v: &[f32]) -> Vec<usize> {
+        self.scores(v).chunks_exact(self.nc).map(argmax).collect()
+    }
+
+    /// The loss, accuracy count and descent direction for one chunk.
+    fn partial(&self, v: &[f32], labels: &[u8], m: u32) -> Partial {
+        let b = labels.len();
+        let (k, nv, nc, d, c) = (self.k, self.nv, self.nc, self.d(), self.c);
+        let base = self.base(v, b);
+        let mut dfw = vec![0.0f32; k * b * nc];
+        let mut dfu = vec![0.0f32; k * b];
+        let mut s = vec![0.0f32; b * nc];
+        for (mu, xi) in self.xi.chunks_exact(d).enumerate() {
+            let lab = &xi[nv..];
+            for bi in 0..b {
+                let mm = base[mu * b + bi];
+                let (f0, d0) = fd(&self.f, c * mm);
+                dfu[mu * b + bi] = d0;
+                let w = &mut dfw[(mu * b + bi) * nc..][..nc];
+                for ((s, w), &l) in s[bi * nc..][..nc].iter_mut().zip(w).zip(lab) {
+                    let (f1, d1) = fd(&self.f, c * (mm + 2.0 * l));
+                    *s += f1 - f0;
+                    *w = d1;
+                }
+            }
+        }
+        // δ_bα = (t − y)^{2m−1} (1 − y²), the loss and the accuracy.
+        let mut out = Partial::default();
+        let mut delta = vec![0.0f32; b * nc];
+        let mut dsum = vec![0.0f32; b];
+        for bi in 0..b {
+            let row = &s[bi * nc..][..nc];
+            let label = usize::from(labels[bi]);
+            out.correct += usize::from(argmax(row) == label);
+            for (alpha, &sa) in row.iter().enumerate() {
+                let y = sa.tanh();
+                let e = if alpha == label { 1.0 } else { -1.0 } - y;
+                let e_pow = e.powi(2 * m as i32 - 1);
+                out.loss += f64::from(e_pow) * f64::from(e);
+                let dl = e_pow * (1.0 - y * y);
+                delta[bi * nc + alpha] = dl;
+                dsum[bi] += dl;
+            }
+        }
+        // G_μb, then the gradient: visible part G·V, label part directly.
+        let mut g = vec![0.0f32; k * b];
+        for mu in 0..k {
+            for bi in 0..b {
+                let w = &dfw[(mu * b + bi) * nc..][..nc];
+                let dot: f32 = w
+                    .iter()
+                    .zip(&delta[bi * nc..][..nc])
+                    .map(|(a, b)| a * b)
+                    .sum();
+                g[mu * b + bi] = dot - dsum[bi] * dfu[mu * b + bi];
+            }
+        }
+        let mut vis = vec![0.0f32; k * nv];
+        gemm(Mat::rows(&g, k, b, b), Mat::rows(v, b, nv, nv), &mut vis);
+        out.grad = vec![0.0f32; k * d];
+        for (mu, (grad, vis)) in out
+            .grad
+            .chunks_exact_mut(d)
+            .zip(vis.chunks_exact(nv))
+            .enumerate()
+        {
+            grad[..nv].copy_from_slice(vis);
+            let gsum: f32 = g[mu * b..][..b].iter().sum();
+            for (beta, x) in grad[nv..].iter_mut().enumerate() {
+                let mut acc = 0.0f32;
+                for bi in 0..b {
+                    acc += delta[bi * nc + beta] * dfw[(mu * b + bi) * nc + beta];
+                }
+                *x = 2.0 * acc - gsum;
+            }
+        }
+        out
+    }
+}
+
+/// `F(h)` and `F'(h)`.
+#[inline]
+fn fd(f: &Interaction<f32>, h: f32) -> (f32, f32) {
+    match *f {
+        Interaction::Polynomial { n } => {
+            let p = h.powi(n as i32 - 1);
+            (p * h, n as f32 * p)
+        }
+        Interaction::RectifiedPolynomial { n } => {
+            if h > 0.0 {
+                let p = h.powi(n as i32 - 1);
+                (p * h, n as f32 * p)
+            } else {
+                (0.0, 0.0)
+            }
+        }
+        Interaction::LeakyRectifiedPolynomial { n, leak } => {
+            if h >= 0.0 {
+                let p = h.powi(n as i32 - 1);
+                (p * h, n as f32 * p)
+            } else {
+                (leak * h, leak)
+            }
+        }
+        Interaction::Exponential => {
+            let e = h.exp();
+            (e, e)
+        }
+    }
+}
+
+/// The index of the largest entry (the first of ties).
+fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &x) in row.iter().enumerate() {
+        if x > row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Test-set (or any split's) performance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Fraction classified correctly.
+    pub accuracy: f64,
+    /// `confusion[true][predicted]` counts.
+    pub confusion: Vec<Vec<u64>>,
+}
+
+/// Classifies every image of `split` (in parallel) and tallies the results.
+pub fn evaluate(net: &Net<'_>, split: &Split) -> Result<Evaluation> {
+    if split.dim != net.nv {
+        bail!(
+            "the images have {} pixels, the model expects Nv = {}",
+            split.dim,
+            net.nv
+        );
+    }
+    if let Some(&l) = split.labels.iter().find(|&&l| usize::from(l) >= net.nc) {
+        bail!("label {l} does not fit a model with {} classes", net.nc);
+    }
+    let preds: Vec<Vec<usize>> = split
+        .images
+        .par_chunks(CHUNK * net.nv)
+        .map(|v| net.predict(v))
+        .collect();
+    let mut confusion = vec![vec![0u64; net.nc]; net.nc];
+    let mut correct = 0usize;
+    for (&l, p) in split.labels.iter().zip(preds.iter().flatten()) {
+        confusion[usize::from(l)][*p] += 1;
+        correct += usize::from(usize::from(l) == *p);
+    }
+    Ok(Evaluation {
+        accuracy: correct as f64 / split.len().max(1) as f64,
+        confusion,
+    })
+}
+
+/// Loss and training accuracy of one epoch (measured on each minibatch
+/// before its update, as the notebook does).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochStats {
+    /// The epoch just finished (from 1).
+    pub epoch: usize,
+    /// Mean loss per sample, `Σ_α (t_α − c_α)^{2m}`.
+    pub loss: f64,
+    /// Training accuracy.
+    pub train_accuracy: f64,
+    /// The learning rate used.
+    pub learning_rate: f32,
+}
+
+/// A model being trained: memories, optimizer state and epoch count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trainer {
+    /// The settings.
+    pub config: Config,
+    /// `K × D` memories.
+    pub xi: Vec<f32>,
+    /// Momentum state.
+    pub opt: Momentum,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Visible units.
+    pub nv: usize,
+    /// Classes.
+    pub nc: usize,
+}
+
+impl Trainer {
+    /// Fresh memories drawn from `N(init_mean, init_std)` with the seed.
+    ///
+    /// ```
+    /// use dam_std::train::kh16::{Config, Trainer};
+    /// use dam_std::data::mnist::Split;
+    /// // Two toy "images" of 4 pixels, classes 0 and 1.
+    /// let data = Split::from_bytes(&[255, 255, 0, 0, 0, 0, 255, 255], &[0, 1], 4, "toy")?;
+    /// let config = Config { k: 4, batch: 2, ..Config::default() };
+    /// let mut t = Trainer::new(config, 4, 2)?;
+    /// for _ in 0..20 { t.run_epoch(&data, &|| false)?; }
+    /// assert_eq!(t.net().predict(&data.images), [0, 1]);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn new(config: Config, nv: usize, nc: usize) -> Result<Self> {
+        config.validate()?;
+        if nv == 0 || nc == 0 {
+            bail!("need at least one pixel and one class");
+        }
+        let d = nv + nc;
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let xi = (0..config.k * d)
+            .map(|_| config.init_mean + config.init_std * normal(&mut rng))
+            .collect();
+        Ok(Trainer {
+            opt: Momentum::new(config.momentum, config.k, d),
+            xi,
+            epoch: 0,
+            nv,
+            nc,
+            config,
+        })
+    }
+
+    /// The current network.
+    pub fn net(&self) -> Net<'_> {
+        let c = match self.config.scale {
+            Scale::Raw { temperature } => 1.0 / temperature,
+            Scale::Normalized { beta } => beta / (self.nv + self.nc) as f32,
+        };
+        Net {
+            xi: &self.xi,
+            k: self.config.k,
+            nv: self.nv,
+            nc: self.nc,
+            f: self.config.interaction,
+            c,
+        }
+    }
+
+    /// The model header describing these memories.
+    pub fn header(&self) -> Header {
+        let f = self.config.interaction;
+        let n = f.degree().unwrap_or(1);
+        let form = match self.config.scale {
+            Scale::Raw { temperature } => Form::Raw {
+                beta: f64::from(temperature).powi(-(n as i32)),
+            },
+            Scale::Normalized { beta } => Form::Normalized {
+                beta: f64::from(beta),
+            },
+        };
+        let interaction = match f {
+            Interaction::Polynomial { n } => Interaction::Polynomial { n },
+            Interaction::RectifiedPolynomial { n } => Interaction::RectifiedPolynomial { n },
+            Interaction::LeakyRectifiedPolynomial { n, leak } => {
+                Interaction::LeakyRectifiedPolynomial {
+                    n,
+                    leak: f64::from(leak),
+                }
+            }
+            Interaction::Exponential => Interaction::Exponential,
+        };
+        Header {
+            kind: Kind::Classifier,
+            element: ElementType::F32,
+            interaction,
+            form,
+            k: self.config.k as u32,
+            nv: self.nv as u32,
+            nc: self.nc as u32,
+        }
+    }
+
+    /// One epoch over `data` (shuffled from the seed and the epoch number,
+    /// so a resumed run shuffles like an uninterrupted one). Returns `None`,
+    /// leaving the memories at the last completed minibatch, if `stop()`
+    /// turns true between minibatches.
+    pub fn run_epoch(
+        &mut self,
+        data: &Split,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Option<EpochStats>> {
+        if data.dim != self.nv {
+            bail!(
+                "the images have {} pixels, the model has Nv = {}",
+                data.dim,
+                self.nv
+            );
+        }
+        if let Some(&l) = data.labels.iter().find(|&&l| usize::from(l) >= self.nc) {
+            bail!("label {l} does not fit {} classes", self.nc);
+        }
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            self.config.seed ^ (self.epoch as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        );
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.random_range(0..=i));
+        }
+        let eps = learning_rate(self.config.eps0, self.config.decay, self.epoch);
+        let (mut loss, mut correct) = (0.0f64, 0usize);
+        let nv = self.nv;
+        for batch in order.chunks(self.config.batch) {
+            if stop() {
+                return Ok(None);
+            }
+            let net = self.net();
+            let m = self.config.m;
+            let parts: Vec<Partial> = batch
+                .par_chunks(CHUNK)
+                .map(|idx| {
+                    let mut v = Vec::with_capacity(idx.len() * nv);
+                    let mut labels = Vec::with_capacity(idx.len());
+                    for &i in idx {
+                        v.extend_from_slice(data.image(i));
+                        labels.push(data.labels[i]);
+                    }
+                    net.partial(&v, &labels, m)
+                })
+                .collect();
+            let mut grad = vec![0.0f32; self.xi.len()];
+            for p in &parts {
+                loss += p.loss;
+                correct += p.correct;
+                grad.iter_mut().zip(&p.grad).for_each(|(g, x)| *g += x);
+            }
+            self.opt.step(&mut self.xi, &grad, eps);
+        }
+        self.epoch += 1;
+        let n = data.len().max(1) as f64;
+        Ok(Some(EpochStats {
+            epoch: self.epoch,
+            loss: loss / n,
+            train_accuracy: correct as f64 / n,
+            learning_rate: eps,
+        }))
+    }
+}
+
+/// A standard normal draw (Box–Muller).
+fn normal(rng: &mut ChaCha8Rng) -> f32 {
+    let u1: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
+    let u2: f64 = rng.random();
+    ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+}
