@@ -576,3 +576,175 @@ fn normal(rng: &mut ChaCha8Rng) -> f32 {
     let u2: f64 = rng.random();
     ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy_net(xi: &[f32], f: Interaction<f32>) -> Net<'_> {
+        Net {
+            xi,
+            k: 3,
+            nv: 4,
+            nc: 3,
+            f,
+            c: 0.3,
+        }
+    }
+
+    fn rand_vec(n: usize, seed: u64, lo: f32, hi: f32) -> Vec<f32> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        (0..n).map(|_| rng.random_range(lo..hi)).collect()
+    }
+
+    /// The backward pass with the `ξ·w_α = ξ·u + 2ξ_α` trick equals
+    /// `−∂L/∂ξ / (2m c)` by central differences, for every `F`.
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let v = rand_vec(5 * 4, 1, -1.0, 1.0);
+        let labels = [0u8, 2, 1, 1, 0];
+        for f in [
+            Interaction::Polynomial { n: 3 },
+            Interaction::RectifiedPolynomial { n: 2 },
+            Interaction::leaky(3),
+            Interaction::Exponential,
+        ] {
+            let xi = rand_vec(3 * 7, 2, -0.8, 0.8);
+            let m = 2;
+            let g = toy_net(&xi, f).partial(&v, &labels, m).grad;
+            let h = 1e-2f32;
+            for i in 0..xi.len() {
+                let mut plus = xi.clone();
+                plus[i] += h;
+                let mut minus = xi.clone();
+                minus[i] -= h;
+                let lp = toy_net(&plus, f).partial(&v, &labels, m).loss;
+                let lm = toy_net(&minus, f).partial(&v, &labels, m).loss;
+                let numeric = -(lp - lm) / (2.0 * f64::from(h)) / (2.0 * m as f64 * 0.3);
+                let tol = 2e-2 * numeric.abs().max(1e-2);
+                assert!(
+                    (f64::from(g[i]) - numeric).abs() < tol,
+                    "{f:?} entry {i}: analytic {} numeric {numeric}",
+                    g[i]
+                );
+            }
+        }
+    }
+
+    /// Batched scores agree with dam-core's `Classifier` (normalized form).
+    #[test]
+    fn predictions_match_dam_core() {
+        let xi = rand_vec(3 * 7, 3, -1.0, 1.0);
+        let v = rand_vec(20 * 4, 4, -1.0, 1.0);
+        let f = Interaction::RectifiedPolynomial { n: 3 };
+        let beta = 2.1f32;
+        let net = Net {
+            c: beta / 7.0,
+            ..toy_net(&xi, f)
+        };
+        let view = dam_core::MemoryView::new(&xi, 3, 7).unwrap();
+        let clf = dam_core::Classifier::new(view, 3, f, Form::Normalized { beta }).unwrap();
+        let (mut scores, mut scratch) = ([0.0f32; 3], [0.0f32; 3]);
+        let expected: Vec<usize> = v
+            .chunks_exact(4)
+            .map(|x| clf.forward(x, &mut scores, &mut scratch).unwrap())
+            .collect();
+        assert_eq!(net.predict(&v), expected);
+    }
+
+    fn toy_data() -> Split {
+        // 300 noisy copies of three 4-pixel prototypes.
+        let protos = [[255u8, 255, 0, 0], [0, 0, 255, 255], [255, 0, 255, 0]];
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let (mut px, mut labels) = (Vec::new(), Vec::new());
+        for i in 0..300 {
+            let c = i % 3;
+            px.extend(
+                protos[c]
+                    .iter()
+                    .map(|&p| p.saturating_add(rng.random_range(0..40)).saturating_sub(20)),
+            );
+            labels.push(c as u8);
+        }
+        Split::from_bytes(&px, &labels, 4, "toy").unwrap()
+    }
+
+    /// Same seed and threads → bit-identical memories; and the result does
+    /// not depend on the thread count either (fixed chunking).
+    #[test]
+    fn training_is_deterministic() {
+        let data = toy_data();
+        let config = Config {
+            k: 6,
+            batch: 250,
+            epochs: 3,
+            interaction: Interaction::RectifiedPolynomial { n: 3 },
+            scale: Scale::Normalized { beta: 1.0 },
+            ..Config::default()
+        };
+        let train = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut t = Trainer::new(config.clone(), 4, 3).unwrap();
+                for _ in 0..3 {
+                    t.run_epoch(&data, &|| false).unwrap();
+                }
+                t.xi
+            })
+        };
+        let a = train(2);
+        assert_eq!(a, train(2));
+        assert_eq!(a, train(1));
+        let other = Trainer::new(Config { seed: 1, ..config }, 4, 3).unwrap();
+        assert_ne!(a, other.xi);
+    }
+
+    #[test]
+    fn stop_and_bad_input() {
+        let data = toy_data();
+        let mut t = Trainer::new(
+            Config {
+                k: 4,
+                ..Config::default()
+            },
+            4,
+            3,
+        )
+        .unwrap();
+        assert_eq!(t.run_epoch(&data, &|| true).unwrap(), None);
+        assert_eq!(t.epoch, 0);
+        let mut wrong = Trainer::new(
+            Config {
+                k: 4,
+                ..Config::default()
+            },
+            5,
+            3,
+        )
+        .unwrap();
+        assert!(wrong.run_epoch(&data, &|| false).is_err());
+        let mut two = Trainer::new(
+            Config {
+                k: 4,
+                ..Config::default()
+            },
+            4,
+            2,
+        )
+        .unwrap();
+        assert!(
+            two.run_epoch(&data, &|| false)
+                .unwrap_err()
+                .to_string()
+                .contains("label 2")
+        );
+        let exp_raw = Config {
+            interaction: Interaction::Exponential,
+            ..Config::default()
+        };
+        assert!(Trainer::new(exp_raw, 4, 3).is_err());
+    }
+}

@@ -3,6 +3,7 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod capacity;
 mod common;
 mod demo;
 mod energy;
@@ -24,8 +25,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Store random patterns, recall corrupted copies, print a table.
+    /// Train a classifier on the shipped MNIST, evaluate it, save the model and PNGs.
     Demo(demo::Args),
+    /// Store random patterns, recall corrupted copies, print a capacity table.
+    Capacity(capacity::Args),
     /// Train the [KH16] one-step classifier on MNIST.
     Train(train::Args),
     /// Accuracy and confusion matrix of a classifier model on the MNIST test set.
@@ -46,6 +49,7 @@ fn main() {
     let cli = Cli::parse();
     let result: Result<()> = match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Capacity(args) => capacity::run(args),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Info(args) => info::run(args),
