@@ -200,6 +200,54 @@ impl<'a> Net<'a> {
         a
     }
 
+    /// For every memory `μ`, class `α` and image `b`: the sums inside
+    /// `tanh` (`Nc × b`, class-major) and, if `derivatives`, `F'` at
+    /// `c·ξ^μ·w_α` (`K × Nc × b`) and at `c·ξ^μ·u` (`K × b`).
+    fn sweep(&self, base: &[f32], b: usize, derivatives: bool) -> Sweep {
+        let (k, nv, nc, d) = (self.k, self.nv, self.nc, self.d());
+        let mut out = Sweep {
+            s: vec![0.0; nc * b],
+            dfw: if derivatives {
+                vec![0.0; k * nc * b]
+            } else {
+                Vec::new()
+            },
+            dfu: if derivatives {
+                vec![0.0; k * b]
+            } else {
+                Vec::new()
+            },
+        };
+        let mut fu = vec![0.0f32; b];
+        let mut fw = vec![0.0f32; b];
+        let mut dtmp = vec![0.0f32; b];
+        let mut x = vec![0.0f32; b];
+        for (mu, (row, xi)) in base
+            .chunks_exact(b)
+            .zip(self.xi.chunks_exact(d))
+            .enumerate()
+        {
+            let du = if derivatives {
+                &mut out.dfu[mu * b..][..b]
+            } else {
+                &mut dtmp[..]
+            };
+            eval_row(&self.f, self.c, 0.0, row, &mut fu, du, &mut x);
+            for (alpha, &l) in xi[nv..].iter().enumerate() {
+                let dw = if derivatives {
+                    &mut out.dfw[(mu * nc + alpha) * b..][..b]
+                } else {
+                    &mut dtmp[..]
+                };
+                eval_row(&self.f, self.c, 2.0 * l, row, &mut fw, dw, &mut x);
+                for ((s, &w), &u) in out.s[alpha * b..][..b].iter_mut().zip(&fw).zip(&fu) {
+                    *s += w - u;
+                }
+            }
+        }
+        out
+    }
+
     /// The sums inside `tanh`, `b × Nc` row-major, for the images `v`.
     ///
     /// ```
@@ -214,18 +262,15 @@ impl<'a> Net<'a> {
     pub fn scores(&self, v: &[f32]) -> Vec<f32> {
         let b = v.len() / self.nv;
         let base = self.base(v, b);
-        let (nv, nc, d, c) = (self.nv, self.nc, self.d(), self.c);
-        let mut s = vec![0.0f32; b * nc];
-        for (row, xi) in base.chunks_exact(b).zip(self.xi.chunks_exact(d)) {
-            let labels = &xi[nv..];
-            for (&m, s) in row.iter().zip(s.chunks_exact_mut(nc)) {
-                let f0 = fd(&self.f, c * m).0;
-                for (s, &l) in s.iter_mut().zip(labels) {
-                    *s += fd(&self.f, c * (m + 2.0 * l)).0 - f0;
-                }
+        let s = self.sweep(&base, b, false).s;
+        let nc = self.nc;
+        let mut out = vec![0.0f32; b * nc];
+        for (alpha, col) in s.chunks_exact(b).enumerate() {
+            for (bi, &x) in col.iter().enumerate() {
+                out[bi * nc + alpha] = x;
             }
         }
-        s
+        out
     }
 
     /// The predicted class of each image in `v` (`b × Nv`).
@@ -236,56 +281,44 @@ impl<'a> Net<'a> {
     /// The loss, accuracy count and descent direction for one chunk.
     fn partial(&self, v: &[f32], labels: &[u8], m: u32) -> Partial {
         let b = labels.len();
-        let (k, nv, nc, d, c) = (self.k, self.nv, self.nc, self.d(), self.c);
+        let (k, nv, nc, d) = (self.k, self.nv, self.nc, self.d());
         let base = self.base(v, b);
-        let mut dfw = vec![0.0f32; k * b * nc];
-        let mut dfu = vec![0.0f32; k * b];
-        let mut s = vec![0.0f32; b * nc];
-        for (mu, xi) in self.xi.chunks_exact(d).enumerate() {
-            let lab = &xi[nv..];
-            for bi in 0..b {
-                let mm = base[mu * b + bi];
-                let (f0, d0) = fd(&self.f, c * mm);
-                dfu[mu * b + bi] = d0;
-                let w = &mut dfw[(mu * b + bi) * nc..][..nc];
-                for ((s, w), &l) in s[bi * nc..][..nc].iter_mut().zip(w).zip(lab) {
-                    let (f1, d1) = fd(&self.f, c * (mm + 2.0 * l));
-                    *s += f1 - f0;
-                    *w = d1;
-                }
-            }
-        }
-        // δ_bα = (t − y)^{2m−1} (1 − y²), the loss and the accuracy.
+        let Sweep { s, dfw, dfu } = self.sweep(&base, b, true);
+        // δ_αb = (t − y)^{2m−1} (1 − y²) (class-major), the loss, the accuracy.
         let mut out = Partial::default();
-        let mut delta = vec![0.0f32; b * nc];
+        let mut delta = vec![0.0f32; nc * b];
         let mut dsum = vec![0.0f32; b];
-        for bi in 0..b {
-            let row = &s[bi * nc..][..nc];
-            let label = usize::from(labels[bi]);
-            out.correct += usize::from(argmax(row) == label);
+        let mut row = vec![0.0f32; nc];
+        for (bi, &label) in labels.iter().enumerate() {
+            let label = usize::from(label);
+            for (alpha, r) in row.iter_mut().enumerate() {
+                *r = s[alpha * b + bi];
+            }
+            out.correct += usize::from(argmax(&row) == label);
             for (alpha, &sa) in row.iter().enumerate() {
                 let y = sa.tanh();
                 let e = if alpha == label { 1.0 } else { -1.0 } - y;
                 let e_pow = e.powi(2 * m as i32 - 1);
                 out.loss += f64::from(e_pow) * f64::from(e);
                 let dl = e_pow * (1.0 - y * y);
-                delta[bi * nc + alpha] = dl;
+                delta[alpha * b + bi] = dl;
                 dsum[bi] += dl;
             }
         }
-        // G_μb, then the gradient: visible part G·V, label part directly.
+        // G_μb = Σ_α δ_αb F'(ξ·w_α) − (Σ_α δ_αb) F'(ξ·u).
         let mut g = vec![0.0f32; k * b];
-        for mu in 0..k {
-            for bi in 0..b {
-                let w = &dfw[(mu * b + bi) * nc..][..nc];
-                let dot: f32 = w
-                    .iter()
-                    .zip(&delta[bi * nc..][..nc])
-                    .map(|(a, b)| a * b)
-                    .sum();
-                g[mu * b + bi] = dot - dsum[bi] * dfu[mu * b + bi];
+        for (mu, g) in g.chunks_exact_mut(b).enumerate() {
+            for ((g, &du), &ds) in g.iter_mut().zip(&dfu[mu * b..][..b]).zip(&dsum) {
+                *g = -ds * du;
+            }
+            for alpha in 0..nc {
+                let dw = &dfw[(mu * nc + alpha) * b..][..b];
+                for ((g, &w), &dl) in g.iter_mut().zip(dw).zip(&delta[alpha * b..][..b]) {
+                    *g += dl * w;
+                }
             }
         }
+        // Visible part G·V; label part 2 Σ_b δ_βb F'(ξ·w_β) − Σ_b G_μb.
         let mut vis = vec![0.0f32; k * nv];
         gemm(Mat::rows(&g, k, b, b), Mat::rows(v, b, nv, nv), &mut vis);
         out.grad = vec![0.0f32; k * d];
@@ -298,10 +331,12 @@ impl<'a> Net<'a> {
             grad[..nv].copy_from_slice(vis);
             let gsum: f32 = g[mu * b..][..b].iter().sum();
             for (beta, x) in grad[nv..].iter_mut().enumerate() {
-                let mut acc = 0.0f32;
-                for bi in 0..b {
-                    acc += delta[bi * nc + beta] * dfw[(mu * b + bi) * nc + beta];
-                }
+                let dw = &dfw[(mu * nc + beta) * b..][..b];
+                let acc: f32 = dw
+                    .iter()
+                    .zip(&delta[beta * b..][..b])
+                    .map(|(a, b)| a * b)
+                    .sum();
                 *x = 2.0 * acc - gsum;
             }
         }
@@ -309,35 +344,71 @@ impl<'a> Net<'a> {
     }
 }
 
-/// `F(h)` and `F'(h)`.
-#[inline]
-fn fd(f: &Interaction<f32>, h: f32) -> (f32, f32) {
-    match *f {
-        Interaction::Polynomial { n } => {
-            let p = h.powi(n as i32 - 1);
-            (p * h, n as f32 * p)
-        }
-        Interaction::RectifiedPolynomial { n } => {
-            if h > 0.0 {
-                let p = h.powi(n as i32 - 1);
-                (p * h, n as f32 * p)
-            } else {
-                (0.0, 0.0)
-            }
-        }
-        Interaction::LeakyRectifiedPolynomial { n, leak } => {
-            if h >= 0.0 {
-                let p = h.powi(n as i32 - 1);
-                (p * h, n as f32 * p)
-            } else {
-                (leak * h, leak)
-            }
-        }
-        Interaction::Exponential => {
-            let e = h.exp();
-            (e, e)
-        }
+/// What [`Net::sweep`] computes.
+struct Sweep {
+    s: Vec<f32>,
+    dfw: Vec<f32>,
+    dfu: Vec<f32>,
+}
+
+/// `f_i = F(h_i)`, `df_i = F'(h_i)` for `h_i = c·(row_i + shift)`, in
+/// loops the compiler vectorizes (`x` is scratch of the same length).
+fn eval_row(
+    f: &Interaction<f32>,
+    c: f32,
+    shift: f32,
+    row: &[f32],
+    fv: &mut [f32],
+    df: &mut [f32],
+    x: &mut [f32],
+) {
+    for (x, &m) in x.iter_mut().zip(row) {
+        *x = c * (m + shift);
     }
+    let (n, leak, rectified) = match *f {
+        Interaction::Exponential => {
+            for ((f, d), &h) in fv.iter_mut().zip(df.iter_mut()).zip(x.iter()) {
+                *f = h.exp();
+                *d = *f;
+            }
+            return;
+        }
+        Interaction::Polynomial { n } => (n, None, false),
+        Interaction::RectifiedPolynomial { n } => (n, None, true),
+        Interaction::LeakyRectifiedPolynomial { n, leak } => (n, Some(leak), true),
+    };
+    // Keep h in fv; raise max(h, 0) (or h) to the power n − 1 in x.
+    fv.copy_from_slice(x);
+    if rectified {
+        x.iter_mut().for_each(|x| *x = x.max(0.0));
+    }
+    pow_in_place(x, df, n - 1);
+    let nf = n as f32;
+    for ((f, d), &p) in fv.iter_mut().zip(df.iter_mut()).zip(x.iter()) {
+        let h = *f;
+        (*f, *d) = match leak {
+            _ if !rectified || h > 0.0 => (p * h, nf * p),
+            Some(e) => (e * h, e),
+            None => (0.0, 0.0),
+        };
+    }
+}
+
+/// `x_i ← x_i^e` by repeated squaring over the whole slice at once (`tmp`
+/// is scratch of the same length); `x^0 = 1`.
+fn pow_in_place(x: &mut [f32], tmp: &mut [f32], mut e: u32) {
+    tmp.fill(1.0);
+    loop {
+        if e & 1 == 1 {
+            tmp.iter_mut().zip(x.iter()).for_each(|(r, &x)| *r *= x);
+        }
+        e >>= 1;
+        if e == 0 {
+            break;
+        }
+        x.iter_mut().for_each(|x| *x *= *x);
+    }
+    x.copy_from_slice(tmp);
 }
 
 /// The index of the largest entry (the first of ties).
