@@ -1,4 +1,4 @@
-//! Bipolar autoassociative retrieval (SPEC §3) [KH16, McA].
+//! Bipolar autoassociative retrieval (SPEC §3) \[KH16, McA\].
 //!
 //! The state is `σ ∈ {−1,+1}^D`, stored as `i8`. Neuron `i` takes the sign of
 //! `Σ_μ F(α(m_μ − ξ^μ_i σ_i + ξ^μ_i)) − F(α(m_μ − ξ^μ_i σ_i − ξ^μ_i))`, where

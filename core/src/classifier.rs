@@ -1,9 +1,9 @@
-//! The one-step classifier of [KH16] (SPEC §4), raw and normalized.
+//! The one-step classifier of \[KH16\] (SPEC §4), raw and normalized.
 //!
 //! A memory holds `Nv` visible and `Nc` label entries. For input `v` let `u`
 //! be `v` followed by `Nc` entries `−1`, and `w_α` the same with label `α`
 //! set to `+1`. Then `c_α = tanh(β Σ_μ F(ξ^μ·w_α) − F(ξ^μ·u))` (raw) or
-//! `tanh(Σ_μ F(β ξ^μ·w_α/D) − F(β ξ^μ·u/D))` (normalized [McA]).
+//! `tanh(Σ_μ F(β ξ^μ·w_α/D) − F(β ξ^μ·u/D))` (normalized \[McA\]).
 //!
 //! Cost `O(K·D + K·Nc)`: one dot product per memory gives `ξ^μ·u`, and
 //! `ξ^μ·w_α = ξ^μ·u + 2 ξ^μ_{Nv+α}`.

@@ -1,5 +1,5 @@
-//! Interaction (separation) functions `F` of SPEC §1, in the raw [KH16] and
-//! normalized [McA] forms of SPEC §2, and the overflow-free sums behind every
+//! Interaction (separation) functions `F` of SPEC §1, in the raw \[KH16\] and
+//! normalized \[McA\] forms of SPEC §2, and the overflow-free sums behind every
 //! energy, update decision and class score of the crate.
 //!
 //! The raw form evaluates `F(ξ·x)` literally and, like the paper, overflows:
@@ -198,10 +198,10 @@ pub(crate) fn finite_or_overflow<T: Real>(
 /// ```
 /// use dam_core::{Form, Interaction};
 /// let f = Interaction::<f32>::Polynomial { n: 20 };
-/// // Raw [KH16]: β · F(m) with β = 1/T^n, which underflows f32 for T = 540 …
+/// // Raw \[KH16\]: β · F(m) with β = 1/T^n, which underflows f32 for T = 540 …
 /// let raw = Form::Raw { beta: 1.0 };
 /// assert!(raw.term(&f, 794.0, 794).is_err());
-/// // … normalized [McA]: F(β m / D), argument in [-β, β].
+/// // … normalized \[McA\]: F(β m / D), argument in [-β, β].
 /// let normalized = Form::Normalized { beta: 1.0 };
 /// let t = normalized.term(&f, 794.0, 794)?;
 /// assert!((t - 1.0).abs() < 1e-5);
@@ -210,14 +210,14 @@ pub(crate) fn finite_or_overflow<T: Real>(
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Form<T> {
-    /// [KH16]: terms `F(ξ·x)`, their sum multiplied by `β` from outside
+    /// \[KH16\]: terms `F(ξ·x)`, their sum multiplied by `β` from outside
     /// (`β = 1/T^n` in the paper; `β = 1` for the plain bipolar energy of
     /// SPEC §3). Evaluated literally; overflows like the paper's.
     Raw {
         /// The outside factor, finite and `> 0`.
         beta: T,
     },
-    /// [McA]: terms `F(β ξ·x / D)`, no outside factor. Overflow-free.
+    /// \[McA\]: terms `F(β ξ·x / D)`, no outside factor. Overflow-free.
     /// Documented domain where every result is finite: `0 < β ≤ 1` with
     /// entries in `[-1, 1]` (then `|F| ≤ 1` for the polynomial families).
     Normalized {

@@ -1,4 +1,4 @@
-//! Continuous log-sum-exp memory (SPEC §5) [DrDAM]: energy, gradient and
+//! Continuous log-sum-exp memory (SPEC §5) \[DrDAM\]: energy, gradient and
 //! retrieval by gradient descent.
 //!
 //! `E(x) = −(1/β) log Σ_μ exp(ℓ_μ(x))` with `ℓ_μ = −(β/2)‖x − ξ^μ‖²`
@@ -22,7 +22,7 @@ use crate::simd;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Similarity {
-    /// `ℓ_μ = −(β/2)‖x − ξ^μ‖²` (the Gaussian kernel of [DrDAM]).
+    /// `ℓ_μ = −(β/2)‖x − ξ^μ‖²` (the Gaussian kernel of \[DrDAM\]).
     Euclidean,
     /// `ℓ_μ = β ξ^μ·x`, with `+½‖x‖²` in the energy.
     DotProduct,

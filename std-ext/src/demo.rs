@@ -1,6 +1,6 @@
 //! The README's main job: store random bipolar patterns, corrupt them, and
 //! measure how often retrieval recovers them, across degrees `n` and loads
-//! `K/D` (the capacity story of [KH16]: `K` grows like `D^(n−1)`).
+//! `K/D` (the capacity story of \[KH16\]: `K` grows like `D^(n−1)`).
 
 use std::time::Instant;
 

@@ -7,7 +7,7 @@ use anyhow::{Result, anyhow, bail};
 use plotters::prelude::*;
 
 /// The blue–white–red colour of a value in `[−1, 1]` (blue −1, white 0,
-/// red +1), as in the memory figures of [KH16].
+/// red +1), as in the memory figures of \[KH16\].
 ///
 /// ```
 /// use dam_std::plot::bwr;

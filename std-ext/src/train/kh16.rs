@@ -1,5 +1,5 @@
-//! The [KH16] one-step classifier (SPEC §4), trained with the authors'
-//! notebook algorithm, in the raw and the normalized [McA] forms.
+//! The \[KH16\] one-step classifier (SPEC §4), trained with the authors'
+//! notebook algorithm, in the raw and the normalized \[McA\] forms.
 //!
 //! Both forms evaluate `c_α = tanh(Σ_μ F(c·ξ^μ·w_α) − F(c·ξ^μ·u))` with one
 //! scale `c`: normalized, `c = β/D`; raw with a homogeneous `F` of degree
@@ -32,12 +32,12 @@ pub const CHUNK: usize = 100;
 /// Where `β` goes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scale {
-    /// [KH16]: `β = 1/T^n` outside the sum (homogeneous `F` only).
+    /// \[KH16\]: `β = 1/T^n` outside the sum (homogeneous `F` only).
     Raw {
         /// The temperature `T`.
         temperature: f32,
     },
-    /// [McA]: `F(β ξ·x / D)`.
+    /// \[McA\]: `F(β ξ·x / D)`.
     Normalized {
         /// `β`.
         beta: f32,

@@ -1,16 +1,16 @@
-//! [McA] autoassociative training of bipolar patterns (SPEC §4, last part).
+//! \[McA\] autoassociative training of bipolar patterns (SPEC §4, last part).
 //!
 //! Every neuron `i` of every training pattern `ξ_a` is a target: with
 //! `r = ξ^μ·ξ_a − ξ^μ_i ξ_{a,i}` (the overlap without neuron `i`),
 //! `C_{a,i} = tanh(Σ_μ F(β(r + ξ^μ_i)/D) − F(β(r − ξ^μ_i)/D))`, the
 //! normalized form (`β = 1/T`, so the argument is `(ξ·x)/(D T)` as in
-//! [McA]). Loss `Σ (ξ_{a,i} − C_{a,i})^{2m}`, the same optimizer as [KH16]
+//! \[McA\]). Loss `Σ (ξ_{a,i} − C_{a,i})^{2m}`, the same optimizer as \[KH16\]
 //! (momentum, max-normalized steps, clipping to `[−1, 1]`), one full-batch
 //! step per epoch. With `P = δ (F'₊ − F'₋)` and `Q = δ (F'₊ + F'₋)` the
 //! descent direction is `g_μk = Σ_a ξ_{a,k} Σ_i P_μai + Σ_a (Q_μak − P_μak ξ_{a,k})`,
 //! `O(K·A·D)` per step from one overlap per (memory, pattern).
 //!
-//! The score of [McA]: the mean fraction of bits by which retrieval from
+//! The score of \[McA\]: the mean fraction of bits by which retrieval from
 //! each training pattern ends away from it (lower is better).
 
 use anyhow::{Result, bail};
@@ -27,7 +27,7 @@ pub struct Config {
     pub k: usize,
     /// `F`.
     pub interaction: Interaction<f32>,
-    /// Normalized `β = 1/T` ([McA]'s good region: about 0.9 at `D = 100`).
+    /// Normalized `β = 1/T` (\[McA\]'s good region: about 0.9 at `D = 100`).
     pub beta: f32,
     /// Loss exponent `m`.
     pub m: u32,
@@ -165,7 +165,7 @@ fn fd(f: &Interaction<f32>, h: f32) -> (f32, f32) {
     }
 }
 
-/// The [McA] score: the mean fraction of bits by which sequential retrieval
+/// The \[McA\] score: the mean fraction of bits by which sequential retrieval
 /// (at most 50 sweeps) from each pattern ends away from it.
 pub fn retrieval_error(memories: &[f32], patterns: &[f32], d: usize, cfg: &Config) -> Result<f64> {
     let view = MemoryView::new(memories, memories.len() / d.max(1), d)?;

@@ -72,7 +72,7 @@ pub struct FormArgs {
     /// Inverse temperature β.
     #[arg(long, default_value_t = 1.0)]
     pub beta: f64,
-    /// The raw [KH16] form (β outside the sum) instead of the normalized [McA] form.
+    /// The raw KH16 form (β outside the sum) instead of the normalized McA form.
     #[arg(long)]
     pub raw: bool,
 }

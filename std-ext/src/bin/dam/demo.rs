@@ -1,4 +1,4 @@
-//! `dam demo`: the README's main job. Trains the [KH16] classifier on the
+//! `dam demo`: the README's main job. Trains the KH16 classifier on the
 //! shipped MNIST, evaluates it, saves the model and two PNGs, and says where.
 
 use std::path::PathBuf;
@@ -56,7 +56,7 @@ fn settings(args: &Args) -> train::Args {
 pub fn run(args: Args) -> Result<()> {
     let start = Instant::now();
     println!(
-        "Training the [KH16] dense associative memory classifier on MNIST \
+        "Training the KH16 dense associative memory classifier on MNIST \
          (K = 100 memories, n = 20, {} epochs); Ctrl-C stops, --resume continues with dam train.",
         args.epochs
     );

@@ -29,7 +29,7 @@ enum Command {
     Demo(demo::Args),
     /// Store random patterns, recall corrupted copies, print a capacity table.
     Capacity(capacity::Args),
-    /// Train the [KH16] one-step classifier on MNIST.
+    /// Train the KH16 one-step classifier on MNIST.
     Train(train::Args),
     /// Accuracy and confusion matrix of a classifier model on the MNIST test set.
     Eval(eval::Args),

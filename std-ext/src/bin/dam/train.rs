@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::common::{DataArgs, set_threads};
 
-/// Options of `dam train`: the [KH16] classifier on MNIST (defaults: the
+/// Options of `dam train`: the KH16 classifier on MNIST (defaults: the
 /// authors' notebook).
 #[derive(ClapArgs, Debug, Clone)]
 pub struct Args {
@@ -34,7 +34,7 @@ pub struct Args {
     /// Temperature T of the raw form (β = 1/T^n).
     #[arg(long, default_value_t = 540.0)]
     pub temperature: f32,
-    /// Train the normalized [McA] form F(β ξ·x / D) with this β instead of the raw form.
+    /// Train the normalized McA form F(β ξ·x / D) with this β instead of the raw form.
     #[arg(long, value_name = "BETA")]
     pub normalized: Option<f32>,
     /// Initial learning rate ε0.
