@@ -218,6 +218,8 @@ impl fmt::Display for ModelError {
     }
 }
 
+impl core::error::Error for ModelError {}
+
 impl From<ModelError> for Error {
     fn from(e: ModelError) -> Self {
         Error::Model(e)

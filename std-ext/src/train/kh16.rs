@@ -495,11 +495,17 @@ impl Trainer {
     /// Fresh memories drawn from `N(init_mean, init_std)` with the seed.
     ///
     /// ```
-    /// use dam_std::train::kh16::{Config, Trainer};
+    /// use dam_core::Interaction;
+    /// use dam_std::train::kh16::{Config, Scale, Trainer};
     /// use dam_std::data::mnist::Split;
     /// // Two toy "images" of 4 pixels, classes 0 and 1.
     /// let data = Split::from_bytes(&[255, 255, 0, 0, 0, 0, 255, 255], &[0, 1], 4, "toy")?;
-    /// let config = Config { k: 4, batch: 2, ..Config::default() };
+    /// let config = Config {
+    ///     k: 4, batch: 2, init_mean: 0.0,
+    ///     interaction: Interaction::RectifiedPolynomial { n: 3 },
+    ///     scale: Scale::Normalized { beta: 4.0 },
+    ///     ..Config::default()
+    /// };
     /// let mut t = Trainer::new(config, 4, 2)?;
     /// for _ in 0..20 { t.run_epoch(&data, &|| false)?; }
     /// assert_eq!(t.net().predict(&data.images), [0, 1]);
