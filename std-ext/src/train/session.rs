@@ -184,3 +184,82 @@ fn load_checkpoint(config: Config, paths: &Paths, nv: usize, nc: usize) -> Resul
     t.epoch = read_metrics(&paths.metrics)?.len();
     Ok(t)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::mnist::Split;
+    use dam_core::Interaction;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn toy() -> Mnist {
+        let protos = [[255u8, 255, 0, 0], [0, 0, 255, 255], [255, 0, 255, 0]];
+        let px: Vec<u8> = (0..60).flat_map(|i| protos[i % 3]).collect();
+        let labels: Vec<u8> = (0..60).map(|i| (i % 3) as u8).collect();
+        let split = Split::from_bytes(&px, &labels, 4, "toy").unwrap();
+        Mnist {
+            train: split.clone(),
+            test: split,
+        }
+    }
+
+    fn config(epochs: usize) -> Config {
+        Config {
+            k: 5,
+            batch: 20,
+            epochs,
+            interaction: Interaction::RectifiedPolynomial { n: 3 },
+            scale: super::super::kh16::Scale::Normalized { beta: 4.0 },
+            ..Config::default()
+        }
+    }
+
+    /// Interrupt, resume, finish: the same model, bit for bit, and the same
+    /// metrics rows as an uninterrupted run; the interrupted run's files
+    /// are those of its last whole epoch.
+    #[test]
+    fn resume_equals_an_uninterrupted_run() {
+        let data = toy();
+        let straight = tempfile::tempdir().unwrap();
+        let Outcome::Finished(a) =
+            run(config(4), &data, straight.path(), false, &|| false, |_| {}).unwrap()
+        else {
+            panic!("not finished")
+        };
+
+        let broken = tempfile::tempdir().unwrap();
+        // 3 minibatches per epoch: stop in the middle of the third epoch.
+        let calls = AtomicUsize::new(0);
+        let stop = || calls.fetch_add(1, Ordering::SeqCst) >= 7;
+        let out = run(config(4), &data, broken.path(), false, &stop, |_| {}).unwrap();
+        assert_eq!(out, Outcome::Interrupted { epoch: 2 });
+        let paths = Paths::new(broken.path());
+        assert_eq!(read_metrics(&paths.metrics).unwrap().len(), 2);
+        assert!(model_io::load(&paths.model).is_ok());
+
+        let Outcome::Finished(b) =
+            run(config(4), &data, broken.path(), true, &|| false, |_| {}).unwrap()
+        else {
+            panic!("not finished")
+        };
+        assert_eq!(a.xi, b.xi);
+        assert_eq!(a.opt, b.opt);
+        let ma = read_metrics(&Paths::new(straight.path()).metrics).unwrap();
+        let mb = read_metrics(&paths.metrics).unwrap();
+        let strip =
+            |m: Vec<(usize, f64, f64, f64)>| m.iter().map(|r| (r.0, r.1, r.3)).collect::<Vec<_>>();
+        assert_eq!(strip(ma), strip(mb));
+
+        // Resuming with other settings is refused.
+        let err = run(
+            Config { k: 6, ..config(5) },
+            &data,
+            broken.path(),
+            true,
+            &|| false,
+            |_| {},
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("other settings"), "{err}");
+    }
+}
