@@ -204,6 +204,27 @@ impl<'a> Net<'a> {
     /// `tanh` (`Nc × b`, class-major) and, if `derivatives`, `F'` at
     /// `c·ξ^μ·w_α` (`K × Nc × b`) and at `c·ξ^μ·u` (`K × b`).
     fn sweep(&self, base: &[f32], b: usize, derivatives: bool) -> Sweep {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: `sweep_avx2` only requires AVX2, detected just above.
+            // Plain IEEE mul/add/max give the same bits at any vector width
+            // (Rust never contracts them into FMAs), so the result does not
+            // depend on which path runs.
+            #[allow(unsafe_code)]
+            return unsafe { self.sweep_avx2(base, b, derivatives) };
+        }
+        self.sweep_portable(base, b, derivatives)
+    }
+
+    /// [`Net::sweep`] compiled for AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn sweep_avx2(&self, base: &[f32], b: usize, derivatives: bool) -> Sweep {
+        self.sweep_portable(base, b, derivatives)
+    }
+
+    #[inline(always)]
+    fn sweep_portable(&self, base: &[f32], b: usize, derivatives: bool) -> Sweep {
         let (k, nv, nc, d) = (self.k, self.nv, self.nc, self.d());
         let mut out = Sweep {
             s: vec![0.0; nc * b],
@@ -353,6 +374,7 @@ struct Sweep {
 
 /// `f_i = F(h_i)`, `df_i = F'(h_i)` for `h_i = c·(row_i + shift)`, in
 /// loops the compiler vectorizes (`x` is scratch of the same length).
+#[inline(always)]
 fn eval_row(
     f: &Interaction<f32>,
     c: f32,
@@ -362,13 +384,10 @@ fn eval_row(
     df: &mut [f32],
     x: &mut [f32],
 ) {
-    for (x, &m) in x.iter_mut().zip(row) {
-        *x = c * (m + shift);
-    }
     let (n, leak, rectified) = match *f {
         Interaction::Exponential => {
-            for ((f, d), &h) in fv.iter_mut().zip(df.iter_mut()).zip(x.iter()) {
-                *f = h.exp();
+            for ((f, d), &m) in fv.iter_mut().zip(df.iter_mut()).zip(row) {
+                *f = (c * (m + shift)).exp();
                 *d = *f;
             }
             return;
@@ -377,15 +396,15 @@ fn eval_row(
         Interaction::RectifiedPolynomial { n } => (n, None, true),
         Interaction::LeakyRectifiedPolynomial { n, leak } => (n, Some(leak), true),
     };
-    // Keep h in fv; raise max(h, 0) (or h) to the power n − 1 in x.
-    fv.copy_from_slice(x);
-    if rectified {
-        x.iter_mut().for_each(|x| *x = x.max(0.0));
+    // max(h, 0)^(n−1) (or h^(n−1)) into df, then F and F' from it.
+    for (x, &m) in x.iter_mut().zip(row) {
+        let h = c * (m + shift);
+        *x = if rectified { h.max(0.0) } else { h };
     }
-    pow_in_place(x, df, n - 1);
+    pow_into(x, df, n - 1);
     let nf = n as f32;
-    for ((f, d), &p) in fv.iter_mut().zip(df.iter_mut()).zip(x.iter()) {
-        let h = *f;
+    for ((f, d), &m) in fv.iter_mut().zip(df.iter_mut()).zip(row) {
+        let (h, p) = (c * (m + shift), *d);
         (*f, *d) = match leak {
             _ if !rectified || h > 0.0 => (p * h, nf * p),
             Some(e) => (e * h, e),
@@ -394,13 +413,14 @@ fn eval_row(
     }
 }
 
-/// `x_i ← x_i^e` by repeated squaring over the whole slice at once (`tmp`
-/// is scratch of the same length); `x^0 = 1`.
-fn pow_in_place(x: &mut [f32], tmp: &mut [f32], mut e: u32) {
-    tmp.fill(1.0);
+/// `out_i = x_i^e` by repeated squaring over the whole slice at once
+/// (`x` is overwritten); `x^0 = 1`.
+#[inline(always)]
+fn pow_into(x: &mut [f32], out: &mut [f32], mut e: u32) {
+    out.fill(1.0);
     loop {
         if e & 1 == 1 {
-            tmp.iter_mut().zip(x.iter()).for_each(|(r, &x)| *r *= x);
+            out.iter_mut().zip(x.iter()).for_each(|(r, &x)| *r *= x);
         }
         e >>= 1;
         if e == 0 {
@@ -408,7 +428,6 @@ fn pow_in_place(x: &mut [f32], tmp: &mut [f32], mut e: u32) {
         }
         x.iter_mut().for_each(|x| *x *= *x);
     }
-    x.copy_from_slice(tmp);
 }
 
 /// The index of the largest entry (the first of ties).
