@@ -260,3 +260,52 @@ fn every_subcommand_has_help() {
         );
     }
 }
+
+#[test]
+fn import_then_use_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.npy");
+    let q = dir.path().join("q.npy");
+    let model = dir.path().join("m.dam");
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    npy(&q, &[2, 4], vec![1., 1., -1., 1., -1., -1., -1., 1.]);
+    let out = dam(&["import", s(&mem), "--out", s(&model), "-n", "2", "--raw"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = String::from_utf8_lossy(&dam(&["info", s(&model)]).stdout).to_string();
+    assert!(
+        info.contains("Memory") && info.contains("Polynomial { n: 2 }"),
+        "{info}"
+    );
+    let via_model = dam(&["energy", "--model", s(&model), "--queries", s(&q)]);
+    let via_npy = dam(&[
+        "energy",
+        "--memories",
+        s(&mem),
+        "--queries",
+        s(&q),
+        "-n",
+        "2",
+        "--raw",
+    ]);
+    assert!(via_model.status.success());
+    assert_eq!(via_model.stdout, via_npy.stdout);
+    // −Σ_μ (ξ^μ·σ)²: −(2² + 2²) and −((−2)² + 2²).
+    assert_eq!(String::from_utf8_lossy(&via_model.stdout), "-8\n-8\n");
+
+    // NaN in the memories: refused, no model written.
+    npy(
+        &mem,
+        &[2, 4],
+        vec![1., 1., -1., -1., -1., f32::NAN, -1., 1.],
+    );
+    let nan_model = dir.path().join("nan.dam");
+    fails_with(
+        &dam(&["import", s(&mem), "--out", s(&nan_model)]),
+        &["m.npy", "non-finite", "row 1, column 1"],
+    );
+    assert!(!nan_model.exists());
+}
