@@ -567,12 +567,18 @@ impl Trainer {
     }
 
     /// The model header describing these memories.
+    ///
+    /// A raw-form model (`β = 1/T^n`) is saved in its exactly equivalent
+    /// normalized form, `β = D/T` (`β F(m) = F(m/T) = F((D/T)·m/D)` for a
+    /// homogeneous `F`, the only kind the raw form trains): `dam-core`
+    /// evaluates that in f32 without overflow, where the literal raw form
+    /// overflows (`794^20`), and every prediction is the same.
     pub fn header(&self) -> Header {
         let f = self.config.interaction;
-        let n = f.degree().unwrap_or(1);
+        let d = (self.nv + self.nc) as f64;
         let form = match self.config.scale {
-            Scale::Raw { temperature } => Form::Raw {
-                beta: f64::from(temperature).powi(-(n as i32)),
+            Scale::Raw { temperature } => Form::Normalized {
+                beta: d / f64::from(temperature),
             },
             Scale::Normalized { beta } => Form::Normalized {
                 beta: f64::from(beta),
@@ -725,6 +731,49 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A raw-form model, saved and read back by dam-core, predicts what the
+    /// trainer predicts (it is stored in the equivalent normalized form).
+    #[test]
+    fn saved_raw_model_runs_in_dam_core() {
+        let data = toy_data();
+        let config = Config {
+            k: 6,
+            batch: 100,
+            interaction: Interaction::RectifiedPolynomial { n: 4 },
+            scale: Scale::Raw { temperature: 8.0 },
+            init_mean: 0.0,
+            ..Config::default()
+        };
+        let mut t = Trainer::new(config, 4, 3).unwrap();
+        for _ in 0..20 {
+            t.run_epoch(&data, &|| false).unwrap();
+        }
+        let bytes = crate::model_io::AlignedBytes::new(
+            &crate::model_io::encode(
+                &t.header(),
+                &[0, 1, 2],
+                crate::model_io::Entries::F32(&t.xi),
+            )
+            .unwrap(),
+        );
+        let model = Model::parse(bytes.as_bytes()).unwrap();
+        let clf = model.classifier::<f32>().unwrap();
+        let (mut scores, mut scratch) = ([0.0f32; 3], [0.0f32; 6]);
+        let expected = t.net().predict(&data.images);
+        let got: Vec<usize> = data
+            .images
+            .chunks_exact(4)
+            .map(|x| clf.forward(x, &mut scores, &mut scratch).unwrap())
+            .collect();
+        assert_eq!(got, expected);
+        let correct = expected.iter().zip(&data.labels);
+        let correct = correct.filter(|(p, l)| **p == usize::from(**l)).count();
+        assert!(correct > 250, "{correct} of 300 right");
+        // The net rebuilt from the file has the same scale.
+        let net = Net::from_model(&model).unwrap();
+        assert!((net.c - t.net().c).abs() < 1e-6 * t.net().c);
     }
 
     /// Batched scores agree with dam-core's `Classifier` (normalized form).
