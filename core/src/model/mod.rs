@@ -236,6 +236,28 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     CRC.checksum(bytes)
 }
 
+/// `f` with its parameter (the leak) converted to another float type, e.g.
+/// from the header's f64 to the f32 of the memories.
+///
+/// ```
+/// use dam_core::Interaction;
+/// let f: Interaction<f32> = dam_core::model::cast_interaction(Interaction::<f64>::leaky(3));
+/// assert_eq!(f, Interaction::LeakyRectifiedPolynomial { n: 3, leak: 0.01 });
+/// ```
+pub fn cast_interaction<A: Real, B: Real>(f: Interaction<A>) -> Interaction<B> {
+    match f {
+        Interaction::Polynomial { n } => Interaction::Polynomial { n },
+        Interaction::RectifiedPolynomial { n } => Interaction::RectifiedPolynomial { n },
+        Interaction::LeakyRectifiedPolynomial { n, leak } => {
+            Interaction::LeakyRectifiedPolynomial {
+                n,
+                leak: B::from_f64(leak.to_f64()),
+            }
+        }
+        Interaction::Exponential => Interaction::Exponential,
+    }
+}
+
 /// A float type memories can be stored as.
 pub trait Element: Real + zerocopy::FromBytes + zerocopy::Immutable {
     /// Its code in the header.
@@ -345,17 +367,7 @@ impl<'a> Model<'a> {
 
     /// The interaction function, in `T`.
     pub fn interaction<T: Real>(&self) -> Interaction<T> {
-        match self.header.interaction {
-            Interaction::Polynomial { n } => Interaction::Polynomial { n },
-            Interaction::RectifiedPolynomial { n } => Interaction::RectifiedPolynomial { n },
-            Interaction::LeakyRectifiedPolynomial { n, leak } => {
-                Interaction::LeakyRectifiedPolynomial {
-                    n,
-                    leak: T::from_f64(leak),
-                }
-            }
-            Interaction::Exponential => Interaction::Exponential,
-        }
+        cast_interaction(self.header.interaction)
     }
 
     /// The form and `β`, in `T`.

@@ -15,7 +15,7 @@
 //! and the label part is `Σ_b 2 δ_bβ F'(ξ·w_β) − G_μb`.
 
 use anyhow::{Result, bail};
-use dam_core::model::{ElementType, Header, Kind, Model};
+use dam_core::model::{ElementType, Header, Kind, Model, cast_interaction};
 use dam_core::{Form, Interaction};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -441,6 +441,20 @@ fn argmax(row: &[f32]) -> usize {
     best
 }
 
+/// Checks that `split` fits a model with `nv` visible units and `nc` classes.
+fn check_split(split: &Split, nv: usize, nc: usize) -> Result<()> {
+    if split.dim != nv {
+        bail!(
+            "the images have {} pixels, the model expects Nv = {nv}",
+            split.dim
+        );
+    }
+    if let Some(&l) = split.labels.iter().find(|&&l| usize::from(l) >= nc) {
+        bail!("label {l} does not fit a model with {nc} classes");
+    }
+    Ok(())
+}
+
 /// Test-set (or any split's) performance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
@@ -452,16 +466,7 @@ pub struct Evaluation {
 
 /// Classifies every image of `split` (in parallel) and tallies the results.
 pub fn evaluate(net: &Net<'_>, split: &Split) -> Result<Evaluation> {
-    if split.dim != net.nv {
-        bail!(
-            "the images have {} pixels, the model expects Nv = {}",
-            split.dim,
-            net.nv
-        );
-    }
-    if let Some(&l) = split.labels.iter().find(|&&l| usize::from(l) >= net.nc) {
-        bail!("label {l} does not fit a model with {} classes", net.nc);
-    }
+    check_split(split, net.nv, net.nc)?;
     let preds: Vec<Vec<usize>> = split
         .images
         .par_chunks(CHUNK * net.nv)
@@ -584,17 +589,7 @@ impl Trainer {
                 beta: f64::from(beta),
             },
         };
-        let interaction = match f {
-            Interaction::Polynomial { n } => Interaction::Polynomial { n },
-            Interaction::RectifiedPolynomial { n } => Interaction::RectifiedPolynomial { n },
-            Interaction::LeakyRectifiedPolynomial { n, leak } => {
-                Interaction::LeakyRectifiedPolynomial {
-                    n,
-                    leak: f64::from(leak),
-                }
-            }
-            Interaction::Exponential => Interaction::Exponential,
-        };
+        let interaction = cast_interaction(f);
         Header {
             kind: Kind::Classifier,
             element: ElementType::F32,
@@ -615,16 +610,7 @@ impl Trainer {
         data: &Split,
         stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<Option<EpochStats>> {
-        if data.dim != self.nv {
-            bail!(
-                "the images have {} pixels, the model has Nv = {}",
-                data.dim,
-                self.nv
-            );
-        }
-        if let Some(&l) = data.labels.iter().find(|&&l| usize::from(l) >= self.nc) {
-            bail!("label {l} does not fit {} classes", self.nc);
-        }
+        check_split(data, self.nv, self.nc)?;
         let mut order: Vec<usize> = (0..data.len()).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(
             self.config.seed ^ (self.epoch as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
