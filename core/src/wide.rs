@@ -70,8 +70,8 @@ impl<T: Real> Wide<T> {
         let k = k.clamp(f64::from(i32::MIN / 2), f64::from(i32::MAX / 2));
         // Cody–Waite: LN2_HI has 32 significant bits, so k·LN2_HI is exact
         // for |k| < 2^21 and the reduction keeps full precision.
-        const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
-        const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+        const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+        const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
         let r = (xf - k * LN2_HI) - k * LN2_LO;
         Self::from_parts(T::from_f64(r).exp(), k as i32)
     }

@@ -1,0 +1,121 @@
+//! x86_64 paths: SSE2 (the baseline of every x86_64 CPU), AVX2 + FMA and
+//! AVX-512F, selected at run time by [`super::Isa::best`].
+//!
+//! The register types implement [`Lanes`]; the kernels of
+//! [`super::lanes`] are instantiated once per instruction set inside a
+//! `#[target_feature]` function (module [`sse2`], [`avx2`], [`avx512`]).
+#![allow(unsafe_code)]
+
+use super::lanes::{Lanes, impl_lanes, isa_module};
+use core::arch::x86_64::*;
+
+cpufeatures::new!(cpu_avx2_fma, "avx2", "fma");
+cpufeatures::new!(cpu_avx512f, "avx512f");
+
+/// AVX2 and FMA are usable (CPU and OS); cached after the first call, and a
+/// constant when both are enabled at compile time.
+#[inline]
+pub(crate) fn has_avx2_fma() -> bool {
+    cpu_avx2_fma::init().get()
+}
+
+/// AVX-512F is usable (CPU and OS); cached, constant if enabled at compile time.
+#[inline]
+pub(crate) fn has_avx512f() -> bool {
+    cpu_avx512f::init().get()
+}
+
+/// Horizontal sum of four `f32` lanes (SSE2 shuffles).
+#[inline(always)]
+unsafe fn hsum_ps(v: __m128) -> f32 {
+    // SAFETY: SSE2 is part of the x86_64 baseline.
+    unsafe {
+        let hi = _mm_movehl_ps(v, v);
+        let s = _mm_add_ps(v, hi);
+        let s = _mm_add_ss(s, _mm_shuffle_ps::<0b01>(s, s));
+        _mm_cvtss_f32(s)
+    }
+}
+
+/// Horizontal sum of two `f64` lanes.
+#[inline(always)]
+unsafe fn hsum_pd(v: __m128d) -> f64 {
+    // SAFETY: SSE2 is part of the x86_64 baseline.
+    unsafe { _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v))) }
+}
+
+impl_lanes!(
+    Sse2F32(__m128): [f32; 4],
+    zero: _mm_setzero_ps, splat: _mm_set1_ps, load: _mm_loadu_ps, store: _mm_storeu_ps,
+    add: _mm_add_ps, sub: _mm_sub_ps,
+    mul_add: |a, b, c| _mm_add_ps(_mm_mul_ps(a, b), c),
+    sum: |v| hsum_ps(v),
+);
+impl_lanes!(
+    Sse2F64(__m128d): [f64; 2],
+    zero: _mm_setzero_pd, splat: _mm_set1_pd, load: _mm_loadu_pd, store: _mm_storeu_pd,
+    add: _mm_add_pd, sub: _mm_sub_pd,
+    mul_add: |a, b, c| _mm_add_pd(_mm_mul_pd(a, b), c),
+    sum: |v| hsum_pd(v),
+);
+impl_lanes!(
+    Avx2F32(__m256): [f32; 8],
+    zero: _mm256_setzero_ps, splat: _mm256_set1_ps, load: _mm256_loadu_ps,
+    store: _mm256_storeu_ps, add: _mm256_add_ps, sub: _mm256_sub_ps,
+    mul_add: |a, b, c| _mm256_fmadd_ps(a, b, c),
+    sum: |v| hsum_ps(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v))),
+);
+impl_lanes!(
+    Avx2F64(__m256d): [f64; 4],
+    zero: _mm256_setzero_pd, splat: _mm256_set1_pd, load: _mm256_loadu_pd,
+    store: _mm256_storeu_pd, add: _mm256_add_pd, sub: _mm256_sub_pd,
+    mul_add: |a, b, c| _mm256_fmadd_pd(a, b, c),
+    sum: |v| hsum_pd(_mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v))),
+);
+impl_lanes!(
+    Avx512F32(__m512): [f32; 16],
+    zero: _mm512_setzero_ps, splat: _mm512_set1_ps, load: _mm512_loadu_ps,
+    store: _mm512_storeu_ps, add: _mm512_add_ps, sub: _mm512_sub_ps,
+    mul_add: |a, b, c| _mm512_fmadd_ps(a, b, c),
+    sum: |v| _mm512_reduce_add_ps(v),
+);
+impl_lanes!(
+    Avx512F64(__m512d): [f64; 8],
+    zero: _mm512_setzero_pd, splat: _mm512_set1_pd, load: _mm512_loadu_pd,
+    store: _mm512_storeu_pd, add: _mm512_add_pd, sub: _mm512_sub_pd,
+    mul_add: |a, b, c| _mm512_fmadd_pd(a, b, c),
+    sum: |v| _mm512_reduce_add_pd(v),
+);
+
+/// The register type of each x86 instruction set for an element type.
+pub(crate) trait Vectors: Sized {
+    /// SSE2 register.
+    type Sse2: Lanes<E = Self>;
+    /// AVX2 register.
+    type Avx2: Lanes<E = Self>;
+    /// AVX-512 register.
+    type Avx512: Lanes<E = Self>;
+}
+impl Vectors for f32 {
+    type Sse2 = Sse2F32;
+    type Avx2 = Avx2F32;
+    type Avx512 = Avx512F32;
+}
+impl Vectors for f64 {
+    type Sse2 = Sse2F64;
+    type Avx2 = Avx2F64;
+    type Avx512 = Avx512F64;
+}
+
+isa_module!(
+    /// SSE2: 16 registers of 128 bits, no FMA (multiply, then add).
+    sse2, "sse2", mr: 3, nr: 4, gemv_mr: 4
+);
+isa_module!(
+    /// AVX2 + FMA: 16 registers of 256 bits; a 3×4 tile uses 12 accumulators.
+    avx2, "avx2,fma", mr: 3, nr: 4, gemv_mr: 4
+);
+isa_module!(
+    /// AVX-512F: 32 registers of 512 bits; a 4×6 tile uses 24 accumulators.
+    avx512, "avx512f", mr: 4, nr: 6, gemv_mr: 8
+);
