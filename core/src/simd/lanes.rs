@@ -195,31 +195,37 @@ pub(crate) unsafe fn tile<V: Lanes, const MR: usize, const NR: usize>(
     // reads `[o, o + w)` with `o + w ≤ full ≤ n`. The tail of `n − full < w`
     // entries is copied from in-bounds subslices. The ISA is the caller's.
     unsafe {
+        // Register budget: MR·NR accumulators + MR row registers + one
+        // query register streamed through (16 for 3×4 on AVX2).
         let mut acc = [[V::zero(); NR]; MR];
-        let mut xb = [V::zero(); NR];
+        let mut ra = [V::zero(); MR];
         let mut o = 0;
         while o < full {
-            for (j, x) in xb.iter_mut().enumerate() {
-                *x = V::load(pb.add(j * ldb + o));
+            for (i, r) in ra.iter_mut().enumerate() {
+                *r = V::load(pa.add(i * lda + o));
             }
-            for (i, row) in acc.iter_mut().enumerate() {
-                let r = V::load(pa.add(i * lda + o));
-                for (s, x) in row.iter_mut().zip(xb.iter()) {
-                    *s = r.mul_add(*x, *s);
+            for j in 0..NR {
+                let x = V::load(pb.add(j * ldb + o));
+                for (row, r) in acc.iter_mut().zip(ra.iter()) {
+                    if let Some(s) = row.get_mut(j) {
+                        *s = r.mul_add(x, *s);
+                    }
                 }
             }
             o += w;
         }
         if full < n {
-            for (j, x) in xb.iter_mut().enumerate() {
-                let s = j * ldb;
-                *x = V::load_partial(b.get(s + full..s + n).unwrap_or(&[]));
-            }
-            for (i, row) in acc.iter_mut().enumerate() {
+            for (i, r) in ra.iter_mut().enumerate() {
                 let s = i * lda;
-                let r = V::load_partial(a.get(s + full..s + n).unwrap_or(&[]));
-                for (s, x) in row.iter_mut().zip(xb.iter()) {
-                    *s = r.mul_add(*x, *s);
+                *r = V::load_partial(a.get(s + full..s + n).unwrap_or(&[]));
+            }
+            for j in 0..NR {
+                let s = j * ldb;
+                let x = V::load_partial(b.get(s + full..s + n).unwrap_or(&[]));
+                for (row, r) in acc.iter_mut().zip(ra.iter()) {
+                    if let Some(s) = row.get_mut(j) {
+                        *s = r.mul_add(x, *s);
+                    }
                 }
             }
         }
@@ -368,7 +374,8 @@ macro_rules! impl_lanes {
         zero: $zero:ident, splat: $splat:ident, load: $load:ident, store: $store:ident,
         add: $add:ident, sub: $sub:ident,
         mul_add: |$a:ident, $b:ident, $c:ident| $fma:expr,
-        sum: |$v:ident| $sum:expr $(,)?
+        sum: |$v:ident| $sum:expr
+        $(, load_partial: |$s:ident| $lp:expr)? $(,)?
     ) => {
         #[derive(Clone, Copy)]
         pub(crate) struct $name($reg);
@@ -414,6 +421,12 @@ macro_rules! impl_lanes {
                 let $v = self.0;
                 unsafe { $sum }
             }
+            $(
+            #[inline(always)]
+            unsafe fn load_partial($s: &[$e]) -> Self {
+                unsafe { Self($lp) }
+            }
+            )?
         }
     };
 }

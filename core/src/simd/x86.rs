@@ -44,6 +44,36 @@ unsafe fn hsum_pd(v: __m128d) -> f64 {
     unsafe { _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v))) }
 }
 
+/// `[−1; 8]` then `[0; 8]`: a window of 8 starting at `8 − n` selects the
+/// first `n` lanes (for the masked loads of partial AVX2 registers; masked
+/// lanes are neither read nor able to fault).
+static MASK_WINDOW32: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
+/// As [`MASK_WINDOW32`] for 4 lanes of 64 bits.
+static MASK_WINDOW64: [i64; 8] = [-1, -1, -1, -1, 0, 0, 0, 0];
+
+/// The AVX2 mask selecting the first `min(n, 8)` `f32` lanes.
+#[inline(always)]
+unsafe fn mask32(n: usize) -> __m256i {
+    let start = 8 - n.min(8);
+    // SAFETY: `start ≤ 8`, so the 8 `i32`s read lie inside the 16 of the table.
+    unsafe { _mm256_loadu_si256(MASK_WINDOW32.as_ptr().add(start).cast()) }
+}
+
+/// The AVX2 mask selecting the first `min(n, 4)` `f64` lanes.
+#[inline(always)]
+unsafe fn mask64(n: usize) -> __m256i {
+    let start = 4 - n.min(4);
+    // SAFETY: `start ≤ 4`, so the 4 `i64`s read lie inside the 8 of the table.
+    unsafe { _mm256_loadu_si256(MASK_WINDOW64.as_ptr().add(start).cast()) }
+}
+
+/// The lowest `min(n, lanes)` bits set: an AVX-512 lane mask.
+#[inline(always)]
+fn low_bits(n: usize, lanes: usize) -> u32 {
+    let n = n.min(lanes);
+    if n >= 32 { u32::MAX } else { (1u32 << n) - 1 }
+}
+
 impl_lanes!(
     Sse2F32(__m128): [f32; 4],
     zero: _mm_setzero_ps, splat: _mm_set1_ps, load: _mm_loadu_ps, store: _mm_storeu_ps,
@@ -64,6 +94,7 @@ impl_lanes!(
     store: _mm256_storeu_ps, add: _mm256_add_ps, sub: _mm256_sub_ps,
     mul_add: |a, b, c| _mm256_fmadd_ps(a, b, c),
     sum: |v| hsum_ps(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v))),
+    load_partial: |s| _mm256_maskload_ps(s.as_ptr(), mask32(s.len())),
 );
 impl_lanes!(
     Avx2F64(__m256d): [f64; 4],
@@ -71,6 +102,7 @@ impl_lanes!(
     store: _mm256_storeu_pd, add: _mm256_add_pd, sub: _mm256_sub_pd,
     mul_add: |a, b, c| _mm256_fmadd_pd(a, b, c),
     sum: |v| hsum_pd(_mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v))),
+    load_partial: |s| _mm256_maskload_pd(s.as_ptr(), mask64(s.len())),
 );
 impl_lanes!(
     Avx512F32(__m512): [f32; 16],
@@ -78,6 +110,7 @@ impl_lanes!(
     store: _mm512_storeu_ps, add: _mm512_add_ps, sub: _mm512_sub_ps,
     mul_add: |a, b, c| _mm512_fmadd_ps(a, b, c),
     sum: |v| _mm512_reduce_add_ps(v),
+    load_partial: |s| _mm512_maskz_loadu_ps(low_bits(s.len(), 16) as u16, s.as_ptr()),
 );
 impl_lanes!(
     Avx512F64(__m512d): [f64; 8],
@@ -85,6 +118,7 @@ impl_lanes!(
     store: _mm512_storeu_pd, add: _mm512_add_pd, sub: _mm512_sub_pd,
     mul_add: |a, b, c| _mm512_fmadd_pd(a, b, c),
     sum: |v| _mm512_reduce_add_pd(v),
+    load_partial: |s| _mm512_maskz_loadu_pd(low_bits(s.len(), 8) as u8, s.as_ptr()),
 );
 
 /// The register type of each x86 instruction set for an element type.
