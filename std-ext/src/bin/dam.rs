@@ -1,1 +1,2 @@
+//! The `dam` command-line program (placeholder; replaced on main).
 fn main() {}
