@@ -46,6 +46,14 @@ pub(crate) unsafe trait Lanes: Copy {
     /// The sum of all lanes.
     unsafe fn sum(self) -> Self::E;
 
+    /// The sums of four registers (an implementation may share the
+    /// shuffles between them).
+    #[inline(always)]
+    unsafe fn sum4(a: Self, b: Self, c: Self, d: Self) -> [Self::E; 4] {
+        // SAFETY: forwarded obligation.
+        unsafe { [a.sum(), b.sum(), c.sum(), d.sum()] }
+    }
+
     /// Loads `s` (`s.len() < N`) into the low lanes, zero in the others.
     #[inline(always)]
     unsafe fn load_partial(s: &[Self::E]) -> Self {
@@ -231,7 +239,14 @@ pub(crate) unsafe fn tile<V: Lanes, const MR: usize, const NR: usize>(
         }
         let mut out = [[V::E::ZERO; NR]; MR];
         for (o, s) in out.iter_mut().zip(acc.iter()) {
-            for (o, s) in o.iter_mut().zip(s.iter()) {
+            let mut os = o.chunks_exact_mut(4);
+            let mut ss = s.chunks_exact(4);
+            for (o, s) in (&mut os).zip(&mut ss) {
+                if let ([o0, o1, o2, o3], [s0, s1, s2, s3]) = (o, s) {
+                    [*o0, *o1, *o2, *o3] = V::sum4(*s0, *s1, *s2, *s3);
+                }
+            }
+            for (o, s) in os.into_remainder().iter_mut().zip(ss.remainder()) {
                 *o = s.sum();
             }
         }
@@ -375,7 +390,8 @@ macro_rules! impl_lanes {
         add: $add:ident, sub: $sub:ident,
         mul_add: |$a:ident, $b:ident, $c:ident| $fma:expr,
         sum: |$v:ident| $sum:expr
-        $(, load_partial: |$s:ident| $lp:expr)? $(,)?
+        $(, load_partial: |$s:ident| $lp:expr)?
+        $(, sum4: |$q0:ident, $q1:ident, $q2:ident, $q3:ident| $s4:expr)? $(,)?
     ) => {
         #[derive(Clone, Copy)]
         pub(crate) struct $name($reg);
@@ -425,6 +441,13 @@ macro_rules! impl_lanes {
             #[inline(always)]
             unsafe fn load_partial($s: &[$e]) -> Self {
                 unsafe { Self($lp) }
+            }
+            )?
+            $(
+            #[inline(always)]
+            unsafe fn sum4($q0: Self, $q1: Self, $q2: Self, $q3: Self) -> [$e; 4] {
+                let ($q0, $q1, $q2, $q3) = ($q0.0, $q1.0, $q2.0, $q3.0);
+                unsafe { $s4 }
             }
             )?
         }

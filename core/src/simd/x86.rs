@@ -67,6 +67,25 @@ unsafe fn mask64(n: usize) -> __m256i {
     unsafe { _mm256_loadu_si256(MASK_WINDOW64.as_ptr().add(start).cast()) }
 }
 
+/// The four horizontal sums of `a, b, c, d` with three `vhaddps` and one
+/// add of the halves (instead of four separate reductions).
+#[inline(always)]
+unsafe fn hsum4_avx(a: __m256, b: __m256, c: __m256, d: __m256) -> [f32; 4] {
+    // SAFETY: AVX is implied by the AVX2 path that calls this.
+    unsafe {
+        let ab = _mm256_hadd_ps(a, b); // a01 a23 b01 b23 | a45 a67 b45 b67
+        let cd = _mm256_hadd_ps(c, d);
+        let abcd = _mm256_hadd_ps(ab, cd); // a0-3 b0-3 c0-3 d0-3 | a4-7 …
+        let s = _mm_add_ps(
+            _mm256_castps256_ps128(abcd),
+            _mm256_extractf128_ps::<1>(abcd),
+        );
+        let mut out = [0.0f32; 4];
+        _mm_storeu_ps(out.as_mut_ptr(), s);
+        out
+    }
+}
+
 /// The lowest `min(n, lanes)` bits set: an AVX-512 lane mask.
 #[inline(always)]
 fn low_bits(n: usize, lanes: usize) -> u32 {
@@ -95,6 +114,7 @@ impl_lanes!(
     mul_add: |a, b, c| _mm256_fmadd_ps(a, b, c),
     sum: |v| hsum_ps(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v))),
     load_partial: |s| _mm256_maskload_ps(s.as_ptr(), mask32(s.len())),
+    sum4: |a, b, c, d| hsum4_avx(a, b, c, d),
 );
 impl_lanes!(
     Avx2F64(__m256d): [f64; 4],
