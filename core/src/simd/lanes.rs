@@ -398,8 +398,10 @@ macro_rules! impl_lanes {
 
         // SAFETY: each method is a single intrinsic (or a short fixed
         // sequence) of the instruction set named by the module that uses
-        // the type; pointer arguments are read/written for exactly `N`
-        // elements, as the trait requires of its callers.
+        // the type; `load`/`store` access exactly `N` elements, as the trait
+        // requires of its callers; an overriding `load_partial` is a masked
+        // load whose mask selects only the `s.len()` lanes inside `s`
+        // (masked-off lanes are not accessed and cannot fault).
         unsafe impl $crate::simd::lanes::Lanes for $name {
             type E = $e;
             const N: usize = $n;

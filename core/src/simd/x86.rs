@@ -173,3 +173,61 @@ isa_module!(
     /// AVX-512F: 32 registers of 512 bits; a 4×6 tile uses 24 accumulators.
     avx512, "avx512f", mr: 4, nr: 6, gemv_mr: 8
 );
+
+/// The AVX-512 and NEON paths use a 4×6 tile and 8-row matrix-vector steps,
+/// which this CPU may not be able to run: the same generic code is checked
+/// here with those tile shapes on SSE2 registers (always available), so
+/// only the intrinsic tables of those paths remain untested on such a CPU.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd::{lanes, scalar};
+
+    fn data(n: usize, seed: usize) -> [f32; 512] {
+        let mut v = [0.0f32; 512];
+        for (i, x) in v.iter_mut().enumerate().take(n) {
+            *x = (((i + seed) * 7919 % 211) as f32 - 105.0) / 105.0;
+        }
+        v
+    }
+
+    fn check<const MR: usize, const NR: usize>() {
+        for (k, nb, d) in [(9, 13, 7), (4, 6, 16), (11, 5, 33), (1, 1, 1), (0, 3, 5)] {
+            let a = data(k * d, 1);
+            let q = data(nb * d, 2);
+            let (a, q) = (&a[..k * d], &q[..nb * d]);
+            let mut got = [f32::NAN; 256];
+            let mut calls = 0;
+            // SAFETY: SSE2 is part of the x86_64 baseline.
+            unsafe {
+                lanes::gemm_fused::<Sse2F32, MR, NR, _>(a, q, d, |mu, b, v| {
+                    got[mu * nb + b] = v;
+                    calls += 1;
+                });
+            }
+            assert_eq!(calls, k * nb, "{MR}x{NR} k={k} b={nb} d={d}");
+            for mu in 0..k {
+                for b in 0..nb {
+                    let w = scalar::dot(&a[mu * d..][..d], &q[b * d..][..d]);
+                    assert!((got[mu * nb + b] - w).abs() < 1e-4, "{MR}x{NR} ({mu},{b})");
+                }
+            }
+            let mut out = [f32::NAN; 64];
+            // SAFETY: as above.
+            unsafe { lanes::gemv::<Sse2F32, 8>(a, d, &q[..d.min(q.len())], &mut out[..k]) };
+            for mu in 0..k {
+                let n = d.min(q.len());
+                let w = scalar::dot(&a[mu * d..][..n], &q[..n]);
+                assert!((out[mu] - w).abs() < 1e-4, "gemv8 row {mu}");
+            }
+        }
+    }
+
+    #[test]
+    fn wide_tile_shapes_match_the_reference() {
+        check::<4, 6>();
+        check::<2, 6>();
+        check::<1, 1>();
+        check::<3, 4>();
+    }
+}
