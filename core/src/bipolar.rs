@@ -1,4 +1,4 @@
-//! Bipolar autoassociative retrieval (SPEC §3) [KH16, McA].
+//! Bipolar autoassociative retrieval (SPEC §3) \[KH16, McA\].
 //!
 //! The state is `σ ∈ {−1,+1}^D`, stored as `i8`. Neuron `i` takes the sign of
 //! `Σ_μ F(α(m_μ − ξ^μ_i σ_i + ξ^μ_i)) − F(α(m_μ − ξ^μ_i σ_i − ξ^μ_i))`, where
@@ -19,6 +19,7 @@ use crate::wide::Wide;
 
 /// In which order neurons are updated.
 #[derive(Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum UpdateOrder<'s> {
     /// Asynchronous, neurons `0, 1, …, D−1` in every sweep.
     Sequential,
@@ -72,6 +73,7 @@ pub struct Retrieval {
 /// # Ok::<(), dam_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct BipolarMemory<'a, T> {
     memories: MemoryView<'a, T>,
     f: Interaction<T>,
@@ -145,7 +147,7 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
                     pairs.for_each(|(a, b)| acc.add_diff(a, b));
                     return Err(Error::Overflow {
                         quantity: Quantity::Interaction,
-                        ln_magnitude: acc.finish().ln().to_f64(),
+                        ln_magnitude: acc.finish()?.ln().to_f64(),
                     });
                 }
                 sum >= T::ZERO
@@ -159,7 +161,7 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
                 };
                 let mut acc = InteractionSum::new(&self.f);
                 pairs.for_each(|(a, b)| acc.add_diff(c * a, c * b));
-                acc.signum() >= 0
+                acc.signum()? >= 0
             }
         };
         Ok(if positive { 1 } else { -1 })
@@ -290,7 +292,7 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
             .memories
             .rows()
             .map(|row| (c * simd::dot_bipolar(row, state), false));
-        Ok(-self.form.sum(&self.f, terms))
+        Ok(-self.form.sum(&self.f, terms)?)
     }
 
     /// The energy as a plain float. The raw form is evaluated literally and

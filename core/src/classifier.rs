@@ -1,9 +1,9 @@
-//! The one-step classifier of [KH16] (SPEC §4), raw and normalized.
+//! The one-step classifier of \[KH16\] (SPEC §4), raw and normalized.
 //!
 //! A memory holds `Nv` visible and `Nc` label entries. For input `v` let `u`
 //! be `v` followed by `Nc` entries `−1`, and `w_α` the same with label `α`
 //! set to `+1`. Then `c_α = tanh(β Σ_μ F(ξ^μ·w_α) − F(ξ^μ·u))` (raw) or
-//! `tanh(Σ_μ F(β ξ^μ·w_α/D) − F(β ξ^μ·u/D))` (normalized [McA]).
+//! `tanh(Σ_μ F(β ξ^μ·w_α/D) − F(β ξ^μ·u/D))` (normalized \[McA\]).
 //!
 //! Cost `O(K·D + K·Nc)`: one dot product per memory gives `ξ^μ·u`, and
 //! `ξ^μ·w_α = ξ^μ·u + 2 ξ^μ_{Nv+α}`.
@@ -34,6 +34,7 @@ use core::cmp::Ordering;
 /// # Ok::<(), dam_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Classifier<'a, T> {
     memories: MemoryView<'a, T>,
     classes: usize,
@@ -125,7 +126,7 @@ impl<'a, T: Real> Classifier<'a, T> {
 
         match self.form {
             Form::Raw { beta } => self.forward_raw(beta, base, scores),
-            Form::Normalized { .. } => Ok(self.forward_normalized(base, scores)),
+            Form::Normalized { .. } => self.forward_normalized(base, scores),
         }
     }
 
@@ -146,7 +147,7 @@ impl<'a, T: Real> Classifier<'a, T> {
                 }
                 return Err(Error::Overflow {
                     quantity: Quantity::Score,
-                    ln_magnitude: (acc.finish() * Wide::from_real(beta)).ln().to_f64(),
+                    ln_magnitude: (acc.finish()? * Wide::from_real(beta)).ln().to_f64(),
                 });
             }
             *c = s.tanh();
@@ -157,7 +158,7 @@ impl<'a, T: Real> Classifier<'a, T> {
         Ok(best.map_or(0, |(a, _)| a))
     }
 
-    fn forward_normalized(&self, base: &[T], scores: &mut [T]) -> usize {
+    fn forward_normalized(&self, base: &[T], scores: &mut [T]) -> Result<usize> {
         let nv = self.visible();
         let c = self.form.arg_scale(self.memories.d());
         let mut best: Option<(usize, Wide<T>)> = None;
@@ -166,12 +167,15 @@ impl<'a, T: Real> Classifier<'a, T> {
             for (&m, x) in base.iter().zip(self.memories.column(nv + alpha)) {
                 acc.add_diff(c * (m + T::TWO * x), c * m);
             }
-            let s = acc.finish();
+            let s = acc.finish().map_err(|_| Error::Overflow {
+                quantity: Quantity::Score,
+                ln_magnitude: T::LN_MAX.to_f64(),
+            })?;
             *score = s.tanh();
             if best.is_none_or(|(_, b)| s.compare(&b) == Ordering::Greater) {
                 best = Some((alpha, s));
             }
         }
-        best.map_or(0, |(a, _)| a)
+        Ok(best.map_or(0, |(a, _)| a))
     }
 }

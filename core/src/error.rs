@@ -45,11 +45,11 @@ pub enum Param {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Quantity {
-    /// An interaction value `F(s)` or a sum of them (the raw [KH16] form).
+    /// An interaction value `F(s)` or a sum of them (the raw \[KH16\] form).
     Interaction,
     /// An energy.
     Energy,
-    /// A class score before `tanh` (the raw [KH16] form).
+    /// A class score before `tanh` (the raw \[KH16\] form).
     Score,
     /// A gradient or updated state.
     Gradient,
@@ -98,7 +98,7 @@ pub enum Error {
         /// The value given, as `f64`.
         value: f64,
     },
-    /// A result does not fit the float type. Only the raw [KH16] forms and
+    /// A result does not fit the float type. Only the raw \[KH16\] forms and
     /// conversions of an overflow-free result to a plain float return this;
     /// `ln_magnitude` is the natural log of the result's magnitude (or of a
     /// lower bound of it), always finite.

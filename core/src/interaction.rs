@@ -1,5 +1,5 @@
-//! Interaction (separation) functions `F` of SPEC §1, in the raw [KH16] and
-//! normalized [McA] forms of SPEC §2, and the overflow-free sums behind every
+//! Interaction (separation) functions `F` of SPEC §1, in the raw \[KH16\] and
+//! normalized \[McA\] forms of SPEC §2, and the overflow-free sums behind every
 //! energy, update decision and class score of the crate.
 //!
 //! The raw form evaluates `F(ξ·x)` literally and, like the paper, overflows:
@@ -83,27 +83,32 @@ impl<T: Real> Interaction<T> {
         )
     }
 
-    /// `F(s)`, evaluated literally; [`Error::Overflow`] if it does not fit.
+    /// `F(s)`, evaluated literally; [`Error::Overflow`] if it does not fit,
+    /// [`Error::InvalidParameter`] for invalid parameters of `F`.
     pub fn value(&self, s: T) -> Result<T> {
+        self.validate()?;
         finite_or_overflow(self.eval(s), Quantity::Interaction, || {
-            self.sum_of([(s, false)]).ln()
+            self.sum_of([(s, false)]).map_or(T::LN_MAX, |w| w.ln())
         })
     }
 
-    /// `F'(s)`, evaluated literally; [`Error::Overflow`] if it does not fit.
+    /// `F'(s)`, evaluated literally; [`Error::Overflow`] if it does not fit,
+    /// [`Error::InvalidParameter`] for invalid parameters of `F`.
     pub fn derivative(&self, s: T) -> Result<T> {
+        self.validate()?;
+        let power = |n: u32| T::from_usize(n as usize) * s.powi(n.saturating_sub(1));
         let v = match *self {
-            Interaction::Polynomial { n } => T::from_usize(n as usize) * s.powi(n - 1),
+            Interaction::Polynomial { n } => power(n),
             Interaction::RectifiedPolynomial { n } => {
                 if s >= T::ZERO {
-                    T::from_usize(n as usize) * s.powi(n - 1)
+                    power(n)
                 } else {
                     T::ZERO
                 }
             }
             Interaction::LeakyRectifiedPolynomial { n, leak } => {
                 if s >= T::ZERO {
-                    T::from_usize(n as usize) * s.powi(n - 1)
+                    power(n)
                 } else {
                     leak
                 }
@@ -151,8 +156,9 @@ impl<T: Real> Interaction<T> {
         }
     }
 
-    /// `Σ ±F(a)` over `(a, subtract)` terms, overflow-free.
-    pub fn sum_of<I: IntoIterator<Item = (T, bool)>>(&self, terms: I) -> Wide<T> {
+    /// `Σ ±F(a)` over `(a, subtract)` terms, overflow-free. The only error is
+    /// [`Error::Overflow`] for an argument that is itself not finite.
+    pub fn sum_of<I: IntoIterator<Item = (T, bool)>>(&self, terms: I) -> Result<Wide<T>> {
         let mut acc = InteractionSum::new(self);
         for (a, subtract) in terms {
             if subtract {
@@ -198,10 +204,10 @@ pub(crate) fn finite_or_overflow<T: Real>(
 /// ```
 /// use dam_core::{Form, Interaction};
 /// let f = Interaction::<f32>::Polynomial { n: 20 };
-/// // Raw [KH16]: β · F(m) with β = 1/T^n, which underflows f32 for T = 540 …
+/// // Raw \[KH16\]: β · F(m) with β = 1/T^n, which underflows f32 for T = 540 …
 /// let raw = Form::Raw { beta: 1.0 };
 /// assert!(raw.term(&f, 794.0, 794).is_err());
-/// // … normalized [McA]: F(β m / D), argument in [-β, β].
+/// // … normalized \[McA\]: F(β m / D), argument in [-β, β].
 /// let normalized = Form::Normalized { beta: 1.0 };
 /// let t = normalized.term(&f, 794.0, 794)?;
 /// assert!((t - 1.0).abs() < 1e-5);
@@ -210,14 +216,14 @@ pub(crate) fn finite_or_overflow<T: Real>(
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Form<T> {
-    /// [KH16]: terms `F(ξ·x)`, their sum multiplied by `β` from outside
+    /// \[KH16\]: terms `F(ξ·x)`, their sum multiplied by `β` from outside
     /// (`β = 1/T^n` in the paper; `β = 1` for the plain bipolar energy of
     /// SPEC §3). Evaluated literally; overflows like the paper's.
     Raw {
         /// The outside factor, finite and `> 0`.
         beta: T,
     },
-    /// [McA]: terms `F(β ξ·x / D)`, no outside factor. Overflow-free.
+    /// \[McA\]: terms `F(β ξ·x / D)`, no outside factor. Overflow-free.
     /// Documented domain where every result is finite: `0 < β ≤ 1` with
     /// entries in `[-1, 1]` (then `|F| ≤ 1` for the polynomial families).
     Normalized {
@@ -263,8 +269,7 @@ impl<T: Real> Form<T> {
         let c = self.arg_scale(d);
         let v = self.outside(f.eval(c * m));
         finite_or_overflow(v, Quantity::Interaction, || {
-            self.sum(f, [(m, false)].into_iter().map(|(a, s)| (c * a, s)))
-                .ln()
+            self.sum(f, [(c * m, false)]).map_or(T::LN_MAX, |w| w.ln())
         })
     }
 
@@ -298,12 +303,12 @@ impl<T: Real> Form<T> {
         &self,
         f: &Interaction<T>,
         terms: I,
-    ) -> Wide<T> {
-        let s = f.sum_of(terms);
-        match *self {
+    ) -> Result<Wide<T>> {
+        let s = f.sum_of(terms)?;
+        Ok(match *self {
             Form::Raw { beta } => s * Wide::from_real(beta),
             Form::Normalized { .. } => s,
-        }
+        })
     }
 }
 
@@ -323,15 +328,23 @@ impl<T: Real> Form<T> {
 /// let f = Interaction::<f32>::Polynomial { n: 20 };
 /// let mut acc = InteractionSum::new(&f);
 /// acc.add_diff(794.0, 792.0); // 794^20 − 792^20 ≈ 5e56: not an f32
-/// assert_eq!(acc.signum(), 1);
-/// assert!((acc.finish().ln() - 130.6).abs() < 0.1);
+/// assert_eq!(acc.signum(), Ok(1));
+/// assert!((acc.finish()?.ln() - 130.6).abs() < 0.1);
+/// # Ok::<(), dam_core::Error>(())
 /// ```
+///
+/// An argument that is itself infinite or NaN (an overlap that overflowed
+/// before it got here) is remembered, and [`InteractionSum::finish`] and
+/// [`InteractionSum::signum`] then return [`Error::Overflow`].
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct InteractionSum<T> {
     kind: SumKind<T>,
+    overflowed: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 enum SumKind<T> {
     Poly(PowerSum<T>),
     Rectified(PowerSum<T>),
@@ -357,12 +370,23 @@ impl<T: Real> InteractionSum<T> {
             },
             Interaction::Exponential => SumKind::Exp(ExpSum::new()),
         };
-        InteractionSum { kind }
+        InteractionSum {
+            kind,
+            overflowed: false,
+        }
+    }
+
+    fn overflow_error() -> Error {
+        Error::Overflow {
+            quantity: Quantity::Interaction,
+            ln_magnitude: T::LN_MAX.to_f64(),
+        }
     }
 
     /// Adds `F(a)`.
     #[inline]
     pub fn add(&mut self, a: T) {
+        self.overflowed |= !a.is_finite();
         match &mut self.kind {
             SumKind::Poly(p) => p.add_diff(Some(a), None),
             SumKind::Rectified(p) => {
@@ -386,6 +410,7 @@ impl<T: Real> InteractionSum<T> {
     /// Subtracts `F(b)`.
     #[inline]
     pub fn sub(&mut self, b: T) {
+        self.overflowed |= !b.is_finite();
         match &mut self.kind {
             SumKind::Poly(p) => p.add_diff(None, Some(b)),
             SumKind::Rectified(p) => {
@@ -409,6 +434,7 @@ impl<T: Real> InteractionSum<T> {
     /// Adds `F(a) − F(b)` (one rounding for the pair, as `s += F(a) − F(b)`).
     #[inline]
     pub fn add_diff(&mut self, a: T, b: T) {
+        self.overflowed |= !(a.is_finite() && b.is_finite());
         match &mut self.kind {
             SumKind::Poly(p) => p.add_diff(Some(a), Some(b)),
             SumKind::Rectified(p) => match (a >= T::ZERO, b >= T::ZERO) {
@@ -438,17 +464,23 @@ impl<T: Real> InteractionSum<T> {
     }
 
     /// The sign of the sum so far: `-1`, `0` or `+1`. Cheap (no logarithms).
-    pub fn signum(&self) -> i8 {
-        match &self.kind {
+    pub fn signum(&self) -> Result<i8> {
+        if self.overflowed {
+            return Err(Self::overflow_error());
+        }
+        Ok(match &self.kind {
             SumKind::Poly(p) | SumKind::Rectified(p) => sign_of(p.sum),
             SumKind::Exp(e) => sign_of(e.sum),
-            SumKind::Leaky { .. } => self.finish().signum(),
-        }
+            SumKind::Leaky { .. } => self.finish()?.signum(),
+        })
     }
 
     /// The sum as a [`Wide`] number.
-    pub fn finish(&self) -> Wide<T> {
-        match &self.kind {
+    pub fn finish(&self) -> Result<Wide<T>> {
+        if self.overflowed {
+            return Err(Self::overflow_error());
+        }
+        Ok(match &self.kind {
             SumKind::Poly(p) | SumKind::Rectified(p) => p.finish(),
             SumKind::Exp(e) => e.finish(),
             SumKind::Leaky {
@@ -456,7 +488,7 @@ impl<T: Real> InteractionSum<T> {
                 negative,
                 leak,
             } => positive.finish() + negative.finish() * Wide::from_real(*leak),
-        }
+        })
     }
 }
 
@@ -472,6 +504,7 @@ fn sign_of<T: Real>(v: T) -> i8 {
 
 /// `Σ a^n − b^n = 2^{n·exp} · sum`, every scaled argument in `(-1, 1)`.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 struct PowerSum<T> {
     n: u32,
     sum: T,
@@ -533,6 +566,7 @@ impl<T: Real> PowerSum<T> {
 
 /// `Σ e^a − e^b = e^max · sum`.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 struct ExpSum<T> {
     sum: T,
     max: T,
@@ -600,7 +634,7 @@ mod tests {
                 acc.add_diff(a, b);
             }
             let want = literal(&f, &pairs);
-            let got = acc.finish().to_real(Quantity::Energy).unwrap();
+            let got = acc.finish().unwrap().to_real(Quantity::Energy).unwrap();
             assert!(
                 (got - want).abs() <= 1e-12 * want.abs(),
                 "{f:?}: {got} vs {want}"
@@ -618,7 +652,7 @@ mod tests {
             acc.add_diff(a, b);
             s += f.eval(a) - f.eval(b);
         }
-        assert_eq!(acc.finish().to_real(Quantity::Energy), Ok(s));
+        assert_eq!(acc.finish().unwrap().to_real(Quantity::Energy), Ok(s));
     }
 
     #[test]
@@ -656,5 +690,21 @@ mod tests {
                 assert!((fd - d).abs() <= 1e-6 * (1.0 + d.abs()), "{f:?} at {s}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod overflow_tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_arguments_poison_the_sum() {
+        let f = Interaction::<f32>::Polynomial { n: 2 };
+        let mut acc = InteractionSum::new(&f);
+        acc.add(1.0);
+        acc.add_diff(f32::INFINITY, 0.0);
+        assert!(matches!(acc.finish(), Err(Error::Overflow { .. })));
+        assert!(matches!(acc.signum(), Err(Error::Overflow { .. })));
+        assert!(f.sum_of([(f32::NAN, true)]).is_err());
     }
 }

@@ -6,19 +6,19 @@
 //!
 //! | model | type | SPEC |
 //! |---|---|---|
-//! | bipolar autoassociative memory [KH16, McA] | [`BipolarMemory`] | §3 |
-//! | one-step classifier [KH16, McA] | [`Classifier`] | §4 |
-//! | continuous log-sum-exp memory [DrDAM] | [`LseMemory`] | §5 |
+//! | bipolar autoassociative memory \[KH16, McA\] | [`BipolarMemory`] | §3 |
+//! | one-step classifier \[KH16, McA\] | [`Classifier`] | §4 |
+//! | continuous log-sum-exp memory \[DrDAM\] | [`LseMemory`] | §5 |
 //!
 //! All are generic over [`Real`] (`f32`, `f64`), read their memories through a
 //! validated, borrowed [`MemoryView`] (a `static` array in flash works), take
 //! every buffer they need from the caller, and return [`Error`] for bad input.
 //!
 //! ## Overflow
-//! [KH16] evaluates `F(ξ·x)` directly; with `D = 794` that overflows `f32`
+//! \[KH16\] evaluates `F(ξ·x)` directly; with `D = 794` that overflows `f32`
 //! from `n = 14`. Every model here takes a [`Form`]: [`Form::Raw`] reproduces
 //! the paper (and reports [`Error::Overflow`] where it would overflow),
-//! [`Form::Normalized`] evaluates `F(β ξ·x / D)` [McA] through
+//! [`Form::Normalized`] evaluates `F(β ξ·x / D)` \[McA\] through
 //! [`InteractionSum`], which cannot overflow for any `n` or `D`.
 //!
 //! ## Example: recall a corrupted pattern
@@ -49,8 +49,8 @@
 //! - `nalgebra`: [`MemoryView::from_nalgebra_columns`] borrows a contiguous
 //!   `nalgebra` matrix.
 //!
-//! Papers: [KH16] Krotov & Hopfield 2016; [McA] McAlister, Robins &
-//! Szymanski 2024; [DrDAM] Hoover et al. 2024.
+//! Papers: \[KH16\] Krotov & Hopfield 2016; \[McA\] McAlister, Robins &
+//! Szymanski 2024; \[DrDAM\] Hoover et al. 2024.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]

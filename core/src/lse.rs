@@ -1,4 +1,4 @@
-//! Continuous log-sum-exp memory (SPEC §5) [DrDAM]: energy, gradient and
+//! Continuous log-sum-exp memory (SPEC §5) \[DrDAM\]: energy, gradient and
 //! retrieval by gradient descent.
 //!
 //! `E(x) = −(1/β) log Σ_μ exp(ℓ_μ(x))` with `ℓ_μ = −(β/2)‖x − ξ^μ‖²`
@@ -22,7 +22,7 @@ use crate::simd;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Similarity {
-    /// `ℓ_μ = −(β/2)‖x − ξ^μ‖²` (the Gaussian kernel of [DrDAM]).
+    /// `ℓ_μ = −(β/2)‖x − ξ^μ‖²` (the Gaussian kernel of \[DrDAM\]).
     Euclidean,
     /// `ℓ_μ = β ξ^μ·x`, with `+½‖x‖²` in the energy.
     DotProduct,
@@ -51,6 +51,7 @@ pub struct Descent<T> {
 /// # Ok::<(), dam_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct LseMemory<'a, T> {
     memories: MemoryView<'a, T>,
     beta: T,
@@ -198,6 +199,8 @@ impl<'a, T: Real> LseMemory<'a, T> {
     ///
     /// Errors: `η` not finite or `≤ 0`, `steps = 0`, shape mismatches,
     /// non-finite query, and [`Error::Overflow`] outside the documented domain.
+    /// A step that would leave the float range is not applied: on error `x`
+    /// holds the state after the last successful step (always finite).
     pub fn descend(
         &self,
         x: &mut [T],
@@ -228,12 +231,17 @@ impl<'a, T: Real> LseMemory<'a, T> {
         let grad = rest.get_mut(..d).unwrap_or(&mut []);
         for _ in 0..steps {
             self.energy_and_gradient(x, grad, logits)?;
-            for (i, (xi, &g)) in x.iter_mut().zip(grad.iter()).enumerate() {
+            // Compute the whole step first, so a step that would leave the
+            // float range fails without touching `x`.
+            for (i, (g, &xi)) in grad.iter_mut().zip(x.iter()).enumerate() {
                 let clamped = mask.and_then(|m| m.get(i)).copied().unwrap_or(false);
-                if !clamped {
-                    *xi = (-step).mul_add(g, *xi);
-                }
+                *g = if clamped { xi } else { (-step).mul_add(*g, xi) };
             }
+            check_finite(Operand::Output, grad).map_err(|_| Error::Overflow {
+                quantity: Quantity::Gradient,
+                ln_magnitude: T::LN_MAX.to_f64(),
+            })?;
+            x.copy_from_slice(grad);
         }
         let energy = self.energy(x, logits)?;
         Ok(Descent { steps, energy })

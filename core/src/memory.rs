@@ -85,7 +85,9 @@ impl<'a, T: Real> MemoryView<'a, T> {
 }
 
 /// Fixed-size owned memories, `K` rows of `D`, for sizes known at compile
-/// time (no allocation; can live in a `static`).
+/// time (no allocation: the rows live inline, on the stack or in a
+/// `static mut`-free `OnceCell`-style cell of the caller's choosing). For
+/// memories in flash, borrow a `static` array with [`MemoryView::new`].
 ///
 /// ```
 /// use dam_core::Memories;
@@ -95,6 +97,7 @@ impl<'a, T: Real> MemoryView<'a, T> {
 /// # Ok::<(), dam_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Memories<T, const K: usize, const D: usize> {
     rows: [[T; D]; K],
 }

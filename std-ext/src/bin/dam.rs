@@ -1,2 +1,0 @@
-//! The `dam` command-line program (placeholder; replaced on main).
-fn main() {}
