@@ -11,20 +11,15 @@ use dam_benches::{data, interaction, interaction_pass, iter_batch, iter_gemv};
 use dam_core::simd::{self, Isa, Kernels, scalar};
 use nalgebra::DMatrix;
 use std::hint::black_box;
-use std::time::Duration;
+use support::ThreadTime;
+
+mod support;
 
 const D: usize = 794;
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_millis(1500))
-        .sample_size(10)
-}
-
 /// Peak FMA throughput and read bandwidth.
 #[cfg(target_arch = "x86_64")]
-fn limits(c: &mut Criterion) {
+fn limits(c: &mut Criterion<ThreadTime>) {
     use dam_benches::limits;
     let mut g = c.benchmark_group("limits");
     let iters = 1_000_000u64;
@@ -51,10 +46,10 @@ fn limits(c: &mut Criterion) {
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn limits(_: &mut Criterion) {}
+fn limits(_: &mut Criterion<ThreadTime>) {}
 
 /// Batch 1: `m_μ = ξ^μ·x` for all `μ`, then `Σ_μ F(m_μ)`.
-fn batch1(c: &mut Criterion) {
+fn batch1(c: &mut Criterion<ThreadTime>) {
     let inv_d = 1.0 / D as f32;
     for k in [100usize, 2000] {
         let xi = data(k * D, 1);
@@ -141,7 +136,7 @@ fn batch1(c: &mut Criterion) {
 }
 
 /// Batch B = 1000: `acc_b = Σ_μ F(ξ^μ·x_b)` for every query.
-fn batch1000(c: &mut Criterion) {
+fn batch1000(c: &mut Criterion<ThreadTime>) {
     let nb = 1000usize;
     let inv_d = 1.0 / D as f32;
     for k in [100usize, 2000] {
@@ -251,7 +246,7 @@ fn batch1000(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = config();
+    config = support::config();
     targets = limits, batch1, batch1000
 }
 criterion_main!(benches);

@@ -10,17 +10,12 @@ use dam_core::{
     BipolarMemory, Classifier, Form, Interaction, LseMemory, MemoryView, Similarity, UpdateOrder,
 };
 use std::hint::black_box;
-use std::time::Duration;
+use support::ThreadTime;
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_millis(1500))
-        .sample_size(10)
-}
+mod support;
 
 /// MNIST shape: 784 pixels + 10 labels.
-fn classifier(c: &mut Criterion) {
+fn classifier(c: &mut Criterion<ThreadTime>) {
     let (nv, nc) = (784usize, 10usize);
     let d = nv + nc;
     for k in [100usize, 2000] {
@@ -54,7 +49,7 @@ fn classifier(c: &mut Criterion) {
     }
 }
 
-fn lse(c: &mut Criterion) {
+fn lse(c: &mut Criterion<ThreadTime>) {
     for d in [100usize, 794] {
         for k in [100usize, 2000, 20000] {
             let xi = data(k * d, 21);
@@ -81,7 +76,7 @@ fn lse(c: &mut Criterion) {
     }
 }
 
-fn bipolar_sweep(c: &mut Criterion) {
+fn bipolar_sweep(c: &mut Criterion<ThreadTime>) {
     for d in [100usize, 1000] {
         for k in [100usize, 1000] {
             let xi = bipolar(k * d, 31);
@@ -117,7 +112,7 @@ fn bipolar_sweep(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = config();
+    config = support::config();
     targets = classifier, lse, bipolar_sweep
 }
 criterion_main!(benches);
