@@ -97,38 +97,44 @@ macro_rules! fpu_reduce8 {
     }};
 }
 
-/// Splits the common length of `a` and `b` into a body of whole 8-element
-/// blocks (returned as pointers and a count, `None` if there is none) and
-/// the remainders.
-#[allow(clippy::type_complexity)]
-fn split8<'s>(
-    a: &'s [f32],
-    b: &'s [f32],
-) -> (Option<(*const f32, *const f32, u32)>, &'s [f32], &'s [f32]) {
+/// The part of two slices that the `asm!` loop handles: `blocks ≥ 1`
+/// whole blocks of 8 elements from `a` and `b` (both point into slices of
+/// at least `8·blocks` elements: valid for that many reads).
+struct Body {
+    a: *const f32,
+    b: *const f32,
+    blocks: u32,
+}
+
+/// Splits the common length of `a` and `b` into whole 8-element blocks
+/// (`None` if there are none) and the remainders (0–7 elements, or all of
+/// them if the block count does not fit a `u32`).
+fn split8<'s>(a: &'s [f32], b: &'s [f32]) -> (Option<Body>, &'s [f32], &'s [f32]) {
     let n = a.len().min(b.len());
-    let body = n / 8 * 8;
-    let iters = u32::try_from(n / 8).unwrap_or(0);
-    let head = if iters > 0 {
-        Some((a.as_ptr(), b.as_ptr(), iters))
-    } else {
-        None
+    let body = match u32::try_from(n / 8) {
+        Ok(blocks) if blocks > 0 => Some(Body {
+            a: a.as_ptr(),
+            b: b.as_ptr(),
+            blocks,
+        }),
+        _ => None,
     };
-    let body = if head.is_some() { body } else { 0 };
+    let done = if body.is_some() { n / 8 * 8 } else { 0 };
     (
-        head,
-        a.get(body..n).unwrap_or(&[]),
-        b.get(body..n).unwrap_or(&[]),
+        body,
+        a.get(done..n).unwrap_or(&[]),
+        b.get(done..n).unwrap_or(&[]),
     )
 }
 
 /// `Σ a_i b_i` with `vfma.f32` and four independent accumulators.
 pub(crate) fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     let (head, ta, tb) = split8(a, b);
-    let body = head.map_or(0.0, |(pa, pb, n)| {
+    let body = head.map_or(0.0, |h| {
         fpu_reduce8!(
-            pa,
-            pb,
-            n,
+            h.a,
+            h.b,
+            h.blocks,
             "vfma.f32 s0, s4, s12",
             "vfma.f32 s1, s5, s13",
             "vfma.f32 s2, s6, s14",
@@ -145,11 +151,11 @@ pub(crate) fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
 /// `Σ (a_i − b_i)²` with `vsub.f32` + `vfma.f32`, four accumulators.
 pub(crate) fn squared_distance_f32(a: &[f32], b: &[f32]) -> f32 {
     let (head, ta, tb) = split8(a, b);
-    let body = head.map_or(0.0, |(pa, pb, n)| {
+    let body = head.map_or(0.0, |h| {
         fpu_reduce8!(
-            pa,
-            pb,
-            n,
+            h.a,
+            h.b,
+            h.blocks,
             "vsub.f32 s4, s4, s12",
             "vsub.f32 s5, s5, s13",
             "vsub.f32 s6, s6, s14",
