@@ -407,41 +407,50 @@ macro_rules! impl_lanes {
             const N: usize = $n;
             #[inline(always)]
             unsafe fn zero() -> Self {
+                // SAFETY: see the comment on the `unsafe impl`.
                 unsafe { Self($zero()) }
             }
             #[inline(always)]
             unsafe fn splat(x: $e) -> Self {
+                // SAFETY: see the comment on the `unsafe impl`.
                 unsafe { Self($splat(x)) }
             }
             #[inline(always)]
             unsafe fn load(p: *const $e) -> Self {
+                // SAFETY: see the comment on the `unsafe impl`.
                 unsafe { Self($load(p)) }
             }
             #[inline(always)]
             unsafe fn store(self, p: *mut $e) {
+                // SAFETY: see the comment on the `unsafe impl`.
                 unsafe { $store(p, self.0) }
             }
             #[inline(always)]
             unsafe fn mul_add(self, b: Self, c: Self) -> Self {
                 let ($a, $b, $c) = (self.0, b.0, c.0);
+                // SAFETY: see the comment on the `unsafe impl`.
                 unsafe { Self($fma) }
             }
             #[inline(always)]
             unsafe fn add(self, b: Self) -> Self {
+                // SAFETY: see the comment on the `unsafe impl`.
                 unsafe { Self($add(self.0, b.0)) }
             }
             #[inline(always)]
             unsafe fn sub(self, b: Self) -> Self {
+                // SAFETY: see the comment on the `unsafe impl`.
                 unsafe { Self($sub(self.0, b.0)) }
             }
             #[inline(always)]
             unsafe fn sum(self) -> $e {
                 let $v = self.0;
+                // SAFETY: see the comment on the `unsafe impl`.
                 unsafe { $sum }
             }
             $(
             #[inline(always)]
             unsafe fn load_partial($s: &[$e]) -> Self {
+                // SAFETY: see the comment on the `unsafe impl`.
                 unsafe { Self($lp) }
             }
             )?
@@ -449,6 +458,7 @@ macro_rules! impl_lanes {
             #[inline(always)]
             unsafe fn sum4($q0: Self, $q1: Self, $q2: Self, $q3: Self) -> [$e; 4] {
                 let ($q0, $q1, $q2, $q3) = ($q0.0, $q1.0, $q2.0, $q3.0);
+                // SAFETY: see the comment on the `unsafe impl`.
                 unsafe { $s4 }
             }
             )?

@@ -84,8 +84,10 @@ impl Isa {
     pub fn is_available(self) -> bool {
         match self {
             Isa::Scalar => true,
+            // SAFETY: as above (SSE2 is the x86_64 baseline).
             #[cfg(target_arch = "x86_64")]
             Isa::Sse2 => true,
+            // SAFETY: as above.
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2Fma => x86::has_avx2_fma(),
             #[cfg(target_arch = "x86_64")]
@@ -194,8 +196,10 @@ macro_rules! dispatch {
             // `is_available` found its features on this CPU.
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512f => unsafe { x86::avx512::$f::<<$t as x86::Vectors>::Avx512>($($arg),*) },
+            // SAFETY: as above.
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2Fma => unsafe { x86::avx2::$f::<<$t as x86::Vectors>::Avx2>($($arg),*) },
+            // SAFETY: as above (SSE2 is the x86_64 baseline).
             #[cfg(target_arch = "x86_64")]
             Isa::Sse2 => unsafe { x86::sse2::$f::<<$t as x86::Vectors>::Sse2>($($arg),*) },
             // SAFETY: NEON is part of every aarch64 target.
