@@ -17,3 +17,18 @@ for c in rustfmt clippy; do
         rustup component add "$c"
     fi
 done
+
+# cargo-fuzz for scripts/fuzz.sh (stable toolchain, no sanitizers).
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "setup: cargo install cargo-fuzz"
+    cargo install cargo-fuzz --locked --version 0.13.2
+fi
+
+# QEMU for the emulated boards (boards/qemu-an386).
+if ! command -v qemu-system-arm >/dev/null 2>&1; then
+    echo "setup: apt-get install qemu-system-arm"
+    sudo_cmd=""
+    if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+    $sudo_cmd apt-get update -qq || true
+    $sudo_cmd apt-get install -y -qq qemu-system-arm
+fi

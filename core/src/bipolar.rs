@@ -11,7 +11,7 @@
 //! reports [`Error::Overflow`] where the paper's floats would overflow.
 
 use crate::error::{Error, Operand, Param, Quantity, Result, check_len, check_scratch};
-use crate::interaction::{Form, Interaction, InteractionSum};
+use crate::interaction::{self, Form, Interaction, InteractionSum};
 use crate::memory::MemoryView;
 use crate::real::Real;
 use crate::simd;
@@ -136,12 +136,21 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
                 let base = m - x * s;
                 (base + x, base - x)
             });
-        let positive = match self.form {
-            Form::Raw { .. } => {
-                let mut sum = T::ZERO;
-                for (a, b) in pairs.clone() {
-                    sum += self.f.eval(a) - self.f.eval(b);
-                }
+        let homogeneous = match self.f {
+            Interaction::Polynomial { n } => Some((false, n)),
+            Interaction::RectifiedPolynomial { n } => Some((true, n)),
+            _ => None,
+        };
+        let positive = match (self.form, homogeneous) {
+            (Form::Raw { .. }, _) => {
+                let sum = match homogeneous {
+                    Some((rectified, n)) => {
+                        interaction::homogeneous_diff(rectified, n, pairs.clone(), T::ONE)
+                    }
+                    None => pairs
+                        .clone()
+                        .fold(T::ZERO, |s, (a, b)| s + (self.f.eval(a) - self.f.eval(b))),
+                };
                 if !sum.is_finite() {
                     let mut acc = InteractionSum::new(&self.f);
                     pairs.for_each(|(a, b)| acc.add_diff(a, b));
@@ -152,13 +161,18 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
                 }
                 sum >= T::ZERO
             }
-            Form::Normalized { .. } => {
-                // Homogeneous F: the decision does not depend on α > 0.
-                let c = if self.f.is_homogeneous() {
-                    T::ONE
-                } else {
-                    self.form.arg_scale(self.memories.d())
-                };
+            // Homogeneous F: the decision does not depend on α > 0, and a
+            // power-of-two scale keeps every power in range.
+            (Form::Normalized { .. }, Some((rectified, n))) => {
+                let scale =
+                    interaction::power_of_two_scale(pairs.clone()).ok_or(Error::Overflow {
+                        quantity: Quantity::Interaction,
+                        ln_magnitude: T::LN_MAX.to_f64(),
+                    })?;
+                interaction::homogeneous_diff(rectified, n, pairs, scale) >= T::ZERO
+            }
+            (Form::Normalized { .. }, None) => {
+                let c = self.form.arg_scale(self.memories.d());
                 let mut acc = InteractionSum::new(&self.f);
                 pairs.for_each(|(a, b)| acc.add_diff(c * a, c * b));
                 acc.signum()? >= 0
@@ -345,7 +359,12 @@ impl SplitMix64 {
     fn shuffle(&mut self, items: &mut [u32]) {
         for i in (1..items.len()).rev() {
             let j = self.below_or_equal(i);
-            items.swap(i, j.min(i));
+            // Swap items j and i (j ≤ i) without a bounds-checked index.
+            if let Some((first, rest)) = items.get_mut(j..=i).and_then(|s| s.split_first_mut()) {
+                if let Some(last) = rest.last_mut() {
+                    core::mem::swap(first, last);
+                }
+            }
         }
     }
 }

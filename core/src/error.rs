@@ -39,6 +39,9 @@ pub enum Param {
     Classes,
     /// The number of sweeps or steps (must be at least 1).
     Iterations,
+    /// A row of soft class weights (entries `≥ 0`, summing to 1); the value
+    /// reported is the offending row's sum.
+    ClassWeights,
 }
 
 /// Which computed quantity an [`Error::Overflow`] is about.
@@ -174,6 +177,17 @@ pub(crate) fn check_scratch(operand: Operand, needed: usize, len: usize) -> Resu
             found: len,
         })
     }
+}
+
+/// Splits a caller buffer at `at`, or [`Error::ShapeMismatch`] if it is
+/// shorter (never the panic of `split_at_mut`).
+pub(crate) fn split_scratch<T>(buf: &mut [T], at: usize) -> Result<(&mut [T], &mut [T])> {
+    let len = buf.len();
+    buf.split_at_mut_checked(at).ok_or(Error::ShapeMismatch {
+        operand: Operand::Scratch,
+        expected: at,
+        found: len,
+    })
 }
 
 /// Checks that every entry is finite.

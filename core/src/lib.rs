@@ -9,6 +9,8 @@
 //! | bipolar autoassociative memory \[KH16, McA\] | [`BipolarMemory`] | §3 |
 //! | one-step classifier \[KH16, McA\] | [`Classifier`] | §4 |
 //! | continuous log-sum-exp memory \[DrDAM\] | [`LseMemory`] | §5 |
+//! | random-feature memory \[DrDAM\] | [`DrDam`] | §6 |
+//! | Potts hidden unit, soft labels \[TT\] | [`PottsClassifier`] | §7 |
 //!
 //! All are generic over [`Real`] (`f32`, `f64`), read their memories through a
 //! validated, borrowed [`MemoryView`] (a `static` array in flash works), take
@@ -71,19 +73,27 @@
 
 pub mod bipolar;
 pub mod classifier;
+pub mod drdam;
+pub mod energy;
 pub mod error;
 pub mod interaction;
 pub mod lse;
 pub mod memory;
+pub mod potts;
 pub mod real;
 pub mod simd;
+pub mod trig;
 pub mod wide;
 
 pub use bipolar::{BipolarMemory, Retrieval, Stop, UpdateOrder};
 pub use classifier::Classifier;
+pub use drdam::{DrDam, Projection, SeededProjection, StoredProjection};
+pub use energy::Descent;
+pub use energy::EnergyModel;
 pub use error::{Error, Operand, Param, Quantity, Result};
 pub use interaction::{Form, Interaction, InteractionSum, MAX_DEGREE};
-pub use lse::{Descent, LseMemory, Similarity};
+pub use lse::{LseMemory, Similarity};
 pub use memory::{Memories, MemoryView};
+pub use potts::PottsClassifier;
 pub use real::Real;
 pub use wide::Wide;

@@ -10,9 +10,12 @@
 //! Documented domain where every result is finite (f32): entries of `x` and
 //! `ξ` in `[−1, 1]`, `D ≤ 10^6`, `10^-4 ≤ β ≤ 10^4`. Outside it results are
 //! still checked: a non-finite one becomes [`Error::Overflow`].
+//!
+//! Retrieval by masked gradient descent is [`EnergyModel::descend`].
 
+use crate::energy::EnergyModel;
 use crate::error::{
-    Error, Operand, Param, Quantity, Result, check_finite, check_len, check_scratch,
+    Error, Operand, Param, Quantity, Result, check_finite, check_len, check_scratch, split_scratch,
 };
 use crate::memory::MemoryView;
 use crate::real::Real;
@@ -26,16 +29,6 @@ pub enum Similarity {
     Euclidean,
     /// `ℓ_μ = β ξ^μ·x`, with `+½‖x‖²` in the energy.
     DotProduct,
-}
-
-/// The outcome of [`LseMemory::descend`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Descent<T> {
-    /// Steps taken.
-    pub steps: usize,
-    /// The energy of the final state.
-    pub energy: T,
 }
 
 /// A log-sum-exp associative memory.
@@ -185,65 +178,34 @@ impl<'a, T: Real> LseMemory<'a, T> {
         let k = self.memories.k();
         let d = self.memories.d();
         check_scratch(Operand::Scratch, k + d, scratch.len())?;
-        let (logits, rest) = scratch.split_at_mut(k);
+        let (logits, rest) = split_scratch(scratch, k)?;
         let out = rest.get_mut(..d).unwrap_or(&mut []);
         let energy = self.attend(x, out, logits)?;
-        x.copy_from_slice(out);
+        // A convex combination of finite memories can still round past
+        // the largest float (p₁ξ + p₂ξ with p₁ + p₂ = 1 + ε and ξ = MAX).
+        check_finite(Operand::Output, out).map_err(|_| Error::Overflow {
+            quantity: Quantity::Gradient,
+            ln_magnitude: T::LN_MAX.to_f64(),
+        })?;
+        x.iter_mut().zip(out.iter()).for_each(|(xi, &o)| *xi = o);
         Ok(energy)
     }
+}
 
-    /// Gradient descent `x ← x − η ∇E(x)` for `steps` steps. Coordinates
-    /// with `mask[i] == true` are clamped (observed) and never change; pass
-    /// `None` to move every coordinate. Returns the final energy.
-    /// `scratch` needs at least `K + D` entries.
-    ///
-    /// Errors: `η` not finite or `≤ 0`, `steps = 0`, shape mismatches,
-    /// non-finite query, and [`Error::Overflow`] outside the documented domain.
-    /// A step that would leave the float range is not applied: on error `x`
-    /// holds the state after the last successful step (always finite).
-    pub fn descend(
-        &self,
-        x: &mut [T],
-        mask: Option<&[bool]>,
-        step: T,
-        steps: usize,
-        scratch: &mut [T],
-    ) -> Result<Descent<T>> {
-        if !(step.is_finite() && step > T::ZERO) {
-            return Err(Error::InvalidParameter {
-                param: Param::Step,
-                value: step.to_f64(),
-            });
-        }
-        if steps == 0 {
-            return Err(Error::InvalidParameter {
-                param: Param::Iterations,
-                value: 0.0,
-            });
-        }
-        let k = self.memories.k();
-        let d = self.memories.d();
-        if let Some(mask) = mask {
-            check_len(Operand::Mask, d, mask.len())?;
-        }
-        check_scratch(Operand::Scratch, k + d, scratch.len())?;
-        let (logits, rest) = scratch.split_at_mut(k);
-        let grad = rest.get_mut(..d).unwrap_or(&mut []);
-        for _ in 0..steps {
-            self.energy_and_gradient(x, grad, logits)?;
-            // Compute the whole step first, so a step that would leave the
-            // float range fails without touching `x`.
-            for (i, (g, &xi)) in grad.iter_mut().zip(x.iter()).enumerate() {
-                let clamped = mask.and_then(|m| m.get(i)).copied().unwrap_or(false);
-                *g = if clamped { xi } else { (-step).mul_add(*g, xi) };
-            }
-            check_finite(Operand::Output, grad).map_err(|_| Error::Overflow {
-                quantity: Quantity::Gradient,
-                ln_magnitude: T::LN_MAX.to_f64(),
-            })?;
-            x.copy_from_slice(grad);
-        }
-        let energy = self.energy(x, logits)?;
-        Ok(Descent { steps, energy })
+impl<T: Real> EnergyModel<T> for LseMemory<'_, T> {
+    fn dim(&self) -> usize {
+        self.memories.d()
+    }
+
+    fn scratch_len(&self) -> usize {
+        self.memories.k()
+    }
+
+    fn energy(&self, x: &[T], scratch: &mut [T]) -> Result<T> {
+        LseMemory::energy(self, x, scratch)
+    }
+
+    fn energy_and_gradient(&self, x: &[T], grad: &mut [T], scratch: &mut [T]) -> Result<T> {
+        LseMemory::energy_and_gradient(self, x, grad, scratch)
     }
 }

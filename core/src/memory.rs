@@ -69,7 +69,7 @@ impl<'a, T: Real> MemoryView<'a, T> {
 
     /// The memories in order, each a slice of length `D`.
     pub fn rows(&self) -> core::slice::ChunksExact<'a, T> {
-        self.data.chunks_exact(self.d)
+        self.data.chunks_exact(self.d.max(1))
     }
 
     /// Entry `i` of every memory (`ξ^1_i, …, ξ^K_i`); empty if `i ≥ D`.
@@ -79,7 +79,7 @@ impl<'a, T: Real> MemoryView<'a, T> {
             .get(start..)
             .unwrap_or(&[])
             .iter()
-            .step_by(self.d)
+            .step_by(self.d.max(1))
             .copied()
     }
 }

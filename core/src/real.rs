@@ -88,6 +88,17 @@ pub trait Real:
     fn ln(self) -> Self;
     /// Hyperbolic tangent (libm).
     fn tanh(self) -> Self;
+    /// `(sin self, cos self)` from one range reduction: for `f32` the
+    /// vectorizable polynomial of [`crate::trig`] (libm beyond `|x| > 8192`),
+    /// for `f64` libm.
+    fn sin_cos(self) -> (Self, Self);
+    /// [`Real::sin_cos`] over a slice (common length of the three); the
+    /// `f32` version is written to vectorize.
+    fn sin_cos_slice(x: &[Self], sin_out: &mut [Self], cos_out: &mut [Self]) {
+        for ((&xi, s), c) in x.iter().zip(sin_out.iter_mut()).zip(cos_out.iter_mut()) {
+            (*s, *c) = xi.sin_cos();
+        }
+    }
     /// Splits `self` into `m · 2^e` with `0.5 ≤ |m| < 1` (`(0, 0)` for zero).
     fn frexp(self) -> (Self, i32);
     /// `self · 2^e`, exact unless the result leaves the normal range.
@@ -213,6 +224,13 @@ impl Real for f32 {
         libm::tanhf(self)
     }
     #[inline]
+    fn sin_cos(self) -> (Self, Self) {
+        crate::trig::sin_cos_f32(self)
+    }
+    fn sin_cos_slice(x: &[Self], sin_out: &mut [Self], cos_out: &mut [Self]) {
+        crate::trig::sin_cos_slice(x, sin_out, cos_out)
+    }
+    #[inline]
     fn frexp(self) -> (Self, i32) {
         libm::frexpf(self)
     }
@@ -263,6 +281,10 @@ impl Real for f64 {
     #[inline]
     fn tanh(self) -> Self {
         libm::tanh(self)
+    }
+    #[inline]
+    fn sin_cos(self) -> (Self, Self) {
+        (libm::sin(self), libm::cos(self))
     }
     #[inline]
     fn frexp(self) -> (Self, i32) {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use dam_core::{LseMemory, MemoryView, Similarity};
+use dam_core::{EnergyModel, LseMemory, MemoryView, Similarity};
 
 fn energy(mem: &LseMemory<'_, f64>, x: &[f64]) -> f64 {
     let mut scratch = vec![0.0; mem.memories().k()];

@@ -5,8 +5,8 @@
 mod common;
 
 use dam_core::{
-    BipolarMemory, Classifier, Error, Form, Interaction, LseMemory, MemoryView, Operand, Param,
-    Quantity, Similarity, UpdateOrder,
+    BipolarMemory, Classifier, DrDam, EnergyModel, Error, Form, Interaction, LseMemory, MemoryView,
+    Operand, Param, Quantity, SeededProjection, Similarity, UpdateOrder,
 };
 
 const DEGREES: [u32; 5] = [2, 10, 30, 100, 1000];
@@ -256,6 +256,9 @@ fn every_error_variant_is_reachable() {
         net.retrieve(&mut [1, 1, 1], &mut [0.0; 2], UpdateOrder::Sequential, 0)
             .unwrap_err(),
     );
+    seen.push(
+        dam_core::PottsClassifier::new(view, &[0.5f32, 0.6, 1.0, 0.0], 2, None, 1.0).unwrap_err(),
+    );
     // Overflow, for every quantity.
     let f20 = Interaction::Polynomial { n: 20 };
     seen.push(f20.value(1e3f32).unwrap_err());
@@ -369,7 +372,7 @@ mod arbitrary_input {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(1000))]
+        #![proptest_config(ProptestConfig::with_cases(std::env::var("DAM_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)))]
 
         #[test]
         fn never_panics_never_returns_non_finite(
@@ -430,6 +433,47 @@ mod arbitrary_input {
                     if finite_before { prop_assert!(all_finite(&x)); }
                 }
             }
+            if let Ok(proj) = SeededProjection::new(u64::from(steps as u32), k + 1, d) {
+                if let Ok(mut dam) = DrDam::new(proj, beta, data.get(..2 * (k + 1)).unwrap_or(&[]).to_vec()) {
+                    let before = dam.memory().to_vec();
+                    let ok = dam.store(&query, &mut scratch).is_ok();
+                    prop_assert!(all_finite(dam.memory()));
+                    if !ok { prop_assert_eq!(dam.memory(), &before[..]); }
+                    let _ = dam.forget(&query, &mut scratch);
+                    prop_assert!(all_finite(dam.memory()));
+                    let mut grad = vec![0.0f32; d];
+                    if let Ok(e) = dam.energy_and_gradient(&query, &mut grad, &mut scratch) {
+                        prop_assert!(e.is_finite() && all_finite(&grad));
+                    }
+                    let mut x = query.clone();
+                    let finite_before = all_finite(&x);
+                    let _ = dam.descend(&mut x, None, step, steps, &mut scratch);
+                    if finite_before { prop_assert!(all_finite(&x)); }
+                }
+            }
+        }
+    }
+}
+
+/// Found by the arbitrary-input test: a convex combination of two memories
+/// at `f32::MAX` rounds past it. The one-step update must refuse, not write
+/// infinities.
+#[test]
+fn one_step_at_the_top_of_the_range_fails_cleanly() {
+    let xi = [f32::MAX, 0.0, f32::MAX, 0.0];
+    let lse = LseMemory::new(
+        MemoryView::new(&xi, 2, 2).unwrap(),
+        0.135,
+        Similarity::DotProduct,
+    )
+    .unwrap();
+    let mut x = [-7.0965346e-37f32, -0.0];
+    let mut scratch = [0.0f32; 4];
+    match lse.one_step(&mut x, &mut scratch) {
+        Ok(_) => assert!(all_finite(&x)),
+        Err(e) => {
+            assert!(matches!(e, Error::Overflow { .. }), "{e:?}");
+            assert_eq!(x, [-7.0965346e-37f32, -0.0]);
         }
     }
 }

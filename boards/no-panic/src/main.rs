@@ -1,0 +1,144 @@
+//! Link-time proof that no panic is reachable from `dam-core`'s public
+//! retrieval functions on Cortex-M4F.
+//!
+//! The panic handler calls a function that does not exist. If the optimized,
+//! LTO-linked firmware below still contains any path to a panic (an index
+//! out of bounds, an `unwrap`, an arithmetic overflow check, a slice length
+//! assertion), the linker needs that symbol and the build fails with
+//! `undefined symbol: dam_core_panic_is_reachable`. Inputs pass through
+//! `black_box`, so the compiler cannot fold the calls away or prove them safe
+//! for particular constants: the proof covers every input.
+//!
+//! Run: `cd boards/no-panic && cargo build --release` (part of `.ci/run`).
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+use dam_core::{
+    BipolarMemory, Classifier, DrDam, EnergyModel, Form, Interaction, LseMemory, MemoryView,
+    PottsClassifier, SeededProjection, Similarity, StoredProjection, UpdateOrder,
+};
+
+static MEMORIES: [f32; 64] = [0.5; 64];
+
+/// Everything a caller controls, opaque to the optimizer.
+fn opaque<T>(v: T) -> T {
+    black_box(v)
+}
+
+fn interaction() -> Interaction<f32> {
+    match opaque(0u8) {
+        0 => Interaction::Polynomial { n: opaque(3) },
+        1 => Interaction::RectifiedPolynomial { n: opaque(3) },
+        2 => Interaction::LeakyRectifiedPolynomial {
+            n: opaque(3),
+            leak: opaque(0.01),
+        },
+        _ => Interaction::Exponential,
+    }
+}
+
+fn form() -> Form<f32> {
+    if opaque(true) {
+        Form::Normalized { beta: opaque(1.0) }
+    } else {
+        Form::Raw { beta: opaque(1.0) }
+    }
+}
+
+fn exercise() {
+    let data: &[f32] = opaque(&MEMORIES[..]);
+    let (k, d) = (opaque(4usize), opaque(16usize));
+    let mut scratch = [0.0f32; 64];
+    let mut state = [1i8; 16];
+    let mut order = [0u32; 16];
+    let mut x = [0.1f32; 16];
+    let mut out = [0.0f32; 32];
+    let scratch = opaque(&mut scratch[..]);
+    let state = opaque(&mut state[..]);
+    let x = opaque(&mut x[..]);
+    let out = opaque(&mut out[..]);
+    let mask = opaque(&[false; 16][..]);
+
+    let Ok(view) = MemoryView::new(data, k, d) else {
+        return;
+    };
+    let f = interaction();
+    if let Ok(net) = BipolarMemory::new(view, f, form()) {
+        let sweeps = opaque(3);
+        let _ = opaque(net.retrieve(state, scratch, UpdateOrder::Sequential, sweeps));
+        let _ = opaque(net.retrieve(state, scratch, UpdateOrder::Synchronous, sweeps));
+        let order = opaque(&mut order[..]);
+        let _ = opaque(net.retrieve(
+            state,
+            scratch,
+            UpdateOrder::Random {
+                seed: opaque(7),
+                order,
+            },
+            sweeps,
+        ));
+        let _ = opaque(net.energy(state));
+        let _ = opaque(net.energy_wide(state));
+        let _ = opaque(net.is_fixed_point(state, scratch));
+    }
+    if let Ok(clf) = Classifier::new(view, opaque(3), f, form()) {
+        let (scores, rest) = out.split_at_mut(opaque(3).min(out.len()));
+        let _ = opaque(clf.forward(rest, scores, scratch));
+    }
+    if let Ok(lse) = LseMemory::new(view, opaque(2.0), Similarity::Euclidean) {
+        let _ = opaque(lse.energy(x, scratch));
+        let _ = opaque(lse.energy_and_gradient(x, out, scratch));
+        let _ = opaque(lse.one_step(x, scratch));
+        let _ = opaque(lse.descend(x, Some(mask), opaque(0.1), opaque(2), scratch));
+    }
+    if let Ok(proj) = SeededProjection::new(opaque(1), opaque(8), d) {
+        let mut t = [0.0f32; 16];
+        if let Ok(mut dam) = DrDam::new(proj, opaque(4.0), opaque(&mut t[..])) {
+            let _ = opaque(dam.store(x, scratch));
+            let _ = opaque(dam.forget(x, scratch));
+            let _ = opaque(dam.energy_and_gradient(x, out, scratch));
+            let _ = opaque(dam.descend(x, None, opaque(0.1), opaque(2), scratch));
+        }
+    }
+    if let Ok(proj) = StoredProjection::new(data, opaque(4), d) {
+        let t = opaque(&[0.0f32; 8][..]);
+        if let Ok(dam) = DrDam::new(proj, opaque(4.0), t) {
+            let _ = opaque(dam.energy(x, scratch));
+            let _ = opaque(dam.features_of(x, out, scratch));
+        }
+    }
+    let weights = opaque(&MEMORIES[..8]);
+    if let Ok(potts) = PottsClassifier::new(
+        view,
+        weights,
+        opaque(2),
+        Some(opaque(&MEMORIES[..4])),
+        opaque(3.0),
+    ) {
+        let _ = opaque(potts.posterior(x, out, scratch));
+        let _ = opaque(potts.nearest_memory(x));
+    }
+    let _ = opaque(f.value(opaque(2.0)));
+    let _ = opaque(f.derivative(opaque(2.0)));
+    let _ = opaque(form().term(&f, opaque(3.0), d));
+}
+
+/// The entry point: run the exercise forever (never actually executed; the
+/// build is the check).
+#[unsafe(no_mangle)]
+pub extern "C" fn _start() -> ! {
+    loop {
+        exercise();
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    unsafe extern "C" {
+        fn dam_core_panic_is_reachable() -> !;
+    }
+    // SAFETY: never called in a successful build: the symbol does not exist,
+    // so any reference to this handler fails the link.
+    unsafe { dam_core_panic_is_reachable() }
+}

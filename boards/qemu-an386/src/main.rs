@@ -1,0 +1,177 @@
+//! `dam-core` on an emulated Cortex-M4F (QEMU `mps2-an386`).
+//!
+//! Runs self-checks that must give the same answers as on the host, prints
+//! each through semihosting, and exits 0 if all pass, 1 otherwise, so
+//! `cargo run --release` passes or fails like a test:
+//! - the FPU really fuses (`vfma.f32`) and `vsqrt.f32` is exact;
+//! - bipolar recall of corrupted patterns (f32, normalized form, n = 3);
+//! - the one-step classifier on a tiny model;
+//! - the seeded DrDAM projection is bit-identical to the host's (the golden
+//!   row of `dam-core`'s unit test `golden_row`).
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+use cortex_m_rt::{ExceptionFrame, entry, exception};
+use cortex_m_semihosting::{debug, hprintln};
+use dam_core::{
+    BipolarMemory, Classifier, Form, Interaction, MemoryView, Real, SeededProjection, UpdateOrder,
+};
+
+const D: usize = 64;
+const K: usize = 12;
+
+/// SplitMix64: patterns and corruptions without a host-side table.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+fn check(name: &str, ok: bool) -> bool {
+    hprintln!("{} {}", if ok { "ok  " } else { "FAIL" }, name);
+    ok
+}
+
+fn fpu() -> bool {
+    // (1 + 2^-12)^2 = 1 + 2^-11 + 2^-24 needs 25 bits: a separate multiply
+    // rounds the 2^-24 away, a fused multiply-add keeps it.
+    let a = black_box(1.0f32 + 1.0 / 4096.0);
+    let c = black_box(-(1.0f32 + 1.0 / 2048.0));
+    let fused = Real::mul_add(a, a, c);
+    let sqrt = Real::sqrt(black_box(2.25f32));
+    check("vfma.f32 is fused", fused == 1.0 / 16_777_216.0) & check("vsqrt.f32", sqrt == 1.5)
+}
+
+fn bipolar_recall() -> bool {
+    let mut rng = Rng(2026);
+    let mut xi = [0.0f32; K * D];
+    for x in xi.iter_mut() {
+        *x = if rng.next() & 1 == 1 { 1.0 } else { -1.0 };
+    }
+    let Ok(view) = MemoryView::new(&xi, K, D) else {
+        return check("memory view", false);
+    };
+    let Ok(net) = BipolarMemory::new(
+        view,
+        Interaction::Polynomial { n: 3 },
+        Form::Normalized { beta: 1.0 },
+    ) else {
+        return check("bipolar memory", false);
+    };
+    let mut overlaps = [0.0f32; K];
+    let mut recalled = 0;
+    for row in xi.chunks_exact(D) {
+        let mut state = [0i8; D];
+        for (s, &x) in state.iter_mut().zip(row) {
+            *s = if x > 0.0 { 1 } else { -1 };
+        }
+        for _ in 0..D / 10 {
+            let i = (rng.next() % D as u64) as usize;
+            if let Some(s) = state.get_mut(i) {
+                *s = -*s;
+            }
+        }
+        if net
+            .retrieve(&mut state, &mut overlaps, UpdateOrder::Sequential, 20)
+            .is_ok()
+            && state.iter().zip(row).all(|(&s, &x)| (s > 0) == (x > 0.0))
+        {
+            recalled += 1;
+        }
+    }
+    hprintln!(
+        "     bipolar: {}/{} recalled from 10% flipped bits",
+        recalled,
+        K
+    );
+    check("bipolar recall (K = 12, D = 64, n = 3)", recalled == K)
+}
+
+fn classifier() -> bool {
+    // 2 pixels + 2 labels: bright → class 0, dark → class 1.
+    let xi = [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
+    let Ok(view) = MemoryView::new(&xi, 2, 4) else {
+        return check("classifier view", false);
+    };
+    let Ok(clf) = Classifier::new(
+        view,
+        2,
+        Interaction::RectifiedPolynomial { n: 20 },
+        Form::Normalized { beta: 1.0 },
+    ) else {
+        return check("classifier", false);
+    };
+    let (mut scores, mut scratch) = ([0.0f32; 2], [0.0f32; 2]);
+    let bright = clf.forward(&[0.9, 0.8], &mut scores, &mut scratch);
+    let dark = clf.forward(&[-0.7, -0.9], &mut scores, &mut scratch);
+    check("classifier forward", bright == Ok(0) && dark == Ok(1))
+}
+
+fn seeded_projection() -> bool {
+    // Must equal dam-core's `drdam::projection::tests::GOLDEN` on x86_64.
+    const GOLDEN: [u32; 4] = [3214287736, 1068388916, 3208096754, 1057470638];
+    let Ok(p) = SeededProjection::new(0x0123_4567_89AB_CDEF, 10, 4) else {
+        return check("seeded projection", false);
+    };
+    let mut row = [0.0f32; 4];
+    p.fill_row(7, &mut row);
+    let bits = row.map(f32::to_bits);
+    hprintln!(
+        "     projection row 7: {:08x} {:08x} {:08x} {:08x}",
+        bits[0],
+        bits[1],
+        bits[2],
+        bits[3]
+    );
+    check(
+        "seeded projection bit-identical to the host",
+        bits == GOLDEN,
+    )
+}
+
+#[entry]
+fn main() -> ! {
+    hprintln!("dam-core self-checks on Cortex-M4F (QEMU mps2-an386)");
+    let ok = fpu() & bipolar_recall() & classifier() & seeded_projection();
+    hprintln!(
+        "{}",
+        if ok {
+            "all checks passed"
+        } else {
+            "SOME CHECKS FAILED"
+        }
+    );
+    debug::exit(if ok {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[exception]
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    hprintln!("HardFault at pc = {:#010x}", frame.pc());
+    debug::exit(debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    hprintln!("panic: {}", info);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}

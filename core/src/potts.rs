@@ -1,0 +1,177 @@
+//! Potts hidden unit: the attention-like classifier of \[TT\] (SPEC §7),
+//! inference only (training is in `dam-std`).
+//!
+//! `P` memories `w^μ ∈ R^D`, soft class weights `p^μ_y` (each row a
+//! distribution over `C` labels) and a log-prior `ln p_h(μ)`:
+//! `p(y | v) = Σ_μ π_μ(v) p^μ_y` with `π = softmax_μ(β w^μ·v + ln p_h(μ))`,
+//! computed with the max subtracted so nothing overflows.
+//! Two readouts: `argmax_y p(y | v)` ([`PottsClassifier::posterior`]) and
+//! the label of the memory with the largest overlap
+//! ([`PottsClassifier::nearest_memory`], the paper's 1-NN readout).
+
+use crate::error::{
+    Error, Operand, Param, Quantity, Result, check_finite, check_len, check_scratch,
+};
+use crate::memory::MemoryView;
+use crate::real::Real;
+use crate::simd;
+
+/// A Potts-hidden-unit classifier over borrowed parameters.
+///
+/// ```
+/// use dam_core::{MemoryView, PottsClassifier};
+/// // Two prototypes in 2-D with soft labels over 2 classes.
+/// let w = [1.0f32, 0.0, 0.0, 1.0];
+/// let labels = [0.9f32, 0.1, 0.2, 0.8];
+/// let clf = PottsClassifier::new(MemoryView::new(&w, 2, 2)?, &labels, 2, None, 5.0)?;
+/// let mut p = [0.0f32; 2];
+/// let mut scratch = [0.0f32; 2];
+/// assert_eq!(clf.posterior(&[0.9, 0.1], &mut p, &mut scratch)?, 0);
+/// assert!((p[0] + p[1] - 1.0).abs() < 1e-6);
+/// assert_eq!(clf.nearest_memory(&[0.1, 0.9])?, (1, 1));
+/// # Ok::<(), dam_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PottsClassifier<'a, T> {
+    memories: MemoryView<'a, T>,
+    class_weights: &'a [T],
+    classes: usize,
+    log_prior: Option<&'a [T]>,
+    beta: T,
+}
+
+impl<'a, T: Real> PottsClassifier<'a, T> {
+    /// A classifier from `P` memories, a `P × C` row-major table of class
+    /// weights (entries `≥ 0`, each row summing to 1 within `10^-3`), an
+    /// optional log-prior of length `P` (`None`: uniform) and `β > 0`.
+    pub fn new(
+        memories: MemoryView<'a, T>,
+        class_weights: &'a [T],
+        classes: usize,
+        log_prior: Option<&'a [T]>,
+        beta: T,
+    ) -> Result<Self> {
+        let p = memories.k();
+        if classes == 0 {
+            return Err(Error::InvalidParameter {
+                param: Param::Classes,
+                value: 0.0,
+            });
+        }
+        if !(beta.is_finite() && beta > T::ZERO) {
+            return Err(Error::InvalidParameter {
+                param: Param::Beta,
+                value: beta.to_f64(),
+            });
+        }
+        check_len(
+            Operand::Memories,
+            p.saturating_mul(classes),
+            class_weights.len(),
+        )?;
+        check_finite(Operand::Memories, class_weights)?;
+        let tolerance = T::from_f64(1e-3);
+        for row in class_weights.chunks_exact(classes) {
+            let sum = row.iter().fold(T::ZERO, |s, &x| s + x);
+            if row.iter().any(|&x| x < T::ZERO) || (sum - T::ONE).abs() > tolerance {
+                return Err(Error::InvalidParameter {
+                    param: Param::ClassWeights,
+                    value: sum.to_f64(),
+                });
+            }
+        }
+        if let Some(prior) = log_prior {
+            check_len(Operand::Memories, p, prior.len())?;
+            check_finite(Operand::Memories, prior)?;
+        }
+        Ok(PottsClassifier {
+            memories,
+            class_weights,
+            classes,
+            log_prior,
+            beta,
+        })
+    }
+
+    /// The number of classes `C`.
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// The memories.
+    pub fn memories(&self) -> MemoryView<'a, T> {
+        self.memories
+    }
+
+    /// Writes `p(y | v)` into `probs` (length `C`) and returns its argmax
+    /// (ties to the lowest class). `scratch`: at least `P`.
+    pub fn posterior(&self, v: &[T], probs: &mut [T], scratch: &mut [T]) -> Result<usize> {
+        let p = self.memories.k();
+        check_len(Operand::Query, self.memories.d(), v.len())?;
+        check_finite(Operand::Query, v)?;
+        check_len(Operand::Output, self.classes, probs.len())?;
+        check_scratch(Operand::Scratch, p, scratch.len())?;
+        let logits = scratch.get_mut(..p).unwrap_or(&mut []);
+        let mut max = -T::MAX;
+        for (mu, (l, row)) in logits.iter_mut().zip(self.memories.rows()).enumerate() {
+            let prior = self
+                .log_prior
+                .and_then(|lp| lp.get(mu))
+                .copied()
+                .unwrap_or(T::ZERO);
+            *l = self.beta.mul_add(simd::dot(row, v), prior);
+            if !l.is_finite() {
+                return Err(Error::Overflow {
+                    quantity: Quantity::Score,
+                    ln_magnitude: T::LN_MAX.to_f64(),
+                });
+            }
+            max = max.max(*l);
+        }
+        let mut total = T::ZERO;
+        for l in logits.iter_mut() {
+            *l = (*l - max).exp();
+            total += *l;
+        }
+        // total ≥ 1 (the max term): the division is safe.
+        probs.iter_mut().for_each(|q| *q = T::ZERO);
+        for (&weight, row) in logits
+            .iter()
+            .zip(self.class_weights.chunks_exact(self.classes))
+        {
+            simd::axpy(weight / total, row, probs);
+        }
+        Ok(argmax(probs))
+    }
+
+    /// The 1-NN readout: the memory with the largest overlap `w^μ·v` and its
+    /// label `argmax_y p^μ_y`, as `(μ, label)`.
+    pub fn nearest_memory(&self, v: &[T]) -> Result<(usize, usize)> {
+        check_len(Operand::Query, self.memories.d(), v.len())?;
+        check_finite(Operand::Query, v)?;
+        let mut best = (0usize, -T::MAX);
+        for (mu, row) in self.memories.rows().enumerate() {
+            let o = simd::dot(row, v);
+            if o > best.1 {
+                best = (mu, o);
+            }
+        }
+        let label = self
+            .class_weights
+            .chunks_exact(self.classes)
+            .nth(best.0)
+            .map_or(0, argmax);
+        Ok((best.0, label))
+    }
+}
+
+fn argmax<T: Real>(v: &[T]) -> usize {
+    let mut best = (0usize, -T::MAX);
+    for (i, &x) in v.iter().enumerate() {
+        if x > best.1 {
+            best = (i, x);
+        }
+    }
+    best.0
+}
