@@ -54,7 +54,9 @@ pub enum Isa {
     Sse2,
     /// x86_64 AVX2 with FMA (256-bit).
     Avx2Fma,
-    /// x86_64 AVX-512F (512-bit).
+    /// x86_64 AVX-512F (512-bit). Compiled only by Rust ≥ 1.89 (the first
+    /// release with these intrinsics; `dam-core`'s MSRV is 1.86): built by an
+    /// older compiler, it reports itself unavailable.
     Avx512f,
     /// aarch64 NEON (128-bit, FMA).
     Neon,
@@ -194,7 +196,7 @@ macro_rules! dispatch {
         match $isa.or_scalar() {
             // SAFETY (x86 arms): `or_scalar` returned the path only if
             // `is_available` found its features on this CPU.
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", dam_avx512))]
             Isa::Avx512f => unsafe { x86::avx512::$f::<<$t as x86::Vectors>::Avx512>($($arg),*) },
             // SAFETY: as above.
             #[cfg(target_arch = "x86_64")]

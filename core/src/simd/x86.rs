@@ -10,6 +10,7 @@ use super::lanes::{Lanes, impl_lanes, isa_module};
 use core::arch::x86_64::*;
 
 cpufeatures::new!(cpu_avx2_fma, "avx2", "fma");
+#[cfg(dam_avx512)]
 cpufeatures::new!(cpu_avx512f, "avx512f");
 
 /// AVX2 and FMA are usable (CPU and OS); cached after the first call, and a
@@ -22,7 +23,15 @@ pub(crate) fn has_avx2_fma() -> bool {
 /// AVX-512F is usable (CPU and OS); cached, constant if enabled at compile time.
 #[inline]
 pub(crate) fn has_avx512f() -> bool {
-    cpu_avx512f::init().get()
+    #[cfg(dam_avx512)]
+    {
+        cpu_avx512f::init().get()
+    }
+    // Built by a compiler older than 1.89: no AVX-512 kernels (see build.rs).
+    #[cfg(not(dam_avx512))]
+    {
+        false
+    }
 }
 
 /// Horizontal sum of four `f32` lanes (SSE2 shuffles).
@@ -86,13 +95,6 @@ unsafe fn hsum4_avx(a: __m256, b: __m256, c: __m256, d: __m256) -> [f32; 4] {
     }
 }
 
-/// The lowest `min(n, lanes)` bits set: an AVX-512 lane mask.
-#[inline(always)]
-fn low_bits(n: usize, lanes: usize) -> u32 {
-    let n = n.min(lanes);
-    if n >= 32 { u32::MAX } else { (1u32 << n) - 1 }
-}
-
 impl_lanes!(
     Sse2F32(__m128): [f32; 4],
     zero: _mm_setzero_ps, splat: _mm_set1_ps, load: _mm_loadu_ps, store: _mm_storeu_ps,
@@ -124,22 +126,39 @@ impl_lanes!(
     sum: |v| hsum_pd(_mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v))),
     load_partial: |s| _mm256_maskload_pd(s.as_ptr(), mask64(s.len())),
 );
-impl_lanes!(
-    Avx512F32(__m512): [f32; 16],
-    zero: _mm512_setzero_ps, splat: _mm512_set1_ps, load: _mm512_loadu_ps,
-    store: _mm512_storeu_ps, add: _mm512_add_ps, sub: _mm512_sub_ps,
-    mul_add: |a, b, c| _mm512_fmadd_ps(a, b, c),
-    sum: |v| _mm512_reduce_add_ps(v),
-    load_partial: |s| _mm512_maskz_loadu_ps(low_bits(s.len(), 16) as u16, s.as_ptr()),
-);
-impl_lanes!(
-    Avx512F64(__m512d): [f64; 8],
-    zero: _mm512_setzero_pd, splat: _mm512_set1_pd, load: _mm512_loadu_pd,
-    store: _mm512_storeu_pd, add: _mm512_add_pd, sub: _mm512_sub_pd,
-    mul_add: |a, b, c| _mm512_fmadd_pd(a, b, c),
-    sum: |v| _mm512_reduce_add_pd(v),
-    load_partial: |s| _mm512_maskz_loadu_pd(low_bits(s.len(), 8) as u8, s.as_ptr()),
-);
+/// The AVX-512 registers (Rust ≥ 1.89: the intrinsics' first stable release;
+/// the crate's MSRV builds without them, see `build.rs`).
+#[cfg(dam_avx512)]
+#[allow(clippy::incompatible_msrv)]
+mod avx512_lanes {
+    use super::*;
+
+    /// The lowest `min(n, lanes)` bits set: an AVX-512 lane mask.
+    #[inline(always)]
+    fn low_bits(n: usize, lanes: usize) -> u32 {
+        let n = n.min(lanes);
+        if n >= 32 { u32::MAX } else { (1u32 << n) - 1 }
+    }
+
+    impl_lanes!(
+        Avx512F32(__m512): [f32; 16],
+        zero: _mm512_setzero_ps, splat: _mm512_set1_ps, load: _mm512_loadu_ps,
+        store: _mm512_storeu_ps, add: _mm512_add_ps, sub: _mm512_sub_ps,
+        mul_add: |a, b, c| _mm512_fmadd_ps(a, b, c),
+        sum: |v| _mm512_reduce_add_ps(v),
+        load_partial: |s| _mm512_maskz_loadu_ps(low_bits(s.len(), 16) as u16, s.as_ptr()),
+    );
+    impl_lanes!(
+        Avx512F64(__m512d): [f64; 8],
+        zero: _mm512_setzero_pd, splat: _mm512_set1_pd, load: _mm512_loadu_pd,
+        store: _mm512_storeu_pd, add: _mm512_add_pd, sub: _mm512_sub_pd,
+        mul_add: |a, b, c| _mm512_fmadd_pd(a, b, c),
+        sum: |v| _mm512_reduce_add_pd(v),
+        load_partial: |s| _mm512_maskz_loadu_pd(low_bits(s.len(), 8) as u8, s.as_ptr()),
+    );
+}
+#[cfg(dam_avx512)]
+use avx512_lanes::{Avx512F32, Avx512F64};
 
 /// The register type of each x86 instruction set for an element type.
 pub(crate) trait Vectors: Sized {
@@ -148,16 +167,19 @@ pub(crate) trait Vectors: Sized {
     /// AVX2 register.
     type Avx2: Lanes<E = Self>;
     /// AVX-512 register.
+    #[cfg(dam_avx512)]
     type Avx512: Lanes<E = Self>;
 }
 impl Vectors for f32 {
     type Sse2 = Sse2F32;
     type Avx2 = Avx2F32;
+    #[cfg(dam_avx512)]
     type Avx512 = Avx512F32;
 }
 impl Vectors for f64 {
     type Sse2 = Sse2F64;
     type Avx2 = Avx2F64;
+    #[cfg(dam_avx512)]
     type Avx512 = Avx512F64;
 }
 
@@ -171,6 +193,8 @@ isa_module!(
 );
 isa_module!(
     /// AVX-512F: 32 registers of 512 bits; a 4×6 tile uses 24 accumulators.
+    #[cfg(dam_avx512)]
+    #[allow(clippy::incompatible_msrv)]
     avx512, "avx512f", mr: 4, nr: 6, gemv_mr: 8
 );
 
