@@ -1,9 +1,33 @@
 //! Runs the Cortex-M FPU kernels of dam-core against the scalar reference.
 #![no_std]
 #![no_main]
+use cortex_m::peripheral::{SYST, syst::SystClkSource};
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hprintln};
 use dam_core::simd::{self, Isa, Kernels, scalar};
+use dam_core::{Classifier, Form, Interaction, MemoryView};
+
+/// SysTick ticks spent in `f`. Under QEMU with `-icount shift=0` these are
+/// proportional to executed instructions (calibrated below), not M4 cycles.
+fn ticks(syst: &mut SYST, mut f: impl FnMut()) -> u32 {
+    syst.clear_current();
+    let start = SYST::get_current();
+    f();
+    let end = SYST::get_current();
+    start.wrapping_sub(end) & 0x00ff_ffff
+}
+
+/// A loop of exactly `2·n` instructions (`subs` + `bne`).
+fn spin(n: u32) {
+    let mut n = n;
+    // SAFETY: register-only loop, no memory access.
+    unsafe {
+        core::arch::asm!("2:", "subs {n}, {n}, #1", "bne 2b", n = inout(reg) n, options(nomem, nostack));
+    }
+    let _ = n;
+}
+
+static mut XI: [f32; 100 * 794] = [0.0; 100 * 794];
 
 fn val(i: usize, s: usize) -> f32 {
     (((i * 7919 + s * 104729) % 2001) as f32 - 1000.0) / 1000.0
@@ -72,6 +96,54 @@ fn main() -> ! {
         "cortex-m fpu kernels: {} checks, {} failures",
         checks,
         fails
+    );
+
+    // Instruction counts (meaningful with `-icount shift=0`, see the runner).
+    let mut cp = cortex_m::Peripherals::take().expect("peripherals");
+    let syst = &mut cp.SYST;
+    syst.set_clock_source(SystClkSource::Core);
+    syst.set_reload(0x00ff_ffff);
+    syst.enable_counter();
+    let cal = ticks(syst, || spin(100_000));
+    let per_tick = 200_000.0 / cal as f32;
+    hprintln!("calibration: {} ticks for 200000 instructions", cal);
+    // SAFETY: single-threaded firmware; the only reference to XI.
+    let xi: &mut [f32] = unsafe { &mut *core::ptr::addr_of_mut!(XI) };
+    for (i, x) in xi.iter_mut().enumerate() {
+        *x = val(i, 3);
+    }
+    let (k, d, nc) = (100usize, 794usize, 10usize);
+    let v: [f32; 784] = core::array::from_fn(|i| val(i, 4));
+    let mut s = 0.0;
+    let t_fpu = ticks(syst, || {
+        s += f32::dot_on(Isa::CortexMFpu, &xi[..d], &xi[d..2 * d])
+    });
+    let t_ref = ticks(syst, || {
+        s += f32::dot_on(Isa::Scalar, &xi[..d], &xi[d..2 * d])
+    });
+    hprintln!(
+        "dot D=794: vfma asm loop {} instructions, scalar reference {} ({})",
+        (t_fpu as f32 * per_tick) as u32,
+        (t_ref as f32 * per_tick) as u32,
+        s
+    );
+    let clf = Classifier::new(
+        MemoryView::new(xi, k, d).expect("shape"),
+        nc,
+        Interaction::RectifiedPolynomial { n: 20 },
+        Form::Normalized { beta: 1.0 },
+    )
+    .expect("classifier");
+    let mut scores = [0.0f32; 10];
+    let mut scratch = [0.0f32; 100];
+    let mut class = 0;
+    let t = ticks(syst, || {
+        class = clf.forward(&v, &mut scores, &mut scratch).unwrap_or(99)
+    });
+    hprintln!(
+        "classifier forward K=100 D=794 Nc=10 n=20: {} instructions per input (class {})",
+        (t as f32 * per_tick) as u32,
+        class
     );
     if fails == 0 {
         debug::exit(debug::EXIT_SUCCESS)
