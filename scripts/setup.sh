@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
-need_targets=(thumbv7em-none-eabihf thumbv6m-none-eabi)
+need_targets=(thumbv7em-none-eabihf thumbv6m-none-eabi aarch64-unknown-linux-gnu)
 installed=$(rustup target list --installed)
 for t in "${need_targets[@]}"; do
     if ! grep -qx "$t" <<<"$installed"; then

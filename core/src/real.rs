@@ -28,7 +28,8 @@ use core::ops::{AddAssign, DivAssign, MulAssign, Neg, SubAssign};
 /// assert_eq!(norm(&[3.0f64, 4.0]), 5.0);
 /// ```
 pub trait Real:
-    Copy
+    crate::simd::Kernels
+    + Copy
     + PartialOrd
     + Debug
     + Display

@@ -1,19 +1,291 @@
-//! The inner loops: dot products, distances and row updates.
+//! The inner loops: dot products, distances, row updates, matrix-vector and
+//! batched (matrix · matrixᵀ) products.
 //!
 //! Every retrieval function of the crate reaches memory through these
-//! kernels, so a faster path for a target lands here and nowhere else. For
-//! now each kernel is the portable [`scalar`] reference, written with four
-//! independent accumulators so that the compiler can keep a pipelined FPU
-//! busy; explicit per-architecture paths are added beside it behind the same
-//! safe functions. This module (and its `arm` child) is the only place where
-//! `unsafe` is allowed.
+//! kernels, so a faster path for a target lands here and nowhere else. This
+//! module (and its per-architecture children) is the only place where
+//! `unsafe` is allowed; everything public is safe.
+//!
+//! ## Paths ([`Isa`])
+//! | path | target | selection |
+//! |---|---|---|
+//! | [`Isa::Avx512f`] | x86_64 with AVX-512F: 16 `f32` lanes, 4×6 tile | run time (`cpufeatures`), or compile time |
+//! | [`Isa::Avx2Fma`] | x86_64 with AVX2 + FMA: 8 `f32` lanes, 3×4 tile | run time, or compile time |
+//! | [`Isa::Sse2`] | every x86_64: 4 `f32` lanes, no FMA | always available there |
+//! | [`Isa::Neon`] | aarch64: 4 `f32` lanes, `vfmaq` | compile time |
+//! | [`Isa::CortexMFpu`] | Cortex-M4F/M7 (`*-none-eabihf`): `asm!` loops of `vfma.f32`, 4 accumulators | compile time |
+//! | [`Isa::Scalar`] | everywhere: the portable reference ([`scalar`]) | fallback (thumbv6m, …) |
+//!
+//! [`Isa::best`] picks the first available path of that list (detection is
+//! cached; features enabled at compile time, e.g. `-C target-cpu=native`,
+//! make it a constant). The functions without a suffix use it; the
+//! [`Kernels`] methods ending in `_on` take the path explicitly (an
+//! unavailable one falls back to the scalar reference), which is how the
+//! tests exercise every path against the reference.
+//!
+//! ## Accuracy
+//! Vector paths sum in a different order than the reference (one partial
+//! sum per lane and accumulator, then a tree): results differ from the
+//! reference by rounding only, bounded by `γ_n Σ|a_i b_i|` with
+//! `γ_n = n ε / (1 − n ε)` for `n` terms (Higham, *Accuracy and Stability
+//! of Numerical Algorithms*, §3.1); in practice far less.
 
 pub mod scalar;
 
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+mod lanes;
+
 #[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
 pub(crate) mod arm;
+#[cfg(target_arch = "aarch64")]
+mod neon;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 use crate::real::Real;
+
+/// An instruction-set path of the kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Isa {
+    /// The portable reference ([`scalar`]); available everywhere.
+    Scalar,
+    /// x86_64 SSE2 (128-bit, no FMA).
+    Sse2,
+    /// x86_64 AVX2 with FMA (256-bit).
+    Avx2Fma,
+    /// x86_64 AVX-512F (512-bit). Compiled only by Rust ≥ 1.89 (the first
+    /// release with these intrinsics; `dam-core`'s MSRV is 1.86): built by an
+    /// older compiler, it reports itself unavailable.
+    Avx512f,
+    /// aarch64 NEON (128-bit, FMA).
+    Neon,
+    /// Cortex-M4F/M7 single-precision FPU (`vfma.f32` loops; `f64` uses the
+    /// reference).
+    CortexMFpu,
+}
+
+impl Isa {
+    /// Every path, fastest first (the order [`Isa::best`] tries them in).
+    pub const ALL: [Isa; 6] = [
+        Isa::Avx512f,
+        Isa::Avx2Fma,
+        Isa::Sse2,
+        Isa::Neon,
+        Isa::CortexMFpu,
+        Isa::Scalar,
+    ];
+
+    /// Whether this path can run here: compiled for this target and, on
+    /// x86_64, supported by the CPU and the OS (detected once, then cached).
+    ///
+    /// ```
+    /// assert!(dam_core::simd::Isa::Scalar.is_available());
+    /// ```
+    #[inline]
+    pub fn is_available(self) -> bool {
+        match self {
+            Isa::Scalar => true,
+            // SAFETY: as above (SSE2 is the x86_64 baseline).
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse2 => true,
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => x86::has_avx2_fma(),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512f => x86::has_avx512f(),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => true,
+            #[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
+            Isa::CortexMFpu => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// The fastest available path.
+    ///
+    /// ```
+    /// let isa = dam_core::simd::Isa::best();
+    /// assert!(isa.is_available());
+    /// ```
+    #[inline]
+    pub fn best() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if x86::has_avx512f() {
+                Isa::Avx512f
+            } else if x86::has_avx2_fma() {
+                Isa::Avx2Fma
+            } else {
+                Isa::Sse2
+            }
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            Isa::Neon
+        }
+        #[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
+        {
+            Isa::CortexMFpu
+        }
+        #[cfg(not(any(
+            target_arch = "x86_64",
+            target_arch = "aarch64",
+            all(target_arch = "arm", target_os = "none", target_abi = "eabihf")
+        )))]
+        {
+            Isa::Scalar
+        }
+    }
+
+    /// `self` if available, else [`Isa::Scalar`].
+    #[inline]
+    fn or_scalar(self) -> Isa {
+        if self.is_available() {
+            self
+        } else {
+            Isa::Scalar
+        }
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// The kernels of one element type (`f32`, `f64`), with an explicit path.
+///
+/// A supertrait of [`Real`]: generic code calls the free functions of this
+/// module ([`dot`], [`gemv`], …), which use [`Isa::best`]. The `_on`
+/// methods run on the given path, or on the scalar reference if that path
+/// is not available here. Sealed: not implementable outside this crate.
+///
+/// ```
+/// use dam_core::simd::{Isa, Kernels};
+/// let a = [1.0f32, 2.0, 3.0];
+/// for isa in Isa::ALL {
+///     assert_eq!(f32::dot_on(isa, &a, &a), 14.0);
+/// }
+/// ```
+pub trait Kernels: sealed::Sealed + Copy + Sized {
+    /// [`dot`] on `isa`.
+    fn dot_on(isa: Isa, a: &[Self], b: &[Self]) -> Self;
+    /// [`squared_distance`] on `isa`.
+    fn squared_distance_on(isa: Isa, a: &[Self], b: &[Self]) -> Self;
+    /// [`axpy`] on `isa`.
+    fn axpy_on(isa: Isa, alpha: Self, x: &[Self], y: &mut [Self]);
+    /// [`gemv`] on `isa`.
+    fn gemv_on(isa: Isa, memories: &[Self], d: usize, x: &[Self], out: &mut [Self]);
+    /// [`gemm_nt_fused`] on `isa`.
+    fn gemm_nt_fused_on<F: FnMut(usize, usize, Self)>(
+        isa: Isa,
+        memories: &[Self],
+        queries: &[Self],
+        d: usize,
+        f: F,
+    );
+}
+
+/// Runs kernel `$f` of the path `$isa` for element type `$t`, or
+/// `$fallback` when the path is not compiled for this target.
+macro_rules! dispatch {
+    ($isa:expr, $t:ty, $f:ident($($arg:expr),*), fpu: $fpu:expr, else: $fallback:expr) => {
+        match $isa.or_scalar() {
+            // SAFETY (x86 arms): `or_scalar` returned the path only if
+            // `is_available` found its features on this CPU.
+            #[cfg(all(target_arch = "x86_64", dam_avx512))]
+            Isa::Avx512f => unsafe { x86::avx512::$f::<<$t as x86::Vectors>::Avx512>($($arg),*) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => unsafe { x86::avx2::$f::<<$t as x86::Vectors>::Avx2>($($arg),*) },
+            // SAFETY: as above (SSE2 is the x86_64 baseline).
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse2 => unsafe { x86::sse2::$f::<<$t as x86::Vectors>::Sse2>($($arg),*) },
+            // SAFETY: NEON is part of every aarch64 target.
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => unsafe { neon::neon::$f::<<$t as neon::Vectors>::Neon>($($arg),*) },
+            #[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
+            Isa::CortexMFpu => $fpu,
+            _ => $fallback,
+        }
+    };
+}
+
+macro_rules! impl_kernels {
+    ($t:ty) => {
+        // The dispatcher's `unsafe` calls of `#[target_feature]` kernels.
+        #[allow(unsafe_code)]
+        impl Kernels for $t {
+            #[inline]
+            fn dot_on(isa: Isa, a: &[$t], b: &[$t]) -> $t {
+                dispatch!(isa, $t, dot(a, b),
+                    fpu: <$t as arm::Fpu>::fpu_dot(a, b),
+                    else: scalar::dot(a, b))
+            }
+            #[inline]
+            fn squared_distance_on(isa: Isa, a: &[$t], b: &[$t]) -> $t {
+                dispatch!(isa, $t, squared_distance(a, b),
+                    fpu: <$t as arm::Fpu>::fpu_squared_distance(a, b),
+                    else: scalar::squared_distance(a, b))
+            }
+            #[inline]
+            fn axpy_on(isa: Isa, alpha: $t, x: &[$t], y: &mut [$t]) {
+                dispatch!(isa, $t, axpy(alpha, x, y),
+                    fpu: scalar::axpy(alpha, x, y),
+                    else: scalar::axpy(alpha, x, y))
+            }
+            #[inline]
+            fn gemv_on(isa: Isa, memories: &[$t], d: usize, x: &[$t], out: &mut [$t]) {
+                dispatch!(isa, $t, gemv(memories, d, x, out),
+                    fpu: fpu_gemv(memories, d, x, out),
+                    else: scalar::gemv(memories, d, x, out))
+            }
+            #[inline]
+            fn gemm_nt_fused_on<F: FnMut(usize, usize, $t)>(
+                isa: Isa,
+                memories: &[$t],
+                queries: &[$t],
+                d: usize,
+                f: F,
+            ) {
+                dispatch!(isa, $t, gemm_fused(memories, queries, d, f),
+                    fpu: fpu_gemm_nt_fused(memories, queries, d, f),
+                    else: scalar::gemm_nt_fused(memories, queries, d, f))
+            }
+        }
+    };
+}
+impl_kernels!(f32);
+impl_kernels!(f64);
+
+/// [`gemv`] on the Cortex-M FPU: one `asm!` dot product per row.
+#[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
+fn fpu_gemv<T: Real>(a: &[T], lda: usize, x: &[T], out: &mut [T]) {
+    if lda == 0 {
+        return;
+    }
+    let n = x.len().min(lda);
+    for (o, row) in out.iter_mut().zip(a.chunks_exact(lda)) {
+        *o = T::dot_on(Isa::CortexMFpu, row.get(..n).unwrap_or(&[]), x);
+    }
+}
+
+/// [`gemm_nt_fused`] on the Cortex-M FPU: one `asm!` dot product per pair
+/// (there are no registers to spare for a tile).
+#[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
+fn fpu_gemm_nt_fused<T: Real, F: FnMut(usize, usize, T)>(a: &[T], q: &[T], d: usize, mut f: F) {
+    if d == 0 {
+        return;
+    }
+    for (mu, row) in a.chunks_exact(d).enumerate() {
+        for (b, x) in q.chunks_exact(d).enumerate() {
+            f(mu, b, T::dot_on(Isa::CortexMFpu, row, x));
+        }
+    }
+}
 
 /// `Σ a_i b_i` over the common length of `a` and `b`.
 ///
@@ -22,7 +294,7 @@ use crate::real::Real;
 /// ```
 #[inline]
 pub fn dot<T: Real>(a: &[T], b: &[T]) -> T {
-    scalar::dot(a, b)
+    T::dot_on(Isa::best(), a, b)
 }
 
 /// `Σ a_i σ_i` for a bipolar state `σ` (`s_i ≥ 0` counts as `+1`, else `−1`).
@@ -42,7 +314,7 @@ pub fn dot_bipolar<T: Real>(a: &[T], s: &[i8]) -> T {
 /// ```
 #[inline]
 pub fn squared_distance<T: Real>(a: &[T], b: &[T]) -> T {
-    scalar::squared_distance(a, b)
+    T::squared_distance_on(Isa::best(), a, b)
 }
 
 /// `y_i += alpha · x_i` over the common length.
@@ -54,5 +326,86 @@ pub fn squared_distance<T: Real>(a: &[T], b: &[T]) -> T {
 /// ```
 #[inline]
 pub fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
-    scalar::axpy(alpha, x, y)
+    T::axpy_on(Isa::best(), alpha, x, y)
+}
+
+/// Many rows times one vector: `out[μ] = Σ_{i<n} ξ^μ_i x_i` where row `μ`
+/// of the row-major `memories` starts at `μ·d`, `n = min(x.len(), d)` (so a
+/// shorter `x` dots a prefix of every row, e.g. the visible part of a
+/// classifier memory), for `μ < min(out.len(), memories.len() / d)`.
+/// Other entries of `out` are left alone; `d = 0` does nothing.
+///
+/// Several rows share each load of `x` (4 rows per step with AVX2, 8 with
+/// AVX-512/NEON).
+///
+/// ```
+/// let xi = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]; // 2 rows of 3
+/// let mut out = [0.0f32; 2];
+/// dam_core::simd::gemv(&xi, 3, &[1.0, 0.0, 1.0], &mut out);
+/// assert_eq!(out, [4.0, 10.0]);
+/// dam_core::simd::gemv(&xi, 3, &[1.0, 1.0], &mut out); // prefix of each row
+/// assert_eq!(out, [3.0, 9.0]);
+/// ```
+#[inline]
+pub fn gemv<T: Real>(memories: &[T], d: usize, x: &[T], out: &mut [T]) {
+    T::gemv_on(Isa::best(), memories, d, x, out)
+}
+
+/// Calls `f(μ, b, ξ^μ·x_b)` exactly once for every memory `μ` (`K =
+/// memories.len() / d` rows of `d`) and every query `b` (`B =
+/// queries.len() / d` rows of `d`), both row-major: the batched product
+/// `Ξ Xᵀ` without storing it, so the caller can apply the interaction
+/// function and reduce in the same pass (no `K × B` intermediate).
+///
+/// The order of the calls is unspecified (tile by tile: blocks of memories
+/// that fit L2, then a few queries, then a few memories). Register-blocked:
+/// each step loads `MR` memory and `NR` query registers and issues
+/// `MR · NR` FMAs (3×4 with AVX2, 4×6 with AVX-512/NEON).
+///
+/// ```
+/// // Σ_μ relu(ξ^μ·x_b)² per query b, without a K×B matrix.
+/// let xi = [1.0f32, 0.0, 0.0, 1.0, -1.0, -1.0]; // 3 memories, d = 2
+/// let x = [2.0f32, 1.0, -1.0, 0.0]; // 2 queries
+/// let mut energy = [0.0f32; 2];
+/// dam_core::simd::gemm_nt_fused(&xi, &x, 2, |_mu, b, m| {
+///     if let Some(e) = energy.get_mut(b) {
+///         *e += m.max(0.0) * m.max(0.0);
+///     }
+/// });
+/// assert_eq!(energy, [4.0 + 1.0, 1.0]);
+/// ```
+#[inline]
+pub fn gemm_nt_fused<T: Real, F: FnMut(usize, usize, T)>(
+    memories: &[T],
+    queries: &[T],
+    d: usize,
+    f: F,
+) {
+    T::gemm_nt_fused_on(Isa::best(), memories, queries, d, f)
+}
+
+/// The batched product written out: `out[μ·B + b] = ξ^μ·x_b` (`K × B`,
+/// row-major; shapes as in [`gemm_nt_fused`]). Pairs whose index falls
+/// outside `out` are skipped.
+///
+/// ```
+/// let xi = [1.0f32, 2.0, 3.0, 4.0]; // 2 memories, d = 2
+/// let x = [1.0f32, 0.0, 0.0, 1.0, 1.0, 1.0]; // 3 queries
+/// let mut out = [0.0f32; 6];
+/// dam_core::simd::gemm_nt(&xi, &x, 2, &mut out);
+/// assert_eq!(out, [1.0, 2.0, 3.0, 3.0, 4.0, 7.0]);
+/// ```
+#[inline]
+pub fn gemm_nt<T: Real>(memories: &[T], queries: &[T], d: usize, out: &mut [T]) {
+    gemm_nt_on(Isa::best(), memories, queries, d, out)
+}
+
+/// [`gemm_nt`] on `isa` (the scalar reference if it is not available).
+pub fn gemm_nt_on<T: Real>(isa: Isa, memories: &[T], queries: &[T], d: usize, out: &mut [T]) {
+    let nq = queries.len().checked_div(d).unwrap_or(0);
+    T::gemm_nt_fused_on(isa, memories, queries, d, |mu, b, v| {
+        if let Some(o) = out.get_mut(mu * nq + b) {
+            *o = v;
+        }
+    })
 }

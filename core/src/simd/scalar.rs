@@ -53,3 +53,28 @@ pub fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
         *yi = alpha.mul_add(xi, *yi);
     }
 }
+
+/// `out[μ] = Σ_{i<n} a[μ·lda + i] x_i`, `n = min(x.len(), lda)`, for
+/// `μ < min(out.len(), a.len() / lda)`.
+pub fn gemv<T: Real>(a: &[T], lda: usize, x: &[T], out: &mut [T]) {
+    let n = x.len().min(lda);
+    if lda == 0 {
+        return;
+    }
+    for (o, row) in out.iter_mut().zip(a.chunks_exact(lda)) {
+        *o = dot(row.get(..n).unwrap_or(&[]), x);
+    }
+}
+
+/// Calls `f(μ, b, a_μ·q_b)` for every row `μ` of `a` and `b` of `q` (rows of
+/// `d` entries, trailing partial rows ignored), `μ`-major.
+pub fn gemm_nt_fused<T: Real, F: FnMut(usize, usize, T)>(a: &[T], q: &[T], d: usize, mut f: F) {
+    if d == 0 {
+        return;
+    }
+    for (mu, row) in a.chunks_exact(d).enumerate() {
+        for (b, x) in q.chunks_exact(d).enumerate() {
+            f(mu, b, dot(row, x));
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Shared criterion setup: short runs, and time measured as this thread's
+//! CPU time.
+//!
+//! This machine is shared with other builds (2 cores, load average often
+//! above 3). Wall-clock time then charges a benchmark for the time slices
+//! the scheduler gives to other processes, and long iterations (a 60 ms
+//! GEMM) are hit more often than short ones (a 2 ms peak-FMA loop), which
+//! biases every ratio. `CLOCK_THREAD_CPUTIME_ID` counts only the time this
+//! thread ran. Caches and memory bandwidth are still shared, so
+//! memory-bound figures remain somewhat noisy. Set `DAM_BENCH_WALL=1` for
+//! wall-clock time: the numbers are then comparable with other criterion
+//! runs but not robust to load.
+
+use criterion::Criterion;
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use std::time::Duration;
+
+/// This thread's CPU time (Linux `CLOCK_THREAD_CPUTIME_ID`), or wall time
+/// when `DAM_BENCH_WALL` is set or the clock is unavailable.
+pub struct ThreadTime {
+    wall: bool,
+}
+
+static WALL: WallTime = WallTime;
+
+fn thread_cpu_time() -> Option<Duration> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the call writes only it.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+impl Measurement for ThreadTime {
+    type Intermediate = (Option<Duration>, std::time::Instant);
+    type Value = Duration;
+
+    fn start(&self) -> Self::Intermediate {
+        let cpu = if self.wall { None } else { thread_cpu_time() };
+        (cpu, std::time::Instant::now())
+    }
+    fn end(&self, (cpu, wall): Self::Intermediate) -> Duration {
+        match (cpu, thread_cpu_time()) {
+            (Some(a), Some(b)) if !self.wall => b.saturating_sub(a),
+            _ => wall.elapsed(),
+        }
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, v: &Duration) -> f64 {
+        v.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WALL.formatter()
+    }
+}
+
+/// The configuration of every benchmark here: 10 samples of about 1.5 s
+/// after 0.3 s of warm-up (a full `cargo bench` stays near 3 minutes).
+pub fn config() -> Criterion<ThreadTime> {
+    Criterion::default()
+        .with_measurement(ThreadTime {
+            wall: std::env::var_os("DAM_BENCH_WALL").is_some(),
+        })
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(1500))
+        .sample_size(10)
+}

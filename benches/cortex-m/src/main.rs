@@ -1,0 +1,168 @@
+//! Runs the Cortex-M FPU kernels of dam-core against the scalar reference.
+#![no_std]
+#![no_main]
+use cortex_m::peripheral::{SYST, syst::SystClkSource};
+use cortex_m_rt::{ExceptionFrame, entry, exception};
+use cortex_m_semihosting::{debug, hprintln};
+use dam_core::simd::{self, Isa, Kernels, scalar};
+use dam_core::{Classifier, Form, Interaction, MemoryView};
+
+/// SysTick ticks spent in `f`. Under QEMU with `-icount shift=0` these are
+/// proportional to executed instructions (calibrated below), not M4 cycles.
+fn ticks(syst: &mut SYST, mut f: impl FnMut()) -> u32 {
+    syst.clear_current();
+    let start = SYST::get_current();
+    f();
+    let end = SYST::get_current();
+    start.wrapping_sub(end) & 0x00ff_ffff
+}
+
+/// A loop of exactly `2·n` instructions (`subs` + `bne`).
+fn spin(n: u32) {
+    let mut n = n;
+    // SAFETY: register-only loop, no memory access.
+    unsafe {
+        core::arch::asm!("2:", "subs {n}, {n}, #1", "bne 2b", n = inout(reg) n, options(nomem, nostack));
+    }
+    let _ = n;
+}
+
+static mut XI: [f32; 100 * 794] = [0.0; 100 * 794];
+
+fn val(i: usize, s: usize) -> f32 {
+    (((i * 7919 + s * 104729) % 2001) as f32 - 1000.0) / 1000.0
+}
+
+#[entry]
+fn main() -> ! {
+    let mut a = [0.0f32; 300];
+    let mut b = [0.0f32; 300];
+    for i in 0..300 {
+        a[i] = val(i, 1);
+        b[i] = val(i, 2);
+    }
+    let mut fails = 0u32;
+    let mut checks = 0u32;
+    hprintln!("best = {:?}", Isa::best());
+    for off in 0..2 {
+        for n in 0..(203 - off) {
+            let (x, y) = (&a[off..off + n], &b[off..off + n]);
+            let tol = 4.0
+                * (n as f32 + 2.0)
+                * f32::EPSILON
+                * x.iter()
+                    .zip(y)
+                    .map(|(p, q)| (p * q).abs() + (p - q) * (p - q))
+                    .sum::<f32>();
+            let d = f32::dot_on(Isa::CortexMFpu, x, y);
+            let w = scalar::dot(x, y);
+            let e = f32::squared_distance_on(Isa::CortexMFpu, x, y);
+            let we = scalar::squared_distance(x, y);
+            checks += 2;
+            if (d - w).abs() > tol {
+                fails += 1;
+                hprintln!("dot n={} off={} {} vs {}", n, off, d, w);
+            }
+            if (e - we).abs() > tol {
+                fails += 1;
+                hprintln!("dist n={} off={} {} vs {}", n, off, e, we);
+            }
+        }
+    }
+    // gemv / fused over 7 rows of 37
+    let mut out = [0.0f32; 7];
+    simd::gemv(&a[..7 * 37], 37, &b[..37], &mut out);
+    for mu in 0..7 {
+        checks += 1;
+        let w = scalar::dot(&a[mu * 37..mu * 37 + 37], &b[..37]);
+        if (out[mu] - w).abs() > 1e-4 {
+            fails += 1;
+            hprintln!("gemv {}", mu);
+        }
+    }
+    let mut calls = 0;
+    simd::gemm_nt_fused(&a[..5 * 20], &b[..3 * 20], 20, |mu, j, v| {
+        calls += 1;
+        let w = scalar::dot(&a[mu * 20..mu * 20 + 20], &b[j * 20..j * 20 + 20]);
+        if (v - w).abs() > 1e-4 {
+            fails += 1;
+        }
+    });
+    checks += 1;
+    if calls != 15 {
+        fails += 1;
+    }
+    hprintln!(
+        "cortex-m fpu kernels: {} checks, {} failures",
+        checks,
+        fails
+    );
+
+    // Instruction counts (meaningful with `-icount shift=0`, see the runner).
+    let mut cp = cortex_m::Peripherals::take().expect("peripherals");
+    let syst = &mut cp.SYST;
+    syst.set_clock_source(SystClkSource::Core);
+    syst.set_reload(0x00ff_ffff);
+    syst.enable_counter();
+    let cal = ticks(syst, || spin(100_000));
+    let per_tick = 200_000.0 / cal as f32;
+    hprintln!("calibration: {} ticks for 200000 instructions", cal);
+    // SAFETY: single-threaded firmware; the only reference to XI.
+    let xi: &mut [f32] = unsafe { &mut *core::ptr::addr_of_mut!(XI) };
+    for (i, x) in xi.iter_mut().enumerate() {
+        *x = val(i, 3);
+    }
+    let (k, d, nc) = (100usize, 794usize, 10usize);
+    let v: [f32; 784] = core::array::from_fn(|i| val(i, 4));
+    let mut s = 0.0;
+    let t_fpu = ticks(syst, || {
+        s += f32::dot_on(Isa::CortexMFpu, &xi[..d], &xi[d..2 * d])
+    });
+    let t_ref = ticks(syst, || {
+        s += f32::dot_on(Isa::Scalar, &xi[..d], &xi[d..2 * d])
+    });
+    hprintln!(
+        "dot D=794: vfma asm loop {} instructions, scalar reference {} ({})",
+        (t_fpu as f32 * per_tick) as u32,
+        (t_ref as f32 * per_tick) as u32,
+        s
+    );
+    let clf = Classifier::new(
+        MemoryView::new(xi, k, d).expect("shape"),
+        nc,
+        Interaction::RectifiedPolynomial { n: 20 },
+        Form::Normalized { beta: 1.0 },
+    )
+    .expect("classifier");
+    let mut scores = [0.0f32; 10];
+    let mut scratch = [0.0f32; 100];
+    let mut class = 0;
+    let t = ticks(syst, || {
+        class = clf.forward(&v, &mut scores, &mut scratch).unwrap_or(99)
+    });
+    hprintln!(
+        "classifier forward K=100 D=794 Nc=10 n=20: {} instructions per input (class {})",
+        (t as f32 * per_tick) as u32,
+        class
+    );
+    if fails == 0 {
+        debug::exit(debug::EXIT_SUCCESS)
+    } else {
+        debug::exit(debug::EXIT_FAILURE)
+    }
+    loop {}
+}
+
+#[exception]
+unsafe fn HardFault(_ef: &ExceptionFrame) -> ! {
+    hprintln!("HardFault");
+    debug::exit(debug::EXIT_FAILURE);
+    loop {}
+}
+
+#[panic_handler]
+fn panic(i: &core::panic::PanicInfo) -> ! {
+    hprintln!("panic {}", i);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {}
+}

@@ -1,0 +1,523 @@
+//! Kernels written once over an abstract SIMD register ([`Lanes`]) and
+//! instantiated per instruction set (`x86`, `neon`) inside functions that
+//! carry the matching `#[target_feature]`.
+//!
+//! Everything here is `#[inline(always)]` so that it is compiled as part of
+//! the `#[target_feature]` wrapper that calls it: that is what lets the
+//! intrinsics behind [`Lanes`] inline into one loop. Tails (lengths that are
+//! not a multiple of the register width) go through one zero-padded partial
+//! register, so there is no scalar epilogue and no separate code path to
+//! test: padding with zeros adds nothing to a dot product or a distance.
+#![allow(unsafe_code)]
+
+use crate::real::Real;
+
+/// The widest register any implementation has, in elements (AVX-512 `f32`).
+pub(crate) const MAX_LANES: usize = 16;
+
+/// One SIMD register of [`Lanes::N`] elements of [`Lanes::E`].
+///
+/// # Safety
+/// Every method may execute instructions of the implementing instruction
+/// set: callers must only call them on a CPU that has it (the dispatcher in
+/// `simd` guarantees this). Pointer arguments must be valid as documented.
+pub(crate) unsafe trait Lanes: Copy {
+    /// The element type.
+    type E: Real;
+    /// Elements per register; at most [`MAX_LANES`].
+    const N: usize;
+
+    /// All lanes `0`.
+    unsafe fn zero() -> Self;
+    /// All lanes `x`.
+    unsafe fn splat(x: Self::E) -> Self;
+    /// Loads `N` elements from `p` (no alignment needed). `p` must be valid
+    /// for `N` reads.
+    unsafe fn load(p: *const Self::E) -> Self;
+    /// Stores `N` elements at `p` (no alignment needed). `p` must be valid
+    /// for `N` writes.
+    unsafe fn store(self, p: *mut Self::E);
+    /// `self · b + c`, fused where the instruction set has FMA.
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self;
+    /// `self + b`.
+    unsafe fn add(self, b: Self) -> Self;
+    /// `self − b`.
+    unsafe fn sub(self, b: Self) -> Self;
+    /// The sum of all lanes.
+    unsafe fn sum(self) -> Self::E;
+
+    /// The sums of four registers (an implementation may share the
+    /// shuffles between them).
+    #[inline(always)]
+    unsafe fn sum4(a: Self, b: Self, c: Self, d: Self) -> [Self::E; 4] {
+        // SAFETY: forwarded obligation.
+        unsafe { [a.sum(), b.sum(), c.sum(), d.sum()] }
+    }
+
+    /// Loads `s` (`s.len() < N`) into the low lanes, zero in the others.
+    #[inline(always)]
+    unsafe fn load_partial(s: &[Self::E]) -> Self {
+        let mut buf = [Self::E::ZERO; MAX_LANES];
+        for (d, &x) in buf.iter_mut().zip(s) {
+            *d = x;
+        }
+        // SAFETY: `buf` holds MAX_LANES ≥ N elements; the ISA is the
+        // caller's obligation.
+        unsafe { Self::load(buf.as_ptr()) }
+    }
+
+    /// Stores the low `s.len()` lanes (`s.len() < N`) into `s`.
+    #[inline(always)]
+    unsafe fn store_partial(self, s: &mut [Self::E]) {
+        let mut buf = [Self::E::ZERO; MAX_LANES];
+        // SAFETY: as for `load_partial`.
+        unsafe { self.store(buf.as_mut_ptr()) };
+        for (d, &x) in s.iter_mut().zip(buf.iter()) {
+            *d = x;
+        }
+    }
+}
+
+/// The per-element step of a reduction over two vectors.
+pub(crate) trait Step {
+    /// `acc + g(a, b)` lane-wise.
+    ///
+    /// # Safety
+    /// As for [`Lanes`]: the CPU must have `V`'s instruction set.
+    unsafe fn step<V: Lanes>(acc: V, a: V, b: V) -> V;
+}
+
+/// `acc + a·b`.
+pub(crate) struct DotStep;
+impl Step for DotStep {
+    #[inline(always)]
+    unsafe fn step<V: Lanes>(acc: V, a: V, b: V) -> V {
+        // SAFETY: forwarded obligation.
+        unsafe { a.mul_add(b, acc) }
+    }
+}
+
+/// `acc + (a−b)²`.
+pub(crate) struct DistStep;
+impl Step for DistStep {
+    #[inline(always)]
+    unsafe fn step<V: Lanes>(acc: V, a: V, b: V) -> V {
+        // SAFETY: forwarded obligation.
+        unsafe {
+            let d = a.sub(b);
+            d.mul_add(d, acc)
+        }
+    }
+}
+
+/// `Σ_i g(a_i, b_i)` over the common length, four registers per iteration
+/// (independent accumulators hide the FMA latency).
+///
+/// # Safety
+/// The CPU must have `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn reduce<V: Lanes, S: Step>(a: &[V::E], b: &[V::E]) -> V::E {
+    let n = a.len().min(b.len());
+    let (a, b) = (a.get(..n).unwrap_or(&[]), b.get(..n).unwrap_or(&[]));
+    let w = V::N;
+    // SAFETY (whole body): every `load` reads `w` elements starting at an
+    // offset `o` of a chunk whose length is at least `o + w` (`chunks_exact`
+    // of `4w` for offsets 0, w, 2w, 3w, then of `w`); partial tails are
+    // copied. The ISA is the caller's obligation.
+    unsafe {
+        let (mut s0, mut s1, mut s2, mut s3) = (V::zero(), V::zero(), V::zero(), V::zero());
+        let mut ca = a.chunks_exact(4 * w);
+        let mut cb = b.chunks_exact(4 * w);
+        for (x, y) in (&mut ca).zip(&mut cb) {
+            let (px, py) = (x.as_ptr(), y.as_ptr());
+            s0 = S::step(s0, V::load(px), V::load(py));
+            s1 = S::step(s1, V::load(px.add(w)), V::load(py.add(w)));
+            s2 = S::step(s2, V::load(px.add(2 * w)), V::load(py.add(2 * w)));
+            s3 = S::step(s3, V::load(px.add(3 * w)), V::load(py.add(3 * w)));
+        }
+        let mut ca = ca.remainder().chunks_exact(w);
+        let mut cb = cb.remainder().chunks_exact(w);
+        for (x, y) in (&mut ca).zip(&mut cb) {
+            s0 = S::step(s0, V::load(x.as_ptr()), V::load(y.as_ptr()));
+        }
+        let (ra, rb) = (ca.remainder(), cb.remainder());
+        if !ra.is_empty() {
+            s1 = S::step(s1, V::load_partial(ra), V::load_partial(rb));
+        }
+        s0.add(s1).add(s2.add(s3)).sum()
+    }
+}
+
+/// `y_i += alpha · x_i` over the common length.
+///
+/// # Safety
+/// The CPU must have `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn axpy<V: Lanes>(alpha: V::E, x: &[V::E], y: &mut [V::E]) {
+    let w = V::N;
+    // SAFETY: loads and stores of `w` elements at the start of `chunks_exact(w)`
+    // chunks; the tail is copied through a buffer.
+    unsafe {
+        let a = V::splat(alpha);
+        let mut cy = y.chunks_exact_mut(w);
+        let mut cx = x.chunks_exact(w);
+        for (yc, xc) in (&mut cy).zip(&mut cx) {
+            let p = yc.as_mut_ptr();
+            a.mul_add(V::load(xc.as_ptr()), V::load(p)).store(p);
+        }
+        let (ry, rx) = (cy.into_remainder(), cx.remainder());
+        let n = ry.len().min(rx.len());
+        if let (Some(ry), Some(rx)) = (ry.get_mut(..n), rx.get(..n)) {
+            if !ry.is_empty() {
+                a.mul_add(V::load_partial(rx), V::load_partial(ry))
+                    .store_partial(ry);
+            }
+        }
+    }
+}
+
+/// The `MR × NR` dot products of `MR` rows of `a` (row `i` at `a[i·lda..]`)
+/// with `NR` rows of `b` (row `j` at `b[j·ldb..]`), each over `n` entries,
+/// with `MR·NR` register accumulators: per step `MR + NR` loads feed
+/// `MR·NR` FMAs. Returns `None` if a slice is too short for the shape.
+///
+/// # Safety
+/// The CPU must have `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn tile<V: Lanes, const MR: usize, const NR: usize>(
+    a: &[V::E],
+    lda: usize,
+    b: &[V::E],
+    ldb: usize,
+    n: usize,
+) -> Option<[[V::E; NR]; MR]> {
+    let need = |rows: usize, ld: usize| rows.checked_sub(1)?.checked_mul(ld)?.checked_add(n);
+    if MR == 0 || NR == 0 || a.len() < need(MR, lda)? || b.len() < need(NR, ldb)? {
+        return None;
+    }
+    let w = V::N;
+    let full = n / w * w;
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    // SAFETY: row `i` of `a` starts at `i·lda` and has `n` readable entries
+    // (checked above: `(MR−1)·lda + n ≤ a.len()`), same for `b`; the loop
+    // reads `[o, o + w)` with `o + w ≤ full ≤ n`. The tail of `n − full < w`
+    // entries is copied from in-bounds subslices. The ISA is the caller's.
+    unsafe {
+        // Register budget: MR·NR accumulators + MR row registers + one
+        // query register streamed through (16 for 3×4 on AVX2).
+        let mut acc = [[V::zero(); NR]; MR];
+        let mut ra = [V::zero(); MR];
+        let mut o = 0;
+        while o < full {
+            for (i, r) in ra.iter_mut().enumerate() {
+                *r = V::load(pa.add(i * lda + o));
+            }
+            for j in 0..NR {
+                let x = V::load(pb.add(j * ldb + o));
+                for (row, r) in acc.iter_mut().zip(ra.iter()) {
+                    if let Some(s) = row.get_mut(j) {
+                        *s = r.mul_add(x, *s);
+                    }
+                }
+            }
+            o += w;
+        }
+        if full < n {
+            for (i, r) in ra.iter_mut().enumerate() {
+                let s = i * lda;
+                *r = V::load_partial(a.get(s + full..s + n).unwrap_or(&[]));
+            }
+            for j in 0..NR {
+                let s = j * ldb;
+                let x = V::load_partial(b.get(s + full..s + n).unwrap_or(&[]));
+                for (row, r) in acc.iter_mut().zip(ra.iter()) {
+                    if let Some(s) = row.get_mut(j) {
+                        *s = r.mul_add(x, *s);
+                    }
+                }
+            }
+        }
+        let mut out = [[V::E::ZERO; NR]; MR];
+        for (o, s) in out.iter_mut().zip(acc.iter()) {
+            let mut os = o.chunks_exact_mut(4);
+            let mut ss = s.chunks_exact(4);
+            for (o, s) in (&mut os).zip(&mut ss) {
+                if let ([o0, o1, o2, o3], [s0, s1, s2, s3]) = (o, s) {
+                    [*o0, *o1, *o2, *o3] = V::sum4(*s0, *s1, *s2, *s3);
+                }
+            }
+            for (o, s) in os.into_remainder().iter_mut().zip(ss.remainder()) {
+                *o = s.sum();
+            }
+        }
+        Some(out)
+    }
+}
+
+/// `out[μ] = Σ_{i<n} a[μ·lda + i] x_i` with `n = min(x.len(), lda)`, for
+/// `μ < min(out.len(), a.len() / lda)`, `MR` rows at a time.
+///
+/// # Safety
+/// The CPU must have `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn gemv<V: Lanes, const MR: usize>(
+    a: &[V::E],
+    lda: usize,
+    x: &[V::E],
+    out: &mut [V::E],
+) {
+    if lda == 0 || MR == 0 {
+        return;
+    }
+    let n = x.len().min(lda);
+    let k = (a.len() / lda).min(out.len());
+    let (a, out) = (
+        a.get(..k * lda).unwrap_or(&[]),
+        out.get_mut(..k).unwrap_or(&mut []),
+    );
+    let mut blocks = a.chunks_exact(MR * lda);
+    let mut outs = out.chunks_exact_mut(MR);
+    // SAFETY: the ISA is the caller's; `tile` checks the shapes.
+    unsafe {
+        for (blk, o) in (&mut blocks).zip(&mut outs) {
+            if let Some(t) = tile::<V, MR, 1>(blk, lda, x, 0, n) {
+                for (o, [t]) in o.iter_mut().zip(t) {
+                    *o = t;
+                }
+            }
+        }
+        for (row, o) in blocks
+            .remainder()
+            .chunks_exact(lda)
+            .zip(outs.into_remainder())
+        {
+            if let Some([[t]]) = tile::<V, 1, 1>(row, lda, x, 0, n) {
+                *o = t;
+            }
+        }
+    }
+}
+
+/// Rows of `a` per cache block of [`gemm_fused`]: a block of `KC` rows of
+/// `d` entries is kept near `L2_BLOCK_BYTES` so that it stays in L2 while
+/// every query passes over it.
+const L2_BLOCK_BYTES: usize = 192 * 1024;
+
+/// Calls `f(μ, b, a_μ·q_b)` once for every row `μ` of `a` (`K = a.len()/d`
+/// rows of `d`) and every query `b` of `q` (`B = q.len()/d` rows of `d`).
+/// Order: cache blocks of `a`, then `NR` queries, then `MR` rows.
+///
+/// # Safety
+/// The CPU must have `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn gemm_fused<V: Lanes, const MR: usize, const NR: usize, F>(
+    a: &[V::E],
+    q: &[V::E],
+    d: usize,
+    mut f: F,
+) where
+    F: FnMut(usize, usize, V::E),
+{
+    if d == 0 {
+        return;
+    }
+    let (k, nq) = (a.len() / d, q.len() / d);
+    let row_bytes = d * core::mem::size_of::<V::E>();
+    let kc = (L2_BLOCK_BYTES / row_bytes.max(1) / MR).max(1) * MR;
+    let (a, q) = (
+        a.get(..k * d).unwrap_or(&[]),
+        q.get(..nq * d).unwrap_or(&[]),
+    );
+    // SAFETY: the ISA is the caller's.
+    unsafe {
+        for (c, chunk) in a.chunks(kc * d).enumerate() {
+            let mut qblocks = q.chunks_exact(NR * d);
+            for (jb, qb) in (&mut qblocks).enumerate() {
+                block::<V, MR, NR, F>(chunk, c * kc, qb, jb * NR, d, &mut f);
+            }
+            for (j, qr) in qblocks.remainder().chunks_exact(d).enumerate() {
+                block::<V, MR, 1, F>(chunk, c * kc, qr, nq / NR * NR + j, d, &mut f);
+            }
+        }
+    }
+}
+
+/// All rows of `chunk` (the first is row `mu0`) times the `NR` queries of
+/// `qb` (the first is query `b0`): `MR` rows per tile, then single rows.
+///
+/// # Safety
+/// The CPU must have `V`'s instruction set.
+#[inline(always)]
+unsafe fn block<V: Lanes, const MR: usize, const NR: usize, F>(
+    chunk: &[V::E],
+    mu0: usize,
+    qb: &[V::E],
+    b0: usize,
+    d: usize,
+    f: &mut F,
+) where
+    F: FnMut(usize, usize, V::E),
+{
+    let mut emit = |mu: usize, t: &[[V::E; NR]]| {
+        for (i, row) in t.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                f(mu + i, b0 + j, v);
+            }
+        }
+    };
+    let mut ablocks = chunk.chunks_exact(MR * d);
+    // SAFETY: the ISA is the caller's; `tile` checks the shapes.
+    unsafe {
+        for (ib, ab) in (&mut ablocks).enumerate() {
+            if let Some(t) = tile::<V, MR, NR>(ab, d, qb, d, d) {
+                emit(mu0 + ib * MR, &t);
+            }
+        }
+        let i0 = mu0 + chunk.len() / d / MR * MR;
+        for (i, ar) in ablocks.remainder().chunks_exact(d).enumerate() {
+            if let Some(t) = tile::<V, 1, NR>(ar, d, qb, d, d) {
+                emit(i0 + i, &t);
+            }
+        }
+    }
+}
+
+/// Implements [`Lanes`] for a register type from its intrinsics.
+macro_rules! impl_lanes {
+    (
+        $name:ident($reg:ty): [$e:ty; $n:literal],
+        zero: $zero:ident, splat: $splat:ident, load: $load:ident, store: $store:ident,
+        add: $add:ident, sub: $sub:ident,
+        mul_add: |$a:ident, $b:ident, $c:ident| $fma:expr,
+        sum: |$v:ident| $sum:expr
+        $(, load_partial: |$s:ident| $lp:expr)?
+        $(, sum4: |$q0:ident, $q1:ident, $q2:ident, $q3:ident| $s4:expr)? $(,)?
+    ) => {
+        #[derive(Clone, Copy)]
+        pub(crate) struct $name($reg);
+
+        // SAFETY: each method is a single intrinsic (or a short fixed
+        // sequence) of the instruction set named by the module that uses
+        // the type; `load`/`store` access exactly `N` elements, as the trait
+        // requires of its callers; an overriding `load_partial` is a masked
+        // load whose mask selects only the `s.len()` lanes inside `s`
+        // (masked-off lanes are not accessed and cannot fault).
+        unsafe impl $crate::simd::lanes::Lanes for $name {
+            type E = $e;
+            const N: usize = $n;
+            #[inline(always)]
+            unsafe fn zero() -> Self {
+                // SAFETY: see the comment on the `unsafe impl`.
+                unsafe { Self($zero()) }
+            }
+            #[inline(always)]
+            unsafe fn splat(x: $e) -> Self {
+                // SAFETY: see the comment on the `unsafe impl`.
+                unsafe { Self($splat(x)) }
+            }
+            #[inline(always)]
+            unsafe fn load(p: *const $e) -> Self {
+                // SAFETY: see the comment on the `unsafe impl`.
+                unsafe { Self($load(p)) }
+            }
+            #[inline(always)]
+            unsafe fn store(self, p: *mut $e) {
+                // SAFETY: see the comment on the `unsafe impl`.
+                unsafe { $store(p, self.0) }
+            }
+            #[inline(always)]
+            unsafe fn mul_add(self, b: Self, c: Self) -> Self {
+                let ($a, $b, $c) = (self.0, b.0, c.0);
+                // SAFETY: see the comment on the `unsafe impl`.
+                unsafe { Self($fma) }
+            }
+            #[inline(always)]
+            unsafe fn add(self, b: Self) -> Self {
+                // SAFETY: see the comment on the `unsafe impl`.
+                unsafe { Self($add(self.0, b.0)) }
+            }
+            #[inline(always)]
+            unsafe fn sub(self, b: Self) -> Self {
+                // SAFETY: see the comment on the `unsafe impl`.
+                unsafe { Self($sub(self.0, b.0)) }
+            }
+            #[inline(always)]
+            unsafe fn sum(self) -> $e {
+                let $v = self.0;
+                // SAFETY: see the comment on the `unsafe impl`.
+                unsafe { $sum }
+            }
+            $(
+            #[inline(always)]
+            unsafe fn load_partial($s: &[$e]) -> Self {
+                // SAFETY: see the comment on the `unsafe impl`.
+                unsafe { Self($lp) }
+            }
+            )?
+            $(
+            #[inline(always)]
+            unsafe fn sum4($q0: Self, $q1: Self, $q2: Self, $q3: Self) -> [$e; 4] {
+                let ($q0, $q1, $q2, $q3) = ($q0.0, $q1.0, $q2.0, $q3.0);
+                // SAFETY: see the comment on the `unsafe impl`.
+                unsafe { $s4 }
+            }
+            )?
+        }
+    };
+}
+pub(crate) use impl_lanes;
+
+/// The kernels of this module compiled with one set of target features.
+/// `MR × NR` is the register tile of the batch kernel (accumulators plus
+/// `MR` row registers plus one query register must fit the register file),
+/// `GEMV_MR` the rows per step of the matrix-vector kernel.
+macro_rules! isa_module {
+    ($(#[$doc:meta])* $m:ident, $features:literal, mr: $mr:literal, nr: $nr:literal, gemv_mr: $gmr:literal) => {
+        $(#[$doc])*
+        pub(crate) mod $m {
+            use $crate::simd::lanes::{self, DistStep, DotStep, Lanes};
+
+            /// Dot product. # Safety: the CPU must have the features.
+            #[target_feature(enable = $features)]
+            pub(crate) unsafe fn dot<V: Lanes>(a: &[V::E], b: &[V::E]) -> V::E {
+                // SAFETY: the features are enabled (caller's obligation).
+                unsafe { lanes::reduce::<V, DotStep>(a, b) }
+            }
+
+            /// Squared distance. # Safety: the CPU must have the features.
+            #[target_feature(enable = $features)]
+            pub(crate) unsafe fn squared_distance<V: Lanes>(a: &[V::E], b: &[V::E]) -> V::E {
+                // SAFETY: as above.
+                unsafe { lanes::reduce::<V, DistStep>(a, b) }
+            }
+
+            /// `y += αx`. # Safety: the CPU must have the features.
+            #[target_feature(enable = $features)]
+            pub(crate) unsafe fn axpy<V: Lanes>(alpha: V::E, x: &[V::E], y: &mut [V::E]) {
+                // SAFETY: as above.
+                unsafe { lanes::axpy::<V>(alpha, x, y) }
+            }
+
+            /// Matrix-vector. # Safety: the CPU must have the features.
+            #[target_feature(enable = $features)]
+            pub(crate) unsafe fn gemv<V: Lanes>(a: &[V::E], lda: usize, x: &[V::E], out: &mut [V::E]) {
+                // SAFETY: as above.
+                unsafe { lanes::gemv::<V, $gmr>(a, lda, x, out) }
+            }
+
+            /// Batch tile with a per-result callback. # Safety: the CPU
+            /// must have the features.
+            #[target_feature(enable = $features)]
+            pub(crate) unsafe fn gemm_fused<V: Lanes>(
+                a: &[V::E],
+                q: &[V::E],
+                d: usize,
+                f: impl FnMut(usize, usize, V::E),
+            ) {
+                // SAFETY: as above.
+                unsafe { lanes::gemm_fused::<V, $mr, $nr, _>(a, q, d, f) }
+            }
+        }
+    };
+}
+pub(crate) use isa_module;

@@ -1,0 +1,257 @@
+//! x86_64 paths: SSE2 (the baseline of every x86_64 CPU), AVX2 + FMA and
+//! AVX-512F, selected at run time by [`super::Isa::best`].
+//!
+//! The register types implement [`Lanes`]; the kernels of
+//! [`super::lanes`] are instantiated once per instruction set inside a
+//! `#[target_feature]` function (module [`sse2`], [`avx2`], [`avx512`]).
+#![allow(unsafe_code)]
+
+use super::lanes::{Lanes, impl_lanes, isa_module};
+use core::arch::x86_64::*;
+
+cpufeatures::new!(cpu_avx2_fma, "avx2", "fma");
+#[cfg(dam_avx512)]
+cpufeatures::new!(cpu_avx512f, "avx512f");
+
+/// AVX2 and FMA are usable (CPU and OS); cached after the first call, and a
+/// constant when both are enabled at compile time.
+#[inline]
+pub(crate) fn has_avx2_fma() -> bool {
+    cpu_avx2_fma::init().get()
+}
+
+/// AVX-512F is usable (CPU and OS); cached, constant if enabled at compile time.
+#[inline]
+pub(crate) fn has_avx512f() -> bool {
+    #[cfg(dam_avx512)]
+    {
+        cpu_avx512f::init().get()
+    }
+    // Built by a compiler older than 1.89: no AVX-512 kernels (see build.rs).
+    #[cfg(not(dam_avx512))]
+    {
+        false
+    }
+}
+
+/// Horizontal sum of four `f32` lanes (SSE2 shuffles).
+#[inline(always)]
+unsafe fn hsum_ps(v: __m128) -> f32 {
+    // SAFETY: SSE2 is part of the x86_64 baseline.
+    unsafe {
+        let hi = _mm_movehl_ps(v, v);
+        let s = _mm_add_ps(v, hi);
+        let s = _mm_add_ss(s, _mm_shuffle_ps::<0b01>(s, s));
+        _mm_cvtss_f32(s)
+    }
+}
+
+/// Horizontal sum of two `f64` lanes.
+#[inline(always)]
+unsafe fn hsum_pd(v: __m128d) -> f64 {
+    // SAFETY: SSE2 is part of the x86_64 baseline.
+    unsafe { _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v))) }
+}
+
+/// `[−1; 8]` then `[0; 8]`: a window of 8 starting at `8 − n` selects the
+/// first `n` lanes (for the masked loads of partial AVX2 registers; masked
+/// lanes are neither read nor able to fault).
+static MASK_WINDOW32: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
+/// As [`MASK_WINDOW32`] for 4 lanes of 64 bits.
+static MASK_WINDOW64: [i64; 8] = [-1, -1, -1, -1, 0, 0, 0, 0];
+
+/// The AVX2 mask selecting the first `min(n, 8)` `f32` lanes.
+#[inline(always)]
+unsafe fn mask32(n: usize) -> __m256i {
+    let start = 8 - n.min(8);
+    // SAFETY: `start ≤ 8`, so the 8 `i32`s read lie inside the 16 of the table.
+    unsafe { _mm256_loadu_si256(MASK_WINDOW32.as_ptr().add(start).cast()) }
+}
+
+/// The AVX2 mask selecting the first `min(n, 4)` `f64` lanes.
+#[inline(always)]
+unsafe fn mask64(n: usize) -> __m256i {
+    let start = 4 - n.min(4);
+    // SAFETY: `start ≤ 4`, so the 4 `i64`s read lie inside the 8 of the table.
+    unsafe { _mm256_loadu_si256(MASK_WINDOW64.as_ptr().add(start).cast()) }
+}
+
+/// The four horizontal sums of `a, b, c, d` with three `vhaddps` and one
+/// add of the halves (instead of four separate reductions).
+#[inline(always)]
+unsafe fn hsum4_avx(a: __m256, b: __m256, c: __m256, d: __m256) -> [f32; 4] {
+    // SAFETY: AVX is implied by the AVX2 path that calls this.
+    unsafe {
+        let ab = _mm256_hadd_ps(a, b); // a01 a23 b01 b23 | a45 a67 b45 b67
+        let cd = _mm256_hadd_ps(c, d);
+        let abcd = _mm256_hadd_ps(ab, cd); // a0-3 b0-3 c0-3 d0-3 | a4-7 …
+        let s = _mm_add_ps(
+            _mm256_castps256_ps128(abcd),
+            _mm256_extractf128_ps::<1>(abcd),
+        );
+        let mut out = [0.0f32; 4];
+        _mm_storeu_ps(out.as_mut_ptr(), s);
+        out
+    }
+}
+
+impl_lanes!(
+    Sse2F32(__m128): [f32; 4],
+    zero: _mm_setzero_ps, splat: _mm_set1_ps, load: _mm_loadu_ps, store: _mm_storeu_ps,
+    add: _mm_add_ps, sub: _mm_sub_ps,
+    mul_add: |a, b, c| _mm_add_ps(_mm_mul_ps(a, b), c),
+    sum: |v| hsum_ps(v),
+);
+impl_lanes!(
+    Sse2F64(__m128d): [f64; 2],
+    zero: _mm_setzero_pd, splat: _mm_set1_pd, load: _mm_loadu_pd, store: _mm_storeu_pd,
+    add: _mm_add_pd, sub: _mm_sub_pd,
+    mul_add: |a, b, c| _mm_add_pd(_mm_mul_pd(a, b), c),
+    sum: |v| hsum_pd(v),
+);
+impl_lanes!(
+    Avx2F32(__m256): [f32; 8],
+    zero: _mm256_setzero_ps, splat: _mm256_set1_ps, load: _mm256_loadu_ps,
+    store: _mm256_storeu_ps, add: _mm256_add_ps, sub: _mm256_sub_ps,
+    mul_add: |a, b, c| _mm256_fmadd_ps(a, b, c),
+    sum: |v| hsum_ps(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v))),
+    load_partial: |s| _mm256_maskload_ps(s.as_ptr(), mask32(s.len())),
+    sum4: |a, b, c, d| hsum4_avx(a, b, c, d),
+);
+impl_lanes!(
+    Avx2F64(__m256d): [f64; 4],
+    zero: _mm256_setzero_pd, splat: _mm256_set1_pd, load: _mm256_loadu_pd,
+    store: _mm256_storeu_pd, add: _mm256_add_pd, sub: _mm256_sub_pd,
+    mul_add: |a, b, c| _mm256_fmadd_pd(a, b, c),
+    sum: |v| hsum_pd(_mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v))),
+    load_partial: |s| _mm256_maskload_pd(s.as_ptr(), mask64(s.len())),
+);
+/// The AVX-512 registers (Rust ≥ 1.89: the intrinsics' first stable release;
+/// the crate's MSRV builds without them, see `build.rs`).
+#[cfg(dam_avx512)]
+#[allow(clippy::incompatible_msrv)]
+mod avx512_lanes {
+    use super::*;
+
+    /// The lowest `min(n, lanes)` bits set: an AVX-512 lane mask.
+    #[inline(always)]
+    fn low_bits(n: usize, lanes: usize) -> u32 {
+        let n = n.min(lanes);
+        if n >= 32 { u32::MAX } else { (1u32 << n) - 1 }
+    }
+
+    impl_lanes!(
+        Avx512F32(__m512): [f32; 16],
+        zero: _mm512_setzero_ps, splat: _mm512_set1_ps, load: _mm512_loadu_ps,
+        store: _mm512_storeu_ps, add: _mm512_add_ps, sub: _mm512_sub_ps,
+        mul_add: |a, b, c| _mm512_fmadd_ps(a, b, c),
+        sum: |v| _mm512_reduce_add_ps(v),
+        load_partial: |s| _mm512_maskz_loadu_ps(low_bits(s.len(), 16) as u16, s.as_ptr()),
+    );
+    impl_lanes!(
+        Avx512F64(__m512d): [f64; 8],
+        zero: _mm512_setzero_pd, splat: _mm512_set1_pd, load: _mm512_loadu_pd,
+        store: _mm512_storeu_pd, add: _mm512_add_pd, sub: _mm512_sub_pd,
+        mul_add: |a, b, c| _mm512_fmadd_pd(a, b, c),
+        sum: |v| _mm512_reduce_add_pd(v),
+        load_partial: |s| _mm512_maskz_loadu_pd(low_bits(s.len(), 8) as u8, s.as_ptr()),
+    );
+}
+#[cfg(dam_avx512)]
+use avx512_lanes::{Avx512F32, Avx512F64};
+
+/// The register type of each x86 instruction set for an element type.
+pub(crate) trait Vectors: Sized {
+    /// SSE2 register.
+    type Sse2: Lanes<E = Self>;
+    /// AVX2 register.
+    type Avx2: Lanes<E = Self>;
+    /// AVX-512 register.
+    #[cfg(dam_avx512)]
+    type Avx512: Lanes<E = Self>;
+}
+impl Vectors for f32 {
+    type Sse2 = Sse2F32;
+    type Avx2 = Avx2F32;
+    #[cfg(dam_avx512)]
+    type Avx512 = Avx512F32;
+}
+impl Vectors for f64 {
+    type Sse2 = Sse2F64;
+    type Avx2 = Avx2F64;
+    #[cfg(dam_avx512)]
+    type Avx512 = Avx512F64;
+}
+
+isa_module!(
+    /// SSE2: 16 registers of 128 bits, no FMA (multiply, then add).
+    sse2, "sse2", mr: 3, nr: 4, gemv_mr: 4
+);
+isa_module!(
+    /// AVX2 + FMA: 16 registers of 256 bits; a 3×4 tile uses 12 accumulators.
+    avx2, "avx2,fma", mr: 3, nr: 4, gemv_mr: 4
+);
+isa_module!(
+    /// AVX-512F: 32 registers of 512 bits; a 4×6 tile uses 24 accumulators.
+    #[cfg(dam_avx512)]
+    #[allow(clippy::incompatible_msrv)]
+    avx512, "avx512f", mr: 4, nr: 6, gemv_mr: 8
+);
+
+/// The AVX-512 and NEON paths use a 4×6 tile and 8-row matrix-vector steps,
+/// which this CPU may not be able to run: the same generic code is checked
+/// here with those tile shapes on SSE2 registers (always available), so
+/// only the intrinsic tables of those paths remain untested on such a CPU.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd::{lanes, scalar};
+
+    fn data(n: usize, seed: usize) -> [f32; 512] {
+        let mut v = [0.0f32; 512];
+        for (i, x) in v.iter_mut().enumerate().take(n) {
+            *x = (((i + seed) * 7919 % 211) as f32 - 105.0) / 105.0;
+        }
+        v
+    }
+
+    fn check<const MR: usize, const NR: usize>() {
+        for (k, nb, d) in [(9, 13, 7), (4, 6, 16), (11, 5, 33), (1, 1, 1), (0, 3, 5)] {
+            let a = data(k * d, 1);
+            let q = data(nb * d, 2);
+            let (a, q) = (&a[..k * d], &q[..nb * d]);
+            let mut got = [f32::NAN; 256];
+            let mut calls = 0;
+            // SAFETY: SSE2 is part of the x86_64 baseline.
+            unsafe {
+                lanes::gemm_fused::<Sse2F32, MR, NR, _>(a, q, d, |mu, b, v| {
+                    got[mu * nb + b] = v;
+                    calls += 1;
+                });
+            }
+            assert_eq!(calls, k * nb, "{MR}x{NR} k={k} b={nb} d={d}");
+            for mu in 0..k {
+                for b in 0..nb {
+                    let w = scalar::dot(&a[mu * d..][..d], &q[b * d..][..d]);
+                    assert!((got[mu * nb + b] - w).abs() < 1e-4, "{MR}x{NR} ({mu},{b})");
+                }
+            }
+            let mut out = [f32::NAN; 64];
+            // SAFETY: as above.
+            unsafe { lanes::gemv::<Sse2F32, 8>(a, d, &q[..d.min(q.len())], &mut out[..k]) };
+            for mu in 0..k {
+                let n = d.min(q.len());
+                let w = scalar::dot(&a[mu * d..][..n], &q[..n]);
+                assert!((out[mu] - w).abs() < 1e-4, "gemv8 row {mu}");
+            }
+        }
+    }
+
+    #[test]
+    fn wide_tile_shapes_match_the_reference() {
+        check::<4, 6>();
+        check::<2, 6>();
+        check::<1, 1>();
+        check::<3, 4>();
+    }
+}
