@@ -27,6 +27,7 @@
 
 pub mod data;
 pub mod demo;
+pub mod drdam_batch;
 pub mod families;
 pub mod model_io;
 pub mod patterns;
