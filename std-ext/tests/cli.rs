@@ -309,3 +309,59 @@ fn import_then_use_the_model() {
     );
     assert!(!nan_model.exists());
 }
+
+#[test]
+fn train_auto_then_recall() {
+    let dir = tempfile::tempdir().unwrap();
+    let pats = dir.path().join("p.npy");
+    let model = dir.path().join("auto.dam");
+    let patterns = dam_std::patterns::random_bipolar(20, 100, 7);
+    npy(&pats, &[20, 100], patterns.clone());
+    let out = dam(&["train-auto", s(&pats), "--out", s(&model)]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains("retrieval error on the patterns 0.0000"),
+        "{text}"
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The setting of the `train::mca` test (20 patterns, D = 100, n = 3,
+    // β = 5): every pattern is a fixed point, and 3 flipped bits come back.
+    let mut noisy = patterns.clone();
+    for (a, row) in noisy.chunks_exact_mut(100).enumerate() {
+        for j in [a, a + 30, a + 60] {
+            row[j] = -row[j];
+        }
+    }
+    let q = dir.path().join("q.npy");
+    let states = dir.path().join("s.npy");
+    npy(&q, &[20, 100], noisy);
+    let out = dam(&[
+        "recall",
+        "--model",
+        s(&model),
+        "--queries",
+        s(&q),
+        "--out",
+        s(&states),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected: Vec<f64> = patterns.iter().map(|&x| f64::from(x)).collect();
+    assert_eq!(
+        NpyArray::read(&states).unwrap().data,
+        Elements::F64(expected)
+    );
+    // Not bipolar: refused.
+    npy(&pats, &[1, 2], vec![1.0, 0.5]);
+    fails_with(
+        &dam(&["train-auto", s(&pats), "--out", s(&model)]),
+        &["p.npy", "not ±1"],
+    );
+}

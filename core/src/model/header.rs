@@ -36,23 +36,32 @@ pub struct Header {
 }
 
 impl Header {
-    /// The dimension of a memory, `D = Nv + Nc`.
+    /// The dimension of a memory, `D = Nv + Nc` (saturating: a header
+    /// where this overflows `usize` fails [`Header::validate`]).
     pub fn d(&self) -> usize {
-        self.nv as usize + self.nc as usize
+        (self.nv as usize).saturating_add(self.nc as usize)
     }
 
     /// The byte offset of the memories: after the header and the `Nc`
-    /// 4-byte class labels, rounded up to [`DATA_ALIGN`].
+    /// 4-byte class labels, rounded up to [`DATA_ALIGN`] (saturating, as
+    /// [`Header::d`]).
     pub fn data_offset(&self) -> usize {
-        (HEADER_LEN + 4 * self.nc as usize).div_ceil(DATA_ALIGN) * DATA_ALIGN
+        self.checked_data_offset().unwrap_or(usize::MAX)
     }
 
-    /// The total file length including the CRC, or `None` on overflow.
+    fn checked_data_offset(&self) -> Option<usize> {
+        let end = (self.nc as usize).checked_mul(4)?.checked_add(HEADER_LEN)?;
+        end.div_ceil(DATA_ALIGN).checked_mul(DATA_ALIGN)
+    }
+
+    /// The total file length including the CRC, or `None` if any part of
+    /// the layout overflows `usize` (as it can on 32-bit targets).
     pub fn total_len(&self) -> Option<usize> {
+        let d = (self.nv as usize).checked_add(self.nc as usize)?;
         (self.k as usize)
-            .checked_mul(self.d())?
+            .checked_mul(d)?
             .checked_mul(self.element.size())?
-            .checked_add(self.data_offset())?
+            .checked_add(self.checked_data_offset()?)?
             .checked_add(CRC_LEN)
     }
 

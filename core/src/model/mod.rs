@@ -325,8 +325,10 @@ impl<'a> Model<'a> {
                 nc: header.nc,
             });
         }
+        // `total_len` succeeded, so these cannot saturate.
         let offset = header.data_offset();
-        let labels = body.get(HEADER_LEN..HEADER_LEN + 4 * header.nc as usize);
+        let labels_end = HEADER_LEN.saturating_add((header.nc as usize).saturating_mul(4));
+        let labels = body.get(HEADER_LEN..labels_end);
         let memories = body.get(offset..);
         let (Some(labels), Some(memories)) = (labels, memories) else {
             return Err(ModelError::Dims {
@@ -353,10 +355,8 @@ impl<'a> Model<'a> {
 
     /// The label of class `α` (e.g. the digit), `None` if `α ≥ Nc`.
     pub fn label(&self, alpha: usize) -> Option<u32> {
-        let b = self
-            .labels
-            .get(4 * alpha..4 * alpha + 4)?
-            .first_chunk::<4>()?;
+        let start = alpha.checked_mul(4)?;
+        let b = self.labels.get(start..)?.first_chunk::<4>()?;
         Some(u32::from_le_bytes(*b))
     }
 
@@ -417,5 +417,133 @@ impl<'a> Model<'a> {
             self.interaction(),
             self.form(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    /// A valid f32 model with `k` memories of `nv + nc`, entries `x/10`.
+    fn model(k: u32, nv: u32, nc: u32) -> Vec<u8> {
+        let h = Header {
+            kind: if nc == 0 {
+                Kind::Memory
+            } else {
+                Kind::Classifier
+            },
+            element: ElementType::F32,
+            interaction: Interaction::RectifiedPolynomial { n: 3 },
+            form: Form::Normalized { beta: 1.0 },
+            k,
+            nv,
+            nc,
+        };
+        let mut head = [0u8; HEADER_LEN];
+        h.encode(&mut head).unwrap();
+        let mut out = head.to_vec();
+        for a in 0..nc {
+            out.extend_from_slice(&(a + 100).to_le_bytes());
+        }
+        out.resize(h.data_offset(), 0);
+        for i in 0..k * (nv + nc) {
+            out.extend_from_slice(&((i % 20) as f32 / 10.0 - 1.0).to_le_bytes());
+        }
+        let crc = crc32(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// Copies into 16-byte-aligned storage.
+    fn aligned(bytes: &[u8]) -> Vec<u128> {
+        let mut words = std::vec![0u128; bytes.len().div_ceil(16)];
+        for (i, &b) in bytes.iter().enumerate() {
+            words[i / 16] |= u128::from(b) << (8 * (i % 16));
+        }
+        words
+    }
+
+    fn as_bytes(words: &[u128], len: usize) -> &[u8] {
+        <[u8] as zerocopy::FromBytes>::ref_from_bytes(zerocopy::IntoBytes::as_bytes(words))
+            .unwrap()
+            .get(..len)
+            .unwrap()
+    }
+
+    #[test]
+    fn parses_and_views() {
+        let b = model(3, 5, 2);
+        let w = aligned(&b);
+        let m = Model::parse(as_bytes(&w, b.len())).unwrap();
+        assert_eq!(
+            (m.label(0), m.label(1), m.label(2)),
+            (Some(100), Some(101), None)
+        );
+        assert_eq!(m.label(usize::MAX), None);
+        let v = m.memories::<f32>().unwrap();
+        assert_eq!((v.k(), v.d()), (3, 7));
+        assert_eq!(v.row(0).unwrap()[1], -0.9);
+    }
+
+    /// Dimensions whose layout overflows `usize` (here or on a 32-bit
+    /// target) are rejected, not wrapped.
+    #[test]
+    fn huge_dimensions_are_refused() {
+        for (k, nv, nc) in [
+            (u32::MAX, u32::MAX, 0),
+            (1, u32::MAX, u32::MAX),
+            (1, 1, u32::MAX),
+        ] {
+            let h = Header {
+                kind: if nc == 0 {
+                    Kind::Memory
+                } else {
+                    Kind::Classifier
+                },
+                element: ElementType::F64,
+                interaction: Interaction::Exponential,
+                form: Form::Raw { beta: 1.0 },
+                k,
+                nv,
+                nc,
+            };
+            let mut head = [0u8; HEADER_LEN];
+            let r = h.encode(&mut head);
+            if usize::BITS == 32 || k == u32::MAX {
+                assert!(matches!(r, Err(ModelError::Dims { .. })), "{k} {nv} {nc}");
+            }
+            // A file claiming these dims but holding 68 bytes: refused.
+            let mut b = head.to_vec();
+            let crc = crc32(&b);
+            b.extend_from_slice(&crc.to_le_bytes());
+            let w = aligned(&b);
+            assert!(Model::parse(as_bytes(&w, b.len())).is_err());
+        }
+    }
+
+    proptest! {
+        /// Arbitrary bytes, and arbitrary edits of a valid model, never
+        /// panic; an edit the CRC does not cover is caught by another check.
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let w = aligned(&bytes);
+            let _ = Model::parse(as_bytes(&w, bytes.len()));
+        }
+
+        #[test]
+        fn edits_of_a_valid_model_are_rejected(
+            at in 0usize..1000, value in any::<u8>(), cut in 0usize..4,
+        ) {
+            let mut b = model(4, 6, 3);
+            let at = at % b.len();
+            prop_assume!(b[at] != value);
+            b[at] = value;
+            b.truncate(b.len() - cut);
+            let w = aligned(&b);
+            prop_assert!(Model::parse(as_bytes(&w, b.len())).is_err());
+        }
     }
 }

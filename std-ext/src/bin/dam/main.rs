@@ -3,6 +3,7 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod autoassoc;
 mod capacity;
 mod common;
 mod demo;
@@ -31,6 +32,8 @@ enum Command {
     Capacity(capacity::Args),
     /// Train the KH16 one-step classifier on MNIST.
     Train(train::Args),
+    /// Learn memories from bipolar .npy patterns (McA autoassociative training).
+    TrainAuto(autoassoc::Args),
     /// Accuracy and confusion matrix of a classifier model on the MNIST test set.
     Eval(eval::Args),
     /// Print a model's header.
@@ -51,6 +54,7 @@ fn main() {
         Command::Demo(args) => demo::run(args),
         Command::Capacity(args) => capacity::run(args),
         Command::Train(args) => train::run(args),
+        Command::TrainAuto(args) => autoassoc::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Info(args) => info::run(args),
         Command::Recall(args) => recall::run(args),
