@@ -477,3 +477,24 @@ fn one_step_at_the_top_of_the_range_fails_cleanly() {
         }
     }
 }
+
+/// Reported from the arbitrary-input test by the SIMD work: memories at
+/// `f32::MAX` with a one-dimensional state.
+#[test]
+fn descent_next_to_the_largest_memories_stays_finite() {
+    let xi = [f32::MAX, 0.0, f32::MAX];
+    let view = MemoryView::new(&xi, 3, 1).unwrap();
+    for similarity in [Similarity::Euclidean, Similarity::DotProduct] {
+        let lse = LseMemory::new(view, 2.689, similarity).unwrap();
+        let mut scratch = [0.0f32; 8];
+        let mut x = [3.58e-35f32];
+        let _ = lse.one_step(&mut x, &mut scratch);
+        assert!(all_finite(&x), "{similarity:?} one_step: {x:?}");
+        let _ = lse.descend(&mut x, None, 0.702, 2, &mut scratch);
+        assert!(all_finite(&x), "{similarity:?} descend: {x:?}");
+        let mut grad = [0.0f32; 1];
+        if let Ok(e) = lse.energy_and_gradient(&x, &mut grad, &mut scratch) {
+            assert!(e.is_finite() && all_finite(&grad));
+        }
+    }
+}

@@ -28,6 +28,7 @@
 pub mod data;
 pub mod demo;
 pub mod drdam_batch;
+pub mod drdam_error;
 pub mod families;
 pub mod model_io;
 pub mod patterns;

@@ -7,6 +7,7 @@ mod autoassoc;
 mod capacity;
 mod common;
 mod demo;
+mod drdam_error;
 mod energy;
 mod eval;
 mod import;
@@ -46,6 +47,8 @@ enum Command {
     Import(import::Args),
     /// Draw a model's memories (and training curves) as PNG.
     Show(show::Args),
+    /// DrDAM's energy and gradient error against the exact memory over Y, β, D.
+    DrdamError(drdam_error::Args),
 }
 
 fn main() {
@@ -61,6 +64,7 @@ fn main() {
         Command::Energy(args) => energy::run(args),
         Command::Import(args) => import::run(args),
         Command::Show(args) => show::run(args),
+        Command::DrdamError(args) => drdam_error::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

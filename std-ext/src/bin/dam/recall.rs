@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
+use dam_core::{DrDam, EnergyModel, SeededProjection, Similarity};
 use dam_std::data::npy::{Elements, NpyArray};
-use dam_std::families::{RecallOptions, recall};
+use dam_std::families::{Family, RecallOptions, recall};
 
 use crate::common::MemoryArgs;
 
@@ -23,6 +24,16 @@ pub struct Args {
     /// Gradient step η of the log-sum-exp memories (1 = one-step update).
     #[arg(long, default_value_t = 1.0)]
     pub step: f64,
+    /// Use the random-feature memory (DrDAM, SPEC §6) in place of the exact
+    /// log-sum-exp memory (`--family lse` only).
+    #[arg(long)]
+    pub drdam: bool,
+    /// Random features Y of `--drdam`.
+    #[arg(long, default_value_t = 10_000, requires = "drdam")]
+    pub features: usize,
+    /// Seed of the `--drdam` projection (Philox4x32-10; identical on every target).
+    #[arg(long, default_value_t = 0, requires = "drdam")]
+    pub seed: u64,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -31,7 +42,11 @@ pub fn run(args: Args) -> Result<()> {
         steps: args.steps,
         step: args.step,
     };
-    let (states, steps) = recall(&l.memories, l.d, &l.queries, l.family, opts)?;
+    let (states, steps) = if args.drdam {
+        recall_drdam(&l, &args)?
+    } else {
+        recall(&l.memories, l.d, &l.queries, l.family, opts)?
+    };
     let b = states.len() / l.d;
     NpyArray {
         shape: vec![b, l.d],
@@ -53,4 +68,34 @@ pub fn run(args: Args) -> Result<()> {
     }
     println!("states: {}", args.out.display());
     Ok(())
+}
+
+/// Gradient descent on the DrDAM approximation of the log-sum-exp memory.
+fn recall_drdam(l: &crate::common::Loaded, args: &Args) -> Result<(Vec<f64>, Vec<usize>)> {
+    let beta = match l.family {
+        Family::Lse {
+            beta,
+            similarity: Similarity::Euclidean,
+        } => beta,
+        _ => bail!("--drdam approximates the Euclidean log-sum-exp memory: use --family lse"),
+    };
+    if args.features == 0 {
+        bail!("--features must be at least 1");
+    }
+    let proj = SeededProjection::new(args.seed, args.features, l.d)?;
+    let mut dam = DrDam::new(proj, beta, vec![0.0f64; 2 * args.features])?;
+    let mut scratch = vec![0.0f64; 2 * l.d];
+    for (mu, xi) in l.memories.chunks_exact(l.d).enumerate() {
+        dam.store(xi, &mut scratch)
+            .with_context(|| format!("storing memory {mu}"))?;
+    }
+    let mut states = l.queries.clone();
+    let mut steps = Vec::new();
+    for (i, x) in states.chunks_exact_mut(l.d).enumerate() {
+        let r = dam
+            .descend(x, None, args.step, args.steps.max(1), &mut scratch)
+            .with_context(|| format!("query {i}"))?;
+        steps.push(r.steps);
+    }
+    Ok((states, steps))
 }
