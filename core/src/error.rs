@@ -111,6 +111,8 @@ pub enum Error {
         /// `ln |value|`.
         ln_magnitude: f64,
     },
+    /// A model file is unusable (see [`crate::model::ModelError`]).
+    Model(crate::model::ModelError),
 }
 
 impl fmt::Display for Error {
@@ -144,6 +146,7 @@ impl fmt::Display for Error {
                 f,
                 "{quantity:?} overflows the float type (ln |value| = {ln_magnitude})"
             ),
+            Error::Model(e) => write!(f, "{e}"),
         }
     }
 }

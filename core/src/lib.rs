@@ -79,6 +79,7 @@ pub mod error;
 pub mod interaction;
 pub mod lse;
 pub mod memory;
+pub mod model;
 pub mod potts;
 pub mod real;
 pub mod simd;

@@ -4,9 +4,34 @@
 //! and the `dam` command-line program. Everything numerical is delegated to
 //! [`dam_core`]; this crate adds allocation, threads, files and errors with
 //! context a person can act on.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`data`] | IDX (raw or gzip) and `.npy` arrays, MNIST scaled to `[−1, 1]` |
+//! | [`train`] | \[KH16\] classifier and \[McA\] autoassociative training, the notebook's optimizer, checkpointed runs |
+//! | [`model_io`] | the model-file writer (atomic) and aligned loading for [`dam_core::model`] |
+//! | [`families`] | retrieval and energies of every memory family over many queries |
+//! | [`plot`] | PNG memory grids and training curves |
+//! | [`demo`] | the random-pattern capacity table (`dam capacity`) |
+//!
+//! ```no_run
+//! // Train the notebook's classifier for one epoch on the shipped MNIST.
+//! use dam_std::data::mnist;
+//! use dam_std::train::kh16::{Config, Trainer, evaluate};
+//! let data = mnist::load(&mnist::default_dir())?;
+//! let mut t = Trainer::new(Config::default(), data.train.dim, mnist::CLASSES)?;
+//! t.run_epoch(&data.train, &|| false)?;
+//! println!("test accuracy {:.2}%", 100.0 * evaluate(&t.net(), &data.test)?.accuracy);
+//! # Ok::<(), anyhow::Error>(())
+//! ```
 
+pub mod data;
 pub mod demo;
+pub mod families;
+pub mod model_io;
 pub mod patterns;
+pub mod plot;
+pub mod train;
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]

@@ -3,7 +3,16 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod capacity;
+mod common;
 mod demo;
+mod energy;
+mod eval;
+mod import;
+mod info;
+mod recall;
+mod show;
+mod train;
 
 /// Dense Associative Memory: store patterns, retrieve and classify from
 /// partial, noisy input.
@@ -16,13 +25,41 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Store random patterns, recall corrupted copies, print a table.
+    /// Train a classifier on the shipped MNIST, evaluate it, save the model and PNGs.
     Demo(demo::Args),
+    /// Store random patterns, recall corrupted copies, print a capacity table.
+    Capacity(capacity::Args),
+    /// Train the KH16 one-step classifier on MNIST.
+    Train(train::Args),
+    /// Accuracy and confusion matrix of a classifier model on the MNIST test set.
+    Eval(eval::Args),
+    /// Print a model's header.
+    Info(info::Args),
+    /// Retrieve from .npy queries (bipolar or log-sum-exp memories).
+    Recall(recall::Args),
+    /// Energy of .npy queries under .npy or model memories.
+    Energy(energy::Args),
+    /// Turn a K×D .npy memory matrix into a model file.
+    Import(import::Args),
+    /// Draw a model's memories (and training curves) as PNG.
+    Show(show::Args),
 }
 
-fn main() -> Result<()> {
+fn main() {
     let cli = Cli::parse();
-    match cli.command {
+    let result: Result<()> = match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Capacity(args) => capacity::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Info(args) => info::run(args),
+        Command::Recall(args) => recall::run(args),
+        Command::Energy(args) => energy::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Show(args) => show::run(args),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
     }
 }

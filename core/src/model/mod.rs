@@ -1,0 +1,421 @@
+//! The model file format (`docs/model-format.md`): a zero-copy, no-allocation
+//! reader.
+//!
+//! A model is a 64-byte little-endian [`Header`], `Nc` class labels, the
+//! `K × D` memories aligned to [`DATA_ALIGN`] bytes, and a CRC-32 of
+//! everything before it. [`Model::parse`] checks all of it and borrows the
+//! memories straight out of the bytes, so a model in flash
+//! (`include_bytes!`) is used in place. The bytes must start at an address
+//! aligned for the element type; wrap `include_bytes!` as below.
+//!
+//! ```
+//! use dam_core::model::{Model, Kind};
+//! # use dam_core::model::{ElementType, Header, crc32, HEADER_LEN};
+//! # use dam_core::{Form, Interaction};
+//! #[repr(C, align(16))]
+//! struct Aligned<B: ?Sized>(B);
+//! # let h = Header { kind: Kind::Classifier, element: ElementType::F32,
+//! #     interaction: Interaction::RectifiedPolynomial { n: 3 }, form: Form::Normalized { beta: 1.0 },
+//! #     k: 2, nv: 2, nc: 2 };
+//! # let mut b = [0u8; 64 + 16 + 2 * 4 * 4 + 4];
+//! # let mut head = [0u8; HEADER_LEN]; h.encode(&mut head)?; b[..64].copy_from_slice(&head);
+//! # b[64..72].copy_from_slice(&[0, 0, 0, 0, 1, 0, 0, 0]);
+//! # for (i, x) in [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0].iter().enumerate() {
+//! #     b[80 + 4 * i..84 + 4 * i].copy_from_slice(&x.to_le_bytes()); }
+//! # let crc = crc32(&b[..112]); b[112..].copy_from_slice(&crc.to_le_bytes());
+//! # let bytes = b;
+//! // In firmware: static MODEL: &Aligned<[u8]> = &Aligned(*include_bytes!("model.dam"));
+//! let model_bytes = Aligned(bytes);
+//! let model = Model::parse(&model_bytes.0)?;
+//! assert_eq!(model.header().kind, Kind::Classifier);
+//! let clf = model.classifier::<f32>()?; // borrows the memories, no copy
+//! let (mut scores, mut scratch) = ([0.0f32; 2], [0.0f32; 2]);
+//! let class = clf.forward(&[-0.7, -0.9], &mut scores, &mut scratch)?;
+//! assert_eq!(model.label(class), Some(1));
+//! # Ok::<(), dam_core::Error>(())
+//! ```
+
+mod header;
+
+pub use header::{CRC_LEN, DATA_ALIGN, HEADER_LEN, Header, MAGIC, VERSION};
+
+use crate::classifier::Classifier;
+use crate::error::{Error, Result};
+use crate::interaction::{Form, Interaction};
+use crate::memory::MemoryView;
+use crate::real::Real;
+use core::fmt;
+
+/// What a model's memories are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
+pub enum Kind {
+    /// A one-step classifier (SPEC §4): `Nv` visible and `Nc ≥ 1` label units.
+    Classifier = 1,
+    /// Plain memories of dimension `D = Nv` (`Nc = 0`): bipolar
+    /// autoassociative or log-sum-exp retrieval.
+    Memory = 2,
+}
+
+/// How the memory entries are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
+pub enum ElementType {
+    /// IEEE-754 binary32, little-endian.
+    F32 = 1,
+    /// IEEE-754 binary64, little-endian.
+    F64 = 2,
+    /// Reserved for quantized models (parsed, not yet viewable).
+    I8 = 3,
+    /// Reserved for quantized models (parsed, not yet viewable).
+    I16 = 4,
+}
+
+impl ElementType {
+    /// Bytes per entry.
+    pub fn size(self) -> usize {
+        match self {
+            ElementType::F32 => 4,
+            ElementType::F64 => 8,
+            ElementType::I8 => 1,
+            ElementType::I16 => 2,
+        }
+    }
+}
+
+/// Which header field a [`ModelError::Field`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Field {
+    /// The model kind byte.
+    Kind,
+    /// The element type byte.
+    Element,
+    /// The interaction function byte.
+    Interaction,
+    /// The raw/normalized byte.
+    Form,
+    /// The degree `n`.
+    Degree,
+    /// `β`.
+    Beta,
+    /// The leak `ε`.
+    Leak,
+    /// Bytes that must be zero.
+    Reserved,
+}
+
+/// Why a byte string is not a usable model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ModelError {
+    /// The first 8 bytes are not [`MAGIC`].
+    BadMagic,
+    /// A version this reader does not know.
+    UnknownVersion {
+        /// The version in the file.
+        found: u16,
+    },
+    /// The length differs from the one the header declares (truncated, or
+    /// trailing bytes).
+    Length {
+        /// The length the header declares.
+        declared: u64,
+        /// The length given.
+        found: usize,
+    },
+    /// The CRC-32 trailer does not match the contents.
+    Crc {
+        /// The CRC in the file.
+        stored: u32,
+        /// The CRC of the contents.
+        computed: u32,
+    },
+    /// A header field holds an unknown code or an invalid value.
+    Field {
+        /// The field.
+        field: Field,
+        /// Its value (floats as their bit pattern).
+        value: u64,
+    },
+    /// `K`, `Nv`, `Nc` are zero, overflow, or do not fit the kind or the
+    /// declared length.
+    Dims {
+        /// `K`.
+        k: u32,
+        /// `Nv`.
+        nv: u32,
+        /// `Nc`.
+        nc: u32,
+    },
+    /// The memories do not start at an address aligned for their type:
+    /// place the bytes at an aligned address (see the module docs).
+    Misaligned {
+        /// The byte offset of the memories in the model.
+        offset: usize,
+        /// The alignment required.
+        align: usize,
+    },
+    /// The memories are stored as another element type than requested.
+    ElementType {
+        /// The type in the file.
+        stored: ElementType,
+        /// The type requested.
+        requested: ElementType,
+    },
+    /// The model is of another kind than the operation needs.
+    WrongKind {
+        /// The kind needed.
+        expected: Kind,
+        /// The kind in the file.
+        found: Kind,
+    },
+    /// This reader runs on a big-endian target; the format is little-endian
+    /// and is read in place.
+    BigEndianHost,
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelError::BadMagic => write!(f, "not a dam model (bad magic)"),
+            ModelError::UnknownVersion { found } => {
+                write!(
+                    f,
+                    "unknown format version {found} (this reader knows {VERSION})"
+                )
+            }
+            ModelError::Length { declared, found } => write!(
+                f,
+                "length {found} bytes, but the header declares {declared} (truncated or trailing data)"
+            ),
+            ModelError::Crc { stored, computed } => write!(
+                f,
+                "CRC mismatch: stored {stored:#010x}, computed {computed:#010x} (corrupt file)"
+            ),
+            ModelError::Field { field, value } => {
+                write!(f, "invalid header field {field:?} = {value:#x}")
+            }
+            ModelError::Dims { k, nv, nc } => {
+                write!(f, "inconsistent dimensions K = {k}, Nv = {nv}, Nc = {nc}")
+            }
+            ModelError::Misaligned { offset, align } => write!(
+                f,
+                "memories at offset {offset} are not aligned to {align} bytes in memory"
+            ),
+            ModelError::ElementType { stored, requested } => {
+                write!(f, "memories are {stored:?}, not {requested:?}")
+            }
+            ModelError::WrongKind { expected, found } => {
+                write!(f, "model is a {found:?}, this needs a {expected:?}")
+            }
+            ModelError::BigEndianHost => {
+                write!(f, "big-endian targets cannot read models in place")
+            }
+        }
+    }
+}
+
+impl core::error::Error for ModelError {}
+
+impl From<ModelError> for Error {
+    fn from(e: ModelError) -> Self {
+        Error::Model(e)
+    }
+}
+
+/// CRC-32 (ISO-HDLC, the zlib/PNG/gzip polynomial) of `bytes`.
+///
+/// ```
+/// assert_eq!(dam_core::model::crc32(b"123456789"), 0xcbf4_3926);
+/// ```
+pub fn crc32(bytes: &[u8]) -> u32 {
+    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    CRC.checksum(bytes)
+}
+
+/// `f` with its parameter (the leak) converted to another float type, e.g.
+/// from the header's f64 to the f32 of the memories.
+///
+/// ```
+/// use dam_core::Interaction;
+/// let f: Interaction<f32> = dam_core::model::cast_interaction(Interaction::<f64>::leaky(3));
+/// assert_eq!(f, Interaction::LeakyRectifiedPolynomial { n: 3, leak: 0.01 });
+/// ```
+pub fn cast_interaction<A: Real, B: Real>(f: Interaction<A>) -> Interaction<B> {
+    match f {
+        Interaction::Polynomial { n } => Interaction::Polynomial { n },
+        Interaction::RectifiedPolynomial { n } => Interaction::RectifiedPolynomial { n },
+        Interaction::LeakyRectifiedPolynomial { n, leak } => {
+            Interaction::LeakyRectifiedPolynomial {
+                n,
+                leak: B::from_f64(leak.to_f64()),
+            }
+        }
+        Interaction::Exponential => Interaction::Exponential,
+    }
+}
+
+/// A float type memories can be stored as.
+pub trait Element: Real + zerocopy::FromBytes + zerocopy::Immutable {
+    /// Its code in the header.
+    const TYPE: ElementType;
+}
+
+impl Element for f32 {
+    const TYPE: ElementType = ElementType::F32;
+}
+
+impl Element for f64 {
+    const TYPE: ElementType = ElementType::F64;
+}
+
+/// A parsed model, borrowing its bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Model<'a> {
+    header: Header,
+    labels: &'a [u8],
+    memories: &'a [u8],
+}
+
+impl<'a> Model<'a> {
+    /// Parses and checks `bytes`: magic, version, length, CRC, header fields,
+    /// dimensions and alignment (in that order). No allocation, no copy.
+    pub fn parse(bytes: &'a [u8]) -> core::result::Result<Self, ModelError> {
+        if cfg!(target_endian = "big") {
+            return Err(ModelError::BigEndianHost);
+        }
+        // Magic and version first, so that a foreign file is named as such.
+        if bytes.len() >= 10 {
+            if bytes.get(..8) != Some(&MAGIC[..]) {
+                return Err(ModelError::BadMagic);
+            }
+            let v = bytes.get(8..10).and_then(|b| b.first_chunk::<2>());
+            let v = u16::from_le_bytes(v.copied().unwrap_or([0; 2]));
+            if v != VERSION {
+                return Err(ModelError::UnknownVersion { found: v });
+            }
+        }
+        let declared = bytes
+            .get(HEADER_LEN - 16..HEADER_LEN - 8)
+            .and_then(|b| b.first_chunk::<8>())
+            .map(|b| u64::from_le_bytes(*b));
+        match declared {
+            Some(d) if d == bytes.len() as u64 => {}
+            d => {
+                return Err(ModelError::Length {
+                    declared: d.unwrap_or((HEADER_LEN + CRC_LEN) as u64),
+                    found: bytes.len(),
+                });
+            }
+        }
+        let (body, trailer) = bytes.split_at(bytes.len() - CRC_LEN);
+        let stored = u32::from_le_bytes(trailer.first_chunk::<4>().copied().unwrap_or([0; 4]));
+        let computed = crc32(body);
+        if stored != computed {
+            return Err(ModelError::Crc { stored, computed });
+        }
+        let (header, total) = Header::decode(body)?;
+        if total != bytes.len() {
+            return Err(ModelError::Dims {
+                k: header.k,
+                nv: header.nv,
+                nc: header.nc,
+            });
+        }
+        let offset = header.data_offset();
+        let labels = body.get(HEADER_LEN..HEADER_LEN + 4 * header.nc as usize);
+        let memories = body.get(offset..);
+        let (Some(labels), Some(memories)) = (labels, memories) else {
+            return Err(ModelError::Dims {
+                k: header.k,
+                nv: header.nv,
+                nc: header.nc,
+            });
+        };
+        let align = header.element.size();
+        if (memories.as_ptr() as usize) % align != 0 {
+            return Err(ModelError::Misaligned { offset, align });
+        }
+        Ok(Model {
+            header,
+            labels,
+            memories,
+        })
+    }
+
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The label of class `α` (e.g. the digit), `None` if `α ≥ Nc`.
+    pub fn label(&self, alpha: usize) -> Option<u32> {
+        let b = self
+            .labels
+            .get(4 * alpha..4 * alpha + 4)?
+            .first_chunk::<4>()?;
+        Some(u32::from_le_bytes(*b))
+    }
+
+    /// The raw little-endian bytes of the memories.
+    pub fn memory_bytes(&self) -> &'a [u8] {
+        self.memories
+    }
+
+    /// The interaction function, in `T`.
+    pub fn interaction<T: Real>(&self) -> Interaction<T> {
+        cast_interaction(self.header.interaction)
+    }
+
+    /// The form and `β`, in `T`.
+    pub fn form<T: Real>(&self) -> Form<T> {
+        match self.header.form {
+            Form::Raw { beta } => Form::Raw {
+                beta: T::from_f64(beta),
+            },
+            Form::Normalized { beta } => Form::Normalized {
+                beta: T::from_f64(beta),
+            },
+        }
+    }
+
+    /// The memories as a `K × D` view (no copy). Errors: another element
+    /// type, or a non-finite entry.
+    pub fn memories<T: Element>(&self) -> Result<MemoryView<'a, T>> {
+        if self.header.element != T::TYPE {
+            return Err(ModelError::ElementType {
+                stored: self.header.element,
+                requested: T::TYPE,
+            }
+            .into());
+        }
+        let data = <[T] as zerocopy::FromBytes>::ref_from_bytes(self.memories).map_err(|_| {
+            ModelError::Misaligned {
+                offset: self.header.data_offset(),
+                align: T::TYPE.size(),
+            }
+        })?;
+        MemoryView::new(data, self.header.k as usize, self.header.d())
+    }
+
+    /// The classifier this model stores. Errors: not a
+    /// [`Kind::Classifier`], or those of [`Model::memories`].
+    pub fn classifier<T: Element>(&self) -> Result<Classifier<'a, T>> {
+        if self.header.kind != Kind::Classifier {
+            return Err(ModelError::WrongKind {
+                expected: Kind::Classifier,
+                found: self.header.kind,
+            }
+            .into());
+        }
+        Classifier::new(
+            self.memories()?,
+            self.header.nc as usize,
+            self.interaction(),
+            self.form(),
+        )
+    }
+}

@@ -1,0 +1,91 @@
+//! `dam show`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, anyhow};
+use clap::Args as ClapArgs;
+use dam_core::model::Model;
+use dam_std::{model_io, plot};
+use plotters::style::RGBColor;
+
+/// Options of `dam show`: PNGs of a model's memories and of training curves.
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    /// The model file.
+    pub model: PathBuf,
+    /// A metrics.csv of `dam train` to plot as well.
+    #[arg(long, value_name = "CSV")]
+    pub metrics: Option<PathBuf>,
+    /// Output directory for memories.png (and curves.png).
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Memories per row of the grid.
+    #[arg(long, default_value_t = 10)]
+    pub cols: usize,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| anyhow!("cannot create {}: {e}", args.out.display()))?;
+    let path = args.out.join("memories.png");
+    memories_png(&args.model, &path, args.cols)?;
+    println!("memories: {} (blue −1, white 0, red +1)", path.display());
+    if let Some(csv) = &args.metrics {
+        let path = args.out.join("curves.png");
+        curves_png(csv, &path)?;
+        println!(
+            "curves: {} (red: test accuracy, blue: training accuracy; grey lines at 90, 95, 97, 98, 99%)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Draws the visible part of every memory as a square image when `Nv` is a
+/// square (28×28 for MNIST), else as a strip.
+pub fn memories_png(model: &Path, out: &Path, cols: usize) -> Result<()> {
+    let bytes = model_io::load(model)?;
+    let m = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+    let h = *m.header();
+    let rows: Vec<f32> = match m.memories::<f32>() {
+        Ok(v) => v.as_slice().to_vec(),
+        Err(_) => m
+            .memories::<f64>()
+            .map_err(|e| anyhow!("{}: {e}", model.display()))?
+            .as_slice()
+            .iter()
+            .map(|&x| x as f32)
+            .collect(),
+    };
+    let (nv, d) = (h.nv as usize, h.d());
+    let visible: Vec<f32> = rows
+        .chunks_exact(d)
+        .flat_map(|r| r[..nv].iter().copied())
+        .collect();
+    let side = (nv as f64).sqrt().round() as usize;
+    let shape = if side * side == nv {
+        (side, side)
+    } else {
+        (1, nv)
+    };
+    let zoom = if shape.0 == 1 { 2 } else { 4 };
+    plot::memory_grid(out, &visible, shape, cols, zoom)
+}
+
+/// Draws test and training accuracy per epoch.
+pub fn curves_png(csv: &Path, out: &Path) -> Result<()> {
+    let rows = dam_std::train::session::read_metrics(csv)?;
+    let train: Vec<(f64, f64)> = rows.iter().map(|r| (r.0 as f64, r.2)).collect();
+    let test: Vec<(f64, f64)> = rows.iter().map(|r| (r.0 as f64, r.3)).collect();
+    let x_max = rows.last().map_or(1.0, |r| r.0 as f64).max(1.0);
+    plot::curves(
+        out,
+        &[
+            (&train, RGBColor(40, 80, 220)),
+            (&test, RGBColor(220, 40, 40)),
+        ],
+        (x_max, 0.85, 1.0),
+        &[0.90, 0.95, 0.97, 0.98, 0.99],
+        (800, 500),
+    )
+}

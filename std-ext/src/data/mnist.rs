@@ -1,0 +1,168 @@
+//! MNIST: the four IDX files, pixels scaled to `[−1, 1]` as in SPEC §4.
+//!
+//! The repository ships them in `data/mnist/` (gzip); any directory holding
+//! `train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]`,
+//! `t10k-images-idx3-ubyte[.gz]` and `t10k-labels-idx1-ubyte[.gz]` works.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+
+use super::idx;
+
+/// The number of classes.
+pub const CLASSES: usize = 10;
+
+/// The shipped copy: `data/mnist/` at the root of the repository.
+pub fn default_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist")
+}
+
+/// Labelled images, each a row of `dim` pixels in `[−1, 1]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split {
+    /// `len() × dim` pixels, row-major, `2·p/255 − 1`.
+    pub images: Vec<f32>,
+    /// One class in `0..CLASSES` per image.
+    pub labels: Vec<u8>,
+    /// Pixels per image (784 for MNIST).
+    pub dim: usize,
+}
+
+impl Split {
+    /// Builds a split from raw bytes, checking counts and labels. `name`
+    /// (usually the label file) is used in error messages.
+    ///
+    /// ```
+    /// use dam_std::data::mnist::Split;
+    /// let s = Split::from_bytes(&[0, 255, 128, 0], &[3, 9], 2, "t")?;
+    /// assert_eq!((s.len(), s.image(0)), (2, &[-1.0f32, 1.0][..]));
+    /// assert!(Split::from_bytes(&[0, 255], &[3, 9], 2, "t").is_err()); // 1 image, 2 labels
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn from_bytes(pixels: &[u8], labels: &[u8], dim: usize, name: &str) -> Result<Self> {
+        if dim == 0 || pixels.len() % dim != 0 {
+            bail!(
+                "{name}: {} pixels do not split into images of {dim}",
+                pixels.len()
+            );
+        }
+        let n = pixels.len() / dim;
+        if n != labels.len() {
+            bail!("{name}: {} labels for {n} images", labels.len());
+        }
+        if let Some(i) = labels.iter().position(|&l| usize::from(l) >= CLASSES) {
+            bail!(
+                "{name}: label {} of image {i} (byte offset {}) is not in 0..{CLASSES}",
+                labels[i],
+                8 + i
+            );
+        }
+        Ok(Split {
+            images: pixels
+                .iter()
+                .map(|&p| f32::from(p) * (2.0 / 255.0) - 1.0)
+                .collect(),
+            labels: labels.to_vec(),
+            dim,
+        })
+    }
+
+    /// The number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// `true` if there are no images.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Image `i` (panics if `i ≥ len()`).
+    pub fn image(&self, i: usize) -> &[f32] {
+        &self.images[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// The first `n` images (all of them if `n ≥ len()`).
+    pub fn head(&self, n: usize) -> Split {
+        let n = n.min(self.len());
+        Split {
+            images: self.images[..n * self.dim].to_vec(),
+            labels: self.labels[..n].to_vec(),
+            dim: self.dim,
+        }
+    }
+}
+
+/// The training and test splits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mnist {
+    /// 60,000 training images.
+    pub train: Split,
+    /// 10,000 test images.
+    pub test: Split,
+}
+
+/// Loads MNIST from `dir` (see the module docs for the file names).
+///
+/// ```no_run
+/// let m = dam_std::data::mnist::load(&dam_std::data::mnist::default_dir())?;
+/// assert_eq!((m.train.len(), m.test.len(), m.train.dim), (60_000, 10_000, 784));
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+pub fn load(dir: &Path) -> Result<Mnist> {
+    Ok(Mnist {
+        train: load_split(dir, "train")?,
+        test: load_split(dir, "t10k")?,
+    })
+}
+
+/// Loads one split (`prefix` is `train` or `t10k`).
+pub fn load_split(dir: &Path, prefix: &str) -> Result<Split> {
+    let images_path = find(dir, &format!("{prefix}-images-idx3-ubyte"))?;
+    let labels_path = find(dir, &format!("{prefix}-labels-idx1-ubyte"))?;
+    let images = idx::read(&images_path)?;
+    let labels = idx::read(&labels_path)?;
+    let dim = match images.dims.as_slice() {
+        [_, h, w] => h * w,
+        d => bail!(
+            "{}: expected 3 dimensions (count, rows, columns), got {d:?}",
+            images_path.display()
+        ),
+    };
+    if labels.dims.len() != 1 {
+        bail!(
+            "{}: expected 1 dimension, got {:?}",
+            labels_path.display(),
+            labels.dims
+        );
+    }
+    if images.dims[0] != labels.dims[0] {
+        bail!(
+            "{} has {} labels but {} has {} images",
+            labels_path.display(),
+            labels.dims[0],
+            images_path.display(),
+            images.dims[0]
+        );
+    }
+    Split::from_bytes(
+        &images.data,
+        &labels.data,
+        dim,
+        &labels_path.display().to_string(),
+    )
+}
+
+fn find(dir: &Path, stem: &str) -> Result<PathBuf> {
+    for name in [format!("{stem}.gz"), stem.to_string()] {
+        let p = dir.join(name);
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    bail!(
+        "{}: no {stem}.gz or {stem} (MNIST directory expected; see --data)",
+        dir.display()
+    )
+}

@@ -1,0 +1,5 @@
+//! Datasets and arrays: IDX files (raw or gzip), `.npy` arrays, and MNIST.
+
+pub mod idx;
+pub mod mnist;
+pub mod npy;

@@ -1,0 +1,881 @@
+//! The \[KH16\] one-step classifier (SPEC §4), trained with the authors'
+//! notebook algorithm, in the raw and the normalized \[McA\] forms.
+//!
+//! Both forms evaluate `c_α = tanh(Σ_μ F(c·ξ^μ·w_α) − F(c·ξ^μ·u))` with one
+//! scale `c`: normalized, `c = β/D`; raw with a homogeneous `F` of degree
+//! `n` and `β = 1/T^n`, `c = 1/T`, since `β F(m) = F(m/T)`. That identity is
+//! what lets the raw form, which the paper evaluates in f64 near `10^58`,
+//! run in f32 here without overflow, and exactly: the raw model with
+//! temperature `T` is the normalized model with `β = D/T`.
+//!
+//! Every overlap comes from one product `Ξ_vis · V` per chunk of samples
+//! (`ξ·u = ξ_vis·v − Σ label entries`, `ξ·w_α = ξ·u + 2 ξ_{Nv+α}`), and the
+//! backward pass uses the same trick: the visible part of the gradient is
+//! one product `G · V` with `G_μb = Σ_α δ_bα F'(ξ·w_α) − (Σ_α δ_bα) F'(ξ·u)`,
+//! and the label part is `Σ_b 2 δ_bβ F'(ξ·w_β) − G_μb`.
+
+use anyhow::{Result, bail};
+use dam_core::model::{ElementType, Header, Kind, Model, cast_interaction};
+use dam_core::{Form, Interaction};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::optimizer::{Momentum, learning_rate};
+use super::overlaps::{Mat, gemm};
+use crate::data::mnist::Split;
+
+/// Samples per parallel work item. Fixed, so the reduction order, and hence
+/// the trained model, does not depend on the number of threads.
+pub const CHUNK: usize = 100;
+
+/// Where `β` goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scale {
+    /// \[KH16\]: `β = 1/T^n` outside the sum (homogeneous `F` only).
+    Raw {
+        /// The temperature `T`.
+        temperature: f32,
+    },
+    /// \[McA\]: `F(β ξ·x / D)`.
+    Normalized {
+        /// `β`.
+        beta: f32,
+    },
+}
+
+/// Training settings; [`Config::default`] is the authors' notebook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Number of memories `K`.
+    pub k: usize,
+    /// The interaction function (notebook: rectified polynomial, `n = 20`).
+    pub interaction: Interaction<f32>,
+    /// Raw or normalized, with `T` or `β`.
+    pub scale: Scale,
+    /// The loss exponent `m` (loss `Σ (t − c)^{2m}`).
+    pub m: u32,
+    /// Initial learning rate `ε0`.
+    pub eps0: f32,
+    /// Learning-rate decay `f` per epoch.
+    pub decay: f32,
+    /// Momentum `p`.
+    pub momentum: f32,
+    /// Minibatch size.
+    pub batch: usize,
+    /// Number of epochs.
+    pub epochs: usize,
+    /// Mean of the initial memories.
+    pub init_mean: f32,
+    /// Standard deviation of the initial memories.
+    pub init_std: f32,
+    /// Seed for the initial memories and the shuffles.
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            k: 100,
+            interaction: Interaction::RectifiedPolynomial { n: 20 },
+            scale: Scale::Raw { temperature: 540.0 },
+            m: 30,
+            eps0: 0.04,
+            decay: 0.998,
+            momentum: 0.6,
+            batch: 1000,
+            epochs: 300,
+            init_mean: -0.3,
+            init_std: 0.3,
+            seed: 0,
+        }
+    }
+}
+
+impl Config {
+    /// Checks every setting; errors say which and why.
+    pub fn validate(&self) -> Result<()> {
+        if self.k == 0 || self.batch == 0 || self.m == 0 {
+            bail!("K, the minibatch size and m must be at least 1");
+        }
+        self.interaction
+            .validate()
+            .map_err(|e| anyhow::anyhow!("interaction: {e}"))?;
+        let ok = |x: f32| x.is_finite() && x > 0.0;
+        match self.scale {
+            Scale::Raw { temperature } if !ok(temperature) => {
+                bail!("temperature must be finite and > 0, got {temperature}")
+            }
+            Scale::Raw { .. } if !self.interaction.is_homogeneous() => bail!(
+                "the raw form trains only homogeneous F (polynomials); use the normalized form"
+            ),
+            Scale::Normalized { beta } if !ok(beta) => {
+                bail!("beta must be finite and > 0, got {beta}")
+            }
+            _ => {}
+        }
+        if !(ok(self.eps0) && ok(self.decay) && (0.0..1.0).contains(&self.momentum)) {
+            bail!("need eps0 > 0, decay > 0 and momentum in [0, 1)");
+        }
+        if !(self.init_mean.is_finite() && self.init_std.is_finite() && self.init_std >= 0.0) {
+            bail!("the initial distribution needs a finite mean and std ≥ 0");
+        }
+        Ok(())
+    }
+}
+
+/// A classifier's memories and the scale `c` of its overlaps (see the
+/// module docs), ready for batched evaluation.
+#[derive(Debug, Clone, Copy)]
+pub struct Net<'a> {
+    /// `K × D` memories, row-major.
+    pub xi: &'a [f32],
+    /// `K`.
+    pub k: usize,
+    /// Visible units `Nv`.
+    pub nv: usize,
+    /// Classes `Nc`.
+    pub nc: usize,
+    /// `F`.
+    pub f: Interaction<f32>,
+    /// The factor applied to every overlap before `F`.
+    pub c: f32,
+}
+
+/// What one pass over a chunk of samples gives.
+#[derive(Debug, Clone, Default)]
+struct Partial {
+    grad: Vec<f32>,
+    loss: f64,
+    correct: usize,
+}
+
+impl<'a> Net<'a> {
+    /// The network stored in a classifier model (f32 memories).
+    pub fn from_model(model: &Model<'a>) -> Result<Self> {
+        let h = model.header();
+        if h.kind != Kind::Classifier {
+            bail!("the model is a {:?}, not a classifier", h.kind);
+        }
+        let view = model
+            .memories::<f32>()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let d = h.d() as f64;
+        let c = match (h.form, h.interaction.degree()) {
+            (Form::Normalized { beta }, _) => beta / d,
+            (Form::Raw { beta }, Some(n)) if h.interaction.is_homogeneous() => {
+                beta.powf(1.0 / f64::from(n))
+            }
+            (Form::Raw { .. }, _) => {
+                bail!("raw-form models need a homogeneous F to be evaluated in f32")
+            }
+        };
+        Ok(Net {
+            xi: view.as_slice(),
+            k: h.k as usize,
+            nv: h.nv as usize,
+            nc: h.nc as usize,
+            f: model.interaction(),
+            c: c as f32,
+        })
+    }
+
+    fn d(&self) -> usize {
+        self.nv + self.nc
+    }
+
+    /// `ξ^μ·u_b` for the `b` images in `v` (`b × Nv`), as `K × b`.
+    fn base(&self, v: &[f32], b: usize) -> Vec<f32> {
+        let (k, nv, d) = (self.k, self.nv, self.d());
+        let mut a = vec![0.0f32; k * b];
+        gemm(
+            Mat::rows(self.xi, k, nv, d),
+            Mat::transposed(v, nv, b, nv),
+            &mut a,
+        );
+        for (row, xi) in a.chunks_exact_mut(b).zip(self.xi.chunks_exact(d)) {
+            let label_sum: f32 = xi[nv..].iter().sum();
+            row.iter_mut().for_each(|m| *m -= label_sum);
+        }
+        a
+    }
+
+    /// For every memory `μ`, class `α` and image `b`: the sums inside
+    /// `tanh` (`Nc × b`, class-major) and, if `derivatives`, `F'` at
+    /// `c·ξ^μ·w_α` (`K × Nc × b`) and at `c·ξ^μ·u` (`K × b`).
+    fn sweep(&self, base: &[f32], b: usize, derivatives: bool) -> Sweep {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: `sweep_avx2` only requires AVX2, detected just above.
+            // Plain IEEE mul/add/max give the same bits at any vector width
+            // (Rust never contracts them into FMAs), so the result does not
+            // depend on which path runs.
+            #[allow(unsafe_code)]
+            return unsafe { self.sweep_avx2(base, b, derivatives) };
+        }
+        self.sweep_portable(base, b, derivatives)
+    }
+
+    /// [`Net::sweep`] compiled for AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn sweep_avx2(&self, base: &[f32], b: usize, derivatives: bool) -> Sweep {
+        self.sweep_portable(base, b, derivatives)
+    }
+
+    #[inline(always)]
+    fn sweep_portable(&self, base: &[f32], b: usize, derivatives: bool) -> Sweep {
+        let (k, nv, nc, d) = (self.k, self.nv, self.nc, self.d());
+        let mut out = Sweep {
+            s: vec![0.0; nc * b],
+            dfw: if derivatives {
+                vec![0.0; k * nc * b]
+            } else {
+                Vec::new()
+            },
+            dfu: if derivatives {
+                vec![0.0; k * b]
+            } else {
+                Vec::new()
+            },
+        };
+        let mut fu = vec![0.0f32; b];
+        let mut fw = vec![0.0f32; b];
+        let mut dtmp = vec![0.0f32; b];
+        let mut x = vec![0.0f32; b];
+        for (mu, (row, xi)) in base
+            .chunks_exact(b)
+            .zip(self.xi.chunks_exact(d))
+            .enumerate()
+        {
+            let du = if derivatives {
+                &mut out.dfu[mu * b..][..b]
+            } else {
+                &mut dtmp[..]
+            };
+            eval_row(&self.f, self.c, 0.0, row, &mut fu, du, &mut x);
+            for (alpha, &l) in xi[nv..].iter().enumerate() {
+                let dw = if derivatives {
+                    &mut out.dfw[(mu * nc + alpha) * b..][..b]
+                } else {
+                    &mut dtmp[..]
+                };
+                eval_row(&self.f, self.c, 2.0 * l, row, &mut fw, dw, &mut x);
+                for ((s, &w), &u) in out.s[alpha * b..][..b].iter_mut().zip(&fw).zip(&fu) {
+                    *s += w - u;
+                }
+            }
+        }
+        out
+    }
+
+    /// The sums inside `tanh`, `b × Nc` row-major, for the images `v`.
+    ///
+    /// ```
+    /// use dam_std::train::kh16::Net;
+    /// use dam_core::Interaction;
+    /// // "bright → class 0", "dark → class 1" (the dam-core Classifier example).
+    /// let xi = [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
+    /// let net = Net { xi: &xi, k: 2, nv: 2, nc: 2,
+    ///                 f: Interaction::RectifiedPolynomial { n: 3 }, c: 0.25 };
+    /// assert_eq!(net.predict(&[0.9, 0.8, -0.7, -0.9]), [0, 1]);
+    /// ```
+    pub fn scores(&self, v: &[f32]) -> Vec<f32> {
+        let b = v.len() / self.nv;
+        let base = self.base(v, b);
+        let s = self.sweep(&base, b, false).s;
+        let nc = self.nc;
+        let mut out = vec![0.0f32; b * nc];
+        for (alpha, col) in s.chunks_exact(b).enumerate() {
+            for (bi, &x) in col.iter().enumerate() {
+                out[bi * nc + alpha] = x;
+            }
+        }
+        out
+    }
+
+    /// The predicted class of each image in `v` (`b × Nv`).
+    pub fn predict(&self, v: &[f32]) -> Vec<usize> {
+        self.scores(v).chunks_exact(self.nc).map(argmax).collect()
+    }
+
+    /// The loss, accuracy count and descent direction for one chunk.
+    fn partial(&self, v: &[f32], labels: &[u8], m: u32) -> Partial {
+        let b = labels.len();
+        let (k, nv, nc, d) = (self.k, self.nv, self.nc, self.d());
+        let base = self.base(v, b);
+        let Sweep { s, dfw, dfu } = self.sweep(&base, b, true);
+        // δ_αb = (t − y)^{2m−1} (1 − y²) (class-major), the loss, the accuracy.
+        let mut out = Partial::default();
+        let mut delta = vec![0.0f32; nc * b];
+        let mut dsum = vec![0.0f32; b];
+        let mut row = vec![0.0f32; nc];
+        for (bi, &label) in labels.iter().enumerate() {
+            let label = usize::from(label);
+            for (alpha, r) in row.iter_mut().enumerate() {
+                *r = s[alpha * b + bi];
+            }
+            out.correct += usize::from(argmax(&row) == label);
+            for (alpha, &sa) in row.iter().enumerate() {
+                let y = sa.tanh();
+                let e = if alpha == label { 1.0 } else { -1.0 } - y;
+                let e_pow = e.powi(2 * m as i32 - 1);
+                out.loss += f64::from(e_pow) * f64::from(e);
+                let dl = e_pow * (1.0 - y * y);
+                delta[alpha * b + bi] = dl;
+                dsum[bi] += dl;
+            }
+        }
+        // G_μb = Σ_α δ_αb F'(ξ·w_α) − (Σ_α δ_αb) F'(ξ·u).
+        let mut g = vec![0.0f32; k * b];
+        for (mu, g) in g.chunks_exact_mut(b).enumerate() {
+            for ((g, &du), &ds) in g.iter_mut().zip(&dfu[mu * b..][..b]).zip(&dsum) {
+                *g = -ds * du;
+            }
+            for alpha in 0..nc {
+                let dw = &dfw[(mu * nc + alpha) * b..][..b];
+                for ((g, &w), &dl) in g.iter_mut().zip(dw).zip(&delta[alpha * b..][..b]) {
+                    *g += dl * w;
+                }
+            }
+        }
+        // Visible part G·V; label part 2 Σ_b δ_βb F'(ξ·w_β) − Σ_b G_μb.
+        let mut vis = vec![0.0f32; k * nv];
+        gemm(Mat::rows(&g, k, b, b), Mat::rows(v, b, nv, nv), &mut vis);
+        out.grad = vec![0.0f32; k * d];
+        for (mu, (grad, vis)) in out
+            .grad
+            .chunks_exact_mut(d)
+            .zip(vis.chunks_exact(nv))
+            .enumerate()
+        {
+            grad[..nv].copy_from_slice(vis);
+            let gsum: f32 = g[mu * b..][..b].iter().sum();
+            for (beta, x) in grad[nv..].iter_mut().enumerate() {
+                let dw = &dfw[(mu * nc + beta) * b..][..b];
+                let acc: f32 = dw
+                    .iter()
+                    .zip(&delta[beta * b..][..b])
+                    .map(|(a, b)| a * b)
+                    .sum();
+                *x = 2.0 * acc - gsum;
+            }
+        }
+        out
+    }
+}
+
+/// What [`Net::sweep`] computes.
+struct Sweep {
+    s: Vec<f32>,
+    dfw: Vec<f32>,
+    dfu: Vec<f32>,
+}
+
+/// `f_i = F(h_i)`, `df_i = F'(h_i)` for `h_i = c·(row_i + shift)`, in
+/// loops the compiler vectorizes (`x` is scratch of the same length).
+#[inline(always)]
+fn eval_row(
+    f: &Interaction<f32>,
+    c: f32,
+    shift: f32,
+    row: &[f32],
+    fv: &mut [f32],
+    df: &mut [f32],
+    x: &mut [f32],
+) {
+    let (n, leak, rectified) = match *f {
+        Interaction::Exponential => {
+            for ((f, d), &m) in fv.iter_mut().zip(df.iter_mut()).zip(row) {
+                *f = (c * (m + shift)).exp();
+                *d = *f;
+            }
+            return;
+        }
+        Interaction::Polynomial { n } => (n, None, false),
+        Interaction::RectifiedPolynomial { n } => (n, None, true),
+        Interaction::LeakyRectifiedPolynomial { n, leak } => (n, Some(leak), true),
+    };
+    // max(h, 0)^(n−1) (or h^(n−1)) into df, then F and F' from it.
+    for (x, &m) in x.iter_mut().zip(row) {
+        let h = c * (m + shift);
+        *x = if rectified { h.max(0.0) } else { h };
+    }
+    pow_into(x, df, n - 1);
+    let nf = n as f32;
+    for ((f, d), &m) in fv.iter_mut().zip(df.iter_mut()).zip(row) {
+        let (h, p) = (c * (m + shift), *d);
+        (*f, *d) = match leak {
+            _ if !rectified || h > 0.0 => (p * h, nf * p),
+            Some(e) => (e * h, e),
+            None => (0.0, 0.0),
+        };
+    }
+}
+
+/// `out_i = x_i^e` by repeated squaring over the whole slice at once
+/// (`x` is overwritten); `x^0 = 1`.
+#[inline(always)]
+fn pow_into(x: &mut [f32], out: &mut [f32], mut e: u32) {
+    out.fill(1.0);
+    loop {
+        if e & 1 == 1 {
+            out.iter_mut().zip(x.iter()).for_each(|(r, &x)| *r *= x);
+        }
+        e >>= 1;
+        if e == 0 {
+            break;
+        }
+        x.iter_mut().for_each(|x| *x *= *x);
+    }
+}
+
+/// The index of the largest entry (the first of ties).
+fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &x) in row.iter().enumerate() {
+        if x > row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Checks that `split` fits a model with `nv` visible units and `nc` classes.
+fn check_split(split: &Split, nv: usize, nc: usize) -> Result<()> {
+    if split.dim != nv {
+        bail!(
+            "the images have {} pixels, the model expects Nv = {nv}",
+            split.dim
+        );
+    }
+    if let Some(&l) = split.labels.iter().find(|&&l| usize::from(l) >= nc) {
+        bail!("label {l} does not fit a model with {nc} classes");
+    }
+    Ok(())
+}
+
+/// Test-set (or any split's) performance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Fraction classified correctly.
+    pub accuracy: f64,
+    /// `confusion[true][predicted]` counts.
+    pub confusion: Vec<Vec<u64>>,
+}
+
+/// Classifies every image of `split` (in parallel) and tallies the results.
+pub fn evaluate(net: &Net<'_>, split: &Split) -> Result<Evaluation> {
+    check_split(split, net.nv, net.nc)?;
+    let preds: Vec<Vec<usize>> = split
+        .images
+        .par_chunks(CHUNK * net.nv)
+        .map(|v| net.predict(v))
+        .collect();
+    let mut confusion = vec![vec![0u64; net.nc]; net.nc];
+    let mut correct = 0usize;
+    for (&l, p) in split.labels.iter().zip(preds.iter().flatten()) {
+        confusion[usize::from(l)][*p] += 1;
+        correct += usize::from(usize::from(l) == *p);
+    }
+    Ok(Evaluation {
+        accuracy: correct as f64 / split.len().max(1) as f64,
+        confusion,
+    })
+}
+
+/// Loss and training accuracy of one epoch (measured on each minibatch
+/// before its update, as the notebook does).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochStats {
+    /// The epoch just finished (from 1).
+    pub epoch: usize,
+    /// Mean loss per sample, `Σ_α (t_α − c_α)^{2m}`.
+    pub loss: f64,
+    /// Training accuracy.
+    pub train_accuracy: f64,
+    /// The learning rate used.
+    pub learning_rate: f32,
+}
+
+/// A model being trained: memories, optimizer state and epoch count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trainer {
+    /// The settings.
+    pub config: Config,
+    /// `K × D` memories.
+    pub xi: Vec<f32>,
+    /// Momentum state.
+    pub opt: Momentum,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Visible units.
+    pub nv: usize,
+    /// Classes.
+    pub nc: usize,
+}
+
+impl Trainer {
+    /// Fresh memories drawn from `N(init_mean, init_std)` with the seed.
+    ///
+    /// ```
+    /// use dam_core::Interaction;
+    /// use dam_std::train::kh16::{Config, Scale, Trainer};
+    /// use dam_std::data::mnist::Split;
+    /// // Two toy "images" of 4 pixels, classes 0 and 1.
+    /// let data = Split::from_bytes(&[255, 255, 0, 0, 0, 0, 255, 255], &[0, 1], 4, "toy")?;
+    /// let config = Config {
+    ///     k: 4, batch: 2, init_mean: 0.0,
+    ///     interaction: Interaction::RectifiedPolynomial { n: 3 },
+    ///     scale: Scale::Normalized { beta: 4.0 },
+    ///     ..Config::default()
+    /// };
+    /// let mut t = Trainer::new(config, 4, 2)?;
+    /// for _ in 0..20 { t.run_epoch(&data, &|| false)?; }
+    /// assert_eq!(t.net().predict(&data.images), [0, 1]);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn new(config: Config, nv: usize, nc: usize) -> Result<Self> {
+        config.validate()?;
+        if nv == 0 || nc == 0 {
+            bail!("need at least one pixel and one class");
+        }
+        let d = nv + nc;
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let xi = (0..config.k * d)
+            .map(|_| config.init_mean + config.init_std * normal(&mut rng))
+            .collect();
+        Ok(Trainer {
+            opt: Momentum::new(config.momentum, config.k, d),
+            xi,
+            epoch: 0,
+            nv,
+            nc,
+            config,
+        })
+    }
+
+    /// The current network.
+    pub fn net(&self) -> Net<'_> {
+        let c = match self.config.scale {
+            Scale::Raw { temperature } => 1.0 / temperature,
+            Scale::Normalized { beta } => beta / (self.nv + self.nc) as f32,
+        };
+        Net {
+            xi: &self.xi,
+            k: self.config.k,
+            nv: self.nv,
+            nc: self.nc,
+            f: self.config.interaction,
+            c,
+        }
+    }
+
+    /// The model header describing these memories.
+    ///
+    /// A raw-form model (`β = 1/T^n`) is saved in its exactly equivalent
+    /// normalized form, `β = D/T` (`β F(m) = F(m/T) = F((D/T)·m/D)` for a
+    /// homogeneous `F`, the only kind the raw form trains): `dam-core`
+    /// evaluates that in f32 without overflow, where the literal raw form
+    /// overflows (`794^20`), and every prediction is the same.
+    pub fn header(&self) -> Header {
+        let f = self.config.interaction;
+        let d = (self.nv + self.nc) as f64;
+        let form = match self.config.scale {
+            Scale::Raw { temperature } => Form::Normalized {
+                beta: d / f64::from(temperature),
+            },
+            Scale::Normalized { beta } => Form::Normalized {
+                beta: f64::from(beta),
+            },
+        };
+        let interaction = cast_interaction(f);
+        Header {
+            kind: Kind::Classifier,
+            element: ElementType::F32,
+            interaction,
+            form,
+            k: self.config.k as u32,
+            nv: self.nv as u32,
+            nc: self.nc as u32,
+        }
+    }
+
+    /// One epoch over `data` (shuffled from the seed and the epoch number,
+    /// so a resumed run shuffles like an uninterrupted one). Returns `None`,
+    /// leaving the memories at the last completed minibatch, if `stop()`
+    /// turns true between minibatches.
+    pub fn run_epoch(
+        &mut self,
+        data: &Split,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Option<EpochStats>> {
+        check_split(data, self.nv, self.nc)?;
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            self.config.seed ^ (self.epoch as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        );
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.random_range(0..=i));
+        }
+        let eps = learning_rate(self.config.eps0, self.config.decay, self.epoch);
+        let (mut loss, mut correct) = (0.0f64, 0usize);
+        let nv = self.nv;
+        for batch in order.chunks(self.config.batch) {
+            if stop() {
+                return Ok(None);
+            }
+            let net = self.net();
+            let m = self.config.m;
+            let parts: Vec<Partial> = batch
+                .par_chunks(CHUNK)
+                .map(|idx| {
+                    let mut v = Vec::with_capacity(idx.len() * nv);
+                    let mut labels = Vec::with_capacity(idx.len());
+                    for &i in idx {
+                        v.extend_from_slice(data.image(i));
+                        labels.push(data.labels[i]);
+                    }
+                    net.partial(&v, &labels, m)
+                })
+                .collect();
+            let mut grad = vec![0.0f32; self.xi.len()];
+            for p in &parts {
+                loss += p.loss;
+                correct += p.correct;
+                grad.iter_mut().zip(&p.grad).for_each(|(g, x)| *g += x);
+            }
+            self.opt.step(&mut self.xi, &grad, eps);
+        }
+        self.epoch += 1;
+        let n = data.len().max(1) as f64;
+        Ok(Some(EpochStats {
+            epoch: self.epoch,
+            loss: loss / n,
+            train_accuracy: correct as f64 / n,
+            learning_rate: eps,
+        }))
+    }
+}
+
+/// A standard normal draw (Box–Muller).
+fn normal(rng: &mut ChaCha8Rng) -> f32 {
+    let u1: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
+    let u2: f64 = rng.random();
+    ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy_net(xi: &[f32], f: Interaction<f32>) -> Net<'_> {
+        Net {
+            xi,
+            k: 3,
+            nv: 4,
+            nc: 3,
+            f,
+            c: 0.3,
+        }
+    }
+
+    fn rand_vec(n: usize, seed: u64, lo: f32, hi: f32) -> Vec<f32> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        (0..n).map(|_| rng.random_range(lo..hi)).collect()
+    }
+
+    /// The backward pass with the `ξ·w_α = ξ·u + 2ξ_α` trick equals
+    /// `−∂L/∂ξ / (2m c)` by central differences, for every `F`.
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let v = rand_vec(5 * 4, 1, -1.0, 1.0);
+        let labels = [0u8, 2, 1, 1, 0];
+        for f in [
+            Interaction::Polynomial { n: 3 },
+            Interaction::RectifiedPolynomial { n: 2 },
+            Interaction::leaky(3),
+            Interaction::Exponential,
+        ] {
+            let xi = rand_vec(3 * 7, 2, -0.8, 0.8);
+            let m = 2;
+            let g = toy_net(&xi, f).partial(&v, &labels, m).grad;
+            let h = 1e-2f32;
+            for i in 0..xi.len() {
+                let mut plus = xi.clone();
+                plus[i] += h;
+                let mut minus = xi.clone();
+                minus[i] -= h;
+                let lp = toy_net(&plus, f).partial(&v, &labels, m).loss;
+                let lm = toy_net(&minus, f).partial(&v, &labels, m).loss;
+                let numeric = -(lp - lm) / (2.0 * f64::from(h)) / (2.0 * m as f64 * 0.3);
+                let tol = 2e-2 * numeric.abs().max(1e-2);
+                assert!(
+                    (f64::from(g[i]) - numeric).abs() < tol,
+                    "{f:?} entry {i}: analytic {} numeric {numeric}",
+                    g[i]
+                );
+            }
+        }
+    }
+
+    /// A raw-form model, saved and read back by dam-core, predicts what the
+    /// trainer predicts (it is stored in the equivalent normalized form).
+    #[test]
+    fn saved_raw_model_runs_in_dam_core() {
+        let data = toy_data();
+        let config = Config {
+            k: 6,
+            batch: 100,
+            interaction: Interaction::RectifiedPolynomial { n: 4 },
+            scale: Scale::Raw { temperature: 8.0 },
+            init_mean: 0.0,
+            ..Config::default()
+        };
+        let mut t = Trainer::new(config, 4, 3).unwrap();
+        for _ in 0..20 {
+            t.run_epoch(&data, &|| false).unwrap();
+        }
+        let bytes = crate::model_io::AlignedBytes::new(
+            &crate::model_io::encode(
+                &t.header(),
+                &[0, 1, 2],
+                crate::model_io::Entries::F32(&t.xi),
+            )
+            .unwrap(),
+        );
+        let model = Model::parse(bytes.as_bytes()).unwrap();
+        let clf = model.classifier::<f32>().unwrap();
+        let (mut scores, mut scratch) = ([0.0f32; 3], [0.0f32; 6]);
+        let expected = t.net().predict(&data.images);
+        let got: Vec<usize> = data
+            .images
+            .chunks_exact(4)
+            .map(|x| clf.forward(x, &mut scores, &mut scratch).unwrap())
+            .collect();
+        assert_eq!(got, expected);
+        let correct = expected.iter().zip(&data.labels);
+        let correct = correct.filter(|(p, l)| **p == usize::from(**l)).count();
+        assert!(correct > 250, "{correct} of 300 right");
+        // The net rebuilt from the file has the same scale.
+        let net = Net::from_model(&model).unwrap();
+        assert!((net.c - t.net().c).abs() < 1e-6 * t.net().c);
+    }
+
+    /// Batched scores agree with dam-core's `Classifier` (normalized form).
+    #[test]
+    fn predictions_match_dam_core() {
+        let xi = rand_vec(3 * 7, 3, -1.0, 1.0);
+        let v = rand_vec(20 * 4, 4, -1.0, 1.0);
+        let f = Interaction::RectifiedPolynomial { n: 3 };
+        let beta = 2.1f32;
+        let net = Net {
+            c: beta / 7.0,
+            ..toy_net(&xi, f)
+        };
+        let view = dam_core::MemoryView::new(&xi, 3, 7).unwrap();
+        let clf = dam_core::Classifier::new(view, 3, f, Form::Normalized { beta }).unwrap();
+        let (mut scores, mut scratch) = ([0.0f32; 3], [0.0f32; 3]);
+        let expected: Vec<usize> = v
+            .chunks_exact(4)
+            .map(|x| clf.forward(x, &mut scores, &mut scratch).unwrap())
+            .collect();
+        assert_eq!(net.predict(&v), expected);
+    }
+
+    fn toy_data() -> Split {
+        // 300 noisy copies of three 4-pixel prototypes.
+        let protos = [[255u8, 255, 0, 0], [0, 0, 255, 255], [255, 0, 255, 0]];
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let (mut px, mut labels) = (Vec::new(), Vec::new());
+        for i in 0..300 {
+            let c = i % 3;
+            px.extend(
+                protos[c]
+                    .iter()
+                    .map(|&p| p.saturating_add(rng.random_range(0..40)).saturating_sub(20)),
+            );
+            labels.push(c as u8);
+        }
+        Split::from_bytes(&px, &labels, 4, "toy").unwrap()
+    }
+
+    /// Same seed and threads → bit-identical memories; and the result does
+    /// not depend on the thread count either (fixed chunking).
+    #[test]
+    fn training_is_deterministic() {
+        let data = toy_data();
+        let config = Config {
+            k: 6,
+            batch: 250,
+            epochs: 3,
+            interaction: Interaction::RectifiedPolynomial { n: 3 },
+            scale: Scale::Normalized { beta: 1.0 },
+            ..Config::default()
+        };
+        let train = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut t = Trainer::new(config.clone(), 4, 3).unwrap();
+                for _ in 0..3 {
+                    t.run_epoch(&data, &|| false).unwrap();
+                }
+                t.xi
+            })
+        };
+        let a = train(2);
+        assert_eq!(a, train(2));
+        assert_eq!(a, train(1));
+        let other = Trainer::new(Config { seed: 1, ..config }, 4, 3).unwrap();
+        assert_ne!(a, other.xi);
+    }
+
+    #[test]
+    fn stop_and_bad_input() {
+        let data = toy_data();
+        let mut t = Trainer::new(
+            Config {
+                k: 4,
+                ..Config::default()
+            },
+            4,
+            3,
+        )
+        .unwrap();
+        assert_eq!(t.run_epoch(&data, &|| true).unwrap(), None);
+        assert_eq!(t.epoch, 0);
+        let mut wrong = Trainer::new(
+            Config {
+                k: 4,
+                ..Config::default()
+            },
+            5,
+            3,
+        )
+        .unwrap();
+        assert!(wrong.run_epoch(&data, &|| false).is_err());
+        let mut two = Trainer::new(
+            Config {
+                k: 4,
+                ..Config::default()
+            },
+            4,
+            2,
+        )
+        .unwrap();
+        assert!(
+            two.run_epoch(&data, &|| false)
+                .unwrap_err()
+                .to_string()
+                .contains("label 2")
+        );
+        let exp_raw = Config {
+            interaction: Interaction::Exponential,
+            ..Config::default()
+        };
+        assert!(Trainer::new(exp_raw, 4, 3).is_err());
+    }
+}

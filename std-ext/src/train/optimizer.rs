@@ -1,0 +1,66 @@
+//! The optimizer of the \[KH16\] notebook (SPEC §4): momentum, a step
+//! normalized per memory by its largest entry, clipping to `[−1, 1]`, and an
+//! exponentially decaying learning rate.
+
+/// The floor on `max_i |V_μ,i|` (the notebook's `1e-30`).
+pub const MAX_FLOOR: f32 = 1e-30;
+
+/// Momentum with per-memory max-normalized steps.
+///
+/// ```
+/// use dam_std::train::optimizer::Momentum;
+/// let mut opt = Momentum::new(0.6, 2, 2);
+/// let mut xi = [0.0f32, 0.0, 0.9, 0.9];
+/// opt.step(&mut xi, &[2.0, -1.0, 0.5, 0.0], 0.5);
+/// // Row 0: V = (2, −1), max 2: step (0.5, −0.25). Row 1: clipped at 1.
+/// assert_eq!(xi, [0.5, -0.25, 1.0, 0.9]);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Momentum {
+    /// The momentum `p`.
+    pub p: f32,
+    /// The velocity `V`, `K × D` row-major.
+    pub velocity: Vec<f32>,
+    /// `D`.
+    pub d: usize,
+}
+
+impl Momentum {
+    /// Zero velocity for `k` memories of dimension `d`.
+    pub fn new(p: f32, k: usize, d: usize) -> Self {
+        Momentum {
+            p,
+            velocity: vec![0.0; k * d],
+            d,
+        }
+    }
+
+    /// `V ← pV + g`, then `ξ_μ ← clip(ξ_μ + ε V_μ / max(max_i |V_μ,i|, 1e-30), −1, 1)`.
+    pub fn step(&mut self, xi: &mut [f32], g: &[f32], eps: f32) {
+        let d = self.d;
+        for ((x, v), g) in xi
+            .chunks_exact_mut(d)
+            .zip(self.velocity.chunks_exact_mut(d))
+            .zip(g.chunks_exact(d))
+        {
+            let mut max = 0.0f32;
+            for (v, &g) in v.iter_mut().zip(g) {
+                *v = self.p * *v + g;
+                max = max.max(v.abs());
+            }
+            let scale = eps / max.max(MAX_FLOOR);
+            for (x, &v) in x.iter_mut().zip(v.iter()) {
+                *x = (*x + scale * v).clamp(-1.0, 1.0);
+            }
+        }
+    }
+}
+
+/// The learning rate of epoch `epoch` (from 0): `ε0 · f^epoch`.
+///
+/// ```
+/// assert_eq!(dam_std::train::optimizer::learning_rate(0.04, 0.5, 2), 0.01);
+/// ```
+pub fn learning_rate(eps0: f32, decay: f32, epoch: usize) -> f32 {
+    eps0 * decay.powi(epoch.min(i32::MAX as usize) as i32)
+}

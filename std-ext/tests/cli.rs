@@ -1,0 +1,311 @@
+//! The `dam` program on bad input: a one-line error naming the problem, a
+//! non-zero exit, no panic and no partial output file.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use dam_core::model::{ElementType, Header, Kind};
+use dam_core::{Form, Interaction};
+use dam_std::data::idx::{IdxArray, to_bytes};
+use dam_std::data::npy::{Elements, NpyArray};
+use dam_std::model_io::{Entries, save};
+
+fn dam(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dam"))
+        .args(args)
+        .output()
+        .expect("run dam")
+}
+
+/// Fails with one line on stderr containing every `needle`, no panic.
+fn fails_with(out: &Output, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "succeeded: {err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{err:?} lacks {n:?}");
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A small MNIST-like directory: `n` train and `n` test images of 2×2.
+fn mini_mnist(dir: &Path, n: usize, labels_n: usize) {
+    for prefix in ["train", "t10k"] {
+        let images = IdxArray {
+            dims: vec![n, 2, 2],
+            data: (0..n * 4).map(|i| (i * 37 % 256) as u8).collect(),
+        };
+        let labels = IdxArray {
+            dims: vec![labels_n],
+            data: (0..labels_n).map(|i| (i % 10) as u8).collect(),
+        };
+        std::fs::write(
+            dir.join(format!("{prefix}-images-idx3-ubyte")),
+            to_bytes(&images),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("{prefix}-labels-idx1-ubyte")),
+            to_bytes(&labels),
+        )
+        .unwrap();
+    }
+}
+
+fn memory_model(path: &Path, kind: Kind) {
+    let (nv, nc) = if kind == Kind::Memory { (4, 0) } else { (2, 2) };
+    let h = Header {
+        kind,
+        element: ElementType::F32,
+        interaction: Interaction::Polynomial { n: 3 },
+        form: Form::Normalized { beta: 1.0 },
+        k: 2,
+        nv,
+        nc,
+    };
+    let labels: Vec<u32> = (0..nc).collect();
+    save(
+        path,
+        &h,
+        &labels,
+        Entries::F32(&[1., 1., -1., -1., -1., 1., -1., 1.]),
+    )
+    .unwrap();
+}
+
+fn npy(path: &Path, shape: &[usize], v: Vec<f32>) {
+    NpyArray {
+        shape: shape.to_vec(),
+        data: Elements::F32(v),
+    }
+    .write(path)
+    .unwrap();
+}
+
+#[test]
+fn missing_short_and_corrupt_idx() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = s(&out);
+    fails_with(
+        &dam(&["train", "--data", "/no/such/dir", "--out", out_s]),
+        &["/no/such/dir", "train-images"],
+    );
+
+    mini_mnist(dir.path(), 20, 20);
+    let images = dir.path().join("train-images-idx3-ubyte");
+    let bytes = std::fs::read(&images).unwrap();
+    std::fs::write(&images, &bytes[..bytes.len() - 3]).unwrap();
+    fails_with(
+        &dam(&["train", "--data", s(dir.path()), "--out", out_s]),
+        &["train-images", "offset 16"],
+    );
+
+    std::fs::write(&images, [0x1f, 0x8b, 0, 1, 2, 3]).unwrap();
+    fails_with(
+        &dam(&["train", "--data", s(dir.path()), "--out", out_s]),
+        &["train-images", "gzip"],
+    );
+
+    std::fs::write(&images, [0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0]).unwrap();
+    fails_with(
+        &dam(&["train", "--data", s(dir.path()), "--out", out_s]),
+        &["0x0d", "offset 2"],
+    );
+    assert!(!out.join("model.dam").exists());
+}
+
+#[test]
+fn label_count_differs_from_image_count() {
+    let dir = tempfile::tempdir().unwrap();
+    mini_mnist(dir.path(), 20, 19);
+    let out = dir.path().join("out");
+    fails_with(
+        &dam(&["train", "--data", s(dir.path()), "--out", s(&out)]),
+        &["19 labels", "20 images"],
+    );
+    assert!(!out.join("model.dam").exists());
+}
+
+#[test]
+fn npy_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.npy");
+    let q = dir.path().join("q.npy");
+    let xi = vec![
+        1., 1., 1., 1., -1., -1., -1., -1., 1., -1., 1., -1., 1., -1., 1., -1.,
+    ];
+    npy(&mem, &[2, 8], xi.clone());
+
+    npy(&q, &[1, 3], vec![1., 1., 1.]);
+    let base = ["energy", "--memories", s(&mem), "--queries", s(&q)];
+    fails_with(&dam(&base), &["q.npy", "3 columns", "D = 8"]);
+
+    npy(&q, &[1, 8], vec![1., 1., 1., f32::NAN, 0., 0., 0., 0.]);
+    fails_with(&dam(&base), &["q.npy", "non-finite", "row 0, column 3"]);
+
+    npy(&q, &[2, 2, 2], vec![0.; 8]);
+    fails_with(&dam(&base), &["q.npy", "[2, 2, 2]"]);
+
+    let bytes = std::fs::read(&q).unwrap();
+    std::fs::write(&q, &bytes[..bytes.len() - 5]).unwrap();
+    fails_with(&dam(&base), &["q.npy", "truncated"]);
+
+    std::fs::write(&q, b"garbage").unwrap();
+    fails_with(&dam(&base), &["q.npy"]);
+    fails_with(
+        &dam(&["energy", "--memories", "/no/m.npy", "--queries", s(&q)]),
+        &["/no/m.npy"],
+    );
+
+    // The happy path, for contrast: both queries recalled.
+    let mut noisy = xi.clone();
+    noisy[0] = -1.0;
+    noisy[13] = 1.0;
+    npy(&q, &[2, 8], noisy);
+    let states = dir.path().join("s.npy");
+    let out = dam(&[
+        "recall",
+        "--memories",
+        s(&mem),
+        "--queries",
+        s(&q),
+        "--out",
+        s(&states),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = NpyArray::read(&states).unwrap();
+    assert_eq!(
+        r.data,
+        Elements::F64(xi.iter().map(|&x| f64::from(x)).collect())
+    );
+}
+
+#[test]
+fn unwritable_output_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.npy");
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    let target = dir.path().join("missing-dir/model.dam");
+    fails_with(
+        &dam(&["import", s(&mem), "--out", s(&target)]),
+        &["cannot write", "missing-dir"],
+    );
+    assert!(!target.exists());
+    // A file in the way of a directory.
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let out = blocker.join("out");
+    mini_mnist(dir.path(), 20, 20);
+    fails_with(
+        &dam(&["train", "--data", s(dir.path()), "--out", s(&out)]),
+        &["cannot create", "file"],
+    );
+    let entries = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(entries, 6, "stray files left behind"); // m.npy, file, 4 IDX files
+}
+
+#[test]
+fn wrong_kind_and_corrupt_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = dir.path().join("memory.dam");
+    let classifier = dir.path().join("classifier.dam");
+    memory_model(&memory, Kind::Memory);
+    memory_model(&classifier, Kind::Classifier);
+    mini_mnist(dir.path(), 20, 20);
+    fails_with(
+        &dam(&["eval", s(&memory), "--data", s(dir.path())]),
+        &["memory.dam", "not a classifier"],
+    );
+    let q = dir.path().join("q.npy");
+    npy(&q, &[1, 4], vec![1.; 4]);
+    fails_with(
+        &dam(&["energy", "--model", s(&classifier), "--queries", s(&q)]),
+        &["classifier.dam", "Memory model"],
+    );
+    let mut bytes = std::fs::read(&memory).unwrap();
+    bytes[70] ^= 4;
+    std::fs::write(&memory, &bytes).unwrap();
+    fails_with(&dam(&["info", s(&memory)]), &["memory.dam", "CRC"]);
+    std::fs::write(&memory, &bytes[..50]).unwrap();
+    fails_with(&dam(&["info", s(&memory)]), &["memory.dam", "truncated"]);
+    std::fs::write(&memory, b"PK\x03\x04 a zip file").unwrap();
+    fails_with(&dam(&["info", s(&memory)]), &["memory.dam", "bad magic"]);
+    // A classifier whose pixel count does not fit the data.
+    fails_with(
+        &dam(&["eval", s(&classifier), "--data", s(dir.path())]),
+        &["4 pixels", "Nv = 2"],
+    );
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in [
+        "demo", "capacity", "train", "eval", "info", "recall", "energy", "import", "show",
+    ] {
+        let out = dam(&[sub, "--help"]);
+        assert!(out.status.success(), "{sub}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage: dam"),
+            "{sub}"
+        );
+    }
+}
+
+#[test]
+fn import_then_use_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.npy");
+    let q = dir.path().join("q.npy");
+    let model = dir.path().join("m.dam");
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    npy(&q, &[2, 4], vec![1., 1., -1., 1., -1., -1., -1., 1.]);
+    let out = dam(&["import", s(&mem), "--out", s(&model), "-n", "2", "--raw"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = String::from_utf8_lossy(&dam(&["info", s(&model)]).stdout).to_string();
+    assert!(
+        info.contains("Memory") && info.contains("Polynomial { n: 2 }"),
+        "{info}"
+    );
+    let via_model = dam(&["energy", "--model", s(&model), "--queries", s(&q)]);
+    let via_npy = dam(&[
+        "energy",
+        "--memories",
+        s(&mem),
+        "--queries",
+        s(&q),
+        "-n",
+        "2",
+        "--raw",
+    ]);
+    assert!(via_model.status.success());
+    assert_eq!(via_model.stdout, via_npy.stdout);
+    // −Σ_μ (ξ^μ·σ)²: −(2² + 2²) and −((−2)² + 2²).
+    assert_eq!(String::from_utf8_lossy(&via_model.stdout), "-8\n-8\n");
+
+    // NaN in the memories: refused, no model written.
+    npy(
+        &mem,
+        &[2, 4],
+        vec![1., 1., -1., -1., -1., f32::NAN, -1., 1.],
+    );
+    let nan_model = dir.path().join("nan.dam");
+    fails_with(
+        &dam(&["import", s(&mem), "--out", s(&nan_model)]),
+        &["m.npy", "non-finite", "row 1, column 1"],
+    );
+    assert!(!nan_model.exists());
+}
