@@ -34,6 +34,9 @@ pub struct Args {
     png: PathBuf,
 }
 
+/// One plotted series: points, colour, legend line.
+type Curve = (Vec<(f64, f64)>, RGBColor, String);
+
 const COLOURS: [(u8, u8, u8, &str); 6] = [
     (31, 119, 180, "blue"),
     (255, 127, 14, "orange"),
@@ -77,7 +80,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     // One curve per (D, β): log10 energy MAE at queries near the memories
     // against log10 Y.
-    let mut curves: Vec<(Vec<(f64, f64)>, RGBColor, String)> = Vec::new();
+    let mut curves: Vec<Curve> = Vec::new();
     for &d in &grid.dims {
         for &beta in &grid.betas {
             let i = curves.len() % COLOURS.len();
