@@ -1,7 +1,8 @@
 //! Sources of the random projection `S ∈ R^(Y×D)`.
 
 use crate::drdam::philox::philox4x32_10;
-use crate::error::{Error, Operand, Result, check_finite, check_scratch};
+use crate::error::{Error, Operand, Result, check_scratch};
+use crate::memory::MemoryView;
 use crate::real::Real;
 
 /// Rows of a `Y × D` projection with i.i.d. `N(0, 1)` entries.
@@ -33,42 +34,32 @@ pub trait Projection<T: Real> {
 #[derive(Debug, Clone, Copy)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StoredProjection<'a, T> {
-    data: &'a [T],
-    y: usize,
-    d: usize,
+    // A Y × D matrix with the same invariants as a memory matrix.
+    rows: MemoryView<'a, T>,
 }
 
 impl<'a, T: Real> StoredProjection<'a, T> {
-    /// Views `data` as `y` rows of `d`; checks shape and finiteness.
+    /// Views `data` as `y` rows of `d`; the checks (and errors) of
+    /// [`MemoryView::new`].
     pub fn new(data: &'a [T], y: usize, d: usize) -> Result<Self> {
-        if y == 0 || d == 0 {
-            return Err(Error::EmptyMemory);
-        }
-        let expected = y.saturating_mul(d);
-        if data.len() != expected {
-            return Err(Error::ShapeMismatch {
-                operand: Operand::Memories,
-                expected,
-                found: data.len(),
-            });
-        }
-        check_finite(Operand::Memories, data)?;
-        Ok(StoredProjection { data, y, d })
+        Ok(StoredProjection {
+            rows: MemoryView::new(data, y, d)?,
+        })
     }
 }
 
 impl<T: Real> Projection<T> for StoredProjection<'_, T> {
     fn features(&self) -> usize {
-        self.y
+        self.rows.k()
     }
     fn dim(&self) -> usize {
-        self.d
+        self.rows.d()
     }
     fn scratch_len(&self) -> usize {
         0
     }
     fn row<'s>(&'s self, j: usize, _scratch: &'s mut [T]) -> Option<&'s [T]> {
-        self.data.chunks_exact(self.d.max(1)).nth(j)
+        self.rows.row(j)
     }
 }
 
