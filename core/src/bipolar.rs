@@ -136,11 +136,7 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
                 let base = m - x * s;
                 (base + x, base - x)
             });
-        let homogeneous = match self.f {
-            Interaction::Polynomial { n } => Some((false, n)),
-            Interaction::RectifiedPolynomial { n } => Some((true, n)),
-            _ => None,
-        };
+        let homogeneous = self.f.homogeneous();
         let positive = match (self.form, homogeneous) {
             (Form::Raw { .. }, _) => {
                 let sum = match homogeneous {

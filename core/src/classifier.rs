@@ -11,7 +11,7 @@
 use crate::error::{
     Error, Operand, Param, Quantity, Result, check_finite, check_len, check_scratch,
 };
-use crate::interaction::{Form, Interaction, InteractionSum};
+use crate::interaction::{self, Form, Interaction, InteractionSum};
 use crate::memory::MemoryView;
 use crate::real::Real;
 use crate::simd;
@@ -117,43 +117,76 @@ impl<'a, T: Real> Classifier<'a, T> {
             let label_sum = labels.iter().fold(T::ZERO, |s, &x| s + x);
             *m = simd::dot(vis, v) - label_sum;
         }
-        if base.iter().any(|m| !m.is_finite()) {
+        self.forward_from_overlaps(base, scores)
+    }
+
+    /// [`Classifier::forward`] from precomputed overlaps `ξ^μ·u` (`K` of
+    /// them; `u` is the input followed by `Nc` entries `−1`): for batches,
+    /// where one matrix product (e.g. [`crate::simd::gemm_nt_fused`]) gives
+    /// the overlaps of many inputs at once.
+    ///
+    /// ```
+    /// use dam_core::{Classifier, Form, Interaction, MemoryView};
+    /// let xi = [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
+    /// let clf = Classifier::new(
+    ///     MemoryView::new(&xi, 2, 4)?, 2,
+    ///     Interaction::RectifiedPolynomial { n: 3 }, Form::Normalized { beta: 1.0 })?;
+    /// let u = [0.9f32, 0.8, -1.0, -1.0];
+    /// let overlaps: Vec<f32> = xi.chunks(4).map(|r| r.iter().zip(&u).map(|(a, b)| a * b).sum()).collect();
+    /// let (mut a, mut b) = ([0.0f32; 2], [0.0f32; 2]);
+    /// assert_eq!(clf.forward_from_overlaps(&overlaps, &mut a)?, 0);
+    /// assert_eq!(clf.forward(&[0.9, 0.8], &mut b, &mut [0.0; 2])?, 0);
+    /// assert_eq!(a, b);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    ///
+    /// Errors: shape mismatches and those of [`Classifier::forward`].
+    pub fn forward_from_overlaps(&self, overlaps: &[T], scores: &mut [T]) -> Result<usize> {
+        check_len(Operand::Query, self.memories.k(), overlaps.len())?;
+        check_len(Operand::Output, self.classes, scores.len())?;
+        if overlaps.iter().any(|m| !m.is_finite()) {
             return Err(Error::Overflow {
                 quantity: Quantity::Score,
                 ln_magnitude: T::MAX.ln().to_f64(),
             });
         }
-
         match self.form {
-            Form::Raw { beta } => self.forward_raw(beta, base, scores),
-            Form::Normalized { .. } => self.forward_normalized(base, scores),
+            Form::Raw { beta } => self.forward_raw(beta, overlaps, scores),
+            Form::Normalized { .. } => self.forward_normalized(overlaps, scores),
         }
     }
 
     fn forward_raw(&self, beta: T, base: &[T], scores: &mut [T]) -> Result<usize> {
         let nv = self.visible();
         let mut best: Option<(usize, T)> = None;
-        for (alpha, c) in scores.iter_mut().enumerate() {
-            let labels = self.memories.column(nv + alpha);
-            let mut sum = T::ZERO;
-            for (&m, x) in base.iter().zip(labels.clone()) {
-                sum += self.f.eval(m + T::TWO * x) - self.f.eval(m);
-            }
-            let s = beta * sum;
-            if !s.is_finite() {
-                let mut acc = InteractionSum::new(&self.f);
-                for (&m, x) in base.iter().zip(labels) {
-                    acc.add_diff(m + T::TWO * x, m);
+        let mut first = 0;
+        for group in scores.chunks_mut(CLASS_GROUP) {
+            let len = group.len();
+            let sums = match self.f.homogeneous() {
+                Some((rectified, n)) => {
+                    self.power_sums(rectified, n, T::ONE, base, nv + first, len)
                 }
-                return Err(Error::Overflow {
-                    quantity: Quantity::Score,
-                    ln_magnitude: (acc.finish()? * Wide::from_real(beta)).ln().to_f64(),
-                });
+                None => self.literal_sums(base, nv + first, len),
+            };
+            for (i, (c, &sum)) in group.iter_mut().zip(sums.iter()).enumerate() {
+                let alpha = first + i;
+                let s = beta * sum;
+                if !s.is_finite() {
+                    let mut acc = InteractionSum::new(&self.f);
+                    for (&m, x) in base.iter().zip(self.memories.column(nv + alpha)) {
+                        acc.add_diff(m + T::TWO * x, m);
+                    }
+                    return Err(Error::Overflow {
+                        quantity: Quantity::Score,
+                        ln_magnitude: (acc.finish()? * Wide::from_real(beta)).ln().to_f64(),
+                    });
+                }
+                *c = s.tanh();
+                if best.is_none_or(|(_, b)| s > b) {
+                    best = Some((alpha, s));
+                }
             }
-            *c = s.tanh();
-            if best.is_none_or(|(_, b)| s > b) {
-                best = Some((alpha, s));
-            }
+            first += len;
         }
         Ok(best.map_or(0, |(a, _)| a))
     }
@@ -162,20 +195,131 @@ impl<'a, T: Real> Classifier<'a, T> {
         let nv = self.visible();
         let c = self.form.arg_scale(self.memories.d());
         let mut best: Option<(usize, Wide<T>)> = None;
-        for (alpha, score) in scores.iter_mut().enumerate() {
-            let mut acc = InteractionSum::new(&self.f);
-            for (&m, x) in base.iter().zip(self.memories.column(nv + alpha)) {
-                acc.add_diff(c * (m + T::TWO * x), c * m);
+        let mut first = 0;
+        for group in scores.chunks_mut(CLASS_GROUP) {
+            let len = group.len();
+            let sums = match self.f.homogeneous() {
+                Some((rectified, n)) => {
+                    // One power-of-two scale for the group keeps every power
+                    // in range; scaling is exact, so the bits are those of
+                    // the literal sum (as with `InteractionSum`).
+                    let e = self.group_exponent(c, base, nv + first, len)?;
+                    let sums =
+                        self.power_sums(rectified, n, c * T::ONE.ldexp(-e), base, nv + first, len);
+                    sums.map(|s| Wide::from_parts(s, (n as i32).saturating_mul(e)))
+                }
+                None => self.overflow_free_sums(c, base, nv + first, len)?,
+            };
+            for (i, (score, s)) in group.iter_mut().zip(sums).enumerate() {
+                *score = s.tanh();
+                if best.is_none_or(|(_, b)| s.compare(&b) == Ordering::Greater) {
+                    best = Some((first + i, s));
+                }
             }
-            let s = acc.finish().map_err(|_| Error::Overflow {
-                quantity: Quantity::Score,
-                ln_magnitude: T::LN_MAX.to_f64(),
-            })?;
-            *score = s.tanh();
-            if best.is_none_or(|(_, b)| s.compare(&b) == Ordering::Greater) {
-                best = Some((alpha, s));
-            }
+            first += len;
         }
         Ok(best.map_or(0, |(a, _)| a))
+    }
+
+    /// The label entries `col..col + len` of every memory, row by row.
+    fn labels(&self, col: usize, len: usize) -> impl Iterator<Item = &'a [T]> + 'a {
+        self.memories
+            .rows()
+            .map(move |row| row.get(col..).unwrap_or(&[]).get(..len).unwrap_or(&[]))
+    }
+
+    /// `Σ_μ F(c(m_μ + 2ξ^μ_α)) − F(c·m_μ)` for the `len ≤ CLASS_GROUP` classes
+    /// from column `col`, `F` homogeneous of degree `n`, summed in memory
+    /// order with one rounding per pair, as `s += F(a) − F(b)`. The powers of
+    /// a row's classes are computed together, and `F(c·m_μ)`, shared by all
+    /// classes, once.
+    fn power_sums(
+        &self,
+        rectified: bool,
+        n: u32,
+        c: T,
+        base: &[T],
+        col: usize,
+        len: usize,
+    ) -> [T; CLASS_GROUP] {
+        let rectify = |v: T| if rectified && v < T::ZERO { T::ZERO } else { v };
+        let mut sums = [T::ZERO; CLASS_GROUP];
+        for (&m, labels) in base.iter().zip(self.labels(col, len)) {
+            let mut fa = [T::ZERO; CLASS_GROUP];
+            for (a, &x) in fa.iter_mut().zip(labels) {
+                *a = rectify(c * (m + T::TWO * x));
+            }
+            interaction::pow_in_place(&mut fa, n);
+            let fb = rectify(c * m).powi(n);
+            for (s, &a) in sums.iter_mut().zip(fa.iter()).take(len) {
+                *s += a - fb;
+            }
+        }
+        sums
+    }
+
+    /// [`Self::power_sums`] for any `F`, in plain float arithmetic (raw form:
+    /// may overflow, which the caller reports).
+    fn literal_sums(&self, base: &[T], col: usize, len: usize) -> [T; CLASS_GROUP] {
+        let mut sums = [T::ZERO; CLASS_GROUP];
+        for (&m, labels) in base.iter().zip(self.labels(col, len)) {
+            let fb = self.f.eval(m);
+            for (s, &x) in sums.iter_mut().zip(labels) {
+                *s += self.f.eval(m + T::TWO * x) - fb;
+            }
+        }
+        sums
+    }
+
+    /// [`Self::power_sums`] for any `F`, overflow-free ([`InteractionSum`]).
+    fn overflow_free_sums(
+        &self,
+        c: T,
+        base: &[T],
+        col: usize,
+        len: usize,
+    ) -> Result<[Wide<T>; CLASS_GROUP]> {
+        let mut accs = [InteractionSum::new(&self.f); CLASS_GROUP];
+        for (&m, labels) in base.iter().zip(self.labels(col, len)) {
+            for (acc, &x) in accs.iter_mut().zip(labels) {
+                acc.add_diff(c * (m + T::TWO * x), c * m);
+            }
+        }
+        let mut sums = [Wide::ZERO; CLASS_GROUP];
+        for (s, acc) in sums.iter_mut().zip(accs.iter()).take(len) {
+            *s = acc.finish().map_err(|_| score_overflow::<T>())?;
+        }
+        Ok(sums)
+    }
+
+    /// The exponent `e` with every `|c·m_μ|`, `|c(m_μ + 2ξ^μ_α)|` of the group
+    /// below `2^e` (at least the smallest safe exponent).
+    fn group_exponent(&self, c: T, base: &[T], col: usize, len: usize) -> Result<i32> {
+        let mut big = T::ZERO;
+        for (&m, labels) in base.iter().zip(self.labels(col, len)) {
+            big = big.max((c * m).abs());
+            for &x in labels {
+                big = big.max((c * (m + T::TWO * x)).abs());
+            }
+        }
+        if !big.is_finite() {
+            return Err(score_overflow::<T>());
+        }
+        let e = if big > T::ZERO { big.frexp().1 } else { 0 };
+        Ok(e.max(T::MIN_SAFE_EXP))
+    }
+}
+
+/// Classes scored per pass over the memories. A row's label entries are
+/// contiguous, so scoring a group of classes together reads each row once
+/// instead of walking one strided column per class.
+const CLASS_GROUP: usize = 16;
+
+/// The normalized score does not fit even a [`Wide`] number (an argument was
+/// itself infinite).
+fn score_overflow<T: Real>() -> Error {
+    Error::Overflow {
+        quantity: Quantity::Score,
+        ln_magnitude: T::LN_MAX.to_f64(),
     }
 }

@@ -123,6 +123,17 @@ impl<T: Real> Interaction<T> {
         })
     }
 
+    /// `(rectified, n)` for the homogeneous families (see
+    /// [`Interaction::is_homogeneous`]), whose sums can be computed a block
+    /// of powers at a time under one power-of-two scale.
+    pub(crate) fn homogeneous(&self) -> Option<(bool, u32)> {
+        match *self {
+            Interaction::Polynomial { n } => Some((false, n)),
+            Interaction::RectifiedPolynomial { n } => Some((true, n)),
+            _ => None,
+        }
+    }
+
     /// The degree `n` of the polynomial families, `None` for the exponential.
     pub fn degree(&self) -> Option<u32> {
         match *self {
@@ -356,10 +367,11 @@ pub(crate) fn homogeneous_diff<T: Real, I: Iterator<Item = (T, T)>>(
     sum
 }
 
-/// `v_k ← v_k^n` by the multiplication sequence of [`Real::powi`].
+/// `v_k ← v_k^n` by the multiplication sequence of [`Real::powi`], a whole
+/// array at a time so the multiplications vectorize.
 #[inline]
-fn pow_in_place<T: Real>(v: &mut [T; BLOCK], n: u32) {
-    let mut acc = [T::ONE; BLOCK];
+pub(crate) fn pow_in_place<T: Real, const N: usize>(v: &mut [T; N], n: u32) {
+    let mut acc = [T::ONE; N];
     let mut exp = n;
     while exp > 0 {
         if exp & 1 == 1 {

@@ -52,7 +52,7 @@ proptest! {
         seed in any::<u64>(),
         k in 1usize..30,
         nv in 1usize..40,
-        nc in 1usize..12,
+        nc in 1usize..40, // beyond one class group (16)
         n in 1u32..12,
         which in any::<u8>(),
         beta in 0.05f64..2.0,

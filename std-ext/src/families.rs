@@ -5,6 +5,7 @@ use anyhow::{Result, anyhow, bail};
 use dam_core::{
     BipolarMemory, EnergyModel, Form, Interaction, LseMemory, MemoryView, Similarity, UpdateOrder,
 };
+use rayon::prelude::*;
 
 /// Which memory, with its parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,7 +36,8 @@ pub struct RecallOptions {
     pub step: f64,
 }
 
-/// The energy of each query (`queries` is `b × D`, row-major).
+/// The energy of each query (`queries` is `b × D`, row-major), in parallel
+/// on the current rayon pool.
 ///
 /// ```
 /// use dam_core::{Form, Interaction};
@@ -47,22 +49,28 @@ pub struct RecallOptions {
 /// ```
 pub fn energies(memories: &[f64], d: usize, queries: &[f64], family: Family) -> Result<Vec<f64>> {
     let view = view(memories, d)?;
-    let mut out = Vec::new();
-    for (i, q) in queries.chunks_exact(d).enumerate() {
-        let e = match family {
-            Family::Bipolar { f, form } => BipolarMemory::new(view, f, form)?.energy(&binarize(q)),
-            Family::Lse { beta, similarity } => {
-                let mut scratch = vec![0.0; view.k()];
-                LseMemory::new(view, beta, similarity)?.energy(q, &mut scratch)
-            }
-        };
-        out.push(e.map_err(|e| anyhow!("query {i}: {e}"))?);
-    }
-    Ok(out)
+    queries
+        .par_chunks(d)
+        .enumerate()
+        .map_init(
+            || vec![0.0; view.k()],
+            |scratch, (i, q)| {
+                let e = match family {
+                    Family::Bipolar { f, form } => {
+                        BipolarMemory::new(view, f, form)?.energy(&binarize(q))
+                    }
+                    Family::Lse { beta, similarity } => {
+                        LseMemory::new(view, beta, similarity)?.energy(q, scratch)
+                    }
+                };
+                e.map_err(|e| anyhow!("query {i}: {e}"))
+            },
+        )
+        .collect()
 }
 
-/// Retrieves from each query; returns the final states (`b × D`) and, per
-/// query, the sweeps or steps taken.
+/// Retrieves from each query, in parallel on the current rayon pool; returns
+/// the final states (`b × D`) and, per query, the sweeps or steps taken.
 ///
 /// ```
 /// use dam_core::{Form, Interaction};
@@ -81,34 +89,36 @@ pub fn recall(
     opts: RecallOptions,
 ) -> Result<(Vec<f64>, Vec<usize>)> {
     let view = view(memories, d)?;
-    let mut states = Vec::with_capacity(queries.len());
-    let mut steps = Vec::new();
-    for (i, q) in queries.chunks_exact(d).enumerate() {
-        let ctx = |e: dam_core::Error| anyhow!("query {i}: {e}");
-        match family {
-            Family::Bipolar { f, form } => {
-                let net = BipolarMemory::new(view, f, form)?;
-                let mut s = binarize(q);
-                let mut overlaps = vec![0.0; view.k()];
-                let r = net
-                    .retrieve(&mut s, &mut overlaps, UpdateOrder::Sequential, opts.steps)
-                    .map_err(ctx)?;
-                states.extend(s.iter().map(|&x| f64::from(x)));
-                steps.push(r.sweeps);
-            }
-            Family::Lse { beta, similarity } => {
-                let net = LseMemory::new(view, beta, similarity)?;
-                let mut x = q.to_vec();
-                let mut scratch = vec![0.0; view.k() + d];
-                let r = net
-                    .descend(&mut x, None, opts.step, opts.steps, &mut scratch)
-                    .map_err(ctx)?;
-                states.extend_from_slice(&x);
-                steps.push(r.steps);
-            }
-        }
-    }
-    Ok((states, steps))
+    let results: Vec<(Vec<f64>, usize)> = queries
+        .par_chunks(d)
+        .enumerate()
+        .map_init(
+            || vec![0.0; view.k() + d],
+            |scratch, (i, q)| {
+                let ctx = |e: dam_core::Error| anyhow!("query {i}: {e}");
+                match family {
+                    Family::Bipolar { f, form } => {
+                        let net = BipolarMemory::new(view, f, form)?;
+                        let mut s = binarize(q);
+                        let r = net
+                            .retrieve(&mut s, scratch, UpdateOrder::Sequential, opts.steps)
+                            .map_err(ctx)?;
+                        Ok((s.iter().map(|&x| f64::from(x)).collect(), r.sweeps))
+                    }
+                    Family::Lse { beta, similarity } => {
+                        let net = LseMemory::new(view, beta, similarity)?;
+                        let mut x = q.to_vec();
+                        let r = net
+                            .descend(&mut x, None, opts.step, opts.steps, scratch)
+                            .map_err(ctx)?;
+                        Ok((x, r.steps))
+                    }
+                }
+            },
+        )
+        .collect::<Result<_>>()?;
+    let (states, steps): (Vec<Vec<f64>>, Vec<usize>) = results.into_iter().unzip();
+    Ok((states.concat(), steps))
 }
 
 fn view(memories: &[f64], d: usize) -> Result<MemoryView<'_, f64>> {

@@ -7,6 +7,7 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`batch`] | multi-threaded batch classification (rayon) |
 //! | [`data`] | IDX (raw or gzip) and `.npy` arrays, MNIST scaled to `[−1, 1]` |
 //! | [`train`] | \[KH16\] classifier and \[McA\] autoassociative training, the notebook's optimizer, checkpointed runs |
 //! | [`model_io`] | the model-file writer (atomic) and aligned loading for [`dam_core::model`] |
@@ -25,6 +26,7 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+pub mod batch;
 pub mod data;
 pub mod demo;
 pub mod drdam_batch;

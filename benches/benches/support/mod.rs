@@ -72,3 +72,13 @@ pub fn config() -> Criterion<ThreadTime> {
         .measurement_time(Duration::from_millis(1500))
         .sample_size(10)
 }
+
+/// [`config`] with wall-clock time, for benchmarks whose work runs on other
+/// threads (a thread pool), where this thread's CPU time would miss it.
+#[allow(dead_code)] // every bench target compiles this module; only one uses this
+pub fn wall_config() -> Criterion<WallTime> {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(1500))
+        .sample_size(10)
+}

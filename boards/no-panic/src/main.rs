@@ -85,6 +85,7 @@ fn exercise() {
     if let Ok(clf) = Classifier::new(view, opaque(3), f, form()) {
         let (scores, rest) = out.split_at_mut(opaque(3).min(out.len()));
         let _ = opaque(clf.forward(rest, scores, scratch));
+        let _ = opaque(clf.forward_from_overlaps(rest, scores));
     }
     if let Ok(lse) = LseMemory::new(view, opaque(2.0), Similarity::Euclidean) {
         let _ = opaque(lse.energy(x, scratch));
