@@ -87,21 +87,27 @@ impl<'a, T: Real> LseMemory<'a, T> {
         check_finite(Operand::Query, x)
     }
 
+    /// `ℓ_μ(x)` for the memory `row`; an error if it is not finite.
+    fn logit(&self, x: &[T], row: &[T]) -> Result<T> {
+        let l = match self.similarity {
+            Similarity::Euclidean => -(self.beta * T::HALF) * simd::squared_distance(x, row),
+            Similarity::DotProduct => self.beta * simd::dot(row, x),
+        };
+        if l.is_finite() {
+            Ok(l)
+        } else {
+            Err(Error::Overflow {
+                quantity: Quantity::Energy,
+                ln_magnitude: T::MAX.ln().to_f64(),
+            })
+        }
+    }
+
     /// Fills `logits[..K]` with `ℓ_μ(x)` and returns `(max ℓ, ln Σ e^{ℓ−max})`.
     fn logits(&self, x: &[T], logits: &mut [T]) -> Result<(T, T)> {
-        let half_beta = self.beta * T::HALF;
         let mut max = -T::MAX;
         for (l, row) in logits.iter_mut().zip(self.memories.rows()) {
-            *l = match self.similarity {
-                Similarity::Euclidean => -half_beta * simd::squared_distance(x, row),
-                Similarity::DotProduct => self.beta * simd::dot(row, x),
-            };
-            if !l.is_finite() {
-                return Err(Error::Overflow {
-                    quantity: Quantity::Energy,
-                    ln_magnitude: T::MAX.ln().to_f64(),
-                });
-            }
+            *l = self.logit(x, row)?;
             max = max.max(*l);
         }
         let mut sum = T::ZERO;
@@ -138,22 +144,38 @@ impl<'a, T: Real> LseMemory<'a, T> {
     }
 
     /// Writes `Σ_μ p_μ(x) ξ^μ` into `out` and returns `E(x)`.
+    ///
+    /// One pass over the memories (the online softmax): each row is read
+    /// once, for its logit and, while it is still in L1, for the weighted
+    /// sum, which is kept relative to the running maximum logit and rescaled
+    /// when that grows. Every weight is `e^{ℓ−max} ≤ 1`: nothing overflows.
     fn attend(&self, x: &[T], out: &mut [T], scratch: &mut [T]) -> Result<T> {
         self.check_query(x)?;
         check_len(Operand::Output, self.memories.d(), out.len())?;
-        let k = self.memories.k();
-        check_scratch(Operand::Scratch, k, scratch.len())?;
-        let logits = scratch.get_mut(..k).unwrap_or(&mut []);
-        let (max, ln_sum) = self.logits(x, logits)?;
-        let energy = self.energy_from(x, max, ln_sum)?;
-        let shift = max + ln_sum;
+        // The scratch is not needed here; checking it keeps one contract
+        // for every method (see `EnergyModel::scratch_len`).
+        check_scratch(Operand::Scratch, self.memories.k(), scratch.len())?;
         out.iter_mut().for_each(|o| *o = T::ZERO);
-        for (l, row) in logits.iter().zip(self.memories.rows()) {
-            let p = (*l - shift).exp();
+        let mut max = -T::MAX;
+        let mut sum = T::ZERO;
+        for row in self.memories.rows() {
+            let l = self.logit(x, row)?;
+            if l > max {
+                let shrink = (max - l).exp();
+                sum *= shrink;
+                out.iter_mut().for_each(|o| *o *= shrink);
+                max = l;
+            }
+            let p = (l - max).exp();
+            sum += p;
             if p > T::ZERO {
                 simd::axpy(p, row, out);
             }
         }
+        // sum ≥ 1 (the max term): the log is finite and ≥ 0.
+        let energy = self.energy_from(x, max, sum.ln())?;
+        let inv = T::ONE / sum;
+        out.iter_mut().for_each(|o| *o *= inv);
         Ok(energy)
     }
 
