@@ -24,6 +24,16 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked --version 0.13.2
 fi
 
+# User-mode QEMU and a cross linker: the NEON kernel tests run on an
+# emulated aarch64 (.cargo/config.toml names the linker and the runner).
+if ! command -v qemu-aarch64 >/dev/null 2>&1 || ! command -v aarch64-linux-gnu-gcc >/dev/null 2>&1; then
+    echo "setup: apt-get install qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+    sudo_cmd=""
+    if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+    $sudo_cmd apt-get update -qq || true
+    $sudo_cmd apt-get install -y -qq qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+fi
+
 # QEMU for the emulated boards (boards/qemu-an386).
 if ! command -v qemu-system-arm >/dev/null 2>&1; then
     echo "setup: apt-get install qemu-system-arm"

@@ -229,6 +229,10 @@ fn paths_exercised_here() {
             std::is_x86_feature_detected!("avx512f")
         );
     }
+    // NEON is part of the aarch64 baseline (CI runs these tests under
+    // qemu-aarch64: scripts/setup.sh, .ci/run).
+    #[cfg(target_arch = "aarch64")]
+    assert!(p.contains(&Isa::Neon));
 }
 
 /// An unavailable path falls back to the reference instead of faulting.
