@@ -144,36 +144,78 @@ impl<'a, T: Real> Classifier<'a, T> {
     pub fn forward_from_overlaps(&self, overlaps: &[T], scores: &mut [T]) -> Result<usize> {
         check_len(Operand::Query, self.memories.k(), overlaps.len())?;
         check_len(Operand::Output, self.classes, scores.len())?;
-        if overlaps.iter().any(|m| !m.is_finite()) {
+        let (memories, nv) = (self.memories, self.visible());
+        let scorer = ClassScorer {
+            f: &self.f,
+            form: self.form,
+            d: memories.d(),
+            label_rows: |first: usize, len: usize| {
+                memories.rows().map(move |row| {
+                    let labels = row.get(nv + first..).unwrap_or(&[]);
+                    labels.get(..len).unwrap_or(&[]).iter().copied()
+                })
+            },
+        };
+        scorer.score(overlaps, scores)
+    }
+}
+
+/// The class scores from the overlaps `m_μ = ξ^μ·u`: the part of the
+/// forward pass after the dot products, shared by every classifier whose
+/// memories can hand out a row's label entries as `T` (float memories here,
+/// quantized ones elsewhere).
+///
+/// `label_rows(first, len)` yields, for every memory in order, its label
+/// entries `ξ^μ_{Nv+α}` for the classes `first..first + len`.
+pub(crate) struct ClassScorer<'f, T, L> {
+    /// `F`.
+    pub f: &'f Interaction<T>,
+    /// Raw or normalized, and `β`.
+    pub form: Form<T>,
+    /// `D = Nv + Nc` (the normalization).
+    pub d: usize,
+    /// The label entries, row by row.
+    pub label_rows: L,
+}
+
+impl<T, L, R, I> ClassScorer<'_, T, L>
+where
+    T: Real,
+    L: Fn(usize, usize) -> R,
+    R: Iterator<Item = I>,
+    I: Iterator<Item = T>,
+{
+    /// Writes `c_α` for every class (`scores.len()` of them) and returns the
+    /// predicted class (see [`Classifier::forward`]).
+    pub fn score(&self, base: &[T], scores: &mut [T]) -> Result<usize> {
+        if base.iter().any(|m| !m.is_finite()) {
             return Err(Error::Overflow {
                 quantity: Quantity::Score,
                 ln_magnitude: T::MAX.ln().to_f64(),
             });
         }
         match self.form {
-            Form::Raw { beta } => self.forward_raw(beta, overlaps, scores),
-            Form::Normalized { .. } => self.forward_normalized(overlaps, scores),
+            Form::Raw { beta } => self.raw(beta, base, scores),
+            Form::Normalized { .. } => self.normalized(base, scores),
         }
     }
 
-    fn forward_raw(&self, beta: T, base: &[T], scores: &mut [T]) -> Result<usize> {
-        let nv = self.visible();
+    fn raw(&self, beta: T, base: &[T], scores: &mut [T]) -> Result<usize> {
         let mut best: Option<(usize, T)> = None;
         let mut first = 0;
         for group in scores.chunks_mut(CLASS_GROUP) {
             let len = group.len();
             let sums = match self.f.homogeneous() {
-                Some((rectified, n)) => {
-                    self.power_sums(rectified, n, T::ONE, base, nv + first, len)
-                }
-                None => self.literal_sums(base, nv + first, len),
+                Some((rectified, n)) => self.power_sums(rectified, n, T::ONE, base, first, len),
+                None => self.literal_sums(base, first, len),
             };
             for (i, (c, &sum)) in group.iter_mut().zip(sums.iter()).enumerate() {
                 let alpha = first + i;
                 let s = beta * sum;
                 if !s.is_finite() {
-                    let mut acc = InteractionSum::new(&self.f);
-                    for (&m, x) in base.iter().zip(self.memories.column(nv + alpha)) {
+                    let mut acc = InteractionSum::new(self.f);
+                    for (&m, mut x) in base.iter().zip((self.label_rows)(alpha, 1)) {
+                        let x = x.next().unwrap_or(T::ZERO);
                         acc.add_diff(m + T::TWO * x, m);
                     }
                     return Err(Error::Overflow {
@@ -191,9 +233,8 @@ impl<'a, T: Real> Classifier<'a, T> {
         Ok(best.map_or(0, |(a, _)| a))
     }
 
-    fn forward_normalized(&self, base: &[T], scores: &mut [T]) -> Result<usize> {
-        let nv = self.visible();
-        let c = self.form.arg_scale(self.memories.d());
+    fn normalized(&self, base: &[T], scores: &mut [T]) -> Result<usize> {
+        let c = self.form.arg_scale(self.d);
         let mut best: Option<(usize, Wide<T>)> = None;
         let mut first = 0;
         for group in scores.chunks_mut(CLASS_GROUP) {
@@ -203,12 +244,12 @@ impl<'a, T: Real> Classifier<'a, T> {
                     // One power-of-two scale for the group keeps every power
                     // in range; scaling is exact, so the bits are those of
                     // the literal sum (as with `InteractionSum`).
-                    let e = self.group_exponent(c, base, nv + first, len)?;
+                    let e = self.group_exponent(c, base, first, len)?;
                     let sums =
-                        self.power_sums(rectified, n, c * T::ONE.ldexp(-e), base, nv + first, len);
+                        self.power_sums(rectified, n, c * T::ONE.ldexp(-e), base, first, len);
                     sums.map(|s| Wide::from_parts(s, (n as i32).saturating_mul(e)))
                 }
-                None => self.overflow_free_sums(c, base, nv + first, len)?,
+                None => self.overflow_free_sums(c, base, first, len)?,
             };
             for (i, (score, s)) in group.iter_mut().zip(sums).enumerate() {
                 *score = s.tanh();
@@ -221,28 +262,20 @@ impl<'a, T: Real> Classifier<'a, T> {
         Ok(best.map_or(0, |(a, _)| a))
     }
 
-    /// The label entries `col..col + len` of every memory, row by row.
-    fn labels(&self, col: usize, len: usize) -> impl Iterator<Item = &'a [T]> + 'a {
-        self.memories
-            .rows()
-            .map(move |row| row.get(col..).unwrap_or(&[]).get(..len).unwrap_or(&[]))
-    }
-
     /// `Σ_μ F(c(m_μ + 2ξ^μ_α)) − F(c·m_μ)` for the `len ≤ CLASS_GROUP` classes
-    /// from column `col`, `F` homogeneous of degree `n`, summed in memory
-    /// order with one rounding per pair, as `s += F(a) − F(b)`. The powers of
-    /// a row's classes are computed together, and `F(c·m_μ)`, shared by all
-    /// classes, once.
+    /// from `first`, `F` homogeneous of degree `n`, summed in memory order
+    /// with one rounding per pair, as `s += F(a) − F(b)`. `F(c·m_μ)`, shared
+    /// by all classes, is computed once per row.
     fn power_sums(
         &self,
         rectified: bool,
         n: u32,
         c: T,
         base: &[T],
-        col: usize,
+        first: usize,
         len: usize,
     ) -> [T; CLASS_GROUP] {
-        self.power_sums_by(BLOCK_POWERS, rectified, n, c, base, col, len)
+        self.power_sums_by(BLOCK_POWERS, rectified, n, c, base, first, len)
     }
 
     /// [`Self::power_sums`], with the powers of a row's classes computed as
@@ -257,16 +290,16 @@ impl<'a, T: Real> Classifier<'a, T> {
         n: u32,
         c: T,
         base: &[T],
-        col: usize,
+        first: usize,
         len: usize,
     ) -> [T; CLASS_GROUP] {
         let rectify = |v: T| if rectified && v < T::ZERO { T::ZERO } else { v };
         let mut sums = [T::ZERO; CLASS_GROUP];
-        for (&m, labels) in base.iter().zip(self.labels(col, len)) {
+        for (&m, labels) in base.iter().zip((self.label_rows)(first, len)) {
             let fb = rectify(c * m).powi(n);
             if block {
                 let mut fa = [T::ZERO; CLASS_GROUP];
-                for (a, &x) in fa.iter_mut().zip(labels) {
+                for (a, x) in fa.iter_mut().zip(labels) {
                     *a = rectify(c * (m + T::TWO * x));
                 }
                 interaction::pow_in_place(&mut fa, n);
@@ -274,7 +307,7 @@ impl<'a, T: Real> Classifier<'a, T> {
                     *s += a - fb;
                 }
             } else {
-                for (s, &x) in sums.iter_mut().zip(labels) {
+                for (s, x) in sums.iter_mut().zip(labels) {
                     *s += rectify(c * (m + T::TWO * x)).powi(n) - fb;
                 }
             }
@@ -284,11 +317,11 @@ impl<'a, T: Real> Classifier<'a, T> {
 
     /// [`Self::power_sums`] for any `F`, in plain float arithmetic (raw form:
     /// may overflow, which the caller reports).
-    fn literal_sums(&self, base: &[T], col: usize, len: usize) -> [T; CLASS_GROUP] {
+    fn literal_sums(&self, base: &[T], first: usize, len: usize) -> [T; CLASS_GROUP] {
         let mut sums = [T::ZERO; CLASS_GROUP];
-        for (&m, labels) in base.iter().zip(self.labels(col, len)) {
+        for (&m, labels) in base.iter().zip((self.label_rows)(first, len)) {
             let fb = self.f.eval(m);
-            for (s, &x) in sums.iter_mut().zip(labels) {
+            for (s, x) in sums.iter_mut().zip(labels) {
                 *s += self.f.eval(m + T::TWO * x) - fb;
             }
         }
@@ -300,12 +333,12 @@ impl<'a, T: Real> Classifier<'a, T> {
         &self,
         c: T,
         base: &[T],
-        col: usize,
+        first: usize,
         len: usize,
     ) -> Result<[Wide<T>; CLASS_GROUP]> {
-        let mut accs = [InteractionSum::new(&self.f); CLASS_GROUP];
-        for (&m, labels) in base.iter().zip(self.labels(col, len)) {
-            for (acc, &x) in accs.iter_mut().zip(labels) {
+        let mut accs = [InteractionSum::new(self.f); CLASS_GROUP];
+        for (&m, labels) in base.iter().zip((self.label_rows)(first, len)) {
+            for (acc, x) in accs.iter_mut().zip(labels) {
                 acc.add_diff(c * (m + T::TWO * x), c * m);
             }
         }
@@ -318,11 +351,11 @@ impl<'a, T: Real> Classifier<'a, T> {
 
     /// The exponent `e` with every `|c·m_μ|`, `|c(m_μ + 2ξ^μ_α)|` of the group
     /// below `2^e` (at least the smallest safe exponent).
-    fn group_exponent(&self, c: T, base: &[T], col: usize, len: usize) -> Result<i32> {
+    fn group_exponent(&self, c: T, base: &[T], first: usize, len: usize) -> Result<i32> {
         let mut big = T::ZERO;
-        for (&m, labels) in base.iter().zip(self.labels(col, len)) {
+        for (&m, labels) in base.iter().zip((self.label_rows)(first, len)) {
             big = big.max((c * m).abs());
-            for &x in labels {
+            for x in labels {
                 big = big.max((c * (m + T::TWO * x)).abs());
             }
         }
@@ -334,7 +367,7 @@ impl<'a, T: Real> Classifier<'a, T> {
     }
 }
 
-/// Whether [`Classifier::power_sums`] computes a row's powers as one array:
+/// Whether [`ClassScorer::power_sums`] computes a row's powers as one array:
 /// where there is a vector unit to run it.
 const BLOCK_POWERS: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
 
@@ -371,14 +404,22 @@ mod tests {
             } else {
                 Interaction::Polynomial { n }
             };
-            let clf = Classifier::new(view, nc, f, Form::Normalized { beta: 2.0 }).unwrap();
-            for (col, len) in [(nv, CLASS_GROUP), (nv + CLASS_GROUP, nc - CLASS_GROUP)] {
-                let a = clf.power_sums_by(true, rectified, n, 0.25, &base, col, len);
-                let b = clf.power_sums_by(false, rectified, n, 0.25, &base, col, len);
+            let scorer = ClassScorer {
+                f: &f,
+                form: Form::Normalized { beta: 2.0 },
+                d: nv + nc,
+                label_rows: |first: usize, len: usize| {
+                    view.rows()
+                        .map(move |row| row[nv + first..nv + first + len].iter().copied())
+                },
+            };
+            for (first, len) in [(0, CLASS_GROUP), (CLASS_GROUP, nc - CLASS_GROUP)] {
+                let a = scorer.power_sums_by(true, rectified, n, 0.25, &base, first, len);
+                let b = scorer.power_sums_by(false, rectified, n, 0.25, &base, first, len);
                 assert_eq!(
                     a.map(f32::to_bits),
                     b.map(f32::to_bits),
-                    "n = {n}, col {col}"
+                    "n = {n}, class {first}"
                 );
                 assert!(a.iter().take(len).any(|&s| s != 0.0));
             }
