@@ -100,8 +100,9 @@ impl<'a, T: Real> Classifier<'a, T> {
     /// exactly (normalized form), so it stays right where several `c_α`
     /// round to `1.0`; ties go to the lowest class.
     ///
-    /// Errors: shape mismatches, non-finite `v`, and (raw form)
-    /// [`Error::Overflow`] where the paper's evaluation overflows.
+    /// Errors: shape mismatches, non-finite `v`, and [`Error::Overflow`]
+    /// where an overlap `ξ·v` leaves the float range (memories near
+    /// `T::MAX`, either form) or the paper's evaluation overflows (raw form).
     pub fn forward(&self, v: &[T], scores: &mut [T], scratch: &mut [T]) -> Result<usize> {
         let nv = self.visible();
         let k = self.memories.k();

@@ -1,38 +1,81 @@
-//! The zero-copy model reader of dam-core on arbitrary bytes (seeded with a
-//! real model, so mutations reach deep into valid files). Invariants: no
-//! panic; a model that parses yields views and a classifier whose forward
-//! pass gives scores in [-1, 1].
+//! The zero-copy model reader of dam-core, twice per input: on the bytes
+//! as they are (so magic, version, length and CRC checks are hit), then with
+//! the length field and CRC-32 rewritten to match (so mutations of the real
+//! seed model get past the CRC and reach the header, dimension and
+//! alignment checks). Invariants: no panic; every model that parses gives a
+//! classifier (or memory view) that runs, with finite scores in [-1, 1] and
+//! a predicted class below `Nc`.
 #![no_main]
 
-use dam_core::model::Model;
+use dam_core::model::{CRC_LEN, HEADER_LEN, Model, crc32};
 use libfuzzer_sys::fuzz_target;
 
+/// Offset of the `u64` total-length field in the header.
+const LENGTH_FIELD: usize = 48;
+
 fuzz_target!(|bytes: &[u8]| {
-    // The reader needs 16-byte alignment for zero-copy; copy into an
-    // aligned buffer so mutations are judged on content, not on address.
-    let mut aligned = vec![0u128; bytes.len().div_ceil(16)];
-    let buf: &mut [u8] = bytemuck_free_bytes(&mut aligned);
-    let buf = &mut buf[..bytes.len()];
+    let len = bytes.len();
+    let mut storage = vec![0u128; len.div_ceil(16)];
+    let buf = &mut as_bytes(&mut storage)[..len];
     buf.copy_from_slice(bytes);
-    let Ok(model) = Model::parse(buf) else {
+    exercise(buf, bytes);
+    if len >= HEADER_LEN + CRC_LEN {
+        buf[LENGTH_FIELD..LENGTH_FIELD + 8].copy_from_slice(&(len as u64).to_le_bytes());
+        let crc = crc32(&buf[..len - CRC_LEN]);
+        buf[len - CRC_LEN..].copy_from_slice(&crc.to_le_bytes());
+        exercise(buf, bytes);
+    }
+});
+
+/// Parses `file` and, if it is accepted, runs what it holds on a visible
+/// vector in [-1, 1] taken from `seed`.
+fn exercise(file: &[u8], seed: &[u8]) {
+    let Ok(model) = Model::parse(file) else {
         return;
     };
     let _ = model.header();
     let _ = model.label(0);
-    if let Ok(clf) = model.classifier::<f32>() {
-        let v = vec![0.5f32; clf.visible()];
-        let mut scores = vec![0.0f32; clf.classes()];
-        let mut scratch = vec![0.0f32; clf.memories().k()];
-        if clf.forward(&v, &mut scores, &mut scratch).is_ok() {
-            assert!(scores.iter().all(|s| (-1.0..=1.0).contains(s)));
-        }
+    let _ = model.label(usize::MAX);
+    let _ = (model.interaction::<f32>(), model.form::<f64>());
+    classify::<f32>(&model, seed, |b| f32::from(b) / 127.5 - 1.0);
+    classify::<f64>(&model, seed, |b| f64::from(b) / 127.5 - 1.0);
+    if let Ok(m) = model.memories::<f32>() {
+        assert!(m.as_slice().iter().all(|x| x.is_finite()));
     }
     let _ = model.memories::<f64>();
-});
+}
 
-/// Views a `u128` buffer as bytes (safe: `u8` has no invalid values and
-/// alignment 1).
-fn bytemuck_free_bytes(v: &mut [u128]) -> &mut [u8] {
+fn classify<T>(model: &Model<'_>, seed: &[u8], unit: impl Fn(u8) -> T)
+where
+    T: dam_core::model::Element + PartialOrd,
+{
+    let Ok(clf) = model.classifier::<T>() else {
+        return;
+    };
+    let v: Vec<T> = (0..clf.visible())
+        .map(|i| unit(seed.get(i % seed.len().max(1)).copied().unwrap_or(0)))
+        .collect();
+    let mut scores = vec![T::ZERO; clf.classes()];
+    let mut scratch = vec![T::ZERO; clf.memories().k()];
+    // Overflow is the one documented error for a finite query of the right
+    // size (raw form, or overlaps beyond the float range).
+    let class = match clf.forward(&v, &mut scores, &mut scratch) {
+        Ok(class) => class,
+        Err(dam_core::Error::Overflow { .. }) => return,
+        Err(e) => panic!("a parsed classifier refused a finite visible vector: {e:?}"),
+    };
+    assert!(class < clf.classes());
+    let one = T::ONE;
+    assert!(
+        scores
+            .iter()
+            .all(|s| s.is_finite() && *s >= -one && *s <= one)
+    );
+}
+
+/// Views `u128` storage as bytes: the reader borrows the memories in place
+/// and checks their alignment, so inputs are judged on content, not address.
+fn as_bytes(v: &mut [u128]) -> &mut [u8] {
     let len = std::mem::size_of_val(v);
     // SAFETY: the pointer and length come from a live, exclusively borrowed
     // slice of plain integers; any byte pattern is a valid `u8`.

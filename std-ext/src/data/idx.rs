@@ -10,7 +10,85 @@
 use std::io::Read;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+
+/// The first two bytes of a gzip stream.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// The largest decompressed data accepted from a gzip IDX file (1 GiB; the
+/// MNIST training images are 47 MB). A raw file is already in memory, so
+/// only decompression needs a cap: it stops a small "gzip bomb" from
+/// expanding without bound.
+pub const MAX_DECOMPRESSED_BYTES: usize = 1 << 30;
+
+/// Why bytes are not a valid IDX file of unsigned bytes. Offsets count in the
+/// decompressed stream.
+#[derive(Debug, thiserror::Error)]
+pub enum IdxError {
+    /// Fewer than the 4 bytes of magic, type and rank.
+    #[error("header truncated: {0} bytes, need at least 4")]
+    ShortHeader(usize),
+    /// The two leading bytes are not zero.
+    #[error("bad magic at offset 0: {0:#04x} {1:#04x}, expected 0x00 0x00")]
+    BadMagic(u8, u8),
+    /// An element type other than `0x08` (unsigned byte).
+    #[error("unsupported element type {0:#04x} at offset 2 (only 0x08, unsigned byte)")]
+    UnsupportedType(u8),
+    /// A rank of zero.
+    #[error("zero dimensions at offset 3")]
+    NoDimensions,
+    /// The header ends before dimension `index`.
+    #[error("header truncated at offset {offset}: dimension {index} missing")]
+    MissingDimension {
+        /// Where the dimension should start.
+        offset: usize,
+        /// Which dimension (0 = outermost).
+        index: usize,
+    },
+    /// The product of the dimensions does not fit in `usize`.
+    #[error("dimension {value} at offset {offset} overflows the size")]
+    SizeOverflow {
+        /// Where the dimension is.
+        offset: usize,
+        /// The dimension.
+        value: usize,
+    },
+    /// A compressed file announces more data than [`MAX_DECOMPRESSED_BYTES`].
+    #[error(
+        "dimensions {dims:?} need {needed} bytes, more than the {limit} bytes accepted from a gzip file"
+    )]
+    TooLarge {
+        /// The dimensions in the header.
+        dims: Vec<usize>,
+        /// Their product.
+        needed: usize,
+        /// [`MAX_DECOMPRESSED_BYTES`].
+        limit: usize,
+    },
+    /// The data is shorter or longer than the dimensions say.
+    #[error(
+        "data at offset {offset} {}: {found} bytes, dimensions {dims:?} need {needed}",
+        if .found < .needed { "truncated" } else { "too long" }
+    )]
+    LengthMismatch {
+        /// Where the data starts.
+        offset: usize,
+        /// Bytes present (for gzip: at most `needed + 1`, decompression stops there).
+        found: usize,
+        /// The dimensions in the header.
+        dims: Vec<usize>,
+        /// Their product.
+        needed: usize,
+    },
+    /// The gzip stream is corrupt.
+    #[error("corrupt gzip stream (decompressed offset {offset}): {source}")]
+    Gzip {
+        /// Decompressed bytes read before the failure.
+        offset: usize,
+        /// What flate2 reported.
+        source: std::io::Error,
+    },
+}
 
 /// An IDX array of unsigned bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +99,8 @@ pub struct IdxArray {
     pub data: Vec<u8>,
 }
 
-/// Reads an IDX file of unsigned bytes, raw or gzip.
+/// Reads an IDX file of unsigned bytes, raw or gzip. Errors name the file;
+/// the [`IdxError`] inside names the offset.
 ///
 /// ```
 /// # fn main() -> anyhow::Result<()> {
@@ -36,16 +115,77 @@ pub struct IdxArray {
 /// ```
 pub fn read(path: &Path) -> Result<IdxArray> {
     let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .with_context(|| format!("{}: corrupt gzip stream", path.display()))?;
-        out
-    } else {
-        raw
-    };
-    parse(&bytes).with_context(|| format!("{}: not a valid IDX file", path.display()))
+    decode(&raw).with_context(|| format!("{}: not a valid IDX file", path.display()))
+}
+
+/// Decodes the bytes of an IDX file, gzip-compressed (recognized by its
+/// magic bytes) or raw. Decompression stops one byte after the size the
+/// header announces, and a header announcing more than
+/// [`MAX_DECOMPRESSED_BYTES`] is refused before anything is allocated.
+///
+/// ```
+/// use std::io::Write;
+/// let raw = [0, 0, 8, 1, 0, 0, 0, 2, 7, 9];
+/// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+/// gz.write_all(&raw)?;
+/// let a = dam_std::data::idx::decode(&gz.finish()?)?;
+/// assert_eq!(a, dam_std::data::idx::decode(&raw)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn decode(bytes: &[u8]) -> Result<IdxArray, IdxError> {
+    if !bytes.starts_with(&GZIP_MAGIC) {
+        return parse(bytes);
+    }
+    let mut gz = flate2::read::GzDecoder::new(bytes);
+    let mut head = [0u8; 4 + 4 * 255];
+    let mut got = fill(&mut gz, head.get_mut(..4).unwrap_or_default(), 0)?;
+    if got == 4 {
+        let rank = usize::from(head[3]);
+        got += fill(
+            &mut gz,
+            head.get_mut(4..4 + 4 * rank).unwrap_or_default(),
+            4,
+        )?;
+    }
+    let head = head.get(..got).unwrap_or_default();
+    let (dims, needed) = header(head)?;
+    if needed > MAX_DECOMPRESSED_BYTES {
+        return Err(IdxError::TooLarge {
+            dims,
+            needed,
+            limit: MAX_DECOMPRESSED_BYTES,
+        });
+    }
+    // Growth follows the bytes actually decompressed, never the header.
+    let mut data = Vec::new();
+    gz.take(needed as u64 + 1)
+        .read_to_end(&mut data)
+        .map_err(|source| IdxError::Gzip {
+            offset: got + data.len(),
+            source,
+        })?;
+    let dims = check_length(dims, needed, got, data.len())?;
+    Ok(IdxArray { dims, data })
+}
+
+/// Reads from `r` until `buf` is full or the stream ends; returns the bytes
+/// read. `offset` (where `buf` starts in the stream) goes into errors.
+fn fill(r: &mut impl Read, buf: &mut [u8], offset: usize) -> Result<usize, IdxError> {
+    let mut filled = 0;
+    while let Some(rest) = buf.get_mut(filled..).filter(|b| !b.is_empty()) {
+        match r.read(rest) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(IdxError::Gzip {
+                    offset: offset + filled,
+                    source,
+                });
+            }
+        }
+    }
+    Ok(filled)
 }
 
 /// Parses the (decompressed) bytes of an IDX file of unsigned bytes.
@@ -54,46 +194,67 @@ pub fn read(path: &Path) -> Result<IdxArray> {
 /// let a = dam_std::data::idx::parse(&[0, 0, 8, 1, 0, 0, 0, 2, 7, 9])?;
 /// assert_eq!((a.dims, a.data), (vec![2], vec![7, 9]));
 /// assert!(dam_std::data::idx::parse(&[0, 0, 8, 1, 0, 0, 0, 3, 7]).is_err());
-/// # Ok::<(), anyhow::Error>(())
+/// # Ok::<(), dam_std::data::idx::IdxError>(())
 /// ```
-pub fn parse(bytes: &[u8]) -> Result<IdxArray> {
-    let Some(&[z0, z1, ty, ndims]) = bytes.first_chunk::<4>() else {
-        bail!("header truncated: {} bytes, need at least 4", bytes.len());
-    };
-    if z0 != 0 || z1 != 0 {
-        bail!("bad magic at offset 0: {z0:#04x} {z1:#04x}, expected 0x00 0x00");
-    }
-    if ty != 0x08 {
-        bail!("unsupported element type {ty:#04x} at offset 2 (only 0x08, unsigned byte)");
-    }
-    if ndims == 0 {
-        bail!("zero dimensions at offset 3");
-    }
-    let mut dims = Vec::with_capacity(usize::from(ndims));
-    let mut total: usize = 1;
-    for i in 0..usize::from(ndims) {
-        let off = 4 + 4 * i;
-        let Some(b) = bytes.get(off..off + 4) else {
-            bail!("header truncated at offset {off}: dimension {i} missing");
-        };
-        let d = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
-        total = total
-            .checked_mul(d)
-            .with_context(|| format!("dimension {d} at offset {off} overflows the size"))?;
-        dims.push(d);
-    }
-    let start = 4 + 4 * usize::from(ndims);
-    let data = &bytes[start..];
-    if data.len() != total {
-        bail!(
-            "data at offset {start} has {} bytes, dimensions {dims:?} need {total}",
-            data.len()
-        );
-    }
+pub fn parse(bytes: &[u8]) -> Result<IdxArray, IdxError> {
+    let (dims, needed) = header(bytes)?;
+    let start = 4 + 4 * dims.len();
+    let data = bytes.get(start..).unwrap_or_default();
+    // Checked before copying: the header alone never sizes an allocation.
+    let dims = check_length(dims, needed, start, data.len())?;
     Ok(IdxArray {
         dims,
         data: data.to_vec(),
     })
+}
+
+/// The dimensions and their product, from the header at the start of
+/// `bytes` (the data may follow or not).
+fn header(bytes: &[u8]) -> Result<(Vec<usize>, usize), IdxError> {
+    let Some(&[z0, z1, ty, rank]) = bytes.first_chunk::<4>() else {
+        return Err(IdxError::ShortHeader(bytes.len()));
+    };
+    if z0 != 0 || z1 != 0 {
+        return Err(IdxError::BadMagic(z0, z1));
+    }
+    if ty != 0x08 {
+        return Err(IdxError::UnsupportedType(ty));
+    }
+    if rank == 0 {
+        return Err(IdxError::NoDimensions);
+    }
+    let mut dims = Vec::with_capacity(usize::from(rank));
+    let mut needed: usize = 1;
+    for index in 0..usize::from(rank) {
+        let offset = 4 + 4 * index;
+        let Some(&b) = bytes.get(offset..).and_then(|b| b.first_chunk::<4>()) else {
+            return Err(IdxError::MissingDimension { offset, index });
+        };
+        let value = u32::from_be_bytes(b) as usize;
+        needed = needed
+            .checked_mul(value)
+            .ok_or(IdxError::SizeOverflow { offset, value })?;
+        dims.push(value);
+    }
+    Ok((dims, needed))
+}
+
+/// `dims` back if `found` data bytes are exactly the `needed` ones.
+fn check_length(
+    dims: Vec<usize>,
+    needed: usize,
+    offset: usize,
+    found: usize,
+) -> Result<Vec<usize>, IdxError> {
+    if found != needed {
+        return Err(IdxError::LengthMismatch {
+            offset,
+            found,
+            dims,
+            needed,
+        });
+    }
+    Ok(dims)
 }
 
 /// Serializes an IDX array of unsigned bytes (uncompressed): the inverse of
@@ -148,5 +309,82 @@ mod tests {
         assert!(msg.contains("gzip"), "{msg}");
         let msg = format!("{:#}", read(&dir.path().join("missing")).unwrap_err());
         assert!(msg.contains("missing"), "{msg}");
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    /// A 10 kB gzip file expanding to 10 MB behind a header announcing 4
+    /// bytes: decompression stops at byte 5 of the data.
+    #[test]
+    fn gzip_bomb_stops_at_the_announced_size() {
+        let mut bomb = vec![0, 0, 8, 1, 0, 0, 0, 4];
+        bomb.resize(10_000_000, 0);
+        let err = decode(&gzip(&bomb)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                IdxError::LengthMismatch {
+                    offset: 8,
+                    found: 5,
+                    needed: 4,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn huge_dimensions_are_refused_before_allocating() {
+        // 2^32-1 cubed overflows; 2^31 · 2^31 fits in usize but not the
+        // data; gzip refuses anything above the cap without reading on.
+        let raw = [
+            0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        ];
+        assert!(matches!(
+            parse(&raw),
+            Err(IdxError::SizeOverflow { offset: 12, .. })
+        ));
+        let raw = [0, 0, 8, 2, 128, 0, 0, 0, 128, 0, 0, 0, 1];
+        let err = parse(&raw).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                IdxError::LengthMismatch {
+                    offset: 12,
+                    found: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = decode(&gzip(&raw)).unwrap_err();
+        assert!(matches!(err, IdxError::TooLarge { .. }), "{err}");
+    }
+
+    #[test]
+    fn truncated_gzip_headers_name_the_offset() {
+        let err = decode(&gzip(&[0, 0])).unwrap_err();
+        assert!(matches!(err, IdxError::ShortHeader(2)), "{err}");
+        let err = decode(&gzip(&[0, 0, 8, 2, 0, 0, 0, 1, 0])).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                IdxError::MissingDimension {
+                    offset: 8,
+                    index: 1
+                }
+            ),
+            "{err}"
+        );
+        let a = IdxArray {
+            dims: vec![2, 1],
+            data: vec![4, 2],
+        };
+        assert_eq!(decode(&gzip(&to_bytes(&a))).unwrap(), a);
     }
 }

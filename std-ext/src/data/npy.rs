@@ -1,10 +1,113 @@
 //! `.npy` arrays of `f32`, `f64`, `u8` or `i8` (C order), so memories and
 //! queries move to and from NumPy, PyTorch and JAX.
+//!
+//! The header is a Python dict literal. `npyz` parses it with a backtracking
+//! grammar that takes time exponential in the bracket nesting (a header of
+//! 30 `[` runs for hours) and recursion proportional to it, so the header's
+//! length and nesting are checked here first, and the data length is
+//! checked against the shape before anything is read.
 
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use npyz::WriterBuilder;
+
+/// The magic string that starts every `.npy` file.
+const MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+/// The longest header accepted: NumPy's own default `max_header_size`.
+pub const MAX_HEADER_BYTES: usize = 10_000;
+
+/// The deepest bracket nesting accepted in a header. A plain array needs 2
+/// (the dict, the shape tuple); 4 lets a structured dtype through to the
+/// clearer "unsupported dtype" error.
+pub const MAX_HEADER_NESTING: usize = 4;
+
+/// Why bytes are not a usable `.npy` array. Offsets count from the start of
+/// the file.
+#[derive(Debug, thiserror::Error)]
+pub enum NpyError {
+    /// The file does not start with `\x93NUMPY`.
+    #[error("not a .npy file: no \\x93NUMPY magic at offset 0")]
+    BadMagic,
+    /// The file ends inside the preamble or the header.
+    #[error("truncated at offset {offset}: {what}")]
+    Truncated {
+        /// Where the missing part starts.
+        offset: usize,
+        /// What is missing.
+        what: &'static str,
+    },
+    /// A format version other than 1.0, 2.0 or 3.0.
+    #[error("unsupported .npy version {major}.{minor} at offset 6")]
+    Version {
+        /// Major version byte.
+        major: u8,
+        /// Minor version byte.
+        minor: u8,
+    },
+    /// The header is longer than [`MAX_HEADER_BYTES`].
+    #[error("header length {len} at offset 8 exceeds the {limit} bytes accepted")]
+    HeaderTooLong {
+        /// The announced length.
+        len: usize,
+        /// [`MAX_HEADER_BYTES`].
+        limit: usize,
+    },
+    /// Brackets in the header nest deeper than [`MAX_HEADER_NESTING`].
+    #[error("header brackets nest deeper than {limit} at offset {offset}")]
+    HeaderTooDeep {
+        /// The bracket that goes too deep.
+        offset: usize,
+        /// [`MAX_HEADER_NESTING`].
+        limit: usize,
+    },
+    /// `npyz` rejected the header text.
+    #[error("bad header at offset {offset}: {source}")]
+    Header {
+        /// Where the header text starts.
+        offset: usize,
+        /// What `npyz` reported.
+        source: std::io::Error,
+    },
+    /// A Fortran-order array.
+    #[error("Fortran-order arrays are not supported; save with np.ascontiguousarray")]
+    FortranOrder,
+    /// A dtype other than `<f4`, `<f8`, `u1`, `i1`.
+    #[error("unsupported dtype {0} (use float32, float64, uint8 or int8)")]
+    Dtype(String),
+    /// The shape's byte size does not fit in `usize`.
+    #[error("shape {shape:?} is too large to address")]
+    TooLarge {
+        /// The shape in the header.
+        shape: Vec<u64>,
+    },
+    /// The data is shorter or longer than the shape says.
+    #[error(
+        "data at offset {offset} {}: {found} bytes, shape {shape:?} of {dtype} needs {needed}",
+        if .found < .needed { "truncated" } else { "too long" }
+    )]
+    LengthMismatch {
+        /// Where the data starts.
+        offset: usize,
+        /// Bytes present.
+        found: usize,
+        /// The shape in the header.
+        shape: Vec<u64>,
+        /// The dtype in the header.
+        dtype: String,
+        /// Shape product × item size.
+        needed: usize,
+    },
+    /// `npyz` failed on the data (not expected once the length matches).
+    #[error("data at offset {offset}: {source}")]
+    Data {
+        /// Where the data starts.
+        offset: usize,
+        /// What `npyz` reported.
+        source: std::io::Error,
+    },
+}
 
 /// The entries of an array, by element type.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,26 +177,63 @@ impl NpyArray {
         Self::parse(&bytes).with_context(|| format!("{}: not a usable .npy file", path.display()))
     }
 
-    /// Parses the bytes of a `.npy` file.
-    pub fn parse(bytes: &[u8]) -> Result<Self> {
-        let npy = npyz::NpyFile::new(bytes).context("bad .npy header")?;
+    /// Parses the bytes of a `.npy` file. Time and memory are linear in
+    /// `bytes.len()`, whatever the header says.
+    ///
+    /// ```
+    /// use dam_std::data::npy::{NpyArray, NpyError};
+    /// let mut hostile = b"\x93NUMPY\x01\x00\x40\x00".to_vec();
+    /// hostile.extend_from_slice(&[b'['; 64]);
+    /// assert!(matches!(NpyArray::parse(&hostile), Err(NpyError::HeaderTooDeep { .. })));
+    /// ```
+    pub fn parse(bytes: &[u8]) -> Result<Self, NpyError> {
+        let data_offset = check_header(bytes)?;
+        let npy = npyz::NpyFile::new(bytes).map_err(|source| NpyError::Header {
+            offset: PREAMBLE_V1,
+            source,
+        })?;
         if npy.order() != npyz::Order::C {
-            bail!("Fortran-order arrays are not supported; save with np.ascontiguousarray");
+            return Err(NpyError::FortranOrder);
         }
-        let shape = npy
-            .shape()
-            .iter()
-            .map(|&d| usize::try_from(d))
-            .collect::<Result<Vec<_>, _>>()
-            .context("a dimension does not fit in usize")?;
         let dtype = npy.dtype().descr();
-        let data = match dtype.as_str() {
-            "'<f4'" => Elements::F32(npy.into_vec().context("truncated data")?),
-            "'<f8'" => Elements::F64(npy.into_vec().context("truncated data")?),
-            "'|u1'" | "'<u1'" => Elements::U8(npy.into_vec().context("truncated data")?),
-            "'|i1'" | "'<i1'" => Elements::I8(npy.into_vec().context("truncated data")?),
-            other => bail!("unsupported dtype {other} (use float32, float64, uint8 or int8)"),
+        let item_size = match dtype.as_str() {
+            "'<f4'" => 4,
+            "'<f8'" => 8,
+            "'|u1'" | "'<u1'" | "'|i1'" | "'<i1'" => 1,
+            _ => return Err(NpyError::Dtype(dtype)),
         };
+        let shape = npy.shape().to_vec();
+        let too_large = || NpyError::TooLarge {
+            shape: shape.clone(),
+        };
+        let needed = shape
+            .iter()
+            .try_fold(item_size, |n: usize, &d| {
+                n.checked_mul(usize::try_from(d).ok()?)
+            })
+            .ok_or_else(too_large)?;
+        let found = bytes.len().saturating_sub(data_offset);
+        if found != needed {
+            return Err(NpyError::LengthMismatch {
+                offset: data_offset,
+                found,
+                shape,
+                dtype,
+                needed,
+            });
+        }
+        let data_err = |source| NpyError::Data {
+            offset: data_offset,
+            source,
+        };
+        let data = match item_size {
+            4 => Elements::F32(npy.into_vec().map_err(data_err)?),
+            8 => Elements::F64(npy.into_vec().map_err(data_err)?),
+            _ if dtype.ends_with("u1'") => Elements::U8(npy.into_vec().map_err(data_err)?),
+            _ => Elements::I8(npy.into_vec().map_err(data_err)?),
+        };
+        // Every dimension fits in usize: their product times the item size did.
+        let shape = shape.iter().map(|&d| d as usize).collect();
         Ok(NpyArray { shape, data })
     }
 
@@ -168,6 +308,88 @@ impl NpyArray {
     }
 }
 
+/// Bytes before the header text in a version 1 file (magic, version, `u16`
+/// length); version 2 and 3 files have 2 more (a `u32` length).
+const PREAMBLE_V1: usize = 10;
+
+/// Checks the preamble and the header's length and bracket nesting (the
+/// part `npyz` would parse slowly); returns where the data starts.
+fn check_header(bytes: &[u8]) -> Result<usize, NpyError> {
+    if !bytes.starts_with(MAGIC) {
+        return Err(NpyError::BadMagic);
+    }
+    let truncated = |offset, what| NpyError::Truncated { offset, what };
+    let Some(&[major, minor]) = bytes.get(6..).and_then(|b| b.first_chunk::<2>()) else {
+        return Err(truncated(6, "version missing"));
+    };
+    let (len, start) = match (major, minor) {
+        (1, 0) => match bytes.get(8..).and_then(|b| b.first_chunk::<2>()) {
+            Some(&b) => (usize::from(u16::from_le_bytes(b)), PREAMBLE_V1),
+            None => return Err(truncated(8, "header length missing")),
+        },
+        (2 | 3, 0) => match bytes.get(8..).and_then(|b| b.first_chunk::<4>()) {
+            Some(&b) => (u32::from_le_bytes(b) as usize, PREAMBLE_V1 + 2),
+            None => return Err(truncated(8, "header length missing")),
+        },
+        _ => return Err(NpyError::Version { major, minor }),
+    };
+    if len > MAX_HEADER_BYTES {
+        return Err(NpyError::HeaderTooLong {
+            len,
+            limit: MAX_HEADER_BYTES,
+        });
+    }
+    let Some(text) = bytes.get(start..start + len) else {
+        return Err(truncated(start, "header shorter than its announced length"));
+    };
+    // Brackets inside strings count too: a real header has none there.
+    let mut depth = 0usize;
+    for (i, &c) in text.iter().enumerate() {
+        match c {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_HEADER_NESTING {
+            return Err(NpyError::HeaderTooDeep {
+                offset: start + i,
+                limit: MAX_HEADER_NESTING,
+            });
+        }
+    }
+    let shape = header_shape(text).unwrap_or_default();
+    // npyz multiplies the dimensions unchecked (a panic in debug builds).
+    if shape
+        .iter()
+        .try_fold(1u64, |n, &d| n.checked_mul(d))
+        .is_none()
+    {
+        return Err(NpyError::TooLarge { shape });
+    }
+    Ok(start + len)
+}
+
+/// The `shape` entry of a header dict, if the header parses (if it does
+/// not, npyz reports why).
+fn header_shape(text: &[u8]) -> Option<Vec<u64>> {
+    let value: py_literal::Value = std::str::from_utf8(text).ok()?.trim_end().parse().ok()?;
+    let py_literal::Value::Dict(entries) = value else {
+        return None;
+    };
+    let (_, shape) = entries
+        .iter()
+        .find(|(k, _)| matches!(k, py_literal::Value::String(s) if s == "shape"))?;
+    let (py_literal::Value::Tuple(dims) | py_literal::Value::List(dims)) = shape else {
+        return None;
+    };
+    dims.iter()
+        .map(|d| match d {
+            py_literal::Value::Integer(i) => u64::try_from(i).ok(),
+            _ => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +435,92 @@ mod tests {
                 .to_string()
                 .contains("[1, 2, 3]")
         );
+    }
+
+    /// A version 1.0 file with this header text and `data` after it.
+    fn npy(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut v = b"\x93NUMPY\x01\x00".to_vec();
+        v.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        v.extend_from_slice(header.as_bytes());
+        v.extend_from_slice(data);
+        v
+    }
+
+    /// The input that hung the first `readers` fuzz target: npyz's grammar
+    /// backtracks twice per `[`, so 22 levels took 47 s and 40 would take
+    /// days. Refused now before npyz sees it.
+    #[test]
+    fn deeply_nested_header_is_refused_at_once() {
+        for text in [
+            "[".repeat(40),
+            "{".repeat(40),
+            format!("{}{}", "(".repeat(5000), ")".repeat(5000)),
+        ] {
+            let err = NpyArray::parse(&npy(&text, &[])).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    NpyError::HeaderTooDeep {
+                        offset: 14,
+                        limit: 4
+                    }
+                ),
+                "{err}"
+            );
+        }
+        // The nesting of a structured dtype still gets the dtype error.
+        let rec = "{'descr': [('a', '<f4', (2,))], 'fortran_order': False, 'shape': (1,), }";
+        let err = NpyArray::parse(&npy(rec, &[0; 8])).unwrap_err();
+        assert!(matches!(err, NpyError::Dtype(_)), "{err}");
+    }
+
+    #[test]
+    fn header_sizes_are_checked_before_allocating() {
+        // Version 2 announcing a 4 GiB header.
+        let mut v = b"\x93NUMPY\x02\x00".to_vec();
+        v.extend_from_slice(&u32::MAX.to_le_bytes());
+        let err = NpyArray::parse(&v).unwrap_err();
+        assert!(matches!(err, NpyError::HeaderTooLong { .. }), "{err}");
+        let mut v = npy("{}", &[]);
+        v[8] = 200;
+        let err = NpyArray::parse(&v).unwrap_err();
+        assert!(
+            matches!(err, NpyError::Truncated { offset: 10, .. }),
+            "{err}"
+        );
+        let err = NpyArray::parse(b"\x93NUMPY\x07\x00").unwrap_err();
+        assert!(
+            matches!(err, NpyError::Version { major: 7, minor: 0 }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn shapes_are_checked_against_the_data() {
+        let header =
+            |shape: &str| format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+        // Product overflows u64, usize, or is merely larger than the data.
+        for shape in [
+            "(4294967296, 4294967296, 16)",
+            "(2305843009213693952,)",
+            "(1000000, 1000000)",
+        ] {
+            let err = NpyArray::parse(&npy(&header(shape), &[0; 16])).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    NpyError::TooLarge { .. } | NpyError::LengthMismatch { .. }
+                ),
+                "{shape}: {err}"
+            );
+        }
+        let err = NpyArray::parse(&npy(&header("(3,)"), &[0; 25])).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("too long: 25 bytes") && msg.contains("needs 24"),
+            "{msg}"
+        );
+        let ok = NpyArray::parse(&npy(&header("(3, 0)"), &[])).unwrap();
+        assert_eq!(ok.shape, [3, 0]);
     }
 }
