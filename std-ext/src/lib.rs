@@ -14,6 +14,7 @@
 //! | [`families`] | retrieval and energies of every memory family over many queries |
 //! | [`plot`] | PNG memory grids and training curves |
 //! | [`demo`] | the random-pattern capacity table (`dam capacity`) |
+//! | [`experiments`] | the papers' experiments with labelled figures (`dam experiment`) |
 //!
 //! ```no_run
 //! // Train the notebook's classifier for one epoch on the shipped MNIST.
@@ -31,6 +32,7 @@ pub mod data;
 pub mod demo;
 pub mod drdam_batch;
 pub mod drdam_error;
+pub mod experiments;
 pub mod families;
 pub mod model_io;
 pub mod patterns;

@@ -14,6 +14,7 @@
 //! each training pattern ends away from it (lower is better).
 
 use anyhow::{Result, bail};
+use dam_core::model::cast_interaction;
 use dam_core::{BipolarMemory, Form, Interaction, MemoryView, UpdateOrder};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -110,80 +111,140 @@ pub fn train(patterns: &[f32], d: usize, cfg: &Config) -> Result<(Vec<f32>, Vec<
 }
 
 /// The loss of `xi` on `patterns`, and the descent direction in `g`
-/// (`−∂L/∂ξ` up to the factor `2m β/D`).
+/// (`−∂L/∂ξ` up to the factor `2m β/D` and a power of two).
+///
+/// Computed in f64 and rescaled by a power of two so that its largest entry
+/// lies in `[½, 1)`: at large `n` and `β ≤ 1` the factors `F'(h) ~ h^(n−1)`
+/// of a fresh start (`h ≈ 10⁻²`) fall below f32's smallest number, which
+/// froze every memory in f32. The optimizer normalizes each memory's step,
+/// so only the direction matters.
 fn direction(xi: &[f32], patterns: &[f32], d: usize, cfg: &Config, g: &mut [f32]) -> f64 {
-    let c = cfg.beta / d as f32;
-    let k = xi.len() / d;
-    g.fill(0.0);
-    let mut loss = 0.0f64;
-    let mut s = vec![0.0f32; d];
-    let mut dp = vec![0.0f32; k * d];
-    let mut dm = vec![0.0f32; k * d];
-    for x in patterns.chunks_exact(d) {
-        // The sums S_i and the F' factors, from one overlap per memory.
-        s.fill(0.0);
-        for (mu, mem) in xi.chunks_exact(d).enumerate() {
-            let ov: f32 = mem.iter().zip(x).map(|(a, b)| a * b).sum();
-            for (i, (&e, &xa)) in mem.iter().zip(x).enumerate() {
-                let r = ov - e * xa;
-                let (fp, dfp) = fd(&cfg.interaction, c * (r + e));
-                let (fm, dfm) = fd(&cfg.interaction, c * (r - e));
-                s[i] += fp - fm;
-                dp[mu * d + i] = dfp;
-                dm[mu * d + i] = dfm;
-            }
-        }
-        let delta: Vec<f32> = s
-            .iter()
-            .zip(x)
-            .map(|(&si, &t)| {
-                let y = si.tanh();
-                let e = t - y;
-                let ep = e.powi(2 * cfg.m as i32 - 1);
-                loss += f64::from(ep) * f64::from(e);
-                ep * (1.0 - y * y)
-            })
-            .collect();
-        for (mu, gm) in g.chunks_exact_mut(d).enumerate() {
-            let (dp, dm) = (&dp[mu * d..][..d], &dm[mu * d..][..d]);
-            let psum: f32 = (0..d).map(|i| delta[i] * (dp[i] - dm[i])).sum();
-            for k in 0..d {
-                let p = delta[k] * (dp[k] - dm[k]);
-                let q = delta[k] * (dp[k] + dm[k]);
-                gm[k] += x[k] * psum + q - p * x[k];
-            }
-        }
+    let (loss, g64) = gradient(xi, patterns, d, cfg);
+    let max = g64.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    let scale = if max > 0.0 && max.is_finite() {
+        (-max.log2().floor() - 1.0).exp2()
+    } else {
+        1.0
+    };
+    for (g, v) in g.iter_mut().zip(&g64) {
+        *g = (v * scale) as f32;
     }
     loss
 }
 
-/// `F(h)` and `F'(h)` in plain f32 (inside the normalized domain `|h| ≤ β`).
-fn fd(f: &Interaction<f32>, h: f32) -> (f32, f32) {
-    match (f.value(h), f.derivative(h)) {
-        (Ok(v), Ok(d)) => (v, d),
-        _ => (0.0, 0.0),
+/// The loss and `−∂L/∂ξ` up to the factor `2m β/D`, in f64.
+fn gradient(xi: &[f32], patterns: &[f32], d: usize, cfg: &Config) -> (f64, Vec<f64>) {
+    let c = f64::from(cfg.beta) / d as f64;
+    let f = cast_interaction::<f32, f64>(cfg.interaction);
+    let k = xi.len() / d;
+    let mut g64 = vec![0.0f64; k * d];
+    let mut loss = 0.0f64;
+    let mut s = vec![0.0f64; d];
+    let mut dp = vec![0.0f64; k * d];
+    let mut dm = vec![0.0f64; k * d];
+    for x in patterns.chunks_exact(d) {
+        // The sums S_i and the F' factors, from one overlap per memory.
+        s.fill(0.0);
+        for ((mem, dp), dm) in xi
+            .chunks_exact(d)
+            .zip(dp.chunks_exact_mut(d))
+            .zip(dm.chunks_exact_mut(d))
+        {
+            let ov: f64 = mem.iter().zip(x).map(|(&a, &b)| f64::from(a * b)).sum();
+            for ((((&e, &xa), si), dp), dm) in mem.iter().zip(x).zip(&mut s).zip(dp).zip(dm) {
+                let (e, xa) = (f64::from(e), f64::from(xa));
+                let r = ov - e * xa;
+                let (fp, dfp) = fd(&f, c * (r + e));
+                let (fm, dfm) = fd(&f, c * (r - e));
+                *si += fp - fm;
+                *dp = dfp;
+                *dm = dfm;
+            }
+        }
+        let delta: Vec<f64> = s
+            .iter()
+            .zip(x)
+            .map(|(&si, &t)| {
+                let y = si.tanh();
+                let e = f64::from(t) - y;
+                let ep = e.powi(2 * cfg.m as i32 - 1);
+                loss += ep * e;
+                ep * (1.0 - y * y)
+            })
+            .collect();
+        for ((gm, dp), dm) in g64
+            .chunks_exact_mut(d)
+            .zip(dp.chunks_exact(d))
+            .zip(dm.chunks_exact(d))
+        {
+            let psum: f64 = delta
+                .iter()
+                .zip(dp.iter().zip(dm))
+                .map(|(de, (p, m))| de * (p - m))
+                .sum();
+            for ((((g, &de), &p), &m), &xk) in gm.iter_mut().zip(&delta).zip(dp).zip(dm).zip(x) {
+                let xk = f64::from(xk);
+                *g += xk * psum + de * (p + m) - de * (p - m) * xk;
+            }
+        }
+    }
+    (loss, g64)
+}
+
+/// `F(h)` and `F'(h)` in f64, from one power (0 where `F` is not finite).
+fn fd(f: &Interaction<f64>, h: f64) -> (f64, f64) {
+    let power = |n: u32| {
+        let p = h.powi(n.saturating_sub(1) as i32);
+        (p * h, f64::from(n) * p)
+    };
+    let (v, dv) = match *f {
+        Interaction::Polynomial { n } => power(n),
+        Interaction::RectifiedPolynomial { n } if h >= 0.0 => power(n),
+        Interaction::RectifiedPolynomial { .. } => (0.0, 0.0),
+        Interaction::LeakyRectifiedPolynomial { n, .. } if h >= 0.0 => power(n),
+        Interaction::LeakyRectifiedPolynomial { leak, .. } => (leak * h, leak),
+        Interaction::Exponential => (h.exp(), h.exp()),
+    };
+    if v.is_finite() && dv.is_finite() {
+        (v, dv)
+    } else {
+        (0.0, 0.0)
     }
 }
 
 /// The \[McA\] score: the mean fraction of bits by which sequential retrieval
 /// (at most 50 sweeps) from each pattern ends away from it.
 pub fn retrieval_error(memories: &[f32], patterns: &[f32], d: usize, cfg: &Config) -> Result<f64> {
+    let flips = relaxation_flips(memories, patterns, d, cfg)?;
+    let total: usize = flips.iter().sum();
+    Ok(total as f64 / (flips.len() * d).max(1) as f64)
+}
+
+/// For each pattern, the number of bits by which the state that sequential
+/// retrieval (at most 50 sweeps) relaxes it to differs from it; \[McA\]'s
+/// Euclidean distance is `2 √flips`.
+pub fn relaxation_flips(
+    memories: &[f32],
+    patterns: &[f32],
+    d: usize,
+    cfg: &Config,
+) -> Result<Vec<usize>> {
     let view = MemoryView::new(memories, memories.len() / d.max(1), d)?;
     let net = BipolarMemory::new(view, cfg.interaction, Form::Normalized { beta: cfg.beta })?;
     let mut overlaps = vec![0.0f32; view.k()];
-    let mut total = 0usize;
-    let mut count = 0usize;
+    let mut flips = Vec::with_capacity(patterns.len() / d.max(1));
     for x in patterns.chunks_exact(d) {
         let mut state: Vec<i8> = x.iter().map(|&v| if v >= 0.0 { 1 } else { -1 }).collect();
         net.retrieve(&mut state, &mut overlaps, UpdateOrder::Sequential, 50)?;
-        total += state
-            .iter()
-            .zip(x)
-            .filter(|(s, v)| f32::from(**s) != **v)
-            .count();
-        count += d;
+        flips.push(
+            state
+                .iter()
+                .zip(x)
+                .filter(|(s, v)| f32::from(**s) != **v)
+                .count(),
+        );
     }
-    Ok(total as f64 / count.max(1) as f64)
+    Ok(flips)
 }
 
 #[cfg(test)]
@@ -206,23 +267,17 @@ mod tests {
                 interaction,
                 ..Config::default()
             };
-            let mut g = vec![0.0f32; xi.len()];
-            direction(&xi, &patterns, d, &cfg, &mut g);
-            let mut scratch = g.clone();
+            let (_, g) = gradient(&xi, &patterns, d, &cfg);
             let h = 1e-2f32;
             for j in 0..xi.len() {
                 let (mut a, mut b) = (xi.clone(), xi.clone());
                 a[j] += h;
                 b[j] -= h;
-                let la = direction(&a, &patterns, d, &cfg, &mut scratch);
-                let lb = direction(&b, &patterns, d, &cfg, &mut scratch);
+                let la = gradient(&a, &patterns, d, &cfg).0;
+                let lb = gradient(&b, &patterns, d, &cfg).0;
                 let numeric = -(la - lb) / (2.0 * f64::from(h)) / (2.0 * 2.0 / d as f64);
                 let tol = 3e-2 * numeric.abs().max(1e-2);
-                assert!(
-                    (f64::from(g[j]) - numeric).abs() < tol,
-                    "{j}: {} vs {numeric}",
-                    g[j]
-                );
+                assert!((g[j] - numeric).abs() < tol, "{j}: {} vs {numeric}", g[j]);
             }
         }
     }

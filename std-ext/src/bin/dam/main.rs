@@ -10,6 +10,7 @@ mod demo;
 mod drdam_error;
 mod energy;
 mod eval;
+mod experiment;
 mod import;
 mod info;
 mod recall;
@@ -49,6 +50,8 @@ enum Command {
     Show(show::Args),
     /// DrDAM's energy and gradient error against the exact memory over Y, β, D.
     DrdamError(drdam_error::Args),
+    /// Run one of the papers' experiments: table on stdout, figure(s) as PNG.
+    Experiment(experiment::Args),
 }
 
 fn main() {
@@ -65,6 +68,7 @@ fn main() {
         Command::Import(args) => import::run(args),
         Command::Show(args) => show::run(args),
         Command::DrdamError(args) => drdam_error::run(args),
+        Command::Experiment(args) => experiment::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
