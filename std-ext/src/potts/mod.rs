@@ -1,0 +1,17 @@
+//! Potts hidden units \[TT\] (SPEC §7): training by constrained SGD,
+//! supervised or with latent classes, the `ς` regularization, growth by
+//! splitting through the saddle hierarchy. Design and measurements:
+//! `docs/potts.md`.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`params`] | memories, class-weight and prior logits; the model file |
+//! | [`batch`] | forward pass, loss and gradient of a chunk of samples |
+//! | [`train`] | the constrained SGD epochs, evaluation of both readouts |
+
+pub mod batch;
+pub mod params;
+pub mod train;
+
+pub use params::Params;
+pub use train::{Accuracy, Config, Task, Trainer, evaluate};
