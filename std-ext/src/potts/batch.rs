@@ -143,9 +143,42 @@ pub struct Partial {
     pub q_sum: Vec<f64>,
 }
 
-/// Forward and backward pass of the `b × D` samples `v` against `target`.
-pub fn partial(params: &Params, shared: &Shared, v: &[f32], target: Target<'_>) -> Partial {
-    let (p, d, c) = (params.p, params.d, params.c);
+/// What the splitting matrices of growth need from a chunk of samples.
+#[derive(Debug, Clone)]
+pub struct SplitTerms {
+    /// `G_μb = ∂ℓ_b/∂a_μb`, `P × b`.
+    pub logit: Vec<f32>,
+    /// `π_μb`, `P × b`.
+    pub pi: Vec<f32>,
+    /// `∂ℓ_b/∂q_by`, `b × C`.
+    pub dq: Vec<f32>,
+}
+
+/// The backward pass of the `b × D` samples `v` down to the logits and
+/// `q`.
+pub fn split_terms(params: &Params, shared: &Shared, v: &[f32], target: Target<'_>) -> SplitTerms {
+    let bw = backward(params, shared, v, target);
+    SplitTerms {
+        logit: bw.big_g,
+        pi: bw.fw.pi,
+        dq: bw.g,
+    }
+}
+
+/// The backward pass down to the logits.
+struct Backward {
+    fw: Forward,
+    /// `∂ℓ/∂q`, `b × C`.
+    g: Vec<f32>,
+    /// `e`, `P × b`.
+    e: Vec<f32>,
+    /// `G`, `P × b`.
+    big_g: Vec<f32>,
+    stats: Partial,
+}
+
+fn backward(params: &Params, shared: &Shared, v: &[f32], target: Target<'_>) -> Backward {
+    let (p, c) = (params.p, params.c);
     let fw = forward(params, shared, v);
     let b = fw.b;
     let mut out = Partial {
@@ -201,6 +234,27 @@ pub fn partial(params: &Params, shared: &Shared, v: &[f32], target: Target<'_>) 
             *gr = keep * pi * (e - m);
         }
     }
+    Backward {
+        fw,
+        g,
+        e,
+        big_g,
+        stats: out,
+    }
+}
+
+/// Forward and backward pass of the `b × D` samples `v` against `target`.
+pub fn partial(params: &Params, shared: &Shared, v: &[f32], target: Target<'_>) -> Partial {
+    let (p, d, c) = (params.p, params.d, params.c);
+    let Backward {
+        fw,
+        g,
+        e,
+        big_g,
+        stats: mut out,
+    } = backward(params, shared, v, target);
+    let b = fw.b;
+    let keep = 1.0 - shared.smoothing;
     // ∂/∂w = (β/D) G · V.
     out.w = vec![0.0f32; p * d];
     gemm(

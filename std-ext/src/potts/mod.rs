@@ -7,11 +7,14 @@
 //! |---|---|
 //! | [`params`] | memories, class-weight and prior logits; the model file |
 //! | [`batch`] | forward pass, loss and gradient of a chunk of samples |
+//! | [`growth`] | splitting directions, the Hessian probe, growth and the growth-versus-direct comparison |
 //! | [`train`] | the constrained SGD epochs, evaluation of both readouts |
 
 pub mod batch;
+pub mod growth;
 pub mod params;
 pub mod train;
 
+pub use growth::{Comparison, Report, growth_vs_direct};
 pub use params::Params;
 pub use train::{Accuracy, Config, Task, Trainer, evaluate};
