@@ -22,9 +22,15 @@ use super::params::Params;
 pub enum Target<'a> {
     /// Supervised: `ℓ = −ln q_y` for the label `y` of each sample.
     Labels(&'a [u8]),
-    /// Unsupervised with latent classes: `ℓ = −KL(q ‖ q̄)` against the
-    /// running mean `q̄` of `q` over the data (the mutual information
-    /// between `v` and the latent class, with the sign flipped).
+    /// Unsupervised with latent classes:
+    /// `ℓ = −ln Σ_μ e^{a_μ} − KL(q ‖ q̄)`: the free energy of `v` (its
+    /// negative log-likelihood up to the partition function, which the
+    /// box-constrained memories leave nearly constant) pulls each memory
+    /// to the samples it explains, and `−KL` against the mean `q̄`
+    /// of `q` (the mutual information between `v` and the latent class,
+    /// sign flipped; with `q̄` the minibatch mean, `mean_b KL(q_b ‖ q̄) =
+    /// H(q̄) − mean_b H(q_b)` and `∂/∂q_b` is `ln q̄ − ln q_b` up to a
+    /// constant) makes the latent classes confident and used.
     Latent {
         /// `q̄`, length `C`.
         marginal: &'a [f32],
@@ -76,6 +82,8 @@ pub struct Forward {
     pub pi: Vec<f32>,
     /// `q_by`, `b × C`.
     pub q: Vec<f32>,
+    /// `ln Σ_μ e^{a_μb}`, length `b`.
+    pub log_partition: Vec<f32>,
 }
 
 /// `p(y | v)` (with the smoothing `ς` of `shared`) for the `b × D` samples `v`.
@@ -123,7 +131,14 @@ pub fn forward(params: &Params, shared: &Shared, v: &[f32]) -> Forward {
             *q = keep.mul_add(*q, shared.smoothing * q0);
         }
     }
-    Forward { b, overlaps, pi, q }
+    let log_partition = max.iter().zip(&total).map(|(m, t)| m + t.ln()).collect();
+    Forward {
+        b,
+        overlaps,
+        pi,
+        q,
+        log_partition,
+    }
 }
 
 /// Gradients (summed over the chunk) and statistics of one chunk.
@@ -201,6 +216,7 @@ fn backward(params: &Params, shared: &Shared, v: &[f32], target: Target<'_>) -> 
                 out.correct += usize::from(argmax(q) == y);
             }
             Target::Latent { marginal } => {
+                out.loss -= f64::from(fw.log_partition[bi]);
                 for ((g, &q), &m) in g.iter_mut().zip(q).zip(marginal) {
                     let lq = q.max(f32::MIN_POSITIVE).ln();
                     let lm = m.max(f32::MIN_POSITIVE).ln();
@@ -233,6 +249,10 @@ fn backward(params: &Params, shared: &Shared, v: &[f32], target: Target<'_>) -> 
         for (((gr, &pi), &e), &m) in gr.iter_mut().zip(pi).zip(e).zip(&mean_e) {
             *gr = keep * pi * (e - m);
         }
+    }
+    if let Target::Latent { .. } = target {
+        // The free energy's ∂/∂a_μb = −π_μb.
+        big_g.iter_mut().zip(&fw.pi).for_each(|(g, &pi)| *g -= pi);
     }
     Backward {
         fw,

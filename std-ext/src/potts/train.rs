@@ -132,7 +132,7 @@ pub struct Trainer {
     pub params: Params,
     /// Momentum of the memories.
     pub opt: Momentum,
-    /// Running mean `q̄` of `p(y|v)` (the latent target).
+    /// The mean `q̄` of `p(y|v)` over the last minibatch (the latent target).
     pub marginal: Vec<f32>,
     /// Epochs done.
     pub epoch: usize,
@@ -230,6 +230,12 @@ impl Trainer {
     /// operations).
     pub fn gradient(&mut self, data: &Split, idx: &[usize]) -> Partial {
         self.ops += (idx.len() * self.params.p) as u64;
+        if let Task::Latent { .. } = self.task {
+            // The latent target needs the minibatch's mean q first: one
+            // more forward pass (counted).
+            self.ops += (idx.len() * self.params.p) as u64;
+            self.marginal = mean_posterior(&self.params, self.config.smoothing, data, idx);
+        }
         gradient(
             &self.params,
             self.config.smoothing,
@@ -256,12 +262,34 @@ impl Trainer {
                 .zip(&g.rho)
                 .for_each(|(r, g)| *r -= rate * g);
         }
-        if matches!(self.task, Task::Latent { .. }) {
-            for (m, &s) in self.marginal.iter_mut().zip(&g.q_sum) {
-                *m = 0.9 * *m + 0.1 * (s / n as f64) as f32;
-            }
-        }
     }
+}
+
+/// The mean of `q = p(· | v)` over the samples `idx` (with the smoothing
+/// `ς`), in fixed chunks in parallel.
+pub fn mean_posterior(params: &Params, smoothing: f32, data: &Split, idx: &[usize]) -> Vec<f32> {
+    let shared = Shared::new(params, smoothing);
+    let c = params.c;
+    let sums: Vec<Vec<f64>> = idx
+        .par_chunks(CHUNK)
+        .map(|idx| {
+            let mut v = Vec::with_capacity(idx.len() * params.d);
+            for &i in idx {
+                v.extend_from_slice(data.image(i));
+            }
+            let mut sum = vec![0.0f64; c];
+            for q in batch::forward(params, &shared, &v).q.chunks_exact(c) {
+                sum.iter_mut().zip(q).for_each(|(s, &x)| *s += f64::from(x));
+            }
+            sum
+        })
+        .collect();
+    let mut total = vec![0.0f64; c];
+    for s in &sums {
+        total.iter_mut().zip(s).for_each(|(t, x)| *t += x);
+    }
+    let n = idx.len().max(1) as f64;
+    total.iter().map(|&t| (t / n) as f32).collect()
 }
 
 /// The gradient of the summed loss over the samples `idx` of `data`, in
