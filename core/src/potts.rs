@@ -94,6 +94,9 @@ impl<'a, T: Real> PottsClassifier<'a, T> {
         })
     }
 
+    // `classes ≥ 1` is checked in `new`; `.max(1)` below only lets the
+    // compiler see that `chunks_exact` cannot panic (boards/no-panic).
+
     /// The number of classes `C`.
     pub fn classes(&self) -> usize {
         self.classes
@@ -138,7 +141,7 @@ impl<'a, T: Real> PottsClassifier<'a, T> {
         probs.iter_mut().for_each(|q| *q = T::ZERO);
         for (&weight, row) in logits
             .iter()
-            .zip(self.class_weights.chunks_exact(self.classes))
+            .zip(self.class_weights.chunks_exact(self.classes.max(1)))
         {
             simd::axpy(weight / total, row, probs);
         }
@@ -159,7 +162,7 @@ impl<'a, T: Real> PottsClassifier<'a, T> {
         }
         let label = self
             .class_weights
-            .chunks_exact(self.classes)
+            .chunks_exact(self.classes.max(1))
             .nth(best.0)
             .map_or(0, argmax);
         Ok((best.0, label))

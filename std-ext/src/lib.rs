@@ -37,6 +37,7 @@ pub mod families;
 pub mod model_io;
 pub mod patterns;
 pub mod plot;
+pub mod potts;
 pub mod train;
 
 /// The README's example, compiled and run as a doctest.

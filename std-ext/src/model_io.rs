@@ -52,7 +52,8 @@ pub enum Entries<'a> {
 }
 
 /// Encodes a model: the header, `labels` (one per class, `Nc` of them), the
-/// memories (`K × D`, row-major), padding and the CRC-32
+/// memories (`K × D`, row-major; for a Potts model followed by the class
+/// weights and the log-prior, [`Header::entries`]), padding and the CRC-32
 /// (`docs/model-format.md`). The header's element type is taken from
 /// `memories`.
 ///
@@ -88,11 +89,12 @@ pub fn encode(header: &Header, labels: &[u32], memories: Entries<'_>) -> Result<
     if labels.len() != header.nc as usize {
         bail!("{} class labels for Nc = {}", labels.len(), header.nc);
     }
-    if len != header.k as usize * header.d() {
+    if Some(len) != header.entries() {
         bail!(
-            "{len} memory entries for K = {} × D = {}",
+            "{len} entries for K = {} × D = {} ({:?} model)",
             header.k,
-            header.d()
+            header.d(),
+            header.kind
         );
     }
     let mut head = [0u8; HEADER_LEN];

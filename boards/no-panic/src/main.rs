@@ -120,6 +120,13 @@ fn exercise() {
         let _ = opaque(potts.posterior(x, out, scratch));
         let _ = opaque(potts.nearest_memory(x));
     }
+    let bytes: &[u8] = opaque(&[]);
+    if let Ok(model) = dam_core::model::Model::parse(bytes) {
+        if let Ok(potts) = model.potts::<f32>() {
+            let _ = opaque(potts.posterior(x, out, scratch));
+            let _ = opaque(potts.nearest_memory(x));
+        }
+    }
     let _ = opaque(f.value(opaque(2.0)));
     let _ = opaque(f.derivative(opaque(2.0)));
     let _ = opaque(form().term(&f, opaque(3.0), d));

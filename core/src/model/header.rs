@@ -37,9 +37,13 @@ pub struct Header {
 
 impl Header {
     /// The dimension of a memory, `D = Nv + Nc` (saturating: a header
-    /// where this overflows `usize` fails [`Header::validate`]).
+    /// where this overflows `usize` fails [`Header::validate`]); `Nv` for a
+    /// [`Kind::Potts`] model, whose class weights are stored apart.
     pub fn d(&self) -> usize {
-        (self.nv as usize).saturating_add(self.nc as usize)
+        match self.kind {
+            Kind::Potts => self.nv as usize,
+            Kind::Classifier | Kind::Memory => (self.nv as usize).saturating_add(self.nc as usize),
+        }
     }
 
     /// The byte offset of the memories: after the header and the `Nc`
@@ -57,19 +61,30 @@ impl Header {
     /// The total file length including the CRC, or `None` if any part of
     /// the layout overflows `usize` (as it can on 32-bit targets).
     pub fn total_len(&self) -> Option<usize> {
-        let d = (self.nv as usize).checked_add(self.nc as usize)?;
-        (self.k as usize)
-            .checked_mul(d)?
+        self.entries()?
             .checked_mul(self.element.size())?
             .checked_add(self.checked_data_offset()?)?
             .checked_add(CRC_LEN)
     }
 
+    /// The number of stored entries: `K·(Nv + Nc)`, and for a
+    /// [`Kind::Potts`] model `K·(Nv + Nc + 1)` (memories, class weights,
+    /// log-prior); `None` if that overflows `usize`.
+    pub fn entries(&self) -> Option<usize> {
+        let per_memory = (self.nv as usize).checked_add(self.nc as usize)?;
+        let per_memory = match self.kind {
+            Kind::Potts => per_memory.checked_add(1)?,
+            Kind::Classifier | Kind::Memory => per_memory,
+        };
+        (self.k as usize).checked_mul(per_memory)
+    }
+
     /// Checks the fields against each other: `K ≥ 1`, `Nv ≥ 1`, `Nc ≥ 1`
-    /// for a classifier and `0` for a memory, valid `F` and `β`.
+    /// for a classifier or Potts model and `0` for a memory, valid `F` and
+    /// `β`; a Potts model has the exponential `F` and the raw form.
     pub fn validate(&self) -> Result<(), ModelError> {
         let nc_ok = match self.kind {
-            Kind::Classifier => self.nc >= 1,
+            Kind::Classifier | Kind::Potts => self.nc >= 1,
             Kind::Memory => self.nc == 0,
         };
         if self.k == 0 || self.nv == 0 || !nc_ok || self.total_len().is_none() {
@@ -88,6 +103,21 @@ impl Header {
                 _ => (Field::Degree, u64::from(degree)),
             };
             return Err(ModelError::Field { field, value });
+        }
+        if self.kind == Kind::Potts {
+            // π = softmax(β w·v + ln p_h): only `β` is free.
+            if self.interaction != Interaction::Exponential {
+                return Err(ModelError::Field {
+                    field: Field::Interaction,
+                    value: u64::from(degree),
+                });
+            }
+            if !matches!(self.form, Form::Raw { .. }) {
+                return Err(ModelError::Field {
+                    field: Field::Form,
+                    value: 1,
+                });
+            }
         }
         if self.form.validate().is_err() {
             return Err(ModelError::Field {
@@ -176,6 +206,7 @@ impl Header {
         let kind = match kind {
             1 => Kind::Classifier,
             2 => Kind::Memory,
+            3 => Kind::Potts,
             v => return Err(field(Field::Kind, v.into())),
         };
         let element = match element {

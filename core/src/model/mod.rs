@@ -43,6 +43,7 @@ use crate::classifier::Classifier;
 use crate::error::{Error, Result};
 use crate::interaction::{Form, Interaction};
 use crate::memory::MemoryView;
+use crate::potts::PottsClassifier;
 use crate::real::Real;
 use core::fmt;
 
@@ -56,6 +57,10 @@ pub enum Kind {
     /// Plain memories of dimension `D = Nv` (`Nc = 0`): bipolar
     /// autoassociative or log-sum-exp retrieval.
     Memory = 2,
+    /// A Potts-hidden-unit classifier (SPEC §7): `K` memories of `Nv`
+    /// entries, then a `K × Nc` table of class weights, then `K` log-priors;
+    /// exponential `F`, raw form (`π = softmax(β w·v + ln p_h)`).
+    Potts = 3,
 }
 
 /// How the memory entries are stored.
@@ -385,6 +390,14 @@ impl<'a> Model<'a> {
     /// The memories as a `K × D` view (no copy). Errors: another element
     /// type, or a non-finite entry.
     pub fn memories<T: Element>(&self) -> Result<MemoryView<'a, T>> {
+        let (k, d) = (self.header.k as usize, self.header.d());
+        let data = self.entries::<T>()?;
+        // `Header::decode` checked that K·D entries (and more) fit.
+        MemoryView::new(data.get(..k * d).unwrap_or(data), k, d)
+    }
+
+    /// Every stored entry, in `T` (no copy).
+    fn entries<T: Element>(&self) -> Result<&'a [T]> {
         if self.header.element != T::TYPE {
             return Err(ModelError::ElementType {
                 stored: self.header.element,
@@ -392,13 +405,41 @@ impl<'a> Model<'a> {
             }
             .into());
         }
-        let data = <[T] as zerocopy::FromBytes>::ref_from_bytes(self.memories).map_err(|_| {
-            ModelError::Misaligned {
-                offset: self.header.data_offset(),
-                align: T::TYPE.size(),
+        Ok(
+            <[T] as zerocopy::FromBytes>::ref_from_bytes(self.memories).map_err(|_| {
+                ModelError::Misaligned {
+                    offset: self.header.data_offset(),
+                    align: T::TYPE.size(),
+                }
+            })?,
+        )
+    }
+
+    /// The Potts classifier this model stores (memories, class weights and
+    /// log-prior borrowed in place). Errors: not a [`Kind::Potts`], those of
+    /// [`Model::memories`], and those of [`PottsClassifier::new`] (class
+    /// weights that are not distributions, a non-finite log-prior).
+    pub fn potts<T: Element>(&self) -> Result<PottsClassifier<'a, T>> {
+        if self.header.kind != Kind::Potts {
+            return Err(ModelError::WrongKind {
+                expected: Kind::Potts,
+                found: self.header.kind,
             }
-        })?;
-        MemoryView::new(data, self.header.k as usize, self.header.d())
+            .into());
+        }
+        let memories = self.memories::<T>()?;
+        let (k, nv, nc) = (memories.k(), memories.d(), self.header.nc as usize);
+        // The lengths are checked by `PottsClassifier::new`.
+        let rest = self.entries::<T>()?.get(k * nv..).unwrap_or(&[]);
+        let weights = rest.get(..k * nc).unwrap_or(&[]);
+        let log_prior = rest.get(k * nc..).unwrap_or(&[]);
+        PottsClassifier::new(
+            memories,
+            weights,
+            nc,
+            Some(log_prior),
+            T::from_f64(self.header.form.beta()),
+        )
     }
 
     /// The classifier this model stores. Errors: not a

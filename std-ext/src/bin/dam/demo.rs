@@ -41,15 +41,17 @@ fn settings(args: &Args) -> train::Args {
         m: 30,
         temperature: 540.0,
         normalized: None,
-        eps0: 0.04,
-        decay: 0.99,
-        momentum: 0.6,
-        batch: 1000,
-        epochs: args.epochs,
+        eps0: Some(0.04),
+        decay: Some(0.99),
+        momentum: Some(0.6),
+        batch: Some(1000),
+        epochs: Some(args.epochs),
         seed: 0,
         threads: args.threads,
         resume: false,
         quiet: args.quiet,
+        kind: train::KindArg::Kh16,
+        potts: Default::default(),
     }
 }
 

@@ -16,6 +16,7 @@ mod info;
 mod recall;
 mod show;
 mod train;
+mod train_potts;
 
 /// Dense Associative Memory: store patterns, retrieve and classify from
 /// partial, noisy input.
@@ -32,7 +33,7 @@ enum Command {
     Demo(demo::Args),
     /// Store random patterns, recall corrupted copies, print a capacity table.
     Capacity(capacity::Args),
-    /// Train the KH16 one-step classifier on MNIST.
+    /// Train the KH16 one-step classifier (or, --kind potts, Potts hidden units) on MNIST.
     Train(train::Args),
     /// Learn memories from bipolar .npy patterns (McA autoassociative training).
     TrainAuto(autoassoc::Args),

@@ -28,8 +28,16 @@ pub fn run(args: Args) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .map_err(|e| anyhow!("cannot create {}: {e}", args.out.display()))?;
     let path = args.out.join("memories.png");
-    memories_png(&args.model, &path, args.cols)?;
-    println!("memories: {} (blue −1, white 0, red +1)", path.display());
+    if potts_png(&args.model, &path, args.cols)? {
+        println!(
+            "memories: {} (Potts: memories on top, blue −1, white 0, red +1; below each, \
+             the rescaled class weights p^μ_y/p_h(μ), class y the y-th cell from the left, white 0, red the largest)",
+            path.display()
+        );
+    } else {
+        memories_png(&args.model, &path, args.cols)?;
+        println!("memories: {} (blue −1, white 0, red +1)", path.display());
+    }
     if let Some(csv) = &args.metrics {
         let path = args.out.join("curves.png");
         curves_png(csv, &path)?;
@@ -70,6 +78,20 @@ pub fn memories_png(model: &Path, out: &Path, cols: usize) -> Result<()> {
     };
     let zoom = if shape.0 == 1 { 2 } else { 4 };
     plot::memory_grid(out, &visible, shape, cols, zoom)
+}
+
+/// Draws a Potts model's memories with their soft labels (\[TT\] Figure 4);
+/// `false` if the model is of another kind.
+pub fn potts_png(model: &Path, out: &Path, cols: usize) -> Result<bool> {
+    let bytes = model_io::load(model)?;
+    let m = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{}: {e}", model.display()))?;
+    if m.header().kind != dam_core::model::Kind::Potts {
+        return Ok(false);
+    }
+    let params =
+        dam_std::potts::Params::from_model(&m).map_err(|e| anyhow!("{}: {e}", model.display()))?;
+    dam_std::potts::figure::memories_with_labels(out, &params, cols)?;
+    Ok(true)
 }
 
 /// Draws test and training accuracy per epoch.

@@ -5,13 +5,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Result, bail};
-use clap::Args as ClapArgs;
+use clap::{Args as ClapArgs, ValueEnum};
 use dam_core::Interaction;
 use dam_std::train::kh16::{Config, Scale};
 use dam_std::train::session::{self, Outcome, Paths, Record};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::common::{DataArgs, set_threads};
+use crate::train_potts::PottsArgs;
 
 /// Options of `dam train`: the KH16 classifier on MNIST (defaults: the
 /// authors' notebook).
@@ -37,21 +38,21 @@ pub struct Args {
     /// Train the normalized McA form F(β ξ·x / D) with this β instead of the raw form.
     #[arg(long, value_name = "BETA")]
     pub normalized: Option<f32>,
-    /// Initial learning rate ε0.
-    #[arg(long, default_value_t = 0.04)]
-    pub eps0: f32,
-    /// Learning-rate decay f per epoch.
-    #[arg(long, default_value_t = 0.998)]
-    pub decay: f32,
-    /// Momentum p.
-    #[arg(long, default_value_t = 0.6)]
-    pub momentum: f32,
-    /// Minibatch size.
-    #[arg(long, default_value_t = 1000)]
-    pub batch: usize,
-    /// Number of epochs (in total, when resuming).
-    #[arg(long, default_value_t = 300)]
-    pub epochs: usize,
+    /// Initial learning rate ε0 [default: 0.04; potts: 0.03].
+    #[arg(long)]
+    pub eps0: Option<f32>,
+    /// Learning-rate decay f per epoch [default: 0.998; potts: 0.95].
+    #[arg(long)]
+    pub decay: Option<f32>,
+    /// Momentum p [default: 0.6; potts: 0.6].
+    #[arg(long)]
+    pub momentum: Option<f32>,
+    /// Minibatch size [default: 1000; potts: 500].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Number of epochs (in total, when resuming) [default: 300; potts: 20].
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Seed for the initial memories and the shuffles.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -64,6 +65,20 @@ pub struct Args {
     /// No progress bar; print one line per epoch instead.
     #[arg(long)]
     pub quiet: bool,
+    /// The model: the KH16 classifier or Potts hidden units [TT] (docs/potts.md).
+    #[arg(long, value_enum, default_value_t = KindArg::Kh16)]
+    pub kind: KindArg,
+    #[command(flatten)]
+    pub potts: PottsArgs,
+}
+
+/// Which model `dam train` trains.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KindArg {
+    /// The KH16 one-step classifier.
+    Kh16,
+    /// Potts hidden units [TT]: -k is P (with --grow, P_max).
+    Potts,
 }
 
 impl Args {
@@ -79,11 +94,11 @@ impl Args {
                 },
             },
             m: self.m,
-            eps0: self.eps0,
-            decay: self.decay,
-            momentum: self.momentum,
-            batch: self.batch,
-            epochs: self.epochs,
+            eps0: self.eps0.unwrap_or(0.04),
+            decay: self.decay.unwrap_or(0.998),
+            momentum: self.momentum.unwrap_or(0.6),
+            batch: self.batch.unwrap_or(1000),
+            epochs: self.epochs.unwrap_or(300),
             seed: self.seed,
             ..Config::default()
         }
@@ -156,5 +171,8 @@ pub fn train(args: &Args) -> Result<f64> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    train(&args).map(|_| ())
+    match args.kind {
+        KindArg::Kh16 => train(&args).map(|_| ()),
+        KindArg::Potts => crate::train_potts::run(&args),
+    }
 }

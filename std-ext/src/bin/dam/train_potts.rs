@@ -1,0 +1,195 @@
+//! `dam train --kind potts`: Potts hidden units [TT], directly or by growth.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args as ClapArgs;
+use dam_std::data::mnist;
+use dam_std::potts::growth::{self, GrowthConfig, Point};
+use dam_std::potts::patches::patches;
+use dam_std::potts::{Config, Task, Trainer, evaluate, figure};
+
+use crate::common::set_threads;
+use crate::train::Args;
+
+/// The Potts options of `dam train` (used with --kind potts).
+#[derive(ClapArgs, Debug, Clone)]
+pub struct PottsArgs {
+    /// Potts: inverse temperature β of the overlaps scaled by 1/D.
+    #[arg(long, default_value_t = 120.0)]
+    pub beta: f32,
+    /// Potts: the regularization ς in [0, 1) (docs/potts.md).
+    #[arg(long, default_value_t = 0.0)]
+    pub smoothing: f32,
+    /// Potts: learning rate of the class and prior logits (times P).
+    #[arg(long, default_value_t = 2.0)]
+    pub logit_rate: f32,
+    /// Potts: learn the prior p_h (otherwise uniform).
+    #[arg(long)]
+    pub learn_prior: bool,
+    /// Potts: grow P = 1, 2, 4, … up to -k by splitting, --stage-epochs each, then --epochs at the end.
+    #[arg(long)]
+    pub grow: bool,
+    /// Potts with --grow: epochs at every size below the last.
+    #[arg(long, default_value_t = 2)]
+    pub stage_epochs: usize,
+    /// Potts with --grow: split distance δ.
+    #[arg(long, default_value_t = 0.1)]
+    pub split_delta: f32,
+    /// Potts: unsupervised, with this many latent classes, on random patches.
+    #[arg(long, value_name = "C")]
+    pub latent: Option<usize>,
+    /// Potts with --latent: patch side in pixels.
+    #[arg(long, default_value_t = 6)]
+    pub patch: usize,
+    /// Potts with --latent: number of patches.
+    #[arg(long, default_value_t = 60_000)]
+    pub patches: usize,
+}
+
+impl Default for PottsArgs {
+    fn default() -> Self {
+        PottsArgs {
+            beta: 120.0,
+            smoothing: 0.0,
+            logit_rate: 2.0,
+            learn_prior: false,
+            grow: false,
+            stage_epochs: 2,
+            split_delta: 0.1,
+            latent: None,
+            patch: 6,
+            patches: 60_000,
+        }
+    }
+}
+
+const HEADER: &str = "epoch,loss,train_accuracy,test_accuracy,test_accuracy_nn,p,ops,seconds";
+
+/// Trains, writes model.dam (after every epoch), metrics.csv and memories.png.
+pub fn run(args: &Args) -> Result<()> {
+    if args.resume {
+        bail!("--resume is not supported for --kind potts");
+    }
+    set_threads(args.threads)?;
+    let pa = &args.potts;
+    let config = Config {
+        p: args.memories,
+        beta: pa.beta,
+        smoothing: pa.smoothing,
+        eps0: args.eps0.unwrap_or(0.03),
+        logit_rate: pa.logit_rate,
+        decay: args.decay.unwrap_or(0.95),
+        momentum: args.momentum.unwrap_or(0.6),
+        learn_prior: pa.learn_prior,
+        batch: args.batch.unwrap_or(500),
+        epochs: args.epochs.unwrap_or(20),
+        seed: args.seed,
+    };
+    config.validate()?;
+    let data = args.data.load()?;
+    let (task, train_set, test) = match pa.latent {
+        Some(c) => {
+            let train_set = patches(&data.train, pa.patch, pa.patches, args.seed)?;
+            let test = patches(&data.test, pa.patch, pa.patches / 6, args.seed ^ 1)?;
+            (Task::Latent { classes: c }, train_set, test)
+        }
+        None => (
+            Task::Supervised {
+                classes: mnist::CLASSES,
+            },
+            data.train,
+            data.test,
+        ),
+    };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let metrics = args.out.join("metrics.csv");
+    let mut csv = std::fs::File::create(&metrics)
+        .with_context(|| format!("cannot create {}", metrics.display()))?;
+    writeln!(csv, "{HEADER}")?;
+    let model = args.out.join("model.dam");
+    let mut log = |point: &Point| -> Result<()> {
+        let line = format!(
+            "{},{:.6e},,{:.6},{:.6},{},{},{:.3}",
+            point.epoch,
+            point.loss,
+            point.accuracy.posterior,
+            point.accuracy.nearest,
+            point.p,
+            point.ops,
+            point.seconds
+        );
+        writeln!(csv, "{line}")?;
+        if !args.quiet {
+            println!(
+                "P {:5} epoch {:3}  loss {:.4}  test argmax {:.2}%  1-NN {:.2}%  ops {:.3e}  {:.1} s",
+                point.p,
+                point.epoch,
+                point.loss,
+                100.0 * point.accuracy.posterior,
+                100.0 * point.accuracy.nearest,
+                point.ops as f64,
+                point.seconds
+            );
+        }
+        Ok(())
+    };
+    let params = if pa.grow {
+        let growth = GrowthConfig {
+            train: config.clone(),
+            p_max: config.p,
+            stage_epochs: pa.stage_epochs,
+            final_epochs: config.epochs,
+            delta: pa.split_delta,
+            ..GrowthConfig::default()
+        };
+        let mut result = Ok(());
+        let grown = growth::grow(&growth, task, &train_set, &test, |p| {
+            if result.is_ok() {
+                result = log(p);
+            }
+        })?;
+        result?;
+        println!(
+            "mean splitting curvature at each doubling (negative: a saddle): {:?}",
+            grown.split_curvature
+        );
+        grown.trainer.params
+    } else {
+        let mut t = Trainer::new(config.clone(), task, &train_set)?;
+        let mut seconds = 0.0;
+        for _ in 0..config.epochs {
+            let start = Instant::now();
+            let Some(stats) = t.run_epoch(&train_set, &|| false)? else {
+                unreachable!("never stopped")
+            };
+            seconds += start.elapsed().as_secs_f64();
+            let point = Point {
+                p: t.params.p,
+                epoch: stats.epoch,
+                ops: stats.ops,
+                seconds,
+                accuracy: evaluate(&t.params, &test),
+                loss: stats.loss,
+            };
+            log(&point)?;
+            t.params.save(&model)?;
+        }
+        t.params
+    };
+    params.save(&model)?;
+    let png = args.out.join("memories.png");
+    figure::memories_with_labels(&png, &params, 10)?;
+    println!(
+        "model: {}\nmetrics: {}\nmemories: {} (memories on top, blue −1, red +1; below, p^μ_y/p_h(μ) per class y from the left, white 0, red largest)",
+        model.display(),
+        metrics.display(),
+        png.display()
+    );
+    if matches!(task, Task::Latent { .. }) {
+        println!("(unsupervised: the patches have no labels, so the test accuracies mean nothing)");
+    }
+    Ok(())
+}

@@ -1,0 +1,395 @@
+//! Constrained SGD of a Potts memory, supervised or with latent classes
+//! (one code path: only the [`Target`] differs).
+//!
+//! Memories take the \[KH16\] notebook's step ([`Momentum`]: momentum, a step
+//! normalized per memory by its largest entry, then projection onto the box
+//! `[−1, 1]^D`, the constraint set). The logits `θ`, `ρ` are unconstrained
+//! and take plain SGD steps on the minibatch mean, scaled by `P` because a
+//! sample's gradient is shared among the hidden states that attend to it.
+//! Minibatches are split into fixed chunks of [`CHUNK`] samples processed in
+//! parallel and summed in order, so a seed gives the same model for any
+//! thread count.
+
+use anyhow::{Result, bail};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::batch::{self, Partial, Shared, Target};
+use super::params::Params;
+use crate::data::mnist::Split;
+use crate::train::kh16::CHUNK;
+use crate::train::optimizer::{Momentum, learning_rate};
+
+/// Supervised, or unsupervised with `classes` latent classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// Labels from the data, `C` classes.
+    Supervised {
+        /// `C`.
+        classes: usize,
+    },
+    /// No labels: `C` latent classes.
+    Latent {
+        /// `C`.
+        classes: usize,
+    },
+}
+
+impl Task {
+    /// `C`.
+    pub fn classes(self) -> usize {
+        match self {
+            Task::Supervised { classes } | Task::Latent { classes } => classes,
+        }
+    }
+}
+
+/// Training settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Hidden states `P`.
+    pub p: usize,
+    /// `β` (overlaps scaled by `1/D`).
+    pub beta: f32,
+    /// The regularization `ς ∈ [0, 1)` (`docs/potts.md`); `0` is plain NLL.
+    pub smoothing: f32,
+    /// Initial learning rate of the memories (largest entry step).
+    pub eps0: f32,
+    /// Learning rate of the logits (times `P`, on the minibatch mean).
+    pub logit_rate: f32,
+    /// Learning-rate decay per epoch (both rates).
+    pub decay: f32,
+    /// Momentum of the memories.
+    pub momentum: f32,
+    /// Learn the prior `p_h` (otherwise it stays as initialized: uniform,
+    /// or halved by each split).
+    pub learn_prior: bool,
+    /// Minibatch size.
+    pub batch: usize,
+    /// Epochs.
+    pub epochs: usize,
+    /// Seed of the initialization and the shuffles.
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            p: 100,
+            beta: 60.0,
+            smoothing: 0.0,
+            eps0: 0.02,
+            logit_rate: 0.5,
+            decay: 0.95,
+            momentum: 0.6,
+            learn_prior: false,
+            batch: 500,
+            epochs: 20,
+            seed: 0,
+        }
+    }
+}
+
+impl Config {
+    /// Checks every setting.
+    pub fn validate(&self) -> Result<()> {
+        let pos = |x: f32| x.is_finite() && x > 0.0;
+        if self.p == 0 || self.batch == 0 {
+            bail!("P and the minibatch size must be at least 1");
+        }
+        if !(pos(self.beta) && pos(self.eps0) && pos(self.decay) && self.logit_rate >= 0.0) {
+            bail!("need beta, eps0, decay > 0 and logit_rate ≥ 0");
+        }
+        if !(0.0..1.0).contains(&self.smoothing) || !(0.0..1.0).contains(&self.momentum) {
+            bail!("smoothing and momentum must be in [0, 1)");
+        }
+        Ok(())
+    }
+}
+
+/// Loss and training accuracy of one epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochStats {
+    /// The epoch just finished (from 1).
+    pub epoch: usize,
+    /// Mean loss per sample (before each minibatch's update).
+    pub loss: f64,
+    /// Training accuracy of `argmax p(y|v)` (supervised; `NaN` otherwise).
+    pub train_accuracy: f64,
+    /// Memory-sample operations so far (one per memory per sample seen).
+    pub ops: u64,
+}
+
+/// A Potts memory being trained.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trainer {
+    /// Settings.
+    pub config: Config,
+    /// What is learned.
+    pub task: Task,
+    /// Parameters.
+    pub params: Params,
+    /// Momentum of the memories.
+    pub opt: Momentum,
+    /// The mean `q̄` of `p(y|v)` over the last minibatch (the latent target).
+    pub marginal: Vec<f32>,
+    /// Epochs done.
+    pub epoch: usize,
+    /// Memory-sample operations so far.
+    pub ops: u64,
+}
+
+impl Trainer {
+    /// `P` memories copied from distinct random samples of `data`, class
+    /// logits `N(0, 0.01²)`, a uniform prior.
+    pub fn new(config: Config, task: Task, data: &Split) -> Result<Self> {
+        config.validate()?;
+        let (d, c) = (data.dim, task.classes());
+        if d == 0 || c == 0 || data.is_empty() {
+            bail!("need data, at least one pixel and one class");
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let mut w = Vec::with_capacity(config.p * d);
+        for _ in 0..config.p {
+            w.extend_from_slice(data.image(rng.random_range(0..data.len())));
+        }
+        let theta = (0..config.p * c)
+            .map(|_| 0.01 * rng.random_range(-1.0f32..1.0))
+            .collect();
+        let params = Params {
+            p: config.p,
+            d,
+            c,
+            beta: config.beta,
+            w,
+            theta,
+            rho: vec![0.0; config.p],
+        };
+        Ok(Self::from_params(config, task, params))
+    }
+
+    /// Continues from given parameters (fresh optimizer state).
+    pub fn from_params(config: Config, task: Task, params: Params) -> Self {
+        let c = params.c;
+        Trainer {
+            opt: Momentum::new(config.momentum, params.p, params.d),
+            marginal: vec![1.0 / c as f32; c],
+            epoch: 0,
+            ops: 0,
+            config: Config {
+                p: params.p,
+                ..config
+            },
+            task,
+            params,
+        }
+    }
+
+    /// One epoch (shuffled from the seed and the epoch number); `None` if
+    /// `stop()` turned true between minibatches.
+    pub fn run_epoch(
+        &mut self,
+        data: &Split,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Option<EpochStats>> {
+        check(data, &self.params, self.task)?;
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            self.config.seed ^ (self.epoch as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        );
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.random_range(0..=i));
+        }
+        let eps = learning_rate(self.config.eps0, self.config.decay, self.epoch);
+        let logit_eps = self.config.logit_rate * eps / self.config.eps0 * self.params.p as f32;
+        let (mut loss, mut correct) = (0.0f64, 0usize);
+        for batch in order.chunks(self.config.batch) {
+            if stop() {
+                return Ok(None);
+            }
+            let g = self.gradient(data, batch);
+            loss += g.loss;
+            correct += g.correct;
+            self.step(&g, batch.len(), eps, logit_eps);
+        }
+        self.epoch += 1;
+        let n = data.len().max(1) as f64;
+        Ok(Some(EpochStats {
+            epoch: self.epoch,
+            loss: loss / n,
+            train_accuracy: match self.task {
+                Task::Supervised { .. } => correct as f64 / n,
+                Task::Latent { .. } => f64::NAN,
+            },
+            ops: self.ops,
+        }))
+    }
+
+    /// The summed gradient over the samples `idx` (and counts the
+    /// operations).
+    pub fn gradient(&mut self, data: &Split, idx: &[usize]) -> Partial {
+        self.ops += (idx.len() * self.params.p) as u64;
+        if let Task::Latent { .. } = self.task {
+            // The latent target needs the minibatch's mean q first: one
+            // more forward pass (counted).
+            self.ops += (idx.len() * self.params.p) as u64;
+            self.marginal = mean_posterior(&self.params, self.config.smoothing, data, idx);
+        }
+        gradient(
+            &self.params,
+            self.config.smoothing,
+            self.task,
+            &self.marginal,
+            data,
+            idx,
+        )
+    }
+
+    fn step(&mut self, g: &Partial, n: usize, eps: f32, logit_eps: f32) {
+        let descent: Vec<f32> = g.w.iter().map(|x| -x).collect();
+        self.opt.step(&mut self.params.w, &descent, eps);
+        let rate = logit_eps / n as f32;
+        self.params
+            .theta
+            .iter_mut()
+            .zip(&g.theta)
+            .for_each(|(t, g)| *t -= rate * g);
+        if self.config.learn_prior {
+            self.params
+                .rho
+                .iter_mut()
+                .zip(&g.rho)
+                .for_each(|(r, g)| *r -= rate * g);
+        }
+    }
+}
+
+/// The mean of `q = p(· | v)` over the samples `idx` (with the smoothing
+/// `ς`), in fixed chunks in parallel.
+pub fn mean_posterior(params: &Params, smoothing: f32, data: &Split, idx: &[usize]) -> Vec<f32> {
+    let shared = Shared::new(params, smoothing);
+    let c = params.c;
+    let sums: Vec<Vec<f64>> = idx
+        .par_chunks(CHUNK)
+        .map(|idx| {
+            let mut v = Vec::with_capacity(idx.len() * params.d);
+            for &i in idx {
+                v.extend_from_slice(data.image(i));
+            }
+            let mut sum = vec![0.0f64; c];
+            for q in batch::forward(params, &shared, &v).q.chunks_exact(c) {
+                sum.iter_mut().zip(q).for_each(|(s, &x)| *s += f64::from(x));
+            }
+            sum
+        })
+        .collect();
+    let mut total = vec![0.0f64; c];
+    for s in &sums {
+        total.iter_mut().zip(s).for_each(|(t, x)| *t += x);
+    }
+    let n = idx.len().max(1) as f64;
+    total.iter().map(|&t| (t / n) as f32).collect()
+}
+
+/// The gradient of the summed loss over the samples `idx` of `data`, in
+/// fixed chunks of [`CHUNK`] in parallel, summed in order.
+pub fn gradient(
+    params: &Params,
+    smoothing: f32,
+    task: Task,
+    marginal: &[f32],
+    data: &Split,
+    idx: &[usize],
+) -> Partial {
+    let shared = Shared::new(params, smoothing);
+    let d = params.d;
+    let parts: Vec<Partial> = idx
+        .par_chunks(CHUNK)
+        .map(|idx| {
+            let mut v = Vec::with_capacity(idx.len() * d);
+            let mut labels = Vec::with_capacity(idx.len());
+            for &i in idx {
+                v.extend_from_slice(data.image(i));
+                labels.push(data.labels[i]);
+            }
+            let target = match task {
+                Task::Supervised { .. } => Target::Labels(&labels),
+                Task::Latent { .. } => Target::Latent { marginal },
+            };
+            batch::partial(params, &shared, &v, target)
+        })
+        .collect();
+    let mut sum = Partial {
+        w: vec![0.0; params.w.len()],
+        theta: vec![0.0; params.theta.len()],
+        rho: vec![0.0; params.p],
+        q_sum: vec![0.0; params.c],
+        ..Partial::default()
+    };
+    for p in &parts {
+        add(&mut sum.w, &p.w);
+        add(&mut sum.theta, &p.theta);
+        add(&mut sum.rho, &p.rho);
+        sum.loss += p.loss;
+        sum.correct += p.correct;
+        sum.q_sum
+            .iter_mut()
+            .zip(&p.q_sum)
+            .for_each(|(s, x)| *s += x);
+    }
+    sum
+}
+
+fn add(acc: &mut [f32], x: &[f32]) {
+    acc.iter_mut().zip(x).for_each(|(a, x)| *a += x);
+}
+
+fn check(data: &Split, params: &Params, task: Task) -> Result<()> {
+    if data.dim != params.d {
+        bail!(
+            "the samples have {} entries, the memories {}",
+            data.dim,
+            params.d
+        );
+    }
+    if let Task::Supervised { classes } = task {
+        if let Some(&l) = data.labels.iter().find(|&&l| usize::from(l) >= classes) {
+            bail!("label {l} does not fit {classes} classes");
+        }
+    }
+    Ok(())
+}
+
+/// Test accuracy of both readouts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Accuracy {
+    /// `argmax_y p(y | v)`.
+    pub posterior: f64,
+    /// The 1-NN readout.
+    pub nearest: f64,
+}
+
+/// Both readouts over `split` (in parallel), against its labels.
+pub fn evaluate(params: &Params, split: &Split) -> Accuracy {
+    let shared = Shared::new(params, 0.0);
+    let preds: Vec<(Vec<usize>, Vec<usize>)> = split
+        .images
+        .par_chunks(CHUNK * params.d)
+        .map(|v| batch::predict(params, &shared, v))
+        .collect();
+    let (mut post, mut near) = (0usize, 0usize);
+    let flat = preds
+        .iter()
+        .flat_map(|(a, b)| a.iter().zip(b.iter()))
+        .zip(&split.labels);
+    for ((&a, &b), &l) in flat {
+        post += usize::from(a == usize::from(l));
+        near += usize::from(b == usize::from(l));
+    }
+    let n = split.len().max(1) as f64;
+    Accuracy {
+        posterior: post as f64 / n,
+        nearest: near as f64 / n,
+    }
+}
