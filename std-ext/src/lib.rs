@@ -13,6 +13,7 @@
 //! | [`families`] | retrieval and energies of every memory family over many queries |
 //! | [`plot`] | PNG memory grids and training curves |
 //! | [`demo`] | the random-pattern capacity table (`dam capacity`) |
+//! | [`firmware`] | test vectors for the board firmware: images and the predictions each board must reproduce (`dam predict`) |
 //!
 //! ```no_run
 //! // Train the notebook's classifier for one epoch on the shipped MNIST.
@@ -30,6 +31,7 @@ pub mod demo;
 pub mod drdam_batch;
 pub mod drdam_error;
 pub mod families;
+pub mod firmware;
 pub mod model_io;
 pub mod patterns;
 pub mod plot;

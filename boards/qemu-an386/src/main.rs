@@ -7,13 +7,18 @@
 //! - bipolar recall of corrupted patterns (f32, normalized form, n = 3);
 //! - the one-step classifier on a tiny model;
 //! - the seeded DrDAM projection is bit-identical to the host's (the golden
-//!   row of `dam-core`'s unit test `golden_row`).
+//!   row of `dam-core`'s unit test `golden_row`);
+//! - the MNIST check of `dam-firmware-common`: the embedded K = 100 model
+//!   classifies the first 500 test images exactly as the host predicted
+//!   (instruction counts per classification from SysTick under
+//!   `-icount shift=0`).
 #![no_std]
 #![no_main]
 
 use core::hint::black_box;
-use cortex_m_rt::{ExceptionFrame, entry, exception};
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use dam_firmware_common::{SysTickClock, mnist_check, report};
 use dam_core::{
     BipolarMemory, Classifier, Form, Interaction, MemoryView, Real, SeededProjection, UpdateOrder,
 };
@@ -136,10 +141,35 @@ fn seeded_projection() -> bool {
     )
 }
 
+/// Images the MNIST check classifies (all 500 embedded).
+const IMAGES: usize = 500;
+/// Iterations of the calibration loop (2 instructions each).
+const CALIBRATION: u32 = 100_000;
+
+fn mnist() -> bool {
+    let Some(p) = cortex_m::Peripherals::take() else {
+        return check("peripherals", false);
+    };
+    let mut clock = SysTickClock::new(p.SYST);
+    let cal = u64::from(clock.calibrate(CALIBRATION).max(1));
+    let result = mnist_check(IMAGES, &mut clock);
+    let ok = report(&result);
+    if let Ok(o) = result {
+        let per_image = o.ticks * 2 * u64::from(CALIBRATION) / cal / u64::from(o.images.max(1));
+        hprintln!(
+            "     {} instructions per classification (SysTick under -icount shift=0: {} ticks per {} instructions)",
+            per_image,
+            cal,
+            2 * CALIBRATION
+        );
+    }
+    check("MNIST: every prediction equals the host's", ok)
+}
+
 #[entry]
 fn main() -> ! {
     hprintln!("dam-core self-checks on Cortex-M4F (QEMU mps2-an386)");
-    let ok = fpu() & bipolar_recall() & classifier() & seeded_projection();
+    let ok = fpu() & bipolar_recall() & classifier() & seeded_projection() & mnist();
     hprintln!(
         "{}",
         if ok {
@@ -148,30 +178,7 @@ fn main() -> ! {
             "SOME CHECKS FAILED"
         }
     );
-    debug::exit(if ok {
-        debug::EXIT_SUCCESS
-    } else {
-        debug::EXIT_FAILURE
-    });
-    loop {
-        cortex_m::asm::wfi();
-    }
+    dam_firmware_common::exit(ok)
 }
 
-#[exception]
-unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    hprintln!("HardFault at pc = {:#010x}", frame.pc());
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    hprintln!("panic: {}", info);
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
+dam_firmware_common::semihosting_handlers!();
