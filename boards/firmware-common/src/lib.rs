@@ -18,7 +18,7 @@ mod vectors;
 pub use check::{Failure, Mismatch, Outcome, mnist_check};
 pub use clock::{Clock, NoClock, SysTickClock};
 #[cfg(feature = "semihosting")]
-pub use semihosting::{exit, report};
+pub use semihosting::{exit, qemu_mnist_check};
 pub use vectors::SUM_ORDER;
 
 /// For the handlers that [`semihosting_handlers!`] expands to.

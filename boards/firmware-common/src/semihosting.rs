@@ -3,13 +3,34 @@
 
 use cortex_m_semihosting::{debug, hprintln};
 
-use crate::check::{Failure, Outcome};
+use crate::check::mnist_check;
+use crate::clock::SysTickClock;
 
-/// Prints the outcome of [`crate::mnist_check`]; `true` if it passed.
-pub fn report(result: &Result<Outcome, Failure>) -> bool {
-    match result {
+/// Iterations of the calibration loop (2 instructions each).
+const CALIBRATION: u32 = 100_000;
+
+/// Runs [`mnist_check`] on the first `limit` images under QEMU, prints the
+/// outcome and the instructions per classification (SysTick calibrated
+/// against a loop of known length; exact only with `-icount shift=0`), and
+/// returns `true` if it passed.
+pub fn qemu_mnist_check(limit: usize) -> bool {
+    let Some(p) = cortex_m::Peripherals::take() else {
+        hprintln!("MNIST check failed: core peripherals already taken");
+        return false;
+    };
+    let mut clock = SysTickClock::new(p.SYST);
+    let cal = clock.calibrate(CALIBRATION).max(1);
+    match mnist_check(limit, &mut clock) {
         Ok(o) => {
             hprintln!("{}", o);
+            let instructions = 2 * u64::from(CALIBRATION);
+            let per_image = o.ticks * instructions / u64::from(cal) / u64::from(o.images.max(1));
+            hprintln!(
+                "{} instructions per classification (SysTick: {} ticks per {} instructions)",
+                per_image,
+                cal,
+                instructions
+            );
             o.passed()
         }
         Err(e) => {

@@ -18,10 +18,10 @@
 use core::hint::black_box;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
-use dam_firmware_common::{SysTickClock, mnist_check, report};
 use dam_core::{
     BipolarMemory, Classifier, Form, Interaction, MemoryView, Real, SeededProjection, UpdateOrder,
 };
+use dam_firmware_common::qemu_mnist_check;
 
 const D: usize = 64;
 const K: usize = 12;
@@ -143,33 +143,18 @@ fn seeded_projection() -> bool {
 
 /// Images the MNIST check classifies (all 500 embedded).
 const IMAGES: usize = 500;
-/// Iterations of the calibration loop (2 instructions each).
-const CALIBRATION: u32 = 100_000;
-
-fn mnist() -> bool {
-    let Some(p) = cortex_m::Peripherals::take() else {
-        return check("peripherals", false);
-    };
-    let mut clock = SysTickClock::new(p.SYST);
-    let cal = u64::from(clock.calibrate(CALIBRATION).max(1));
-    let result = mnist_check(IMAGES, &mut clock);
-    let ok = report(&result);
-    if let Ok(o) = result {
-        let per_image = o.ticks * 2 * u64::from(CALIBRATION) / cal / u64::from(o.images.max(1));
-        hprintln!(
-            "     {} instructions per classification (SysTick under -icount shift=0: {} ticks per {} instructions)",
-            per_image,
-            cal,
-            2 * CALIBRATION
-        );
-    }
-    check("MNIST: every prediction equals the host's", ok)
-}
 
 #[entry]
 fn main() -> ! {
     hprintln!("dam-core self-checks on Cortex-M4F (QEMU mps2-an386)");
-    let ok = fpu() & bipolar_recall() & classifier() & seeded_projection() & mnist();
+    let ok = fpu()
+        & bipolar_recall()
+        & classifier()
+        & seeded_projection()
+        & check(
+            "MNIST: every prediction equals the host's",
+            qemu_mnist_check(IMAGES),
+        );
     hprintln!(
         "{}",
         if ok {
