@@ -24,7 +24,14 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked --version 0.13.2
 fi
 
-# QEMU for the emulated boards (boards/qemu-an386).
+# flip-link: the linker of the hardware board crates (boards/stm32f4,
+# boards/rp2040), for stack-overflow protection.
+if ! command -v flip-link >/dev/null 2>&1; then
+    echo "setup: cargo install flip-link"
+    cargo install flip-link --locked --version 0.1.10
+fi
+
+# QEMU for the emulated boards (boards/qemu-an386, boards/stm32f4).
 if ! command -v qemu-system-arm >/dev/null 2>&1; then
     echo "setup: apt-get install qemu-system-arm"
     sudo_cmd=""
