@@ -111,7 +111,9 @@ impl From<dam_core::Error> for Failure {
 }
 
 /// Classifies the first `limit` embedded images (all of them if fewer),
-/// timing each classification with `clock`.
+/// timing each classification with `clock`. Never inlined, so that
+/// [`crate::stack_used`] around a call counts its buffers.
+#[inline(never)]
 pub fn mnist_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Failure> {
     let model = Model::parse(model()).map_err(dam_core::Error::from)?;
     let clf = model.classifier::<f32>()?;
@@ -165,6 +167,8 @@ pub fn mnist_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Fail
 /// The host's input value of pixel byte `p` (from the embedded table).
 fn pixel_value(p: u8) -> f32 {
     let at = usize::from(p) * 4;
-    let bytes = PIXEL_VALUES.get(at..at + 4).and_then(|b| b.first_chunk::<4>());
+    let bytes = PIXEL_VALUES
+        .get(at..at + 4)
+        .and_then(|b| b.first_chunk::<4>());
     f32::from_le_bytes(bytes.copied().unwrap_or([0; 4]))
 }

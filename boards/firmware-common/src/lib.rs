@@ -11,14 +11,20 @@
 
 mod check;
 mod clock;
+#[cfg(feature = "defmt")]
+mod probe;
 #[cfg(feature = "semihosting")]
 mod semihosting;
+mod stack;
 mod vectors;
 
 pub use check::{Failure, Mismatch, Outcome, mnist_check};
 pub use clock::{Clock, NoClock, SysTickClock};
+#[cfg(feature = "defmt")]
+pub use probe::probe_mnist_check;
 #[cfg(feature = "semihosting")]
 pub use semihosting::{exit, qemu_mnist_check};
+pub use stack::stack_used;
 pub use vectors::SUM_ORDER;
 
 /// For the handlers that [`semihosting_handlers!`] expands to.

@@ -5,10 +5,10 @@ use cortex_m_semihosting::{debug, hprintln};
 
 use crate::check::mnist_check;
 use crate::clock::SysTickClock;
+use crate::stack::{PAINT_DEPTH, stack_used};
 
 /// Iterations of the calibration loop (2 instructions each).
 const CALIBRATION: u32 = 100_000;
-
 /// Runs [`mnist_check`] on the first `limit` images under QEMU, prints the
 /// outcome and the instructions per classification (SysTick calibrated
 /// against a loop of known length; exact only with `-icount shift=0`), and
@@ -20,9 +20,11 @@ pub fn qemu_mnist_check(limit: usize) -> bool {
     };
     let mut clock = SysTickClock::new(p.SYST);
     let cal = clock.calibrate(CALIBRATION).max(1);
-    match mnist_check(limit, &mut clock) {
+    let (result, stack) = stack_used(PAINT_DEPTH, || mnist_check(limit, &mut clock));
+    match result {
         Ok(o) => {
             hprintln!("{}", o);
+            hprintln!("stack used by the check: {} bytes", stack);
             let instructions = 2 * u64::from(CALIBRATION);
             let per_image = o.ticks * instructions / u64::from(cal) / u64::from(o.images.max(1));
             hprintln!(

@@ -29,25 +29,10 @@ use {defmt_rtt as _, panic_probe as _};
 #[cfg(not(feature = "qemu"))]
 #[entry]
 fn main() -> ! {
-    use dam_firmware_common::{SysTickClock, mnist_check};
+    use dam_firmware_common::{SysTickClock, probe_mnist_check};
     let Some(p) = cortex_m::Peripherals::take() else {
         defmt::panic!("core peripherals already taken");
     };
     let mut clock = SysTickClock::new(p.SYST);
-    match mnist_check(IMAGES, &mut clock) {
-        Ok(o) => {
-            defmt::println!("{}", o);
-            defmt::println!(
-                "{=u64} SysTick ticks (core cycles) per classification",
-                o.ticks / u64::from(o.images.max(1))
-            );
-            if !o.passed() {
-                defmt::panic!("the board disagrees with the host");
-            }
-        }
-        Err(e) => defmt::panic!("MNIST check failed: {}", e),
-    }
-    loop {
-        cortex_m::asm::bkpt();
-    }
+    probe_mnist_check(IMAGES, &mut clock, "SysTick ticks (core cycles)")
 }
