@@ -1,15 +1,12 @@
-//! Puts `memory.x` on the linker path and links with cortex-m-rt's `link.x`
-//! (and defmt's `defmt.x` on hardware), here rather than in
-//! `.cargo/config.toml` so a build from any directory gets a vector table.
-use std::{env, fs, path::PathBuf};
+//! Links with `memory.x`, cortex-m-rt's `link.x` and, on hardware, defmt's
+//! `defmt.x` (`../board_build.rs`).
+#[path = "../board_build.rs"]
+mod board_build;
 
 fn main() {
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    fs::copy("memory.x", out.join("memory.x")).expect("memory.x is beside build.rs");
-    println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
-    println!("cargo:rustc-link-arg-bins=-Tlink.x");
-    if env::var_os("CARGO_FEATURE_HARDWARE").is_some() {
-        println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
+    if std::env::var_os("CARGO_FEATURE_HARDWARE").is_some() {
+        board_build::link(&["defmt.x"]);
+    } else {
+        board_build::link(&[]);
     }
 }
