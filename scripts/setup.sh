@@ -34,7 +34,14 @@ if ! command -v qemu-aarch64 >/dev/null 2>&1 || ! command -v aarch64-linux-gnu-g
     $sudo_cmd apt-get install -y -qq qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 fi
 
-# QEMU for the emulated boards (boards/qemu-an386).
+# flip-link: the linker of the hardware board crates (boards/stm32f4,
+# boards/rp2040), for stack-overflow protection.
+if ! command -v flip-link >/dev/null 2>&1; then
+    echo "setup: cargo install flip-link"
+    cargo install flip-link --locked --version 0.1.10
+fi
+
+# QEMU for the emulated boards (boards/qemu-an386, boards/stm32f4).
 if ! command -v qemu-system-arm >/dev/null 2>&1; then
     echo "setup: apt-get install qemu-system-arm"
     sudo_cmd=""

@@ -1,12 +1,7 @@
-//! Puts `memory.x` on the linker path and links with cortex-m-rt's `link.x`
-//! (here, not in `.cargo/config.toml`, so a build from any directory gets a
-//! vector table).
-use std::{env, fs, path::PathBuf};
+//! Links with `memory.x` and cortex-m-rt's `link.x` (`../board_build.rs`).
+#[path = "../board_build.rs"]
+mod board_build;
 
 fn main() {
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    fs::copy("memory.x", out.join("memory.x")).expect("memory.x is beside build.rs");
-    println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
-    println!("cargo:rustc-link-arg-bins=-Tlink.x");
+    board_build::link(&[]);
 }

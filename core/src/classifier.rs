@@ -104,6 +104,38 @@ impl<'a, T: Real> Classifier<'a, T> {
     /// where an overlap `ξ·v` leaves the float range (memories near
     /// `T::MAX`, either form) or the paper's evaluation overflows (raw form).
     pub fn forward(&self, v: &[T], scores: &mut [T], scratch: &mut [T]) -> Result<usize> {
+        self.forward_with(simd::dot, v, scores, scratch)
+    }
+
+    /// [`Classifier::forward`] with the dot product `ξ^μ_vis·v` computed by
+    /// `dot` instead of the fastest kernel of this target; everything else
+    /// is the same code.
+    ///
+    /// Floating-point sums in another order round differently, and a
+    /// rounding difference can flip a close `argmax`. This lets a host
+    /// predict bit for bit what a board computes, by passing a function
+    /// that sums in the board's order (as `dam predict` does for the
+    /// Cortex-M4F), or pin the order on every target.
+    ///
+    /// ```
+    /// use dam_core::{Classifier, Form, Interaction, MemoryView, simd};
+    /// let xi = [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
+    /// let clf = Classifier::new(
+    ///     MemoryView::new(&xi, 2, 4)?, 2,
+    ///     Interaction::RectifiedPolynomial { n: 3 }, Form::Normalized { beta: 1.0 })?;
+    /// let (mut scores, mut scratch) = ([0.0f32; 2], [0.0f32; 2]);
+    /// let in_order = |a: &[f32], b: &[f32]| a.iter().zip(b).fold(0.0, |s, (x, y)| s + x * y);
+    /// assert_eq!(clf.forward_with(in_order, &[-0.7, -0.9], &mut scores, &mut scratch)?, 1);
+    /// assert_eq!(clf.forward_with(simd::scalar::dot, &[0.9, 0.8], &mut scores, &mut scratch)?, 0);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn forward_with(
+        &self,
+        dot: impl Fn(&[T], &[T]) -> T,
+        v: &[T],
+        scores: &mut [T],
+        scratch: &mut [T],
+    ) -> Result<usize> {
         let nv = self.visible();
         let k = self.memories.k();
         check_len(Operand::Query, nv, v.len())?;
@@ -116,7 +148,7 @@ impl<'a, T: Real> Classifier<'a, T> {
         for (m, row) in base.iter_mut().zip(self.memories.rows()) {
             let (vis, labels) = row.split_at(nv.min(row.len()));
             let label_sum = labels.iter().fold(T::ZERO, |s, &x| s + x);
-            *m = simd::dot(vis, v) - label_sum;
+            *m = dot(vis, v) - label_sum;
         }
         self.forward_from_overlaps(base, scores)
     }

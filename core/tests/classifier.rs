@@ -100,10 +100,21 @@ proptest! {
             Form::Normalized { beta: beta as f32 }).unwrap();
         let mut s32 = vec![0.0f32; nc];
         let mut scratch32 = vec![0.0f32; k];
-        clf32.forward(&v32, &mut s32, &mut scratch32).unwrap();
+        let class32 = clf32.forward(&v32, &mut s32, &mut scratch32).unwrap();
         for (a, b) in s32.iter().zip(&want) {
             prop_assert!((f64::from(*a) - b).abs() < 1e-4, "{a} vs {b}");
         }
+
+        // `forward_with` runs the same code around the dot product it is
+        // given: bit-identical with the default kernel, and a dot product
+        // that ignores the input gives what an all-zero input gives.
+        let bits = |s: &[f32]| s.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let mut w32 = vec![0.0f32; nc];
+        let with = clf32.forward_with(dam_core::simd::dot, &v32, &mut w32, &mut scratch32).unwrap();
+        prop_assert_eq!((with, bits(&w32)), (class32, bits(&s32)));
+        let zero_class = clf32.forward(&vec![0.0f32; nv], &mut s32, &mut scratch32).unwrap();
+        let ignoring = clf32.forward_with(|_, _| 0.0, &v32, &mut w32, &mut scratch32).unwrap();
+        prop_assert_eq!((ignoring, bits(&w32)), (zero_class, bits(&s32)));
     }
 }
 

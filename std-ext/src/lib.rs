@@ -15,6 +15,7 @@
 //! | [`plot`] | PNG memory grids and training curves |
 //! | [`demo`] | the random-pattern capacity table (`dam capacity`) |
 //! | [`experiments`] | the papers' experiments with labelled figures (`dam experiment`) |
+//! | [`firmware`] | test vectors for the board firmware: images and the predictions each board must reproduce (`dam predict`) |
 //!
 //! ```no_run
 //! // Train the notebook's classifier for one epoch on the shipped MNIST.
@@ -34,6 +35,7 @@ pub mod drdam_batch;
 pub mod drdam_error;
 pub mod experiments;
 pub mod families;
+pub mod firmware;
 pub mod model_io;
 pub mod patterns;
 pub mod plot;

@@ -248,9 +248,77 @@ fn wrong_kind_and_corrupt_models() {
 }
 
 #[test]
+fn predict_writes_firmware_test_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    mini_mnist(dir.path(), 20, 20);
+    let train = dir.path().join("train");
+    let out = dam(&[
+        "train",
+        "--data",
+        s(dir.path()),
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        s(&train),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model = train.join("model.dam");
+    let vectors = dir.path().join("vectors");
+    let predict = |count: &str| {
+        dam(&[
+            "predict",
+            "--model",
+            s(&model),
+            "--data",
+            s(dir.path()),
+            "--count",
+            count,
+            "--out",
+            s(&vectors),
+        ])
+    };
+    fails_with(&predict("21"), &["--count 21", "1..=20"]);
+    let out = predict("7");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let len = |f: &str| std::fs::metadata(vectors.join(f)).unwrap().len();
+    assert_eq!(len("images.u8"), 7 * 4);
+    assert_eq!(len("labels.u8"), 7);
+    assert_eq!(len("pixel-values.f32"), 1024);
+    assert_eq!(len("predictions-cortex-m4f.u8"), 7);
+    assert_eq!(len("predictions-unfused.u8"), 7);
+    // A model of another pixel count.
+    let other = dir.path().join("other.dam");
+    memory_model(&other, Kind::Classifier);
+    fails_with(
+        &dam(&[
+            "predict",
+            "--model",
+            s(&other),
+            "--data",
+            s(dir.path()),
+            "--out",
+            s(&vectors),
+            "--count",
+            "3",
+        ]),
+        &["4 pixels", "2 visible units"],
+    );
+}
+
+#[test]
 fn every_subcommand_has_help() {
     for sub in [
         "demo", "capacity", "train", "eval", "info", "recall", "energy", "import", "show",
+        "predict",
     ] {
         let out = dam(&[sub, "--help"]);
         assert!(out.status.success(), "{sub}");

@@ -86,6 +86,8 @@ fn exercise() {
         let (scores, rest) = out.split_at_mut(opaque(3).min(out.len()));
         let _ = opaque(clf.forward(rest, scores, scratch));
         let _ = opaque(clf.forward_from_overlaps(rest, scores));
+        let dot = opaque(dam_core::simd::scalar::dot::<f32>);
+        let _ = opaque(clf.forward_with(dot, rest, scores, scratch));
     }
     if let Ok(lse) = LseMemory::new(view, opaque(2.0), Similarity::Euclidean) {
         let _ = opaque(lse.energy(x, scratch));

@@ -7,16 +7,21 @@
 //! - bipolar recall of corrupted patterns (f32, normalized form, n = 3);
 //! - the one-step classifier on a tiny model;
 //! - the seeded DrDAM projection is bit-identical to the host's (the golden
-//!   row of `dam-core`'s unit test `golden_row`).
+//!   row of `dam-core`'s unit test `golden_row`);
+//! - the MNIST check of `dam-firmware-common`: the embedded K = 100 model
+//!   classifies the first 500 test images exactly as the host predicted
+//!   (instruction counts per classification from SysTick under
+//!   `-icount shift=0`).
 #![no_std]
 #![no_main]
 
 use core::hint::black_box;
-use cortex_m_rt::{ExceptionFrame, entry, exception};
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
 use dam_core::{
     BipolarMemory, Classifier, Form, Interaction, MemoryView, Real, SeededProjection, UpdateOrder,
 };
+use dam_firmware_common::qemu_mnist_check;
 
 const D: usize = 64;
 const K: usize = 12;
@@ -46,8 +51,16 @@ fn fpu() -> bool {
     let c = black_box(-(1.0f32 + 1.0 / 2048.0));
     let fused = Real::mul_add(a, a, c);
     let sqrt = Real::sqrt(black_box(2.25f32));
-    check("vfma.f32 is fused", fused == 1.0 / 16_777_216.0) & check("vsqrt.f32", sqrt == 1.5)
+    if FPU {
+        check("vfma.f32 is fused", fused == 1.0 / 16_777_216.0) & check("vsqrt.f32", sqrt == 1.5)
+    } else {
+        check("no FPU: mul_add is a multiply and an add", fused == 0.0)
+            & check("no FPU: libm sqrt", sqrt == 1.5)
+    }
 }
+
+/// Built for an FPU target (thumbv7em-none-eabihf), not for ARMv6-M.
+const FPU: bool = cfg!(target_abi = "eabihf");
 
 fn bipolar_recall() -> bool {
     let mut rng = Rng(2026);
@@ -136,10 +149,29 @@ fn seeded_projection() -> bool {
     )
 }
 
+/// Images the MNIST check classifies: all 500 embedded ones with the FPU;
+/// the first 100 in soft float, which takes ~70× the instructions (keeps the
+/// emulation well under a minute).
+const IMAGES: usize = if FPU { 500 } else { 100 };
+
 #[entry]
 fn main() -> ! {
-    hprintln!("dam-core self-checks on Cortex-M4F (QEMU mps2-an386)");
-    let ok = fpu() & bipolar_recall() & classifier() & seeded_projection();
+    hprintln!(
+        "dam-core self-checks on QEMU mps2-an386 (Cortex-M4), built for {}",
+        if FPU {
+            "thumbv7em-none-eabihf (FPU)"
+        } else {
+            "thumbv6m-none-eabi (ARMv6-M soft float, as on the RP2040)"
+        }
+    );
+    let ok = fpu()
+        & bipolar_recall()
+        & classifier()
+        & seeded_projection()
+        & check(
+            "MNIST: every prediction equals the host's",
+            qemu_mnist_check(IMAGES),
+        );
     hprintln!(
         "{}",
         if ok {
@@ -148,30 +180,7 @@ fn main() -> ! {
             "SOME CHECKS FAILED"
         }
     );
-    debug::exit(if ok {
-        debug::EXIT_SUCCESS
-    } else {
-        debug::EXIT_FAILURE
-    });
-    loop {
-        cortex_m::asm::wfi();
-    }
+    dam_firmware_common::exit(ok)
 }
 
-#[exception]
-unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    hprintln!("HardFault at pc = {:#010x}", frame.pc());
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    hprintln!("panic: {}", info);
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
+dam_firmware_common::semihosting_handlers!();

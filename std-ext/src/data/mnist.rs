@@ -18,6 +18,37 @@ pub fn default_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist")
 }
 
+/// The input value of a pixel byte: `2·p/255 − 1`, in `[−1, 1]`.
+///
+/// ```
+/// use dam_std::data::mnist::pixel_value;
+/// assert_eq!((pixel_value(0), pixel_value(255)), (-1.0, 1.0));
+/// ```
+pub fn pixel_value(p: u8) -> f32 {
+    f32::from(p) * (2.0 / 255.0) - 1.0
+}
+
+/// A split as stored: pixel bytes and labels, checked by
+/// [`load_raw_split`] to hold `labels.len()` images of `dim` pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawSplit {
+    /// `labels.len() × dim` pixel bytes, row-major.
+    pub pixels: Vec<u8>,
+    /// One class per image.
+    pub labels: Vec<u8>,
+    /// Pixels per image.
+    pub dim: usize,
+    /// The label file, for error messages.
+    pub name: String,
+}
+
+impl RawSplit {
+    /// The images as [`pixel_value`]s (checks the labels).
+    pub fn to_split(&self) -> Result<Split> {
+        Split::from_bytes(&self.pixels, &self.labels, self.dim, &self.name)
+    }
+}
+
 /// Labelled images, each a row of `dim` pixels in `[−1, 1]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Split {
@@ -59,10 +90,7 @@ impl Split {
             );
         }
         Ok(Split {
-            images: pixels
-                .iter()
-                .map(|&p| f32::from(p) * (2.0 / 255.0) - 1.0)
-                .collect(),
+            images: pixels.iter().map(|&p| pixel_value(p)).collect(),
             labels: labels.to_vec(),
             dim,
         })
@@ -119,6 +147,12 @@ pub fn load(dir: &Path) -> Result<Mnist> {
 
 /// Loads one split (`prefix` is `train` or `t10k`).
 pub fn load_split(dir: &Path, prefix: &str) -> Result<Split> {
+    load_raw_split(dir, prefix)?.to_split()
+}
+
+/// Loads one split as bytes (`prefix` is `train` or `t10k`), checking the
+/// IDX dimensions.
+pub fn load_raw_split(dir: &Path, prefix: &str) -> Result<RawSplit> {
     let images_path = find(dir, &format!("{prefix}-images-idx3-ubyte"))?;
     let labels_path = find(dir, &format!("{prefix}-labels-idx1-ubyte"))?;
     let images = idx::read(&images_path)?;
@@ -146,12 +180,12 @@ pub fn load_split(dir: &Path, prefix: &str) -> Result<Split> {
             images.dims[0]
         );
     }
-    Split::from_bytes(
-        &images.data,
-        &labels.data,
+    Ok(RawSplit {
+        pixels: images.data,
+        labels: labels.data,
         dim,
-        &labels_path.display().to_string(),
-    )
+        name: labels_path.display().to_string(),
+    })
 }
 
 fn find(dir: &Path, stem: &str) -> Result<PathBuf> {

@@ -13,6 +13,7 @@ mod eval;
 mod experiment;
 mod import;
 mod info;
+mod predict;
 mod recall;
 mod show;
 mod train;
@@ -39,6 +40,8 @@ enum Command {
     TrainAuto(autoassoc::Args),
     /// Accuracy and confusion matrix of a classifier model on the MNIST test set.
     Eval(eval::Args),
+    /// Write MNIST test images and the predictions each board must reproduce (firmware test vectors).
+    Predict(predict::Args),
     /// Print a model's header.
     Info(info::Args),
     /// Retrieve from .npy queries (bipolar or log-sum-exp memories).
@@ -64,6 +67,7 @@ fn main() {
         Command::TrainAuto(args) => autoassoc::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Info(args) => info::run(args),
+        Command::Predict(args) => predict::run(args),
         Command::Recall(args) => recall::run(args),
         Command::Energy(args) => energy::run(args),
         Command::Import(args) => import::run(args),

@@ -1,0 +1,174 @@
+//! Classify every embedded image; count correct answers and agreement with
+//! the host.
+
+use core::fmt;
+
+use dam_core::model::Model;
+
+use crate::clock::Clock;
+use crate::vectors::{IMAGES, LABELS, PIXEL_VALUES, PREDICTIONS, model};
+
+/// Largest `Nv` and `K` the fixed buffers hold (MNIST: 784 and 100).
+const MAX_VISIBLE: usize = 1024;
+const MAX_MEMORIES: usize = 512;
+const MAX_CLASSES: usize = 16;
+
+/// An image where the board and the host disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Mismatch {
+    /// Index of the image.
+    pub image: u32,
+    /// The class the board predicted.
+    pub board: u8,
+    /// The class the host predicted.
+    pub host: u8,
+}
+
+/// What [`mnist_check`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Outcome {
+    /// Images classified.
+    pub images: u32,
+    /// Predictions equal to the true label.
+    pub correct: u32,
+    /// Predictions equal to the host's.
+    pub agree: u32,
+    /// The first disagreement, if any.
+    pub first_mismatch: Option<Mismatch>,
+    /// Clock ticks spent in all classifications together.
+    pub ticks: u64,
+}
+
+impl Outcome {
+    /// `true` if there were images and the board agreed with the host on
+    /// every one.
+    pub fn passed(&self) -> bool {
+        self.images > 0 && self.agree == self.images
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Integer per-mille: float formatting would add kilobytes of code.
+        let permille = u64::from(self.correct) * 1000 / u64::from(self.images.max(1));
+        write!(
+            f,
+            "MNIST: {} images, {} correct ({}.{}%), {}/{} predictions equal the host's ({} order)",
+            self.images,
+            self.correct,
+            permille / 10,
+            permille % 10,
+            self.agree,
+            self.images,
+            crate::SUM_ORDER
+        )?;
+        if let Some(m) = self.first_mismatch {
+            write!(
+                f,
+                "; first mismatch: image {} board {} host {}",
+                m.image, m.board, m.host
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Why the check could not run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Failure {
+    /// The embedded model is not a usable f32 classifier.
+    Model(dam_core::Error),
+    /// `Nv`, `K` or `Nc` exceed the buffers of this firmware.
+    TooLarge,
+    /// The test vectors do not fit the model (regenerate them with
+    /// `dam predict` for this model).
+    Vectors,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Model(e) => write!(f, "embedded model: {e}"),
+            Failure::TooLarge => write!(
+                f,
+                "model larger than the firmware buffers (Nv ≤ {MAX_VISIBLE}, K ≤ {MAX_MEMORIES}, Nc ≤ {MAX_CLASSES})"
+            ),
+            Failure::Vectors => write!(
+                f,
+                "test vectors do not match the model: regenerate them with `dam predict`"
+            ),
+        }
+    }
+}
+
+impl From<dam_core::Error> for Failure {
+    fn from(e: dam_core::Error) -> Self {
+        Failure::Model(e)
+    }
+}
+
+/// Classifies the first `limit` embedded images (all of them if fewer),
+/// timing each classification with `clock`. Never inlined, so that
+/// [`crate::stack_used`] around a call counts its buffers.
+#[inline(never)]
+pub fn mnist_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Failure> {
+    let model = Model::parse(model()).map_err(dam_core::Error::from)?;
+    let clf = model.classifier::<f32>()?;
+    let (nv, k, nc) = (clf.visible(), clf.memories().k(), clf.classes());
+    let mut v = [0.0f32; MAX_VISIBLE];
+    let mut scratch = [0.0f32; MAX_MEMORIES];
+    let mut scores = [0.0f32; MAX_CLASSES];
+    let (Some(v), Some(scratch), Some(scores)) =
+        (v.get_mut(..nv), scratch.get_mut(..k), scores.get_mut(..nc))
+    else {
+        return Err(Failure::TooLarge);
+    };
+    let n = LABELS.len();
+    if IMAGES.len() != n * nv || PREDICTIONS.len() != n || PIXEL_VALUES.len() != 256 * 4 {
+        return Err(Failure::Vectors);
+    }
+    let mut out = Outcome {
+        images: 0,
+        correct: 0,
+        agree: 0,
+        first_mismatch: None,
+        ticks: 0,
+    };
+    let images = IMAGES.chunks_exact(nv).zip(LABELS).zip(PREDICTIONS);
+    for (i, ((image, &label), &host)) in images.take(limit).enumerate() {
+        for (x, &p) in v.iter_mut().zip(image) {
+            *x = pixel_value(p);
+        }
+        let mut class = Ok(0);
+        out.ticks += u64::from(clock.ticks(&mut || {
+            class = clf.forward(v, scores, scratch);
+        }));
+        let class = class?;
+        out.images += 1;
+        if model.label(class) == Some(u32::from(label)) {
+            out.correct += 1;
+        }
+        if usize::from(host) == class {
+            out.agree += 1;
+        } else if out.first_mismatch.is_none() {
+            out.first_mismatch = Some(Mismatch {
+                image: i as u32,
+                board: class as u8,
+                host,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The host's input value of pixel byte `p` (from the embedded table).
+fn pixel_value(p: u8) -> f32 {
+    let at = usize::from(p) * 4;
+    let bytes = PIXEL_VALUES
+        .get(at..at + 4)
+        .and_then(|b| b.first_chunk::<4>());
+    f32::from_le_bytes(bytes.copied().unwrap_or([0; 4]))
+}
