@@ -117,65 +117,91 @@ impl<'a, T: Real> Classifier<'a, T> {
             let label_sum = labels.iter().fold(T::ZERO, |s, &x| s + x);
             *m = simd::dot(vis, v) - label_sum;
         }
-        if base.iter().any(|m| !m.is_finite()) {
+        let memories = self.memories;
+        score_overlaps(&self.f, self.form, memories.d(), base, scores, |alpha| {
+            memories.column(nv + alpha)
+        })
+    }
+}
+
+/// The class scores from the overlaps `base[μ] = ξ^μ·u` and the label
+/// entries (`labels(α)` yields `ξ^μ_{Nv+α}` for every `μ`): the part of
+/// [`Classifier::forward`] after the dot products, shared with the
+/// quantized classifiers (`d` is `D = Nv + Nc`). Returns the predicted class.
+pub(crate) fn score_overlaps<T: Real, C: Iterator<Item = T> + Clone>(
+    f: &Interaction<T>,
+    form: Form<T>,
+    d: usize,
+    base: &[T],
+    scores: &mut [T],
+    labels: impl Fn(usize) -> C,
+) -> Result<usize> {
+    if base.iter().any(|m| !m.is_finite()) {
+        return Err(Error::Overflow {
+            quantity: Quantity::Score,
+            ln_magnitude: T::MAX.ln().to_f64(),
+        });
+    }
+    match form {
+        Form::Raw { beta } => scores_raw(f, beta, base, scores, labels),
+        Form::Normalized { .. } => scores_normalized(f, form.arg_scale(d), base, scores, labels),
+    }
+}
+
+fn scores_raw<T: Real, C: Iterator<Item = T> + Clone>(
+    f: &Interaction<T>,
+    beta: T,
+    base: &[T],
+    scores: &mut [T],
+    labels: impl Fn(usize) -> C,
+) -> Result<usize> {
+    let mut best: Option<(usize, T)> = None;
+    for (alpha, c) in scores.iter_mut().enumerate() {
+        let column = labels(alpha);
+        let mut sum = T::ZERO;
+        for (&m, x) in base.iter().zip(column.clone()) {
+            sum += f.eval(m + T::TWO * x) - f.eval(m);
+        }
+        let s = beta * sum;
+        if !s.is_finite() {
+            let mut acc = InteractionSum::new(f);
+            for (&m, x) in base.iter().zip(column) {
+                acc.add_diff(m + T::TWO * x, m);
+            }
             return Err(Error::Overflow {
                 quantity: Quantity::Score,
-                ln_magnitude: T::MAX.ln().to_f64(),
+                ln_magnitude: (acc.finish()? * Wide::from_real(beta)).ln().to_f64(),
             });
         }
-
-        match self.form {
-            Form::Raw { beta } => self.forward_raw(beta, base, scores),
-            Form::Normalized { .. } => self.forward_normalized(base, scores),
+        *c = s.tanh();
+        if best.is_none_or(|(_, b)| s > b) {
+            best = Some((alpha, s));
         }
     }
+    Ok(best.map_or(0, |(a, _)| a))
+}
 
-    fn forward_raw(&self, beta: T, base: &[T], scores: &mut [T]) -> Result<usize> {
-        let nv = self.visible();
-        let mut best: Option<(usize, T)> = None;
-        for (alpha, c) in scores.iter_mut().enumerate() {
-            let labels = self.memories.column(nv + alpha);
-            let mut sum = T::ZERO;
-            for (&m, x) in base.iter().zip(labels.clone()) {
-                sum += self.f.eval(m + T::TWO * x) - self.f.eval(m);
-            }
-            let s = beta * sum;
-            if !s.is_finite() {
-                let mut acc = InteractionSum::new(&self.f);
-                for (&m, x) in base.iter().zip(labels) {
-                    acc.add_diff(m + T::TWO * x, m);
-                }
-                return Err(Error::Overflow {
-                    quantity: Quantity::Score,
-                    ln_magnitude: (acc.finish()? * Wide::from_real(beta)).ln().to_f64(),
-                });
-            }
-            *c = s.tanh();
-            if best.is_none_or(|(_, b)| s > b) {
-                best = Some((alpha, s));
-            }
+fn scores_normalized<T: Real, C: Iterator<Item = T>>(
+    f: &Interaction<T>,
+    c: T,
+    base: &[T],
+    scores: &mut [T],
+    labels: impl Fn(usize) -> C,
+) -> Result<usize> {
+    let mut best: Option<(usize, Wide<T>)> = None;
+    for (alpha, score) in scores.iter_mut().enumerate() {
+        let mut acc = InteractionSum::new(f);
+        for (&m, x) in base.iter().zip(labels(alpha)) {
+            acc.add_diff(c * (m + T::TWO * x), c * m);
         }
-        Ok(best.map_or(0, |(a, _)| a))
-    }
-
-    fn forward_normalized(&self, base: &[T], scores: &mut [T]) -> Result<usize> {
-        let nv = self.visible();
-        let c = self.form.arg_scale(self.memories.d());
-        let mut best: Option<(usize, Wide<T>)> = None;
-        for (alpha, score) in scores.iter_mut().enumerate() {
-            let mut acc = InteractionSum::new(&self.f);
-            for (&m, x) in base.iter().zip(self.memories.column(nv + alpha)) {
-                acc.add_diff(c * (m + T::TWO * x), c * m);
-            }
-            let s = acc.finish().map_err(|_| Error::Overflow {
-                quantity: Quantity::Score,
-                ln_magnitude: T::LN_MAX.to_f64(),
-            })?;
-            *score = s.tanh();
-            if best.is_none_or(|(_, b)| s.compare(&b) == Ordering::Greater) {
-                best = Some((alpha, s));
-            }
+        let s = acc.finish().map_err(|_| Error::Overflow {
+            quantity: Quantity::Score,
+            ln_magnitude: T::LN_MAX.to_f64(),
+        })?;
+        *score = s.tanh();
+        if best.is_none_or(|(_, b)| s.compare(&b) == Ordering::Greater) {
+            best = Some((alpha, s));
         }
-        Ok(best.map_or(0, |(a, _)| a))
     }
+    Ok(best.map_or(0, |(a, _)| a))
 }

@@ -59,7 +59,7 @@ mod sealed {
 /// ```
 pub trait IntKernels: sealed::Sealed + Copy + Sized {
     /// The accumulator: `i32` for `i8`, `i64` for `i16`.
-    type Acc: Copy;
+    type Acc: Copy + Default;
     /// The longest dot product the accumulator holds exactly.
     const MAX_LEN: usize;
     /// The largest magnitude of a symmetric quantization level (`127`,
@@ -183,7 +183,7 @@ impl IntKernels for i16 {
 /// Errors: that length exceeds [`MAX_I8_LEN`].
 ///
 /// ```
-/// assert_eq!(dam_core::simd::dot_i8(&[127, -128, 3], &[127, -128, -1])?, 32_766);
+/// assert_eq!(dam_core::simd::dot_i8(&[127, -128, 3], &[127, -128, -1])?, 32_510);
 /// # Ok::<(), dam_core::Error>(())
 /// ```
 #[inline]
