@@ -14,6 +14,7 @@
 #![no_main]
 
 use core::hint::black_box;
+use dam_core::model::Model;
 use dam_core::quantized::{
     FixedClassifier, FixedRow, QuantizedClassifier, QuantizedView, Score, quantize_query,
 };
@@ -144,8 +145,18 @@ fn quantized(f: Interaction<f32>) {
     let mut acc64 = [0i64; 8];
     let _ = opaque(simd::dot_i8(l8, l8.get(1..).unwrap_or(&[])));
     let _ = opaque(simd::dot_i16(l16, l16.get(1..).unwrap_or(&[])));
-    let _ = opaque(simd::gemv_i8(l8, d, l8.get(..d).unwrap_or(&[]), opaque(&mut acc32[..])));
-    let _ = opaque(simd::gemv_i16(l16, d, l16.get(..d).unwrap_or(&[]), opaque(&mut acc64[..])));
+    let _ = opaque(simd::gemv_i8(
+        l8,
+        d,
+        l8.get(..d).unwrap_or(&[]),
+        opaque(&mut acc32[..]),
+    ));
+    let _ = opaque(simd::gemv_i16(
+        l16,
+        d,
+        l16.get(..d).unwrap_or(&[]),
+        opaque(&mut acc64[..]),
+    ));
     let mut q8 = [0i8; 16];
     let mut q16 = [0i16; 16];
     let x = opaque(&[0.3f32; 16][..]);
@@ -173,6 +184,26 @@ fn quantized(f: Interaction<f32>) {
     if let Ok(view) = QuantizedView::new(l16, scales, k, d) {
         if let Ok(clf) = QuantizedClassifier::new(view, nc, f, form()) {
             let _ = opaque(clf.forward(q16.get(..nv).unwrap_or(&[]), scores, scratch));
+        }
+    }
+    // A model blob of any content, viewed every quantized way.
+    #[repr(C, align(16))]
+    struct Blob([u8; 128]);
+    static BLOB: Blob = Blob([0; 128]);
+    let bytes = opaque(&BLOB.0[..]);
+    if let Ok(model) = Model::parse(opaque(bytes)) {
+        let _ = opaque(model.quantized::<i8>().map(|v| v.k()));
+        if let Ok(clf) = model.quantized_classifier::<i16>() {
+            let _ = opaque(clf.forward(q16.get(..nv).unwrap_or(&[]), scores, scratch));
+        }
+        if let Ok(clf) = model.fixed_classifier() {
+            let mut sums = [Score::ZERO; 4];
+            let mut rows = [FixedRow::ZERO; 8];
+            let _ = opaque(clf.forward(
+                q8.get(..nv).unwrap_or(&[]),
+                opaque(&mut sums[..]),
+                opaque(&mut rows[..]),
+            ));
         }
     }
 }
