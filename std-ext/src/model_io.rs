@@ -49,11 +49,26 @@ pub enum Entries<'a> {
     F32(&'a [f32]),
     /// `f64` entries.
     F64(&'a [f64]),
+    /// `i8` levels with one scale per memory (`ξ^μ_i = scales[μ]·levels[μ·D + i]`).
+    I8 {
+        /// `K × D` levels.
+        levels: &'a [i8],
+        /// `K` scales.
+        scales: &'a [f32],
+    },
+    /// `i16` levels with one scale per memory.
+    I16 {
+        /// `K × D` levels.
+        levels: &'a [i16],
+        /// `K` scales.
+        scales: &'a [f32],
+    },
 }
 
 /// Encodes a model: the header, `labels` (one per class, `Nc` of them), the
 /// memories (`K × D`, row-major), padding and the CRC-32
-/// (`docs/model-format.md`). The header's element type is taken from
+/// (`docs/model-format.md`), with the per-memory scales of quantized
+/// entries after the labels. The header's element type is taken from
 /// `memories`.
 ///
 /// ```
@@ -72,16 +87,17 @@ pub enum Entries<'a> {
 /// ```
 pub fn encode(header: &Header, labels: &[u32], memories: Entries<'_>) -> Result<Vec<u8>> {
     let mut header = *header;
-    let (bytes, len): (&[u8], usize) = match memories {
-        Entries::F32(v) => {
-            header.element = ElementType::F32;
-            (v.as_bytes(), v.len())
+    let (element, bytes, len, scales): (_, &[u8], usize, &[f32]) = match memories {
+        Entries::F32(v) => (ElementType::F32, v.as_bytes(), v.len(), &[]),
+        Entries::F64(v) => (ElementType::F64, v.as_bytes(), v.len(), &[]),
+        Entries::I8 { levels, scales } => {
+            (ElementType::I8, levels.as_bytes(), levels.len(), scales)
         }
-        Entries::F64(v) => {
-            header.element = ElementType::F64;
-            (v.as_bytes(), v.len())
+        Entries::I16 { levels, scales } => {
+            (ElementType::I16, levels.as_bytes(), levels.len(), scales)
         }
     };
+    header.element = element;
     if cfg!(target_endian = "big") {
         bail!("writing models on big-endian hosts is not supported");
     }
@@ -95,6 +111,13 @@ pub fn encode(header: &Header, labels: &[u32], memories: Entries<'_>) -> Result<
             header.d()
         );
     }
+    if scales.len() != header.scale_count() {
+        bail!(
+            "{} scales for K = {} {element:?} memories",
+            scales.len(),
+            header.k
+        );
+    }
     let mut head = [0u8; HEADER_LEN];
     header
         .encode(&mut head)
@@ -104,6 +127,7 @@ pub fn encode(header: &Header, labels: &[u32], memories: Entries<'_>) -> Result<
     for l in labels {
         out.extend_from_slice(&l.to_le_bytes());
     }
+    out.extend_from_slice(scales.as_bytes());
     out.resize(header.data_offset(), 0);
     out.extend_from_slice(bytes);
     let crc = crc32(&out);

@@ -10,6 +10,7 @@ mod demo;
 mod drdam_error;
 mod energy;
 mod eval;
+mod export;
 mod import;
 mod info;
 mod recall;
@@ -37,6 +38,8 @@ enum Command {
     TrainAuto(autoassoc::Args),
     /// Accuracy and confusion matrix of a classifier model on the MNIST test set.
     Eval(eval::Args),
+    /// Quantize a model (f32, i16, i8) and write it as a blob or a Rust module for firmware.
+    Export(export::Args),
     /// Print a model's header.
     Info(info::Args),
     /// Retrieve from .npy queries (bipolar or log-sum-exp memories).
@@ -59,6 +62,7 @@ fn main() {
         Command::Train(args) => train::run(args),
         Command::TrainAuto(args) => autoassoc::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Export(args) => export::run(args),
         Command::Info(args) => info::run(args),
         Command::Recall(args) => recall::run(args),
         Command::Energy(args) => energy::run(args),
