@@ -14,6 +14,14 @@
 //!   [`Score`] (`I32F32`); every power `xᵏ`, `k ≤ n`, and every partial sum
 //!   of `K` differences `F(x_w) − F(x_u)` then fits.
 //!
+//! Resolution: values of `F` below `2⁻³²` (the last bit of [`Score`]) are
+//! `0`; with `n = 20` that is arguments below `0.33`. A trained model's
+//! prediction rests on the memories with large overlaps (arguments near
+//! `β`), so it is unaffected (BENCHMARKS.md: the same test accuracy as
+//! `f32`); but a model whose arguments all stay far below 1 (`β ≪ D/T`) gets
+//! all-zero sums and class 0: evaluate such a model with the `f32` rescale
+//! ([`super::QuantizedClassifier`]).
+//!
 //! Integer overlaps are exact (`i32`/`i64`, see [`crate::simd::integer`]).
 //! All fixed-point operations saturate anyway, so no input can wrap.
 //! For the MNIST model of `BENCHMARKS.md` (`β = D/T = 794/540`, `n = 20`,
