@@ -1,7 +1,8 @@
 //! The zero-copy model reader of dam-core on arbitrary bytes (seeded with a
 //! real model, so mutations reach deep into valid files). Invariants: no
 //! panic; a model that parses yields views and a classifier whose forward
-//! pass gives scores in [-1, 1].
+//! pass gives scores in [-1, 1] (f32, and the quantized i8/i16 models), and
+//! the fixed-point forward pass of an i8 model always predicts a class.
 #![no_main]
 
 use dam_core::model::Model;
@@ -28,6 +29,31 @@ fuzz_target!(|bytes: &[u8]| {
         }
     }
     let _ = model.memories::<f64>();
+    // Quantized models: both forward passes, queries of levels.
+    if let Ok(clf) = model.quantized_classifier::<i8>() {
+        let v = vec![90i8; clf.visible()];
+        let mut scores = vec![0.0f32; clf.classes()];
+        let mut scratch = vec![0.0f32; clf.memories().k()];
+        if clf.forward(&v, &mut scores, &mut scratch).is_ok() {
+            assert!(scores.iter().all(|s| (-1.0..=1.0).contains(s)));
+        }
+    }
+    if let Ok(clf) = model.quantized_classifier::<i16>() {
+        let v = vec![-20000i16; clf.visible()];
+        let mut scores = vec![0.0f32; clf.classes()];
+        let mut scratch = vec![0.0f32; clf.memories().k()];
+        if clf.forward(&v, &mut scores, &mut scratch).is_ok() {
+            assert!(scores.iter().all(|s| (-1.0..=1.0).contains(s)));
+        }
+    }
+    if let Ok(clf) = model.fixed_classifier() {
+        let shape = clf.rescaled();
+        let v = vec![-127i8; shape.visible()];
+        let mut sums = vec![dam_core::quantized::Score::ZERO; shape.classes()];
+        let mut rows = vec![dam_core::quantized::FixedRow::ZERO; shape.memories().k()];
+        let class = clf.forward(&v, &mut sums, &mut rows);
+        assert!(class.is_ok_and(|c| c < shape.classes()));
+    }
 });
 
 /// Views a `u128` buffer as bytes (safe: `u8` has no invalid values and
