@@ -23,8 +23,9 @@ pub enum Precision {
 }
 
 /// Per memory (rows of `d`), `s_μ = max_i |ξ^μ_i| / L` (`1` for an all-zero
-/// memory) and `q^μ_i = round(ξ^μ_i / s_μ)`, `L` = [`Level::MAX_LEVEL`]:
-/// the largest entry of each memory is exact, every entry within `s_μ/2`.
+/// memory) and `q^μ_i = round(ξ^μ_i / s_μ)`, with `L` the type's
+/// [`MAX_LEVEL`](dam_core::simd::IntKernels::MAX_LEVEL): the largest entry
+/// of each memory is exact, every entry within `s_μ/2`.
 ///
 /// ```
 /// let (q, s) = dam_std::quantize::quantize_rows::<i8>(&[0.5, -1.0, 0.25, 0.0, 0.0, 0.0], 3);

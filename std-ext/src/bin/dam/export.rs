@@ -42,8 +42,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Bin)]
     pub format: FormatArg,
-    /// Output file [default: next to the model, `<stem>.<type>.dam` or `<stem>_<type>.rs`;
-    /// the Rust module's blob is the same path with extension `.dam`].
+    /// Output file [default: next to the model, STEM.TYPE.dam or STEM_TYPE.rs];
+    /// a Rust module's blob goes to the same path with extension .dam.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
 }
