@@ -266,6 +266,64 @@ mod tests {
         ));
     }
 
+    /// The writer's i8/i16 entries read back through the zero-copy view, and
+    /// every single-byte corruption of them is rejected.
+    #[test]
+    fn quantized_round_trip_and_corruption() {
+        let (h, labels, xi) = small();
+        let (q8, s8) = crate::quantize::quantize_rows::<i8>(&xi, h.d());
+        let (q16, s16) = crate::quantize::quantize_rows::<i16>(&xi, h.d());
+        let blobs = [
+            encode(
+                &h,
+                &labels,
+                Entries::I8 {
+                    levels: &q8,
+                    scales: &s8,
+                },
+            )
+            .unwrap(),
+            encode(
+                &h,
+                &labels,
+                Entries::I16 {
+                    levels: &q16,
+                    scales: &s16,
+                },
+            )
+            .unwrap(),
+        ];
+        let bytes = AlignedBytes::new(&blobs[0]);
+        let m = Model::parse(bytes.as_bytes()).unwrap();
+        let v = m.quantized::<i8>().unwrap();
+        assert_eq!((v.levels(), v.scales()), (&q8[..], &s8[..]));
+        let bytes = AlignedBytes::new(&blobs[1]);
+        let m = Model::parse(bytes.as_bytes()).unwrap();
+        let v = m.quantized::<i16>().unwrap();
+        assert_eq!((v.levels(), v.scales()), (&q16[..], &s16[..]));
+        for good in &blobs {
+            for i in 0..good.len() {
+                let mut bad = good.clone();
+                bad[i] ^= 0x40;
+                assert!(
+                    Model::parse(AlignedBytes::new(&bad).as_bytes()).is_err(),
+                    "byte {i}"
+                );
+            }
+        }
+        assert!(
+            encode(
+                &h,
+                &labels,
+                Entries::I8 {
+                    levels: &q8,
+                    scales: &s8[1..]
+                }
+            )
+            .is_err()
+        );
+    }
+
     #[test]
     fn typed_errors() {
         let (h, labels, xi) = small();
