@@ -250,7 +250,7 @@ fn wrong_kind_and_corrupt_models() {
 #[test]
 fn every_subcommand_has_help() {
     for sub in [
-        "demo", "capacity", "train", "eval", "info", "recall", "energy", "import", "show",
+        "demo", "capacity", "train", "eval", "export", "info", "recall", "energy", "import", "show",
     ] {
         let out = dam(&[sub, "--help"]);
         assert!(out.status.success(), "{sub}");
