@@ -244,9 +244,92 @@ fn batch1000(c: &mut Criterion<ThreadTime>) {
     }
 }
 
+/// Issue 6: the integer kernels (many rows × one vector, the classifier's
+/// `K = 100, D = 794`) against the f32 kernels and the scalar references,
+/// then whole classifications (f32, i8 with f32 rescale, i8 fixed point).
+/// Throughput: multiply-accumulates (`K·D`) as elements.
+fn int_kernels(c: &mut Criterion<ThreadTime>) {
+    use dam_core::quantized::{
+        FixedClassifier, FixedRow, QuantizedClassifier, QuantizedView, Score, quantize_query,
+    };
+    use dam_core::{Classifier, Form, Interaction, MemoryView};
+    let (k, nc) = (100usize, 10usize);
+    let xi = data(k * D, 1);
+    let x = data(D, 2);
+    let (mut q8, mut x8) = (vec![0i8; k * D], vec![0i8; D]);
+    let (mut q16, mut x16) = (vec![0i16; k * D], vec![0i16; D]);
+    quantize_query(&xi, &mut q8).unwrap();
+    quantize_query(&x, &mut x8).unwrap();
+    quantize_query(&xi, &mut q16).unwrap();
+    quantize_query(&x, &mut x16).unwrap();
+    let mut g = c.benchmark_group(format!("int_gemv_K{k}_D{D}"));
+    g.throughput(Throughput::Elements((k * D) as u64));
+    let mut out = vec![0.0f32; k];
+    let mut out32 = vec![0i32; k];
+    let mut out64 = vec![0i64; k];
+    g.bench_function("f32_gemv", |b| {
+        b.iter(|| simd::gemv(black_box(&xi), D, black_box(&x), &mut out))
+    });
+    g.bench_function("f32_scalar_reference", |b| {
+        b.iter(|| scalar::gemv(black_box(&xi), D, black_box(&x), &mut out))
+    });
+    g.bench_function("i8_gemv", |b| {
+        b.iter(|| simd::gemv_i8(black_box(&q8), D, black_box(&x8), &mut out32))
+    });
+    g.bench_function("i8_scalar_reference", |b| {
+        b.iter(|| {
+            scalar::gemv_rows(
+                black_box(&q8),
+                D,
+                black_box(&x8),
+                &mut out32,
+                scalar::dot_i8,
+            )
+        })
+    });
+    g.bench_function("i16_gemv", |b| {
+        b.iter(|| simd::gemv_i16(black_box(&q16), D, black_box(&x16), &mut out64))
+    });
+    g.bench_function("i16_scalar_reference", |b| {
+        b.iter(|| {
+            scalar::gemv_rows(
+                black_box(&q16),
+                D,
+                black_box(&x16),
+                &mut out64,
+                scalar::dot_i16,
+            )
+        })
+    });
+
+    // Whole classifications (memories in [−1, 1] as trained; β = D/T, n = 20).
+    let f = Interaction::RectifiedPolynomial { n: 20 };
+    let form = Form::Normalized {
+        beta: D as f32 / 540.0,
+    };
+    let scales = vec![1.0f32 / 127.0; k];
+    let nv = D - nc;
+    let clf = Classifier::new(MemoryView::new(&xi, k, D).unwrap(), nc, f, form).unwrap();
+    let view = QuantizedView::new(&q8, &scales, k, D).unwrap();
+    let qclf = QuantizedClassifier::new(view, nc, f, form).unwrap();
+    let fclf = FixedClassifier::new(view, nc, f, form).unwrap();
+    let (mut scores, mut scratch) = (vec![0.0f32; nc], vec![0.0f32; k]);
+    g.bench_function("classify_f32", |b| {
+        b.iter(|| clf.forward(black_box(&x[..nv]), &mut scores, &mut scratch))
+    });
+    g.bench_function("classify_i8_rescaled", |b| {
+        b.iter(|| qclf.forward(black_box(&x8[..nv]), &mut scores, &mut scratch))
+    });
+    let (mut sums, mut rows) = (vec![Score::ZERO; nc], vec![FixedRow::ZERO; k]);
+    g.bench_function("classify_i8_fixed", |b| {
+        b.iter(|| fclf.forward(black_box(&x8[..nv]), &mut sums, &mut rows))
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = support::config();
-    targets = limits, batch1, batch1000
+    targets = limits, batch1, batch1000, int_kernels
 }
 criterion_main!(benches);

@@ -42,6 +42,12 @@ pub enum Param {
     /// A row of soft class weights (entries `≥ 0`, summing to 1); the value
     /// reported is the offending row's sum.
     ClassWeights,
+    /// A vector length beyond what an integer kernel's accumulator holds
+    /// exactly (see `simd::integer`), or beyond a quantized path's
+    /// documented range.
+    Dimension,
+    /// A quantization scale (must be finite and `> 0`).
+    Scale,
 }
 
 /// Which computed quantity an [`Error::Overflow`] is about.

@@ -81,6 +81,7 @@ pub mod lse;
 pub mod memory;
 pub mod model;
 pub mod potts;
+pub mod quantized;
 pub mod real;
 pub mod simd;
 pub mod trig;

@@ -4,7 +4,8 @@
 //! seed model get past the CRC and reach the header, dimension and
 //! alignment checks). Invariants: no panic; every model that parses gives a
 //! classifier (or memory view) that runs, with finite scores in [-1, 1] and
-//! a predicted class below `Nc`.
+//! a predicted class below `Nc` (f32/f64, the quantized i8/i16 models and
+//! the fixed-point forward pass of an i8 model).
 #![no_main]
 
 use dam_core::model::{CRC_LEN, HEADER_LEN, Model, crc32};
@@ -43,6 +44,31 @@ fn exercise(file: &[u8], seed: &[u8]) {
         assert!(m.as_slice().iter().all(|x| x.is_finite()));
     }
     let _ = model.memories::<f64>();
+    // Quantized models: both forward passes, queries of levels.
+    if let Ok(clf) = model.quantized_classifier::<i8>() {
+        let v = vec![90i8; clf.visible()];
+        let mut scores = vec![0.0f32; clf.classes()];
+        let mut scratch = vec![0.0f32; clf.memories().k()];
+        if clf.forward(&v, &mut scores, &mut scratch).is_ok() {
+            assert!(scores.iter().all(|s| (-1.0..=1.0).contains(s)));
+        }
+    }
+    if let Ok(clf) = model.quantized_classifier::<i16>() {
+        let v = vec![-20000i16; clf.visible()];
+        let mut scores = vec![0.0f32; clf.classes()];
+        let mut scratch = vec![0.0f32; clf.memories().k()];
+        if clf.forward(&v, &mut scores, &mut scratch).is_ok() {
+            assert!(scores.iter().all(|s| (-1.0..=1.0).contains(s)));
+        }
+    }
+    if let Ok(clf) = model.fixed_classifier() {
+        let shape = clf.rescaled();
+        let v = vec![-127i8; shape.visible()];
+        let mut sums = vec![dam_core::quantized::Score::ZERO; shape.classes()];
+        let mut rows = vec![dam_core::quantized::FixedRow::ZERO; shape.memories().k()];
+        let class = clf.forward(&v, &mut sums, &mut rows);
+        assert!(class.is_ok_and(|c| c < shape.classes()));
+    }
 }
 
 fn classify<T>(model: &Model<'_>, seed: &[u8], unit: impl Fn(u8) -> T)

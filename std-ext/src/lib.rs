@@ -11,6 +11,7 @@
 //! | [`data`] | IDX (raw or gzip) and `.npy` arrays, MNIST scaled to `[−1, 1]` |
 //! | [`train`] | \[KH16\] classifier and \[McA\] autoassociative training, the notebook's optimizer, checkpointed runs |
 //! | [`model_io`] | the model-file writer (atomic) and aligned loading for [`dam_core::model`] |
+//! | [`quantize`], [`export`] | i8/i16 quantization, evaluation through the firmware's forward pass, `dam export` |
 //! | [`families`] | retrieval and energies of every memory family over many queries |
 //! | [`plot`] | PNG memory grids and training curves |
 //! | [`demo`] | the random-pattern capacity table (`dam capacity`) |
@@ -34,12 +35,14 @@ pub mod demo;
 pub mod drdam_batch;
 pub mod drdam_error;
 pub mod experiments;
+pub mod export;
 pub mod families;
 pub mod firmware;
 pub mod model_io;
 pub mod patterns;
 pub mod plot;
 pub mod potts;
+pub mod quantize;
 pub mod train;
 
 /// The README's example, compiled and run as a doctest.

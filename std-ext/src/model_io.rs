@@ -49,12 +49,27 @@ pub enum Entries<'a> {
     F32(&'a [f32]),
     /// `f64` entries.
     F64(&'a [f64]),
+    /// `i8` levels with one scale per memory (`ξ^μ_i = scales[μ]·levels[μ·D + i]`).
+    I8 {
+        /// `K × D` levels.
+        levels: &'a [i8],
+        /// `K` scales.
+        scales: &'a [f32],
+    },
+    /// `i16` levels with one scale per memory.
+    I16 {
+        /// `K × D` levels.
+        levels: &'a [i16],
+        /// `K` scales.
+        scales: &'a [f32],
+    },
 }
 
 /// Encodes a model: the header, `labels` (one per class, `Nc` of them), the
 /// memories (`K × D`, row-major; for a Potts model followed by the class
 /// weights and the log-prior, [`Header::entries`]), padding and the CRC-32
-/// (`docs/model-format.md`). The header's element type is taken from
+/// (`docs/model-format.md`), with the per-memory scales of quantized
+/// entries after the labels. The header's element type is taken from
 /// `memories`.
 ///
 /// ```
@@ -73,16 +88,17 @@ pub enum Entries<'a> {
 /// ```
 pub fn encode(header: &Header, labels: &[u32], memories: Entries<'_>) -> Result<Vec<u8>> {
     let mut header = *header;
-    let (bytes, len): (&[u8], usize) = match memories {
-        Entries::F32(v) => {
-            header.element = ElementType::F32;
-            (v.as_bytes(), v.len())
+    let (element, bytes, len, scales): (_, &[u8], usize, &[f32]) = match memories {
+        Entries::F32(v) => (ElementType::F32, v.as_bytes(), v.len(), &[]),
+        Entries::F64(v) => (ElementType::F64, v.as_bytes(), v.len(), &[]),
+        Entries::I8 { levels, scales } => {
+            (ElementType::I8, levels.as_bytes(), levels.len(), scales)
         }
-        Entries::F64(v) => {
-            header.element = ElementType::F64;
-            (v.as_bytes(), v.len())
+        Entries::I16 { levels, scales } => {
+            (ElementType::I16, levels.as_bytes(), levels.len(), scales)
         }
     };
+    header.element = element;
     if cfg!(target_endian = "big") {
         bail!("writing models on big-endian hosts is not supported");
     }
@@ -97,6 +113,13 @@ pub fn encode(header: &Header, labels: &[u32], memories: Entries<'_>) -> Result<
             header.kind
         );
     }
+    if scales.len() != header.scale_count() {
+        bail!(
+            "{} scales for K = {} {element:?} memories",
+            scales.len(),
+            header.k
+        );
+    }
     let mut head = [0u8; HEADER_LEN];
     header
         .encode(&mut head)
@@ -106,6 +129,7 @@ pub fn encode(header: &Header, labels: &[u32], memories: Entries<'_>) -> Result<
     for l in labels {
         out.extend_from_slice(&l.to_le_bytes());
     }
+    out.extend_from_slice(scales.as_bytes());
     out.resize(header.data_offset(), 0);
     out.extend_from_slice(bytes);
     let crc = crc32(&out);
@@ -242,6 +266,64 @@ mod tests {
             Model::parse(bytes.as_bytes()),
             Err(ModelError::Length { .. })
         ));
+    }
+
+    /// The writer's i8/i16 entries read back through the zero-copy view, and
+    /// every single-byte corruption of them is rejected.
+    #[test]
+    fn quantized_round_trip_and_corruption() {
+        let (h, labels, xi) = small();
+        let (q8, s8) = crate::quantize::quantize_rows::<i8>(&xi, h.d());
+        let (q16, s16) = crate::quantize::quantize_rows::<i16>(&xi, h.d());
+        let blobs = [
+            encode(
+                &h,
+                &labels,
+                Entries::I8 {
+                    levels: &q8,
+                    scales: &s8,
+                },
+            )
+            .unwrap(),
+            encode(
+                &h,
+                &labels,
+                Entries::I16 {
+                    levels: &q16,
+                    scales: &s16,
+                },
+            )
+            .unwrap(),
+        ];
+        let bytes = AlignedBytes::new(&blobs[0]);
+        let m = Model::parse(bytes.as_bytes()).unwrap();
+        let v = m.quantized::<i8>().unwrap();
+        assert_eq!((v.levels(), v.scales()), (&q8[..], &s8[..]));
+        let bytes = AlignedBytes::new(&blobs[1]);
+        let m = Model::parse(bytes.as_bytes()).unwrap();
+        let v = m.quantized::<i16>().unwrap();
+        assert_eq!((v.levels(), v.scales()), (&q16[..], &s16[..]));
+        for good in &blobs {
+            for i in 0..good.len() {
+                let mut bad = good.clone();
+                bad[i] ^= 0x40;
+                assert!(
+                    Model::parse(AlignedBytes::new(&bad).as_bytes()).is_err(),
+                    "byte {i}"
+                );
+            }
+        }
+        assert!(
+            encode(
+                &h,
+                &labels,
+                Entries::I8 {
+                    levels: &q8,
+                    scales: &s8[1..]
+                }
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -317,7 +317,7 @@ fn predict_writes_firmware_test_vectors() {
 #[test]
 fn every_subcommand_has_help() {
     for sub in [
-        "demo", "capacity", "train", "eval", "info", "recall", "energy", "import", "show",
+        "demo", "capacity", "train", "eval", "export", "info", "recall", "energy", "import", "show",
         "predict",
     ] {
         let out = dam(&[sub, "--help"]);
@@ -432,4 +432,81 @@ fn train_auto_then_recall() {
         &dam(&["train-auto", s(&pats), "--out", s(&model)]),
         &["p.npy", "not ±1"],
     );
+}
+
+/// `dam export` round trip: every precision and format writes a model that
+/// parses, with the requested element type and the same dimensions; the
+/// Rust module names them and includes the blob written next to it.
+#[test]
+fn export_blobs_and_rust_modules() {
+    use dam_core::model::Model;
+    use dam_std::model_io::AlignedBytes;
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.dam");
+    let h = Header {
+        kind: Kind::Classifier,
+        element: ElementType::F32,
+        interaction: Interaction::RectifiedPolynomial { n: 3 },
+        form: Form::Normalized { beta: 1.0 },
+        k: 3,
+        nv: 4,
+        nc: 2,
+    };
+    let xi: Vec<f32> = (0..18).map(|i| (i as f32 / 9.0) - 1.0).collect();
+    save(&model, &h, &[4, 7], Entries::F32(&xi)).unwrap();
+    for (q, element) in [
+        ("f32", ElementType::F32),
+        ("i16", ElementType::I16),
+        ("i8", ElementType::I8),
+    ] {
+        let out = dam(&["export", "--model", s(&model), "--quantize", q]);
+        assert!(out.status.success(), "{out:?}");
+        let blob = std::fs::read(dir.path().join(format!("m.{q}.dam"))).unwrap();
+        let bytes = AlignedBytes::new(&blob);
+        let m = Model::parse(bytes.as_bytes()).unwrap();
+        assert_eq!(m.header().element, element);
+        assert_eq!((m.header().k, m.header().nv, m.header().nc), (3, 4, 2));
+        assert_eq!(m.label(1), Some(7));
+
+        let rs = dir.path().join(format!("gen_{q}.rs"));
+        let out = dam(&[
+            "export",
+            "--model",
+            s(&model),
+            "--quantize",
+            q,
+            "--format",
+            "rust",
+            "--out",
+            s(&rs),
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        let src = std::fs::read_to_string(&rs).unwrap();
+        for needle in [
+            "pub const K: usize = 3;",
+            "pub const NV: usize = 4;",
+            "pub const NC: usize = 2;",
+            "pub const LABELS: [u32; NC] = [4, 7];",
+            &format!("pub const ELEMENT: &str = \"{q}\";"),
+            &format!("include_bytes!(\"gen_{q}.dam\")"),
+            "#[repr(C, align(16))]",
+        ] {
+            assert!(src.contains(needle), "{needle} not in {src}");
+        }
+        assert_eq!(
+            std::fs::read(dir.path().join(format!("gen_{q}.dam"))).unwrap(),
+            blob
+        );
+    }
+    // Only f32 models can be quantized, and the error names the file.
+    let i8_model = dir.path().join("m.i8.dam");
+    let out = dam(&[
+        "export",
+        "--model",
+        s(&i8_model),
+        "--out",
+        s(&dir.path().join("x.dam")),
+    ]);
+    fails_with(&out, &["m.i8.dam", "f32"]);
+    assert!(!dir.path().join("x.dam").exists());
 }

@@ -4,7 +4,7 @@
 use cortex_m::peripheral::{SYST, syst::SystClkSource};
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hprintln};
-use dam_core::simd::{self, Isa, Kernels, scalar};
+use dam_core::simd::{self, IntKernels, Isa, Kernels, scalar};
 use dam_core::{Classifier, Form, Interaction, MemoryView};
 
 /// SysTick ticks spent in `f`. Under QEMU with `-icount shift=0` these are
@@ -92,6 +92,36 @@ fn main() -> ! {
     if calls != 15 {
         fails += 1;
     }
+    // The DSP integer kernels (smlad/sxtb16, smlald) against the reference:
+    // every length up to 202, two offsets (unaligned words), exact.
+    let qa: [i8; 300] = core::array::from_fn(|i| (val(i, 5) * 128.0) as i8);
+    let qb: [i8; 300] = core::array::from_fn(|i| (val(i, 6) * 128.0) as i8);
+    let ha: [i16; 300] = core::array::from_fn(|i| (val(i, 7) * 32768.0) as i16);
+    let hb: [i16; 300] = core::array::from_fn(|i| (val(i, 8) * 32768.0) as i16);
+    for off in 0..2 {
+        for n in 0..(203 - off) {
+            checks += 2;
+            let d8 = i8::int_dot_on(Isa::CortexMDsp, &qa[off..off + n], &qb[..n]);
+            if d8 != Ok(scalar::dot_i8(&qa[off..off + n], &qb[..n])) {
+                fails += 1;
+                hprintln!("dot_i8 n={} off={}", n, off);
+            }
+            let d16 = i16::int_dot_on(Isa::CortexMDsp, &ha[off..off + n], &hb[..n]);
+            if d16 != Ok(scalar::dot_i16(&ha[off..off + n], &hb[..n])) {
+                fails += 1;
+                hprintln!("dot_i16 n={} off={}", n, off);
+            }
+        }
+    }
+    let mut out32 = [0i32; 7];
+    let _ = simd::gemv_i8(&qa[..7 * 37], 37, &qb[..37], &mut out32);
+    for mu in 0..7 {
+        checks += 1;
+        if out32[mu] != scalar::dot_i8(&qa[mu * 37..mu * 37 + 37], &qb[..37]) {
+            fails += 1;
+            hprintln!("gemv_i8 {}", mu);
+        }
+    }
     hprintln!(
         "cortex-m fpu kernels: {} checks, {} failures",
         checks,
@@ -145,12 +175,93 @@ fn main() -> ! {
         (t as f32 * per_tick) as u32,
         class
     );
+    quantized_counts(syst, per_tick, xi, &v);
     if fails == 0 {
         debug::exit(debug::EXIT_SUCCESS)
     } else {
         debug::exit(debug::EXIT_FAILURE)
     }
     loop {}
+}
+
+static mut Q8: [i8; 100 * 794] = [0; 100 * 794];
+static mut Q16: [i16; 100 * 794] = [0; 100 * 794];
+
+/// Instruction counts of the integer kernels and the quantized classifiers
+/// (issue 6), on the memories `xi` quantized.
+fn quantized_counts(syst: &mut SYST, per_tick: f32, xi: &[f32], v: &[f32; 784]) {
+    use dam_core::quantized::{
+        FixedClassifier, FixedRow, QuantizedClassifier, QuantizedView, Score, quantize_query,
+    };
+    let (k, d, nc) = (100usize, 794usize, 10usize);
+    // SAFETY: single-threaded firmware; the only references to Q8 and Q16.
+    let q8: &mut [i8] = unsafe { &mut *core::ptr::addr_of_mut!(Q8) };
+    let q16: &mut [i16] = unsafe { &mut *core::ptr::addr_of_mut!(Q16) };
+    quantize_query(xi, q8).expect("i8");
+    quantize_query(xi, q16).expect("i16");
+    let count = |t: u32| (t as f32 * per_tick) as u32;
+    let mut s = 0i64;
+    let t_dsp = ticks(syst, || {
+        s += i64::from(i8::int_dot_on(Isa::CortexMDsp, &q8[..d], &q8[d..2 * d]).unwrap_or(0))
+    });
+    let t_ref = ticks(syst, || {
+        s += i64::from(i8::int_dot_on(Isa::Scalar, &q8[..d], &q8[d..2 * d]).unwrap_or(0))
+    });
+    hprintln!(
+        "dot_i8 D=794: smlad {} instructions, scalar reference {} ({})",
+        count(t_dsp),
+        count(t_ref),
+        s
+    );
+    let t_dsp = ticks(syst, || {
+        s += i16::int_dot_on(Isa::CortexMDsp, &q16[..d], &q16[d..2 * d]).unwrap_or(0)
+    });
+    let t_ref = ticks(syst, || {
+        s += i16::int_dot_on(Isa::Scalar, &q16[..d], &q16[d..2 * d]).unwrap_or(0)
+    });
+    hprintln!(
+        "dot_i16 D=794: smlald {} instructions, scalar reference {} ({})",
+        count(t_dsp),
+        count(t_ref),
+        s
+    );
+
+    let scales = [1.0f32 / 127.0; 100];
+    let scales16 = [1.0f32 / 32767.0; 100];
+    let f = Interaction::RectifiedPolynomial { n: 20 };
+    let form = Form::Normalized { beta: 1.0 };
+    let mut v8 = [0i8; 784];
+    let mut v16 = [0i16; 784];
+    quantize_query(v, &mut v8).expect("query");
+    quantize_query(v, &mut v16).expect("query");
+    let view = QuantizedView::new(&q8[..], &scales, k, d).expect("view");
+    let view16 = QuantizedView::new(&q16[..], &scales16, k, d).expect("view");
+    let c8 = QuantizedClassifier::new(view, nc, f, form).expect("i8");
+    let c16 = QuantizedClassifier::new(view16, nc, f, form).expect("i16");
+    let cfx = FixedClassifier::new(view, nc, f, form).expect("fixed");
+    let mut scores = [0.0f32; 10];
+    let mut scratch = [0.0f32; 100];
+    let (mut a, mut b, mut c) = (0, 0, 0);
+    let t8 = ticks(syst, || {
+        a = c8.forward(&v8, &mut scores, &mut scratch).unwrap_or(99)
+    });
+    let t16 = ticks(syst, || {
+        b = c16.forward(&v16, &mut scores, &mut scratch).unwrap_or(99)
+    });
+    let mut sums = [Score::ZERO; 10];
+    let mut rows = [FixedRow::ZERO; 100];
+    let tfx = ticks(syst, || {
+        c = cfx.forward(&v8, &mut sums, &mut rows).unwrap_or(99)
+    });
+    hprintln!(
+        "quantized forward K=100 D=794 Nc=10 n=20: i8 {} (class {}), i16 {} (class {}), i8 fixed point {} (class {}) instructions per input",
+        count(t8),
+        a,
+        count(t16),
+        b,
+        count(tfx),
+        c
+    );
 }
 
 #[exception]

@@ -14,6 +14,11 @@
 #![no_main]
 
 use core::hint::black_box;
+use dam_core::model::Model;
+use dam_core::quantized::{
+    FixedClassifier, FixedRow, QuantizedClassifier, QuantizedView, Score, quantize_query,
+};
+use dam_core::simd;
 use dam_core::{
     BipolarMemory, Classifier, DrDam, EnergyModel, Form, Interaction, LseMemory, MemoryView,
     PottsClassifier, SeededProjection, Similarity, StoredProjection, UpdateOrder,
@@ -132,6 +137,85 @@ fn exercise() {
     let _ = opaque(f.value(opaque(2.0)));
     let _ = opaque(f.derivative(opaque(2.0)));
     let _ = opaque(form().term(&f, opaque(3.0), d));
+    quantized(f);
+}
+
+static LEVELS8: [i8; 64] = [3; 64];
+static LEVELS16: [i16; 64] = [3; 64];
+static SCALES: [f32; 8] = [0.01; 8];
+
+/// The integer kernels and the quantized classifiers (`f32` rescale and
+/// fixed point).
+fn quantized(f: Interaction<f32>) {
+    let (k, d) = (opaque(4usize), opaque(16usize));
+    let l8 = opaque(&LEVELS8[..]);
+    let l16 = opaque(&LEVELS16[..]);
+    let scales = opaque(&SCALES[..]);
+    let mut acc32 = [0i32; 8];
+    let mut acc64 = [0i64; 8];
+    let _ = opaque(simd::dot_i8(l8, l8.get(1..).unwrap_or(&[])));
+    let _ = opaque(simd::dot_i16(l16, l16.get(1..).unwrap_or(&[])));
+    let _ = opaque(simd::gemv_i8(
+        l8,
+        d,
+        l8.get(..d).unwrap_or(&[]),
+        opaque(&mut acc32[..]),
+    ));
+    let _ = opaque(simd::gemv_i16(
+        l16,
+        d,
+        l16.get(..d).unwrap_or(&[]),
+        opaque(&mut acc64[..]),
+    ));
+    let mut q8 = [0i8; 16];
+    let mut q16 = [0i16; 16];
+    let x = opaque(&[0.3f32; 16][..]);
+    let _ = opaque(quantize_query(x, opaque(&mut q8[..])));
+    let _ = opaque(quantize_query(x, opaque(&mut q16[..])));
+    let (nc, nv) = (opaque(3usize), opaque(13usize));
+    let mut scores = [0.0f32; 4];
+    let mut scratch = [0.0f32; 8];
+    let scores = opaque(&mut scores[..]);
+    let scratch = opaque(&mut scratch[..]);
+    if let Ok(view) = QuantizedView::new(l8, scales, k, d) {
+        if let Ok(clf) = QuantizedClassifier::new(view, nc, f, form()) {
+            let _ = opaque(clf.forward(q8.get(..nv).unwrap_or(&[]), scores, scratch));
+        }
+        if let Ok(clf) = FixedClassifier::new(view, nc, f, form()) {
+            let mut sums = [Score::ZERO; 4];
+            let mut rows = [FixedRow::ZERO; 8];
+            let _ = opaque(clf.forward(
+                q8.get(..nv).unwrap_or(&[]),
+                opaque(&mut sums[..]),
+                opaque(&mut rows[..]),
+            ));
+        }
+    }
+    if let Ok(view) = QuantizedView::new(l16, scales, k, d) {
+        if let Ok(clf) = QuantizedClassifier::new(view, nc, f, form()) {
+            let _ = opaque(clf.forward(q16.get(..nv).unwrap_or(&[]), scores, scratch));
+        }
+    }
+    // A model blob of any content, viewed every quantized way.
+    #[repr(C, align(16))]
+    struct Blob([u8; 128]);
+    static BLOB: Blob = Blob([0; 128]);
+    let bytes = opaque(&BLOB.0[..]);
+    if let Ok(model) = Model::parse(opaque(bytes)) {
+        let _ = opaque(model.quantized::<i8>().map(|v| v.k()));
+        if let Ok(clf) = model.quantized_classifier::<i16>() {
+            let _ = opaque(clf.forward(q16.get(..nv).unwrap_or(&[]), scores, scratch));
+        }
+        if let Ok(clf) = model.fixed_classifier() {
+            let mut sums = [Score::ZERO; 4];
+            let mut rows = [FixedRow::ZERO; 8];
+            let _ = opaque(clf.forward(
+                q8.get(..nv).unwrap_or(&[]),
+                opaque(&mut sums[..]),
+                opaque(&mut rows[..]),
+            ));
+        }
+    }
 }
 
 /// The entry point: run the exercise forever (never actually executed; the

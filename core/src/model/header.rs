@@ -46,15 +46,34 @@ impl Header {
         }
     }
 
-    /// The byte offset of the memories: after the header and the `Nc`
-    /// 4-byte class labels, rounded up to [`DATA_ALIGN`] (saturating, as
-    /// [`Header::d`]).
+    /// The byte offset of the memories: after the header, the `Nc` 4-byte
+    /// class labels and (quantized models) the `K` 4-byte scales, rounded
+    /// up to [`DATA_ALIGN`] (saturating, as [`Header::d`]).
     pub fn data_offset(&self) -> usize {
         self.checked_data_offset().unwrap_or(usize::MAX)
     }
 
+    /// The byte offset of the per-memory scales (`f32`, quantized models
+    /// only): right after the class labels.
+    pub fn scales_offset(&self) -> usize {
+        HEADER_LEN.saturating_add((self.nc as usize).saturating_mul(4))
+    }
+
+    /// The number of per-memory scales: `K` for quantized element types,
+    /// else `0`.
+    pub fn scale_count(&self) -> usize {
+        if self.element.is_quantized() {
+            self.k as usize
+        } else {
+            0
+        }
+    }
+
     fn checked_data_offset(&self) -> Option<usize> {
-        let end = (self.nc as usize).checked_mul(4)?.checked_add(HEADER_LEN)?;
+        let end = (self.nc as usize)
+            .checked_add(self.scale_count())?
+            .checked_mul(4)?
+            .checked_add(HEADER_LEN)?;
         end.div_ceil(DATA_ALIGN).checked_mul(DATA_ALIGN)
     }
 

@@ -44,6 +44,7 @@ use crate::error::{Error, Result};
 use crate::interaction::{Form, Interaction};
 use crate::memory::MemoryView;
 use crate::potts::PottsClassifier;
+use crate::quantized::{FixedClassifier, Level, QuantizedClassifier, QuantizedView};
 use crate::real::Real;
 use core::fmt;
 
@@ -72,9 +73,9 @@ pub enum ElementType {
     F32 = 1,
     /// IEEE-754 binary64, little-endian.
     F64 = 2,
-    /// Reserved for quantized models (parsed, not yet viewable).
+    /// Quantized: `i8` levels with one `f32` scale per memory.
     I8 = 3,
-    /// Reserved for quantized models (parsed, not yet viewable).
+    /// Quantized: `i16` (Q15-style) levels with one `f32` scale per memory.
     I16 = 4,
 }
 
@@ -87,6 +88,17 @@ impl ElementType {
             ElementType::I8 => 1,
             ElementType::I16 => 2,
         }
+    }
+
+    /// Whether entries are integer levels with per-memory scales.
+    pub fn is_quantized(self) -> bool {
+        matches!(self, ElementType::I8 | ElementType::I16)
+    }
+
+    /// The alignment the model bytes need in memory for a zero-copy view:
+    /// the entry size, and 4 for the `f32` scales of quantized models.
+    pub fn align(self) -> usize {
+        if self.is_quantized() { 4 } else { self.size() }
     }
 }
 
@@ -282,6 +294,7 @@ impl Element for f64 {
 pub struct Model<'a> {
     header: Header,
     labels: &'a [u8],
+    scales: &'a [u8],
     memories: &'a [u8],
 }
 
@@ -334,21 +347,26 @@ impl<'a> Model<'a> {
         let offset = header.data_offset();
         let labels_end = HEADER_LEN.saturating_add((header.nc as usize).saturating_mul(4));
         let labels = body.get(HEADER_LEN..labels_end);
+        let scales_end = labels_end.saturating_add(header.scale_count().saturating_mul(4));
+        let scales = body.get(labels_end..scales_end);
         let memories = body.get(offset..);
-        let (Some(labels), Some(memories)) = (labels, memories) else {
+        let (Some(labels), Some(scales), Some(memories)) = (labels, scales, memories) else {
             return Err(ModelError::Dims {
                 k: header.k,
                 nv: header.nv,
                 nc: header.nc,
             });
         };
-        let align = header.element.size();
+        // Memories and scales both start at multiples of `align` from the
+        // first byte.
+        let align = header.element.align();
         if (memories.as_ptr() as usize) % align != 0 {
             return Err(ModelError::Misaligned { offset, align });
         }
         Ok(Model {
             header,
             labels,
+            scales,
             memories,
         })
     }
@@ -442,9 +460,50 @@ impl<'a> Model<'a> {
         )
     }
 
-    /// The classifier this model stores. Errors: not a
-    /// [`Kind::Classifier`], or those of [`Model::memories`].
-    pub fn classifier<T: Element>(&self) -> Result<Classifier<'a, T>> {
+    /// The quantized memories as a `K × D` view of levels with their
+    /// per-memory scales (no copy). Errors: another element type, or a
+    /// scale that is not finite and `> 0`.
+    pub fn quantized<Q: Level>(&self) -> Result<QuantizedView<'a, Q>> {
+        if self.header.element != Q::TYPE {
+            return Err(ModelError::ElementType {
+                stored: self.header.element,
+                requested: Q::TYPE,
+            }
+            .into());
+        }
+        let misaligned = ModelError::Misaligned {
+            offset: self.header.data_offset(),
+            align: Q::TYPE.align(),
+        };
+        let levels =
+            <[Q] as zerocopy::FromBytes>::ref_from_bytes(self.memories).map_err(|_| misaligned)?;
+        let scales =
+            <[f32] as zerocopy::FromBytes>::ref_from_bytes(self.scales).map_err(|_| misaligned)?;
+        QuantizedView::new(levels, scales, self.header.k as usize, self.header.d())
+    }
+
+    /// The quantized classifier this model stores, with the `f32`
+    /// rescale. Errors: not a [`Kind::Classifier`], or those of
+    /// [`Model::quantized`].
+    pub fn quantized_classifier<Q: Level>(&self) -> Result<QuantizedClassifier<'a, Q>> {
+        self.expect_classifier()?;
+        QuantizedClassifier::new(
+            self.quantized()?,
+            self.header.nc as usize,
+            self.interaction(),
+            self.form(),
+        )
+    }
+
+    /// The `i8` classifier this model stores, evaluated in fixed point
+    /// (no FPU needed). Errors: those of [`Model::quantized_classifier`]
+    /// and of [`FixedClassifier::new`].
+    pub fn fixed_classifier(&self) -> Result<FixedClassifier<'a>> {
+        let c = self.quantized_classifier::<i8>()?;
+        FixedClassifier::new(c.memories(), c.classes(), c.interaction(), c.form())
+    }
+
+    fn expect_classifier(&self) -> Result<()> {
         if self.header.kind != Kind::Classifier {
             return Err(ModelError::WrongKind {
                 expected: Kind::Classifier,
@@ -452,6 +511,13 @@ impl<'a> Model<'a> {
             }
             .into());
         }
+        Ok(())
+    }
+
+    /// The classifier this model stores. Errors: not a
+    /// [`Kind::Classifier`], or those of [`Model::memories`].
+    pub fn classifier<T: Element>(&self) -> Result<Classifier<'a, T>> {
+        self.expect_classifier()?;
         Classifier::new(
             self.memories()?,
             self.header.nc as usize,
@@ -470,13 +536,19 @@ mod tests {
 
     /// A valid f32 model with `k` memories of `nv + nc`, entries `x/10`.
     fn model(k: u32, nv: u32, nc: u32) -> Vec<u8> {
+        model_of(ElementType::F32, k, nv, nc)
+    }
+
+    /// A valid model of `element`: entries `x/10` (f32, f64), or levels
+    /// `(i % 20) − 10` with scales `(μ + 1)/100` (i8, i16).
+    fn model_of(element: ElementType, k: u32, nv: u32, nc: u32) -> Vec<u8> {
         let h = Header {
             kind: if nc == 0 {
                 Kind::Memory
             } else {
                 Kind::Classifier
             },
-            element: ElementType::F32,
+            element,
             interaction: Interaction::RectifiedPolynomial { n: 3 },
             form: Form::Normalized { beta: 1.0 },
             k,
@@ -489,9 +561,18 @@ mod tests {
         for a in 0..nc {
             out.extend_from_slice(&(a + 100).to_le_bytes());
         }
+        for mu in 0..h.scale_count() {
+            out.extend_from_slice(&((mu + 1) as f32 / 100.0).to_le_bytes());
+        }
         out.resize(h.data_offset(), 0);
         for i in 0..k * (nv + nc) {
-            out.extend_from_slice(&((i % 20) as f32 / 10.0 - 1.0).to_le_bytes());
+            let level = (i % 20) as i16 - 10;
+            match element {
+                ElementType::F32 => out.extend_from_slice(&(f32::from(level) / 10.0).to_le_bytes()),
+                ElementType::F64 => out.extend_from_slice(&(f64::from(level) / 10.0).to_le_bytes()),
+                ElementType::I8 => out.push(level as u8),
+                ElementType::I16 => out.extend_from_slice(&level.to_le_bytes()),
+            }
         }
         let crc = crc32(&out);
         out.extend_from_slice(&crc.to_le_bytes());
@@ -527,6 +608,73 @@ mod tests {
         let v = m.memories::<f32>().unwrap();
         assert_eq!((v.k(), v.d()), (3, 7));
         assert_eq!(v.row(0).unwrap()[1], -0.9);
+    }
+
+    #[test]
+    fn quantized_models_round_trip() {
+        let b = model_of(ElementType::I8, 3, 5, 2);
+        let w = aligned(&b);
+        let m = Model::parse(as_bytes(&w, b.len())).unwrap();
+        assert_eq!(m.header().data_offset(), 96); // 64 + 2·4 labels + 3·4 scales, rounded up
+        let v = m.quantized::<i8>().unwrap();
+        assert_eq!((v.k(), v.d()), (3, 7));
+        assert_eq!(v.scales(), &[0.01, 0.02, 0.03]);
+        let want: Vec<i8> = (0..21).map(|i| (i % 20) as i8 - 10).collect();
+        assert_eq!(v.levels(), &want[..]);
+        assert!(m.quantized_classifier::<i8>().is_ok());
+        assert!(m.fixed_classifier().is_ok());
+        assert_eq!(
+            m.quantized::<i16>().unwrap_err(),
+            Error::Model(ModelError::ElementType {
+                stored: ElementType::I8,
+                requested: ElementType::I16
+            })
+        );
+        assert!(m.memories::<f32>().is_err());
+
+        let b = model_of(ElementType::I16, 2, 9, 0);
+        let w = aligned(&b);
+        let m = Model::parse(as_bytes(&w, b.len())).unwrap();
+        let v = m.quantized::<i16>().unwrap();
+        assert_eq!(v.value(1, 2), Some(0.02)); // level (9 + 2) − 10
+        assert!(m.quantized_classifier::<i16>().is_err()); // a memory, not a classifier
+    }
+
+    /// The scales are `f32`: an `i8` model at an odd address is refused.
+    #[test]
+    fn quantized_models_need_four_byte_alignment() {
+        let b = model_of(ElementType::I8, 2, 5, 1);
+        let mut shifted = std::vec![0u8];
+        shifted.extend_from_slice(&b);
+        let w = aligned(&shifted);
+        let bytes = &as_bytes(&w, shifted.len())[1..];
+        assert_eq!(
+            Model::parse(bytes).unwrap_err(),
+            ModelError::Misaligned {
+                offset: 80,
+                align: 4
+            }
+        );
+    }
+
+    /// Every single-byte corruption of a quantized model, at every offset,
+    /// is rejected (CRC-32 catches every burst of up to 32 bits).
+    #[test]
+    fn every_byte_of_a_quantized_model_is_checked() {
+        for element in [ElementType::I8, ElementType::I16] {
+            let good = model_of(element, 3, 6, 2);
+            for at in 0..good.len() {
+                for flip in [0x01u8, 0x80, 0xff] {
+                    let mut b = good.clone();
+                    b[at] ^= flip;
+                    let w = aligned(&b);
+                    assert!(
+                        Model::parse(as_bytes(&w, b.len())).is_err(),
+                        "{element:?} byte {at} ^ {flip:#x} accepted"
+                    );
+                }
+            }
+        }
     }
 
     /// Dimensions whose layout overflows `usize` (here or on a 32-bit

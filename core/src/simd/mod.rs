@@ -14,7 +14,12 @@
 //! | [`Isa::Sse2`] | every x86_64: 4 `f32` lanes, no FMA | always available there |
 //! | [`Isa::Neon`] | aarch64: 4 `f32` lanes, `vfmaq` | compile time |
 //! | [`Isa::CortexMFpu`] | Cortex-M4F/M7 (`*-none-eabihf`): `asm!` loops of `vfma.f32`, 4 accumulators | compile time |
+//! | [`Isa::CortexMDsp`] | Cortex-M4/M7 (`thumbv7em-*`): DSP `smlad`, integer kernels only | compile time |
 //! | [`Isa::Scalar`] | everywhere: the portable reference ([`scalar`]) | fallback (thumbv6m, …) |
+//!
+//! The integer kernels for quantized memories ([`dot_i8`], [`gemv_i8`], …)
+//! are in [`integer`], with their own choice of path
+//! ([`Isa::best_integer`]).
 //!
 //! [`Isa::best`] picks the first available path of that list (detection is
 //! cached; features enabled at compile time, e.g. `-C target-cpu=native`,
@@ -30,17 +35,24 @@
 //! `γ_n = n ε / (1 − n ε)` for `n` terms (Higham, *Accuracy and Stability
 //! of Numerical Algorithms*, §3.1); in practice far less.
 
+pub mod integer;
 pub mod scalar;
+
+pub use integer::{IntKernels, MAX_I8_LEN, MAX_I16_LEN, dot_i8, dot_i16, gemv_i8, gemv_i16};
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod lanes;
 
 #[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
 pub(crate) mod arm;
+#[cfg(dam_dsp)]
+mod dsp;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 #[cfg(target_arch = "x86_64")]
 mod x86;
+#[cfg(target_arch = "x86_64")]
+mod x86_int;
 
 use crate::real::Real;
 
@@ -63,16 +75,21 @@ pub enum Isa {
     /// Cortex-M4F/M7 single-precision FPU (`vfma.f32` loops; `f64` uses the
     /// reference).
     CortexMFpu,
+    /// Cortex-M4/M7 DSP extension (`thumbv7em-*`, with or without FPU):
+    /// `smlad`/`sxtb16` for the integer kernels; the float kernels use the
+    /// reference on this path.
+    CortexMDsp,
 }
 
 impl Isa {
     /// Every path, fastest first (the order [`Isa::best`] tries them in).
-    pub const ALL: [Isa; 6] = [
+    pub const ALL: [Isa; 7] = [
         Isa::Avx512f,
         Isa::Avx2Fma,
         Isa::Sse2,
         Isa::Neon,
         Isa::CortexMFpu,
+        Isa::CortexMDsp,
         Isa::Scalar,
     ];
 
@@ -98,6 +115,8 @@ impl Isa {
             Isa::Neon => true,
             #[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
             Isa::CortexMFpu => true,
+            #[cfg(dam_dsp)]
+            Isa::CortexMDsp => true,
             #[allow(unreachable_patterns)]
             _ => false,
         }
@@ -134,6 +153,35 @@ impl Isa {
             target_arch = "aarch64",
             all(target_arch = "arm", target_os = "none", target_abi = "eabihf")
         )))]
+        {
+            Isa::Scalar
+        }
+    }
+
+    /// The fastest available path of the integer kernels ([`integer`]):
+    /// AVX-512 (VNNI) or AVX2 on x86_64, the DSP extension on thumbv7em,
+    /// else the reference.
+    ///
+    /// ```
+    /// assert!(dam_core::simd::Isa::best_integer().is_available());
+    /// ```
+    #[inline]
+    pub fn best_integer() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if x86::has_avx512f() {
+                Isa::Avx512f
+            } else if x86_int::has_avx2() {
+                Isa::Avx2Fma
+            } else {
+                Isa::Scalar
+            }
+        }
+        #[cfg(dam_dsp)]
+        {
+            Isa::CortexMDsp
+        }
+        #[cfg(not(any(target_arch = "x86_64", dam_dsp)))]
         {
             Isa::Scalar
         }

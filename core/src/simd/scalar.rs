@@ -78,3 +78,31 @@ pub fn gemm_nt_fused<T: Real, F: FnMut(usize, usize, T)>(a: &[T], q: &[T], d: us
         }
     }
 }
+
+/// `Σ a_i b_i` of `i8` entries, accumulated in `i32` (wrapping: the
+/// callers in [`super::integer`] bound the length so that it cannot wrap).
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    a.iter().zip(b).fold(0i32, |s, (&x, &y)| {
+        s.wrapping_add(i32::from(x) * i32::from(y))
+    })
+}
+
+/// `Σ a_i b_i` of `i16` entries, accumulated in `i64` (as [`dot_i8`]).
+pub fn dot_i16(a: &[i16], b: &[i16]) -> i64 {
+    a.iter().zip(b).fold(0i64, |s, (&x, &y)| {
+        s.wrapping_add(i64::from(x) * i64::from(y))
+    })
+}
+
+/// `out[μ] = dot(a[μ·lda ..][..n], x)` with `n = min(x.len(), lda)`, for
+/// `μ < min(out.len(), a.len() / lda)`: the row loop every integer path
+/// without a row-blocked kernel shares.
+pub fn gemv_rows<E, A>(a: &[E], lda: usize, x: &[E], out: &mut [A], dot: impl Fn(&[E], &[E]) -> A) {
+    if lda == 0 {
+        return;
+    }
+    let n = x.len().min(lda);
+    for (o, row) in out.iter_mut().zip(a.chunks_exact(lda)) {
+        *o = dot(row.get(..n).unwrap_or(&[]), x);
+    }
+}

@@ -472,16 +472,7 @@ pub fn evaluate(net: &Net<'_>, split: &Split) -> Result<Evaluation> {
         .par_chunks(CHUNK * net.nv)
         .map(|v| net.predict(v))
         .collect();
-    let mut confusion = vec![vec![0u64; net.nc]; net.nc];
-    let mut correct = 0usize;
-    for (&l, p) in split.labels.iter().zip(preds.iter().flatten()) {
-        confusion[usize::from(l)][*p] += 1;
-        correct += usize::from(usize::from(l) == *p);
-    }
-    Ok(Evaluation {
-        accuracy: correct as f64 / split.len().max(1) as f64,
-        confusion,
-    })
+    crate::quantize::tally(&split.labels, &preds.concat(), net.nc)
 }
 
 /// Loss and training accuracy of one epoch (measured on each minibatch

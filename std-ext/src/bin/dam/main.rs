@@ -11,6 +11,7 @@ mod drdam_error;
 mod energy;
 mod eval;
 mod experiment;
+mod export;
 mod import;
 mod info;
 mod predict;
@@ -42,6 +43,8 @@ enum Command {
     Eval(eval::Args),
     /// Write MNIST test images and the predictions each board must reproduce (firmware test vectors).
     Predict(predict::Args),
+    /// Quantize a model (f32, i16, i8) and write it as a blob or a Rust module for firmware.
+    Export(export::Args),
     /// Print a model's header.
     Info(info::Args),
     /// Retrieve from .npy queries (bipolar or log-sum-exp memories).
@@ -66,6 +69,7 @@ fn main() {
         Command::Train(args) => train::run(args),
         Command::TrainAuto(args) => autoassoc::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Export(args) => export::run(args),
         Command::Info(args) => info::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Recall(args) => recall::run(args),

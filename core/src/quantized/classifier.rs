@@ -1,0 +1,123 @@
+//! The classifier forward pass on quantized memories with an `f32` rescale
+//! per memory (cores with an FPU, and the host).
+
+use super::{Level, QuantizedView, check_classes, integer_overlaps};
+use crate::classifier::ClassScorer;
+use crate::error::{Operand, Result, check_len, check_scratch};
+use crate::interaction::{Form, Interaction};
+
+/// The one-step classifier of SPEC §4 on [`QuantizedView`] memories:
+/// integer dot products, then `ξ^μ·u = (s_μ/L)·t_μ` in `f32` and the same
+/// scoring as [`crate::Classifier::forward`] (raw or normalized form).
+///
+/// ```
+/// use dam_core::quantized::{QuantizedClassifier, QuantizedView};
+/// use dam_core::{Form, Interaction};
+/// let levels = [32767i16, 32767, 32767, -32767, -32767, -32767, -32767, 32767];
+/// let view = QuantizedView::new(&levels, &[1.0 / 32767.0; 2], 2, 4)?;
+/// let clf = QuantizedClassifier::new(view, 2,
+///     Interaction::RectifiedPolynomial { n: 3 }, Form::Normalized { beta: 1.0 })?;
+/// let (mut scores, mut scratch) = ([0.0f32; 2], [0.0f32; 2]);
+/// assert_eq!(clf.forward(&[29490, 26214], &mut scores, &mut scratch)?, 0);
+/// # Ok::<(), dam_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct QuantizedClassifier<'a, Q> {
+    memories: QuantizedView<'a, Q>,
+    classes: usize,
+    f: Interaction<f32>,
+    form: Form<f32>,
+}
+
+impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
+    /// A classifier whose memories end with `classes` label entries
+    /// (`1 ≤ classes < D`). Errors: invalid `classes`, `F` or `β`.
+    pub fn new(
+        memories: QuantizedView<'a, Q>,
+        classes: usize,
+        f: Interaction<f32>,
+        form: Form<f32>,
+    ) -> Result<Self> {
+        check_classes(memories.d(), classes)?;
+        f.validate()?;
+        form.validate()?;
+        Ok(QuantizedClassifier {
+            memories,
+            classes,
+            f,
+            form,
+        })
+    }
+
+    /// The number of visible units `Nv`.
+    pub fn visible(&self) -> usize {
+        self.memories.d() - self.classes
+    }
+
+    /// The number of classes `Nc`.
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// The memories.
+    pub fn memories(&self) -> QuantizedView<'a, Q> {
+        self.memories
+    }
+
+    /// The interaction function.
+    pub fn interaction(&self) -> Interaction<f32> {
+        self.f
+    }
+
+    /// The form and `β`.
+    pub fn form(&self) -> Form<f32> {
+        self.form
+    }
+
+    /// The shape checks of a forward pass; returns `(Nv, K)`.
+    pub(super) fn check_forward<S, R>(
+        &self,
+        v: &[Q],
+        scores: &[S],
+        scratch: &[R],
+    ) -> Result<(usize, usize)> {
+        let nv = self.visible();
+        let k = self.memories.k();
+        check_len(Operand::Query, nv, v.len())?;
+        check_len(Operand::Output, self.classes, scores.len())?;
+        check_scratch(Operand::Scratch, k, scratch.len())?;
+        Ok((nv, k))
+    }
+
+    /// Writes the class scores `c_α ∈ [−1, 1]` into `scores` (length `Nc`)
+    /// and returns the predicted class, as [`crate::Classifier::forward`].
+    /// `v` is the query quantized by [`super::quantize_query`] (length
+    /// `Nv`); `scratch` needs at least `K` entries.
+    ///
+    /// Errors: shape mismatches, and (raw form) [`crate::Error::Overflow`].
+    pub fn forward(&self, v: &[Q], scores: &mut [f32], scratch: &mut [f32]) -> Result<usize> {
+        let (nv, k) = self.check_forward(v, scores, scratch)?;
+        let base = scratch.get_mut(..k).unwrap_or(&mut []);
+        let unit = 1.0 / Q::MAX_LEVEL as f32;
+        let scales = self.memories.scales();
+        integer_overlaps(&self.memories, nv, v, |mu, t| {
+            if let (Some(m), Some(&s)) = (base.get_mut(mu), scales.get(mu)) {
+                *m = s * unit * t as f32;
+            }
+        })?;
+        let memories = self.memories;
+        let scorer = ClassScorer {
+            f: &self.f,
+            form: self.form,
+            d: memories.d(),
+            label_rows: |first: usize, len: usize| {
+                memories.rows().zip(memories.scales()).map(move |(row, &s)| {
+                    let labels = row.get(nv + first..).unwrap_or(&[]);
+                    labels.get(..len).unwrap_or(&[]).iter().map(move |q| s * q.to_f32())
+                })
+            },
+        };
+        scorer.score(base, scores)
+    }
+}

@@ -1,0 +1,257 @@
+//! Quantized memories: integer levels with one scale per memory, and the
+//! classifier forward pass on them (SPEC §4).
+//!
+//! Memory `μ` is stored as levels `q^μ_i` (`i8` or `i16`) and a scale
+//! `s_μ > 0`, standing for `ξ^μ_i ≈ s_μ q^μ_i`. Queries are quantized with
+//! the fixed scale `1/L` (`L` = [`IntKernels::MAX_LEVEL`], 127 or 32 767:
+//! pixels and states live in `[−1, 1]`), see [`quantize_query`]. Overlaps
+//! are then exact integer dot products ([`crate::simd::integer`]) rescaled
+//! once per memory.
+//!
+//! Two forward passes:
+//! * [`QuantizedClassifier`] (`i8` or `i16`): integer dot products, an `f32`
+//!   rescale per memory, then the same `f32` scoring as
+//!   [`crate::Classifier`] (for cores with an FPU, and the host);
+//! * [`FixedClassifier`] (`i8`): everything in fixed point with the `fixed`
+//!   crate, saturating and overflow-free by construction (for cores without
+//!   an FPU, e.g. Cortex-M0+).
+//!
+//! ```
+//! use dam_core::quantized::{QuantizedClassifier, QuantizedView, quantize_query};
+//! use dam_core::{Form, Interaction};
+//! // Two memories over 2 pixels + 2 labels: "bright → class 0", "dark → class 1".
+//! let levels = [127i8, 127, 127, -127, -127, -127, -127, 127];
+//! let view = QuantizedView::new(&levels, &[1.0 / 127.0; 2], 2, 4)?;
+//! let clf = QuantizedClassifier::new(view, 2,
+//!     Interaction::RectifiedPolynomial { n: 3 }, Form::Normalized { beta: 1.0 })?;
+//! let mut q = [0i8; 2];
+//! quantize_query(&[-0.7, -0.9], &mut q)?;
+//! let (mut scores, mut scratch) = ([0.0f32; 2], [0.0f32; 2]);
+//! assert_eq!(clf.forward(&q, &mut scores, &mut scratch)?, 1);
+//! # Ok::<(), dam_core::Error>(())
+//! ```
+
+mod classifier;
+mod fixed;
+
+pub use classifier::QuantizedClassifier;
+pub use fixed::{Arg, FixedClassifier, FixedRow, Score};
+
+use crate::error::{Error, Operand, Param, Result, check_len};
+use crate::model::ElementType;
+use crate::simd::IntKernels;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for i8 {}
+    impl Sealed for i16 {}
+}
+
+/// An integer type memories and queries can be quantized to (`i8`, `i16`).
+pub trait Level:
+    IntKernels + sealed::Sealed + zerocopy::FromBytes + zerocopy::Immutable + Default
+{
+    /// Its code in the model format.
+    const TYPE: ElementType;
+    /// The level as `f32` (exact).
+    fn to_f32(self) -> f32;
+    /// The level as `i64` (exact).
+    fn to_i64(self) -> i64;
+    /// An accumulator as `i64` (exact).
+    fn acc_to_i64(acc: Self::Acc) -> i64;
+    /// `x` (already rounded, inside `±MAX_LEVEL`) as a level.
+    fn from_f32(x: f32) -> Self;
+}
+
+impl Level for i8 {
+    const TYPE: ElementType = ElementType::I8;
+    fn to_f32(self) -> f32 {
+        f32::from(self)
+    }
+    fn to_i64(self) -> i64 {
+        i64::from(self)
+    }
+    fn acc_to_i64(acc: i32) -> i64 {
+        i64::from(acc)
+    }
+    fn from_f32(x: f32) -> Self {
+        x as i8
+    }
+}
+
+impl Level for i16 {
+    const TYPE: ElementType = ElementType::I16;
+    fn to_f32(self) -> f32 {
+        f32::from(self)
+    }
+    fn to_i64(self) -> i64 {
+        i64::from(self)
+    }
+    fn acc_to_i64(acc: i64) -> i64 {
+        acc
+    }
+    fn from_f32(x: f32) -> Self {
+        x as i16
+    }
+}
+
+/// `q_i = round(L · clamp(v_i, −1, 1))` with `L = Q::MAX_LEVEL`: a query in
+/// `[−1, 1]` (pixels, states) as levels of scale `1/L`. Entries outside
+/// `[−1, 1]` are clamped. Errors: `out` not as long as `v`, a non-finite
+/// entry.
+///
+/// ```
+/// let mut q = [0i8; 4];
+/// dam_core::quantized::quantize_query(&[1.0, -1.0, 0.5, 3.0], &mut q)?;
+/// assert_eq!(q, [127, -127, 64, 127]);
+/// # Ok::<(), dam_core::Error>(())
+/// ```
+pub fn quantize_query<Q: Level>(v: &[f32], out: &mut [Q]) -> Result<()> {
+    check_len(Operand::Output, v.len(), out.len())?;
+    crate::error::check_finite(Operand::Query, v)?;
+    let l = Q::MAX_LEVEL as f32;
+    for (o, &x) in out.iter_mut().zip(v) {
+        *o = Q::from_f32(libm::roundf(x.clamp(-1.0, 1.0) * l));
+    }
+    Ok(())
+}
+
+/// `K` quantized memories of dimension `D`: row-major levels and one scale
+/// per memory (`ξ^μ_i ≈ scales[μ] · levels[μ·D + i]`), borrowed and checked
+/// once.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct QuantizedView<'a, Q> {
+    levels: &'a [Q],
+    scales: &'a [f32],
+    k: usize,
+    d: usize,
+}
+
+impl<'a, Q: Level> QuantizedView<'a, Q> {
+    /// Views `levels` (`K·D`) with `scales` (`K`). Errors: empty shape,
+    /// wrong lengths, a scale that is not finite and `> 0`, `D` beyond
+    /// [`IntKernels::MAX_LEN`].
+    ///
+    /// ```
+    /// use dam_core::quantized::QuantizedView;
+    /// let v = QuantizedView::new(&[1i8, 2, 3, 4], &[0.5, 0.25], 2, 2)?;
+    /// assert_eq!(v.value(1, 0), Some(0.75));
+    /// assert!(QuantizedView::new(&[1i8, 2], &[0.0], 1, 2).is_err());
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn new(levels: &'a [Q], scales: &'a [f32], k: usize, d: usize) -> Result<Self> {
+        if k == 0 || d == 0 {
+            return Err(Error::EmptyMemory);
+        }
+        check_len(Operand::Memories, k.saturating_mul(d), levels.len())?;
+        check_len(Operand::Memories, k, scales.len())?;
+        if let Some(&s) = scales.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+            return Err(Error::InvalidParameter {
+                param: Param::Scale,
+                value: f64::from(s),
+            });
+        }
+        if d > Q::MAX_LEN {
+            return Err(Error::InvalidParameter {
+                param: Param::Dimension,
+                value: d as f64,
+            });
+        }
+        Ok(QuantizedView {
+            levels,
+            scales,
+            k,
+            d,
+        })
+    }
+
+    /// The number of memories `K`.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// The dimension `D`.
+    pub fn d(&self) -> usize {
+        self.d
+    }
+
+    /// The levels, row-major.
+    pub fn levels(&self) -> &'a [Q] {
+        self.levels
+    }
+
+    /// The scale of each memory.
+    pub fn scales(&self) -> &'a [f32] {
+        self.scales
+    }
+
+    /// The rows of levels.
+    pub fn rows(&self) -> core::slice::ChunksExact<'a, Q> {
+        self.levels.chunks_exact(self.d.max(1))
+    }
+
+    /// `s_μ q^μ_i`, the value entry `(μ, i)` stands for (`None` outside).
+    pub fn value(&self, mu: usize, i: usize) -> Option<f32> {
+        if i >= self.d {
+            return None;
+        }
+        let q = self.levels.get(mu.checked_mul(self.d)?.checked_add(i)?)?;
+        Some(self.scales.get(mu)? * q.to_f32())
+    }
+
+    /// Column `i` as levels paired with their memory's scale.
+    pub(crate) fn column(&self, i: usize) -> impl Iterator<Item = (Q, f32)> + Clone + 'a {
+        let start = if i < self.d { i } else { self.levels.len() };
+        self.levels
+            .get(start..)
+            .unwrap_or(&[])
+            .iter()
+            .step_by(self.d.max(1))
+            .copied()
+            .zip(self.scales.iter().copied())
+    }
+}
+
+/// The checks both quantized classifiers share: `1 ≤ classes < D`.
+fn check_classes(d: usize, classes: usize) -> Result<()> {
+    if classes == 0 || classes >= d {
+        return Err(Error::InvalidParameter {
+            param: Param::Classes,
+            value: classes as f64,
+        });
+    }
+    Ok(())
+}
+
+/// Calls `each(μ, t_μ)` for every memory, with
+/// `t_μ = Σ_{i<Nv} q^μ_i v_i − L Σ_α q^μ_{Nv+α}`: the overlap `ξ^μ·u` in
+/// units of `s_μ/L`, exact in `i64` (`|t_μ| ≤ 128·L·D`). Runs the row blocks
+/// of [`crate::simd::integer`] eight memories at a time.
+fn integer_overlaps<Q: Level>(
+    m: &QuantizedView<'_, Q>,
+    nv: usize,
+    v: &[Q],
+    mut each: impl FnMut(usize, i64),
+) -> Result<()> {
+    const BLOCK: usize = 8;
+    let isa = crate::simd::Isa::best_integer();
+    let mut acc = [<Q::Acc as Default>::default(); BLOCK];
+    let l = i64::from(Q::MAX_LEVEL);
+    for (b, rows) in m
+        .levels
+        .chunks(BLOCK.saturating_mul(m.d).max(1))
+        .enumerate()
+    {
+        Q::int_gemv_on(isa, rows, m.d, v.get(..nv).unwrap_or(&[]), &mut acc)?;
+        for (j, (row, &a)) in rows.chunks_exact(m.d.max(1)).zip(acc.iter()).enumerate() {
+            let labels = row.get(nv..).unwrap_or(&[]);
+            let label_sum: i64 = labels.iter().map(|q| q.to_i64()).sum();
+            each(b * BLOCK + j, Q::acc_to_i64(a) - l * label_sum);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

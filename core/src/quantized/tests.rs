@@ -1,0 +1,227 @@
+//! The quantized paths against the `f32` classifier and an `f64` reference.
+
+extern crate std;
+use super::*;
+use crate::{Classifier, Form, Interaction, MemoryView, Quantity};
+use proptest::prelude::*;
+use std::vec::Vec;
+
+/// Random levels in `±127`, scales near `1/127` (memories in about `[−1, 1]`).
+fn levels_and_scales(k: usize, d: usize, seed: u64) -> (Vec<i8>, Vec<f32>) {
+    let mut s = seed | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    let q = (0..k * d)
+        .map(|_| ((next() % 255) as i16 - 127) as i8)
+        .collect();
+    let scales = (0..k)
+        .map(|_| (0.5 + (next() % 1000) as f32 / 1000.0) / 127.0)
+        .collect();
+    (q, scales)
+}
+
+fn query(nv: usize, seed: u64) -> Vec<i8> {
+    let (q, _) = levels_and_scales(1, nv, seed ^ 0x9e37);
+    q
+}
+
+/// `Σ_μ F(c ξ·w_α) − F(c ξ·u)` in `f64` from the dequantized values.
+fn reference_sums(
+    q: &[i8],
+    scales: &[f32],
+    d: usize,
+    nc: usize,
+    v: &[i8],
+    n: u32,
+    beta: f64,
+) -> Vec<f64> {
+    let nv = d - nc;
+    let c = beta / d as f64;
+    let f = |x: f64| x.max(0.0).powi(n as i32);
+    (0..nc)
+        .map(|alpha| {
+            q.chunks(d)
+                .zip(scales)
+                .map(|(row, &s)| {
+                    let xi = |i: usize| f64::from(s) * f64::from(row[i]);
+                    let m: f64 = (0..nv)
+                        .map(|i| xi(i) * f64::from(v[i]) / 127.0)
+                        .sum::<f64>()
+                        - (nv..d).map(xi).sum::<f64>();
+                    f(c * (m + 2.0 * xi(nv + alpha))) - f(c * m)
+                })
+                .sum()
+        })
+        .collect()
+}
+
+proptest! {
+    /// The `f32`-rescale path gives the scores of [`Classifier`] on the
+    /// dequantized memories and query (to `f32` rounding).
+    #[test]
+    fn rescaled_matches_the_float_classifier(
+        k in 1usize..12, nv in 1usize..70, nc in 1usize..5, n in 1u32..8,
+        beta in 0.2f32..3.0, seed in any::<u64>(),
+    ) {
+        let d = nv + nc;
+        let (q, scales) = levels_and_scales(k, d, seed);
+        let v = query(nv, seed);
+        let xi: Vec<f32> = q.chunks(d).zip(&scales)
+            .flat_map(|(row, &s)| row.iter().map(move |&x| s * f32::from(x))).collect();
+        let vf: Vec<f32> = v.iter().map(|&x| f32::from(x) / 127.0).collect();
+        let f = Interaction::RectifiedPolynomial { n };
+        let form = Form::Normalized { beta };
+        let want = Classifier::new(MemoryView::new(&xi, k, d).unwrap(), nc, f, form).unwrap();
+        let got = QuantizedClassifier::new(QuantizedView::new(&q, &scales, k, d).unwrap(), nc, f, form).unwrap();
+        let (mut sw, mut sg, mut scratch) = (std::vec![0.0f32; nc], std::vec![0.0f32; nc], std::vec![0.0f32; k]);
+        want.forward(&vf, &mut sw, &mut scratch).unwrap();
+        got.forward(&v, &mut sg, &mut scratch).unwrap();
+        for (a, b) in sw.iter().zip(&sg) {
+            prop_assert!((a - b).abs() < 1e-4, "{sw:?} vs {sg:?}");
+        }
+    }
+
+    /// The fixed-point sums match the `f64` reference to a small fraction
+    /// of the largest sum, and the prediction is the reference's whenever
+    /// its top two sums are not nearly tied.
+    #[test]
+    fn fixed_point_matches_the_reference(
+        k in 1usize..12, nv in 1usize..70, nc in 1usize..5, n in 1u32..12,
+        beta in 0.2f32..3.0, seed in any::<u64>(),
+    ) {
+        let d = nv + nc;
+        let (q, scales) = levels_and_scales(k, d, seed);
+        let v = query(nv, seed);
+        let clf = FixedClassifier::new(
+            QuantizedView::new(&q, &scales, k, d).unwrap(), nc,
+            Interaction::RectifiedPolynomial { n }, Form::Normalized { beta },
+        ).unwrap();
+        let (mut sums, mut scratch) = (std::vec![Score::ZERO; nc], std::vec![FixedRow::ZERO; k]);
+        let class = clf.forward(&v, &mut sums, &mut scratch).unwrap();
+        let want = reference_sums(&q, &scales, d, nc, &v, n, f64::from(beta));
+        let top = want.iter().fold(0.0f64, |m, s| m.max(s.abs()));
+        let tol = 1e-6 * top + 1e-7 * k as f64;
+        for (got, w) in sums.iter().zip(&want) {
+            prop_assert!((got.to_num::<f64>() - w).abs() <= tol, "{sums:?} vs {want:?}");
+        }
+        let mut order: Vec<usize> = (0..nc).collect();
+        order.sort_by(|&a, &b| want[b].total_cmp(&want[a]).then(a.cmp(&b)));
+        if nc == 1 || want[order[0]] - want[order[1]] > 2.0 * tol {
+            prop_assert_eq!(class, order[0]);
+        }
+    }
+}
+
+#[test]
+fn i16_path_matches_i8_path_on_the_same_values() {
+    let (q, scales) = levels_and_scales(7, 40, 3);
+    let q16: Vec<i16> = q.iter().map(|&x| i16::from(x) * 258).collect();
+    let s16: Vec<f32> = scales.iter().map(|s| s / 258.0).collect();
+    let v = query(37, 5);
+    // 127 · 258 = 32 766: the same query value up to 1/32 767.
+    let v16: Vec<i16> = v.iter().map(|&x| i16::from(x) * 258).collect();
+    let f = Interaction::RectifiedPolynomial { n: 4 };
+    let form = Form::Normalized { beta: 1.5 };
+    let c8 = QuantizedClassifier::new(QuantizedView::new(&q, &scales, 7, 40).unwrap(), 3, f, form)
+        .unwrap();
+    let c16 = QuantizedClassifier::new(QuantizedView::new(&q16, &s16, 7, 40).unwrap(), 3, f, form)
+        .unwrap();
+    let (mut a, mut b, mut scratch) = ([0.0f32; 3], [0.0f32; 3], [0.0f32; 7]);
+    let p8 = c8.forward(&v, &mut a, &mut scratch).unwrap();
+    let p16 = c16.forward(&v16, &mut b, &mut scratch).unwrap();
+    assert_eq!(p8, p16);
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() < 1e-3, "{a:?} {b:?}");
+    }
+}
+
+#[test]
+fn invalid_inputs_are_typed_errors() {
+    let q = [1i8; 8];
+    assert!(matches!(
+        QuantizedView::new(&q, &[1.0, f32::NAN], 2, 4),
+        Err(Error::InvalidParameter {
+            param: Param::Scale,
+            ..
+        })
+    ));
+    assert!(matches!(
+        QuantizedView::new(&q, &[1.0, -1.0], 2, 4),
+        Err(Error::InvalidParameter {
+            param: Param::Scale,
+            ..
+        })
+    ));
+    assert!(matches!(
+        QuantizedView::new(&q, &[1.0], 2, 4),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert_eq!(
+        QuantizedView::<i8>::new(&[], &[], 0, 4).unwrap_err(),
+        Error::EmptyMemory
+    );
+    let view = QuantizedView::new(&q, &[0.01, 0.01], 2, 4).unwrap();
+    let poly = Interaction::RectifiedPolynomial { n: 3 };
+    assert!(matches!(
+        FixedClassifier::new(
+            view,
+            2,
+            Interaction::Exponential,
+            Form::Normalized { beta: 1.0 }
+        ),
+        Err(Error::InvalidParameter {
+            param: Param::Degree,
+            ..
+        })
+    ));
+    assert!(matches!(
+        FixedClassifier::new(view, 2, poly, Form::Raw { beta: 1.0 }),
+        Err(Error::InvalidParameter {
+            param: Param::Beta,
+            ..
+        })
+    ));
+    // Scores beyond I32F32: 2K·Aⁿ with A ≈ 1e3, n = 20.
+    let big = QuantizedView::new(&q, &[8.0, 8.0], 2, 4).unwrap();
+    assert!(matches!(
+        FixedClassifier::new(
+            big,
+            2,
+            Interaction::RectifiedPolynomial { n: 20 },
+            Form::Normalized { beta: 1.0 }
+        ),
+        Err(Error::Overflow {
+            quantity: Quantity::Score,
+            ..
+        })
+    ));
+    let clf = FixedClassifier::new(view, 2, poly, Form::Normalized { beta: 1.0 }).unwrap();
+    let (mut sums, mut rows) = ([Score::ZERO; 2], [FixedRow::ZERO; 1]);
+    assert!(matches!(
+        clf.forward(&[1, 2], &mut sums, &mut rows),
+        Err(Error::ShapeMismatch {
+            operand: Operand::Scratch,
+            ..
+        })
+    ));
+    let mut rows = [FixedRow::ZERO; 2];
+    assert!(matches!(
+        clf.forward(&[1], &mut sums, &mut rows),
+        Err(Error::ShapeMismatch {
+            operand: Operand::Query,
+            ..
+        })
+    ));
+    let mut qv = [0i8; 2];
+    assert_eq!(
+        quantize_query(&[0.0, f32::INFINITY], &mut qv),
+        Err(Error::NonFinite {
+            operand: Operand::Query,
+            index: 1
+        })
+    );
+}

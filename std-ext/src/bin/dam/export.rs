@@ -1,0 +1,97 @@
+//! `dam export`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Args as ClapArgs, ValueEnum};
+use dam_core::model::Model;
+use dam_std::export::rust_module;
+use dam_std::model_io::{self, AlignedBytes};
+use dam_std::quantize::{Precision, quantize_model};
+
+/// The element type of the exported memories.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuantizeArg {
+    /// f32, unchanged.
+    F32,
+    /// i16 levels with one scale per memory.
+    I16,
+    /// i8 levels with one scale per memory (also the fixed-point path's input).
+    I8,
+}
+
+/// What to write.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatArg {
+    /// The model file alone.
+    Bin,
+    /// A Rust module (consts K, NV, NC, …, and an aligned `MODEL: &[u8]`) plus the model file next to it.
+    Rust,
+}
+
+/// Options of `dam export`: a trained f32 model, quantized, as a blob for
+/// `include_bytes!` or a Rust module.
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    /// The f32 model file (as `dam train` writes it).
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Element type of the exported memories.
+    #[arg(long, value_enum, default_value_t = QuantizeArg::I8)]
+    pub quantize: QuantizeArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Bin)]
+    pub format: FormatArg,
+    /// Output file [default: next to the model, STEM.TYPE.dam or STEM_TYPE.rs];
+    /// a Rust module's blob goes to the same path with extension .dam.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let bytes = model_io::load(&args.model)?;
+    let model = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+    let (precision, tag) = match args.quantize {
+        QuantizeArg::F32 => (Precision::F32, "f32"),
+        QuantizeArg::I16 => (Precision::I16, "i16"),
+        QuantizeArg::I8 => (Precision::I8, "i8"),
+    };
+    let blob = quantize_model(&model, precision)
+        .with_context(|| format!("cannot export {}", args.model.display()))?;
+    let stem = args
+        .model
+        .file_stem()
+        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+    let dir = args.model.parent().unwrap_or(Path::new("."));
+    match args.format {
+        FormatArg::Bin => {
+            let out = args
+                .out
+                .unwrap_or_else(|| dir.join(format!("{stem}.{tag}.dam")));
+            model_io::write_atomic(&out, &blob)?;
+            println!("wrote {} ({} bytes, {tag})", out.display(), blob.len());
+        }
+        FormatArg::Rust => {
+            let out = args
+                .out
+                .unwrap_or_else(|| dir.join(format!("{stem}_{tag}.rs")));
+            let blob_path = out.with_extension("dam");
+            let blob_name = blob_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| anyhow!("{}: not a file name", out.display()))?;
+            let parsed = AlignedBytes::new(&blob);
+            let exported = Model::parse(parsed.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+            let src = rust_module(&exported, &blob_name, blob.len())?;
+            model_io::write_atomic(&blob_path, &blob)?;
+            model_io::write_atomic(&out, src.as_bytes())?;
+            println!(
+                "wrote {} and {} ({} bytes, {tag})",
+                out.display(),
+                blob_path.display(),
+                blob.len()
+            );
+        }
+    }
+    Ok(())
+}
