@@ -399,20 +399,21 @@ mod tests {
                 let base = params();
                 let g = partial(&base, &Shared::new(&base, smoothing), &v, target);
                 let h = 1e-2f32;
-                let fields: [(fn(&mut Params) -> &mut Vec<f32>, &Vec<f32>); 3] = [
+                type Field = fn(&mut Params) -> &mut Vec<f32>;
+                let fields: [(Field, &Vec<f32>); 3] = [
                     (|p| &mut p.w, &g.w),
                     (|p| &mut p.theta, &g.theta),
                     (|p| &mut p.rho, &g.rho),
                 ];
                 for (field, analytic) in fields {
-                    for i in 0..analytic.len() {
+                    for (i, &a) in analytic.iter().enumerate() {
                         let (mut plus, mut minus) = (base.clone(), base.clone());
                         field(&mut plus)[i] += h;
                         field(&mut minus)[i] -= h;
                         let numeric = (loss(&plus, smoothing, &v, target)
                             - loss(&minus, smoothing, &v, target))
                             / (2.0 * f64::from(h));
-                        let a = f64::from(analytic[i]);
+                        let a = f64::from(a);
                         assert!(
                             (a - numeric).abs() < 2e-2 * numeric.abs().max(0.05),
                             "ς {smoothing} {target:?} entry {i}: analytic {a} numeric {numeric}"

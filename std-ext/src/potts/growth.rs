@@ -104,7 +104,7 @@ pub fn split_directions(
                 .collect();
         for (mu, s) in shift.iter_mut().enumerate() {
             let pw = &shared.weights[mu * c..][..c];
-            for bi in 0..b {
+            for (bi, &norm) in norms.iter().enumerate() {
                 let (g, pi) = (ch.terms.logit[mu * b + bi], ch.terms.pi[mu * b + bi]);
                 let gq = &ch.terms.dq[bi * c..][..c];
                 let mean: f32 = pw.iter().zip(gq).map(|(p, g)| p * g).sum();
@@ -113,7 +113,7 @@ pub fn split_directions(
                     .zip(gq)
                     .map(|(p, g)| (p * (g - mean)).powi(2))
                     .sum();
-                *s += a * g.abs() * norms[bi] + 2.0 * k * pi * norms[bi].sqrt() * jg.sqrt();
+                *s += a * g.abs() * norm + 2.0 * k * pi * norm.sqrt() * jg.sqrt();
             }
         }
     }
@@ -204,10 +204,10 @@ fn apply_splitting(
             );
             let mut coef = vec![0.0f32; p * b];
             let mut pi_proj = vec![0.0f32; p * b];
-            for mu in 0..p {
+            for (mu, &pt_mu) in p_dot_t.iter().enumerate() {
                 for bi in 0..b {
                     let i = mu * b + bi;
-                    let s_mb = s[i] - ch.e[i] * p_dot_t[mu];
+                    let s_mb = s[i] - ch.e[i] * pt_mu;
                     coef[i] = a * ch.terms.logit[i] * proj[i] + k * ch.terms.pi[i] * s_mb;
                     pi_proj[i] = ch.terms.pi[i] * proj[i];
                 }
