@@ -45,7 +45,8 @@ impl Task {
     }
 }
 
-/// Training settings.
+/// Training settings; the defaults are those of `dam train --kind potts`
+/// (tuned on an MNIST subset, `docs/potts.md`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Hidden states `P`.
@@ -77,10 +78,10 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             p: 100,
-            beta: 60.0,
+            beta: 120.0,
             smoothing: 0.0,
-            eps0: 0.02,
-            logit_rate: 0.5,
+            eps0: 0.03,
+            logit_rate: 2.0,
             decay: 0.95,
             momentum: 0.6,
             learn_prior: false,
