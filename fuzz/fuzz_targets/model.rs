@@ -1,7 +1,8 @@
 //! The zero-copy model reader of dam-core on arbitrary bytes (seeded with a
 //! real model, so mutations reach deep into valid files). Invariants: no
 //! panic; a model that parses yields views and a classifier whose forward
-//! pass gives scores in [-1, 1].
+//! pass gives scores in [-1, 1], or a Potts classifier whose posterior is
+//! finite and non-negative.
 #![no_main]
 
 use dam_core::model::Model;
@@ -26,6 +27,16 @@ fuzz_target!(|bytes: &[u8]| {
         if clf.forward(&v, &mut scores, &mut scratch).is_ok() {
             assert!(scores.iter().all(|s| (-1.0..=1.0).contains(s)));
         }
+    }
+    if let Ok(potts) = model.potts::<f32>() {
+        let v = vec![0.5f32; potts.memories().d()];
+        let mut probs = vec![0.0f32; potts.classes()];
+        let mut scratch = vec![0.0f32; potts.memories().k()];
+        if let Ok(class) = potts.posterior(&v, &mut probs, &mut scratch) {
+            assert!(class < probs.len());
+            assert!(probs.iter().all(|p| p.is_finite() && *p >= 0.0));
+        }
+        let _ = potts.nearest_memory(&v);
     }
     let _ = model.memories::<f64>();
 });
