@@ -154,8 +154,6 @@ pub struct Partial {
     pub loss: f64,
     /// Samples whose `argmax q` is their label (supervised only).
     pub correct: usize,
-    /// `Σ_b q_b` (for the running mean of the latent target).
-    pub q_sum: Vec<f64>,
 }
 
 /// What the splitting matrices of growth need from a chunk of samples.
@@ -196,17 +194,10 @@ fn backward(params: &Params, shared: &Shared, v: &[f32], target: Target<'_>) -> 
     let (p, c) = (params.p, params.c);
     let fw = forward(params, shared, v);
     let b = fw.b;
-    let mut out = Partial {
-        q_sum: vec![0.0; c],
-        ..Partial::default()
-    };
+    let mut out = Partial::default();
     // g = ∂ℓ/∂q, b × C.
     let mut g = vec![0.0f32; b * c];
     for (bi, (q, g)) in fw.q.chunks_exact(c).zip(g.chunks_exact_mut(c)).enumerate() {
-        out.q_sum
-            .iter_mut()
-            .zip(q)
-            .for_each(|(s, &x)| *s += f64::from(x));
         match target {
             Target::Labels(labels) => {
                 let y = usize::from(labels[bi]);

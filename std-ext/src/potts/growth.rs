@@ -22,9 +22,9 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::batch::{self, Shared, Target};
+use super::batch::{self, Shared};
 use super::params::Params;
-use super::train::{self, Accuracy, Config, Task, Trainer, evaluate};
+use super::train::{self, Accuracy, Config, Samples, Task, Trainer, evaluate};
 use crate::data::mnist::Split;
 use crate::train::kh16::CHUNK;
 use crate::train::overlaps::{Mat, gemm};
@@ -68,19 +68,10 @@ pub fn split_directions(
     let chunks: Vec<Chunk> = idx
         .par_chunks(CHUNK)
         .map(|idx| {
-            let mut v = Vec::with_capacity(idx.len() * d);
-            let mut labels = Vec::with_capacity(idx.len());
-            for &i in idx {
-                v.extend_from_slice(data.image(i));
-                labels.push(data.labels[i]);
-            }
-            let target = match trainer.task {
-                Task::Supervised { .. } => Target::Labels(&labels),
-                Task::Latent { .. } => Target::Latent {
-                    marginal: &trainer.marginal,
-                },
-            };
-            let terms = batch::split_terms(params, &shared, &v, target);
+            let samples = Samples::gather(data, idx);
+            let target = samples.target(trainer.task, &trainer.marginal);
+            let terms = batch::split_terms(params, &shared, &samples.v, target);
+            let v = samples.v;
             let b = idx.len();
             let mut e = vec![0.0f32; p * b];
             gemm(
