@@ -5,7 +5,8 @@
 //! alignment checks). Invariants: no panic; every model that parses gives a
 //! classifier (or memory view) that runs, with finite scores in [-1, 1] and
 //! a predicted class below `Nc` (f32/f64, the quantized i8/i16 models and
-//! the fixed-point forward pass of an i8 model).
+//! the fixed-point forward pass of an i8 model), or a Potts classifier whose
+//! posterior is finite and non-negative.
 #![no_main]
 
 use dam_core::model::{CRC_LEN, HEADER_LEN, Model, crc32};
@@ -68,6 +69,16 @@ fn exercise(file: &[u8], seed: &[u8]) {
         let mut rows = vec![dam_core::quantized::FixedRow::ZERO; shape.memories().k()];
         let class = clf.forward(&v, &mut sums, &mut rows);
         assert!(class.is_ok_and(|c| c < shape.classes()));
+    }
+    if let Ok(potts) = model.potts::<f32>() {
+        let v = vec![0.5f32; potts.memories().d()];
+        let mut probs = vec![0.0f32; potts.classes()];
+        let mut scratch = vec![0.0f32; potts.memories().k()];
+        if let Ok(class) = potts.posterior(&v, &mut probs, &mut scratch) {
+            assert!(class < probs.len());
+            assert!(probs.iter().all(|p| p.is_finite() && *p >= 0.0));
+        }
+        let _ = potts.nearest_memory(&v);
     }
 }
 

@@ -510,3 +510,61 @@ fn export_blobs_and_rust_modules() {
     fails_with(&out, &["m.i8.dam", "f32"]);
     assert!(!dir.path().join("x.dam").exists());
 }
+
+/// `dam train --kind potts --grow` writes a Potts model that `dam info`
+/// reads and `dam show` draws with its class weights; `--resume` is refused.
+#[test]
+fn train_potts_grow_then_show() {
+    let dir = tempfile::tempdir().unwrap();
+    mini_mnist(dir.path(), 40, 40);
+    let out = dir.path().join("potts");
+    let run = dam(&[
+        "train",
+        "--kind",
+        "potts",
+        "--grow",
+        "-k",
+        "4",
+        "--epochs",
+        "2",
+        "--stage-epochs",
+        "1",
+        "--beta",
+        "4",
+        "--data",
+        s(dir.path()),
+        "--out",
+        s(&out),
+        "--quiet",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    // P = 1, 2 (one epoch each), then 4 (two epochs).
+    assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
+    let info = dam(&["info", s(&out.join("model.dam"))]);
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        text.contains("Potts") && text.contains("K:           4"),
+        "{text}"
+    );
+    let show = dam(&["show", s(&out.join("model.dam")), "--out", s(&out)]);
+    assert!(String::from_utf8_lossy(&show.stdout).contains("p^μ_y/p_h(μ)"));
+    assert!(out.join("memories.png").exists());
+    fails_with(
+        &dam(&[
+            "train",
+            "--kind",
+            "potts",
+            "--resume",
+            "--data",
+            s(dir.path()),
+            "--out",
+            s(&out),
+        ]),
+        &["--resume"],
+    );
+}

@@ -189,6 +189,10 @@ fn duplicated_point_is_a_saddle() {
         u[2 * pd + pc + i] = -f64::from(splits.logits[i]);
     }
     let along = growth::curvature_along(&dup, 0.0, task, &t.marginal, &data, &idx, &probe, &u);
+    eprintln!(
+        "λ_min trained P = 2: {before:.4e}; duplicated P = 4: {after:.4e}; along the split: {along:.4e}; splitting curvatures {:?}",
+        splits.curvature
+    );
     assert!(along < 0.0, "curvature along the split {along}");
     assert!(
         along >= after - 1e-3,

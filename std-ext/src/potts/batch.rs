@@ -154,8 +154,6 @@ pub struct Partial {
     pub loss: f64,
     /// Samples whose `argmax q` is their label (supervised only).
     pub correct: usize,
-    /// `Σ_b q_b` (for the running mean of the latent target).
-    pub q_sum: Vec<f64>,
 }
 
 /// What the splitting matrices of growth need from a chunk of samples.
@@ -196,17 +194,10 @@ fn backward(params: &Params, shared: &Shared, v: &[f32], target: Target<'_>) -> 
     let (p, c) = (params.p, params.c);
     let fw = forward(params, shared, v);
     let b = fw.b;
-    let mut out = Partial {
-        q_sum: vec![0.0; c],
-        ..Partial::default()
-    };
+    let mut out = Partial::default();
     // g = ∂ℓ/∂q, b × C.
     let mut g = vec![0.0f32; b * c];
     for (bi, (q, g)) in fw.q.chunks_exact(c).zip(g.chunks_exact_mut(c)).enumerate() {
-        out.q_sum
-            .iter_mut()
-            .zip(q)
-            .for_each(|(s, &x)| *s += f64::from(x));
         match target {
             Target::Labels(labels) => {
                 let y = usize::from(labels[bi]);
@@ -399,20 +390,21 @@ mod tests {
                 let base = params();
                 let g = partial(&base, &Shared::new(&base, smoothing), &v, target);
                 let h = 1e-2f32;
-                let fields: [(fn(&mut Params) -> &mut Vec<f32>, &Vec<f32>); 3] = [
+                type Field = fn(&mut Params) -> &mut Vec<f32>;
+                let fields: [(Field, &Vec<f32>); 3] = [
                     (|p| &mut p.w, &g.w),
                     (|p| &mut p.theta, &g.theta),
                     (|p| &mut p.rho, &g.rho),
                 ];
                 for (field, analytic) in fields {
-                    for i in 0..analytic.len() {
+                    for (i, &a) in analytic.iter().enumerate() {
                         let (mut plus, mut minus) = (base.clone(), base.clone());
                         field(&mut plus)[i] += h;
                         field(&mut minus)[i] -= h;
                         let numeric = (loss(&plus, smoothing, &v, target)
                             - loss(&minus, smoothing, &v, target))
                             / (2.0 * f64::from(h));
-                        let a = f64::from(analytic[i]);
+                        let a = f64::from(a);
                         assert!(
                             (a - numeric).abs() < 2e-2 * numeric.abs().max(0.05),
                             "ς {smoothing} {target:?} entry {i}: analytic {a} numeric {numeric}"

@@ -22,9 +22,9 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::batch::{self, Shared, Target};
+use super::batch::{self, Shared};
 use super::params::Params;
-use super::train::{self, Accuracy, Config, Task, Trainer, evaluate};
+use super::train::{self, Accuracy, Config, Samples, Task, Trainer, evaluate};
 use crate::data::mnist::Split;
 use crate::train::kh16::CHUNK;
 use crate::train::overlaps::{Mat, gemm};
@@ -68,19 +68,10 @@ pub fn split_directions(
     let chunks: Vec<Chunk> = idx
         .par_chunks(CHUNK)
         .map(|idx| {
-            let mut v = Vec::with_capacity(idx.len() * d);
-            let mut labels = Vec::with_capacity(idx.len());
-            for &i in idx {
-                v.extend_from_slice(data.image(i));
-                labels.push(data.labels[i]);
-            }
-            let target = match trainer.task {
-                Task::Supervised { .. } => Target::Labels(&labels),
-                Task::Latent { .. } => Target::Latent {
-                    marginal: &trainer.marginal,
-                },
-            };
-            let terms = batch::split_terms(params, &shared, &v, target);
+            let samples = Samples::gather(data, idx);
+            let target = samples.target(trainer.task, &trainer.marginal);
+            let terms = batch::split_terms(params, &shared, &samples.v, target);
+            let v = samples.v;
             let b = idx.len();
             let mut e = vec![0.0f32; p * b];
             gemm(
@@ -104,7 +95,7 @@ pub fn split_directions(
                 .collect();
         for (mu, s) in shift.iter_mut().enumerate() {
             let pw = &shared.weights[mu * c..][..c];
-            for bi in 0..b {
+            for (bi, &norm) in norms.iter().enumerate() {
                 let (g, pi) = (ch.terms.logit[mu * b + bi], ch.terms.pi[mu * b + bi]);
                 let gq = &ch.terms.dq[bi * c..][..c];
                 let mean: f32 = pw.iter().zip(gq).map(|(p, g)| p * g).sum();
@@ -113,7 +104,7 @@ pub fn split_directions(
                     .zip(gq)
                     .map(|(p, g)| (p * (g - mean)).powi(2))
                     .sum();
-                *s += a * g.abs() * norms[bi] + 2.0 * k * pi * norms[bi].sqrt() * jg.sqrt();
+                *s += a * g.abs() * norm + 2.0 * k * pi * norm.sqrt() * jg.sqrt();
             }
         }
     }
@@ -204,10 +195,10 @@ fn apply_splitting(
             );
             let mut coef = vec![0.0f32; p * b];
             let mut pi_proj = vec![0.0f32; p * b];
-            for mu in 0..p {
+            for (mu, &pt_mu) in p_dot_t.iter().enumerate() {
                 for bi in 0..b {
                     let i = mu * b + bi;
-                    let s_mb = s[i] - ch.e[i] * p_dot_t[mu];
+                    let s_mb = s[i] - ch.e[i] * pt_mu;
                     coef[i] = a * ch.terms.logit[i] * proj[i] + k * ch.terms.pi[i] * s_mb;
                     pi_proj[i] = ch.terms.pi[i] * proj[i];
                 }

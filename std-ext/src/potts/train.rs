@@ -45,7 +45,8 @@ impl Task {
     }
 }
 
-/// Training settings.
+/// Training settings; the defaults are those of `dam train --kind potts`
+/// (tuned on an MNIST subset, `docs/potts.md`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Hidden states `P`.
@@ -77,10 +78,10 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             p: 100,
-            beta: 60.0,
+            beta: 120.0,
             smoothing: 0.0,
-            eps0: 0.02,
-            logit_rate: 0.5,
+            eps0: 0.03,
+            logit_rate: 2.0,
             decay: 0.95,
             momentum: 0.6,
             learn_prior: false,
@@ -265,6 +266,36 @@ impl Trainer {
     }
 }
 
+/// The samples of one chunk, copied out of the split.
+#[derive(Debug, Clone)]
+pub struct Samples {
+    /// `b × D` images.
+    pub v: Vec<f32>,
+    /// Their labels.
+    pub labels: Vec<u8>,
+}
+
+impl Samples {
+    /// The samples `idx` of `data`.
+    pub fn gather(data: &Split, idx: &[usize]) -> Self {
+        let mut v = Vec::with_capacity(idx.len() * data.dim);
+        let mut labels = Vec::with_capacity(idx.len());
+        for &i in idx {
+            v.extend_from_slice(data.image(i));
+            labels.push(data.labels[i]);
+        }
+        Samples { v, labels }
+    }
+
+    /// The loss target of `task` for these samples.
+    pub fn target<'a>(&'a self, task: Task, marginal: &'a [f32]) -> Target<'a> {
+        match task {
+            Task::Supervised { .. } => Target::Labels(&self.labels),
+            Task::Latent { .. } => Target::Latent { marginal },
+        }
+    }
+}
+
 /// The mean of `q = p(· | v)` over the samples `idx` (with the smoothing
 /// `ς`), in fixed chunks in parallel.
 pub fn mean_posterior(params: &Params, smoothing: f32, data: &Split, idx: &[usize]) -> Vec<f32> {
@@ -273,12 +304,12 @@ pub fn mean_posterior(params: &Params, smoothing: f32, data: &Split, idx: &[usiz
     let sums: Vec<Vec<f64>> = idx
         .par_chunks(CHUNK)
         .map(|idx| {
-            let mut v = Vec::with_capacity(idx.len() * params.d);
-            for &i in idx {
-                v.extend_from_slice(data.image(i));
-            }
+            let samples = Samples::gather(data, idx);
             let mut sum = vec![0.0f64; c];
-            for q in batch::forward(params, &shared, &v).q.chunks_exact(c) {
+            for q in batch::forward(params, &shared, &samples.v)
+                .q
+                .chunks_exact(c)
+            {
                 sum.iter_mut().zip(q).for_each(|(s, &x)| *s += f64::from(x));
             }
             sum
@@ -303,28 +334,17 @@ pub fn gradient(
     idx: &[usize],
 ) -> Partial {
     let shared = Shared::new(params, smoothing);
-    let d = params.d;
     let parts: Vec<Partial> = idx
         .par_chunks(CHUNK)
         .map(|idx| {
-            let mut v = Vec::with_capacity(idx.len() * d);
-            let mut labels = Vec::with_capacity(idx.len());
-            for &i in idx {
-                v.extend_from_slice(data.image(i));
-                labels.push(data.labels[i]);
-            }
-            let target = match task {
-                Task::Supervised { .. } => Target::Labels(&labels),
-                Task::Latent { .. } => Target::Latent { marginal },
-            };
-            batch::partial(params, &shared, &v, target)
+            let samples = Samples::gather(data, idx);
+            batch::partial(params, &shared, &samples.v, samples.target(task, marginal))
         })
         .collect();
     let mut sum = Partial {
         w: vec![0.0; params.w.len()],
         theta: vec![0.0; params.theta.len()],
         rho: vec![0.0; params.p],
-        q_sum: vec![0.0; params.c],
         ..Partial::default()
     };
     for p in &parts {
@@ -333,10 +353,6 @@ pub fn gradient(
         add(&mut sum.rho, &p.rho);
         sum.loss += p.loss;
         sum.correct += p.correct;
-        sum.q_sum
-            .iter_mut()
-            .zip(&p.q_sum)
-            .for_each(|(s, x)| *s += x);
     }
     sum
 }

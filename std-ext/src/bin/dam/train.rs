@@ -65,7 +65,7 @@ pub struct Args {
     /// No progress bar; print one line per epoch instead.
     #[arg(long)]
     pub quiet: bool,
-    /// The model: the KH16 classifier or Potts hidden units [TT] (docs/potts.md).
+    /// The model: the KH16 classifier or Potts hidden units (TT) (docs/potts.md).
     #[arg(long, value_enum, default_value_t = KindArg::Kh16)]
     pub kind: KindArg,
     #[command(flatten)]
@@ -77,7 +77,7 @@ pub struct Args {
 pub enum KindArg {
     /// The KH16 one-step classifier.
     Kh16,
-    /// Potts hidden units [TT]: -k is P (with --grow, P_max).
+    /// Potts hidden units (TT): -k is P (with --grow, P_max).
     Potts,
 }
 

@@ -1,4 +1,4 @@
-//! `dam train --kind potts`: Potts hidden units [TT], directly or by growth.
+//! `dam train --kind potts`: Potts hidden units (TT), directly or by growth.
 
 use std::io::Write;
 use std::time::Instant;
