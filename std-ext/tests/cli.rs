@@ -317,8 +317,8 @@ fn predict_writes_firmware_test_vectors() {
 #[test]
 fn every_subcommand_has_help() {
     for sub in [
-        "demo", "capacity", "train", "eval", "export", "info", "recall", "energy", "import", "show",
-        "predict",
+        "demo", "capacity", "train", "eval", "export", "info", "recall", "energy", "import",
+        "show", "predict",
     ] {
         let out = dam(&[sub, "--help"]);
         assert!(out.status.success(), "{sub}");

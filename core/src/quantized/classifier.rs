@@ -112,10 +112,17 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
             form: self.form,
             d: memories.d(),
             label_rows: |first: usize, len: usize| {
-                memories.rows().zip(memories.scales()).map(move |(row, &s)| {
-                    let labels = row.get(nv + first..).unwrap_or(&[]);
-                    labels.get(..len).unwrap_or(&[]).iter().map(move |q| s * q.to_f32())
-                })
+                memories
+                    .rows()
+                    .zip(memories.scales())
+                    .map(move |(row, &s)| {
+                        let labels = row.get(nv + first..).unwrap_or(&[]);
+                        labels
+                            .get(..len)
+                            .unwrap_or(&[])
+                            .iter()
+                            .map(move |q| s * q.to_f32())
+                    })
             },
         };
         scorer.score(base, scores)
