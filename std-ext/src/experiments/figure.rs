@@ -187,6 +187,8 @@ pub struct Heatmaps {
     pub y_label: String,
     /// Values mapped to the ends of the colour scale.
     pub range: (f64, f64),
+    /// Title of the colour bar.
+    pub bar_label: String,
     /// Panels per row of the figure.
     pub columns: usize,
     /// The panels.
@@ -234,6 +236,7 @@ impl Heatmaps {
     ///     x_label: "x".into(),
     ///     y_label: "y".into(),
     ///     range: (0.0, 1.0),
+    ///     bar_label: "value".into(),
     ///     columns: 1,
     ///     panels: vec![Panel { title: "p".into(), values: vec![vec![0.2, f64::NAN]] }],
     /// };
@@ -315,7 +318,7 @@ impl Heatmaps {
                 .disable_mesh()
                 .disable_y_axis()
                 .x_labels(6)
-                .x_desc("mean distance between learned and relaxed state (lower = better)")
+                .x_desc(&self.bar_label)
                 .label_style((FAMILY, 12))
                 .axis_desc_style((FAMILY, 13))
                 .draw()?;
