@@ -290,7 +290,7 @@ impl Heatmaps {
                     .y_label_formatter(&row_label)
                     .x_desc(&self.x_label)
                     .y_desc(&self.y_label)
-                    .label_style((FAMILY, 11))
+                    .label_style((FAMILY, 13))
                     .axis_desc_style((FAMILY, 13))
                     .draw()?;
                 let cells = p.values.iter().enumerate().flat_map(|(r, row)| {
