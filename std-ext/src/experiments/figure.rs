@@ -16,13 +16,17 @@ const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset.ttf");
 const FAMILY: &str = "sans-serif";
 
 /// Line colours, cycled (the matplotlib "tab10" palette).
-pub const PALETTE: [RGBColor; 6] = [
+pub const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
     RGBColor(214, 39, 40),
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
 
 fn register_font() -> Result<()> {
@@ -59,6 +63,20 @@ pub struct LogLogChart {
     pub y_label: String,
     /// The lines.
     pub lines: Vec<Line>,
+    /// Base of the horizontal axis' ticks (2: 16, 32, 64 …; 10: 1000, 10000 …).
+    pub x_base: f64,
+    /// Where the legend goes.
+    pub legend: SeriesLabelPosition,
+}
+
+/// A tick label: whole numbers from 1 up, one significant digit in
+/// scientific notation below.
+fn tick(v: f64) -> String {
+    if v >= 1.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.0e}")
+    }
 }
 
 impl LogLogChart {
@@ -77,6 +95,8 @@ impl LogLogChart {
     ///         reference: false,
     ///         label: "square".into(),
     ///     }],
+    ///     x_base: 10.0,
+    ///     legend: plotters::chart::SeriesLabelPosition::UpperLeft,
     /// };
     /// chart.draw(&dir.path().join("c.png"), (400, 300))?;
     /// # Ok::<(), anyhow::Error>(())
@@ -98,9 +118,12 @@ impl LogLogChart {
                 .margin(10)
                 .x_label_area_size(45)
                 .y_label_area_size(60)
-                .build_cartesian_2d(x_range.log_scale(), y_range.log_scale())?;
+                .build_cartesian_2d(x_range.log_scale().base(self.x_base), y_range.log_scale())?;
             chart
                 .configure_mesh()
+                .x_labels(7)
+                .x_label_formatter(&|x| tick(*x))
+                .y_label_formatter(&|y| tick(*y))
                 .x_desc(&self.x_label)
                 .y_desc(&self.y_label)
                 .label_style((FAMILY, 14))
@@ -129,7 +152,7 @@ impl LogLogChart {
             }
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
+                .position(self.legend.clone())
                 .label_font((FAMILY, 13))
                 .background_style(WHITE.mix(0.85))
                 .border_style(RGBColor(180, 180, 180))
@@ -164,6 +187,8 @@ pub struct Heatmaps {
     pub y_label: String,
     /// Values mapped to the ends of the colour scale.
     pub range: (f64, f64),
+    /// Title of the colour bar.
+    pub bar_label: String,
     /// Panels per row of the figure.
     pub columns: usize,
     /// The panels.
@@ -211,6 +236,7 @@ impl Heatmaps {
     ///     x_label: "x".into(),
     ///     y_label: "y".into(),
     ///     range: (0.0, 1.0),
+    ///     bar_label: "value".into(),
     ///     columns: 1,
     ///     panels: vec![Panel { title: "p".into(), values: vec![vec![0.2, f64::NAN]] }],
     /// };
@@ -238,9 +264,10 @@ impl Heatmaps {
                     .margin(6)
                     .x_label_area_size(42)
                     .y_label_area_size(52)
+                    // A segmented `0..k` has k + 1 segments.
                     .build_cartesian_2d(
-                        (0..n_cols).into_segmented(),
-                        (0..n_rows).into_segmented(),
+                        (0..n_cols.saturating_sub(1)).into_segmented(),
+                        (0..n_rows.saturating_sub(1)).into_segmented(),
                     )?;
                 let col_label = |v: &SegmentValue<usize>| match v {
                     SegmentValue::CenterOf(i) => {
@@ -263,7 +290,7 @@ impl Heatmaps {
                     .y_label_formatter(&row_label)
                     .x_desc(&self.x_label)
                     .y_desc(&self.y_label)
-                    .label_style((FAMILY, 11))
+                    .label_style((FAMILY, 13))
                     .axis_desc_style((FAMILY, 13))
                     .draw()?;
                 let cells = p.values.iter().enumerate().flat_map(|(r, row)| {
@@ -291,7 +318,7 @@ impl Heatmaps {
                 .disable_mesh()
                 .disable_y_axis()
                 .x_labels(6)
-                .x_desc("mean distance between learned and relaxed state (lower = better)")
+                .x_desc(&self.bar_label)
                 .label_style((FAMILY, 12))
                 .axis_desc_style((FAMILY, 13))
                 .draw()?;

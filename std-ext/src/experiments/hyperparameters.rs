@@ -59,9 +59,9 @@ impl Config {
         Config {
             degrees: vec![2, 5, 10, 20, 30],
             normalized_only: vec![50, 100],
-            betas: vec![0.5, 0.7, 0.9, 1.2, 1.6, 2.2, 3.0, 5.0],
-            raw_betas: (0..8).map(|i| 10f64.powi(i - 7)).collect(),
-            rates: vec![0.02, 0.05, 0.2, 0.5],
+            betas: vec![0.5, 0.9, 1.2, 1.6, 2.2, 3.0],
+            raw_betas: (0..6).map(|i| 10f64.powi(2 * i - 10)).collect(),
+            rates: vec![0.05, 0.2],
             patterns: 20,
             dim: 100,
             repeats: 5,
@@ -75,7 +75,7 @@ impl Config {
                 eps0: 0.1,
                 decay: 0.999,
                 momentum: 0.0,
-                epochs: 200,
+                epochs: 150,
                 init_std: 0.1,
                 seed: 0,
             },
@@ -238,6 +238,22 @@ pub fn regions(cells: &[Cell]) -> Vec<Region> {
     out
 }
 
+/// Number of `β` values in `form`'s grid.
+fn grid_len(config: &Config, form: Form) -> usize {
+    match form {
+        Form::Normalized => config.betas.len(),
+        Form::Raw => config.raw_betas.len(),
+    }
+}
+
+/// The mean distance of one cell, `NaN` if it was not measured.
+fn distance(cells: &[Cell], form: Form, n: u32, rate: f32, beta_index: usize) -> f64 {
+    cells
+        .iter()
+        .find(|c| c.form == form && c.n == n && c.rate == rate && c.beta_index == beta_index)
+        .map_or(f64::NAN, |c| c.distance)
+}
+
 fn form_name(form: Form) -> &'static str {
     match form {
         Form::Raw => "raw",
@@ -275,10 +291,7 @@ pub fn table(config: &Config, cells: &[Cell]) -> String {
     );
     for region in regions(cells) {
         let (form, n) = (region.form, region.n);
-        let betas = match form {
-            Form::Normalized => config.betas.len(),
-            Form::Raw => config.raw_betas.len(),
-        };
+        let betas = grid_len(config, form);
         out.push_str(&format!(
             "\n{} form, n = {n}   (columns: {})\n   rate",
             form_name(form),
@@ -294,11 +307,7 @@ pub fn table(config: &Config, cells: &[Cell]) -> String {
         for &rate in &config.rates {
             out.push_str(&format!("{rate:>7}"));
             for i in 0..betas {
-                let v = cells
-                    .iter()
-                    .find(|c| c.form == form && c.n == n && c.rate == rate && c.beta_index == i)
-                    .map_or(f64::NAN, |c| c.distance);
-                out.push_str(&format!("{v:>7.2}"));
+                out.push_str(&format!("{:>7.2}", distance(cells, form, n, rate, i)));
             }
             out.push('\n');
         }
@@ -326,13 +335,13 @@ pub fn table(config: &Config, cells: &[Cell]) -> String {
 
 /// One heatmap figure per form.
 pub fn figure(config: &Config, cells: &[Cell], form: Form) -> Heatmaps {
-    let maps = regions(cells);
     let max = cells
         .iter()
         .map(|c| c.distance)
         .fold(0.0f64, f64::max)
         .max(1.0);
-    let panels = maps
+    let count = grid_len(config, form);
+    let panels = regions(cells)
         .iter()
         .filter(|r| r.form == form)
         .map(|r| Panel {
@@ -341,31 +350,13 @@ pub fn figure(config: &Config, cells: &[Cell], form: Form) -> Heatmaps {
                 .rates
                 .iter()
                 .map(|&rate| {
-                    let count = match form {
-                        Form::Normalized => config.betas.len(),
-                        Form::Raw => config.raw_betas.len(),
-                    };
                     (0..count)
-                        .map(|i| {
-                            cells
-                                .iter()
-                                .find(|c| {
-                                    c.form == form
-                                        && c.n == r.n
-                                        && c.rate == rate
-                                        && c.beta_index == i
-                                })
-                                .map_or(f64::NAN, |c| c.distance)
-                        })
+                        .map(|i| distance(cells, form, r.n, rate, i))
                         .collect()
                 })
                 .collect(),
         })
-        .collect::<Vec<_>>();
-    let count = match form {
-        Form::Normalized => config.betas.len(),
-        Form::Raw => config.raw_betas.len(),
-    };
+        .collect();
     Heatmaps {
         title: match form {
             Form::Normalized => "McA normalized form: F(β ξ·x / D), β = 1/T".into(),
@@ -379,6 +370,7 @@ pub fn figure(config: &Config, cells: &[Cell], form: Form) -> Heatmaps {
         },
         y_label: "initial learning rate".into(),
         range: (0.0, max),
+        bar_label: "mean distance between learned and relaxed state (lower = better)".into(),
         columns: 4,
         panels,
     }

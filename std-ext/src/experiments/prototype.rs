@@ -4,9 +4,11 @@
 //! vote on each digit); at large `n` it is a prototype (a whole digit).
 //!
 //! "Prototype-ness" is measured, not eyeballed: the mean over memories of
-//! the cosine similarity between a memory's pixels and the most similar
-//! training image. A prototype looks like one digit (high), a feature
-//! looks like none (low).
+//! the correlation (cosine after removing each vector's mean, so the dark
+//! background every image and the negative initial memories share does
+//! not count) between a memory's pixels and the most similar training
+//! image. A prototype looks like one digit (high), a feature or an
+//! untrained memory looks like none (low).
 
 use std::time::Instant;
 
@@ -36,7 +38,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// The full run: 60 000 training images, 30 epochs per model.
+    /// The full run: 60 000 training images, 20 epochs per model.
     pub fn full() -> Self {
         Config {
             degrees: vec![2, 3, 20, 30],
@@ -49,7 +51,7 @@ impl Config {
                 scale: Scale::Normalized {
                     beta: 794.0 / 540.0,
                 },
-                epochs: 30,
+                epochs: 20,
                 ..kh16::Config::default()
             },
         }
@@ -64,6 +66,8 @@ impl Config {
             reference_images: 2_000,
             training: kh16::Config {
                 k: 50,
+                // Smaller minibatches: 600 steps instead of 60.
+                batch: 100,
                 epochs: 6,
                 ..Config::full().training
             },
@@ -80,29 +84,46 @@ pub struct Model {
     pub memories: Vec<f32>,
     /// Test error (fraction).
     pub test_error: f64,
-    /// Mean over memories of the best cosine similarity with a training image.
+    /// Mean over memories of the best correlation with a training image.
     pub prototype_score: f64,
     /// Training wall time, seconds.
     pub seconds: f64,
 }
 
-/// Mean over memories (visible part) of the largest cosine similarity with
-/// any of `reference`'s images.
+/// `v` minus its mean, scaled to unit length (zero if `v` is constant).
+fn standardized(v: &[f32]) -> Vec<f32> {
+    let mean = v.iter().sum::<f32>() / v.len().max(1) as f32;
+    let centred: Vec<f32> = v.iter().map(|x| x - mean).collect();
+    let norm = centred.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+    centred.iter().map(|x| x * scale).collect()
+}
+
+/// Mean over memories (visible part) of the largest correlation with any
+/// of `reference`'s images.
+///
+/// ```
+/// use dam_std::data::mnist::Split;
+/// use dam_std::experiments::prototype::prototype_score;
+/// let reference = Split { images: vec![1.0, -1.0, 1.0, -1.0], labels: vec![0], dim: 4 };
+/// // One memory equal to the image (plus a label unit), one unrelated.
+/// let memories = [0.5, -0.5, 0.5, -0.5, 0.0, 1.0, 1.0, -1.0, -1.0, 0.0];
+/// let score = prototype_score(&memories, 4, 1, &reference);
+/// assert!((score - 0.5).abs() < 1e-6);
+/// ```
 pub fn prototype_score(memories: &[f32], nv: usize, nc: usize, reference: &Split) -> f64 {
-    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-    let refs: Vec<(&[f32], f32)> = reference
+    let refs: Vec<Vec<f32>> = reference
         .images
         .chunks_exact(nv)
-        .map(|img| (img, norm(img)))
+        .map(standardized)
         .collect();
     let rows: Vec<&[f32]> = memories.chunks_exact(nv + nc).collect();
     let best: Vec<f32> = rows
         .par_iter()
         .map(|row| {
-            let v = &row[..nv];
-            let nm = norm(v);
+            let v = standardized(&row[..nv]);
             refs.iter()
-                .map(|(img, ni)| v.iter().zip(*img).map(|(a, b)| a * b).sum::<f32>() / (nm * ni))
+                .map(|img| v.iter().zip(img).map(|(a, b)| a * b).sum::<f32>())
                 .fold(f32::MIN, f32::max)
         })
         .collect();
@@ -159,7 +180,7 @@ pub fn table(config: &Config, models: &[Model]) -> String {
         ));
     }
     out.push_str(
-        "\nprototype score: mean over memories of the best cosine similarity between the \
+        "\nprototype score: mean over memories of the best correlation between the \
          memory's pixels and a training image\n",
     );
     out
@@ -184,7 +205,8 @@ pub fn draw(path: &std::path::Path, models: &[Model], shown: usize) -> Result<()
             for (i, mem) in m.memories.chunks_exact(d).take(shown).enumerate() {
                 let (x0, y0) = (10 + (i % cols) * tile, 40 + (i / cols) * tile);
                 for (p, &v) in mem[..SIDE * SIDE].iter().enumerate() {
-                    let (r, g, b) = bwr(v);
+                    // 9 levels keep the figure readable and the PNG small.
+                    let (r, g, b) = bwr((v * 4.0).round() / 4.0);
                     let (x, y) = (x0 + (p % SIDE) * zoom, y0 + (p / SIDE) * zoom);
                     area.draw(&Rectangle::new(
                         [(x as i32, y as i32), ((x + zoom) as i32, (y + zoom) as i32)],

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
-use dam_std::drdam_error::{ErrorGrid, QueryKind, measure};
+use dam_std::drdam_error::{ErrorGrid, ErrorRow, QueryKind, measure};
 use plotters::style::RGBColor;
 
 /// Options of `dam drdam-error`: DrDAM's approximation error against the
@@ -46,6 +46,22 @@ const COLOURS: [(u8, u8, u8, &str); 6] = [
     (140, 86, 75, "brown"),
 ];
 
+/// Prints one line per measured point.
+pub fn print_table(rows: &[ErrorRow]) {
+    println!("     D   beta        Y  queries   energy MAE  gradient MAE");
+    for r in rows {
+        println!(
+            "{:>6} {:>6} {:>8}  {:<7} {:>11.3e} {:>13.3e}",
+            r.d,
+            r.beta,
+            r.y,
+            format!("{:?}", r.kind).to_lowercase(),
+            r.energy_mae,
+            r.gradient_mae
+        );
+    }
+}
+
 pub fn run(args: Args) -> Result<()> {
     if args.dims.contains(&0)
         || args.features.contains(&0)
@@ -66,18 +82,7 @@ pub fn run(args: Args) -> Result<()> {
         seed: args.seed,
     };
     let rows = measure(&grid)?;
-    println!("     D   beta        Y  queries   energy MAE  gradient MAE");
-    for r in &rows {
-        println!(
-            "{:>6} {:>6} {:>8}  {:<7} {:>11.3e} {:>13.3e}",
-            r.d,
-            r.beta,
-            r.y,
-            format!("{:?}", r.kind).to_lowercase(),
-            r.energy_mae,
-            r.gradient_mae
-        );
-    }
+    print_table(&rows);
     // One curve per (D, β): log10 energy MAE at queries near the memories
     // against log10 Y.
     let mut curves: Vec<Curve> = Vec::new();

@@ -4,9 +4,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use clap::{Args as ClapArgs, FromArgMatches, ValueEnum};
+use clap::{Args as ClapArgs, ValueEnum};
 use dam_std::data::mnist;
+use dam_std::drdam_error::{ErrorGrid, QueryKind, measure};
+use dam_std::experiments::figure::{Line, LogLogChart, PALETTE};
 use dam_std::experiments::{capacity, hyperparameters, prototype};
+use plotters::chart::SeriesLabelPosition;
 
 use crate::drdam_error;
 
@@ -85,7 +88,7 @@ fn run_prototype(quick: bool, out: &Path, dir: Option<PathBuf>) -> Result<Vec<Pa
     let models = prototype::run(&config, &data.train, &data.test)?;
     print!("{}", prototype::table(&config, &models));
     let png = out.join("prototype-transition.png");
-    prototype::draw(&png, &models, 25)?;
+    prototype::draw(&png, &models, 16)?;
     Ok(vec![png])
 }
 
@@ -108,24 +111,52 @@ fn run_hyperparameters(quick: bool, out: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn run_drdam(quick: bool, out: &Path) -> Result<Vec<PathBuf>> {
-    let png = out.join("drdam-error.png");
-    let mut argv = vec!["drdam-error".to_string(), "--png".into()];
-    argv.push(png.display().to_string());
-    if quick {
-        argv.extend(
-            [
-                "--features",
-                "500,2000",
-                "--queries",
-                "20",
-                "--dims",
-                "8,16",
-            ]
-            .map(String::from),
-        );
+    // The paper's Figure 3 grid (500 binary patterns), smaller when quick.
+    let grid = if quick {
+        ErrorGrid {
+            dims: vec![8, 16],
+            betas: vec![1.0, 10.0],
+            features: vec![500, 2000],
+            patterns: 100,
+            queries: 20,
+            seed: 0,
+        }
+    } else {
+        ErrorGrid {
+            dims: vec![8, 32, 64],
+            betas: vec![1.0, 10.0, 40.0],
+            features: vec![1000, 4000, 16000, 64000],
+            patterns: 500,
+            queries: 100,
+            seed: 0,
+        }
+    };
+    let rows = measure(&grid)?;
+    drdam_error::print_table(&rows);
+    let mut lines = Vec::new();
+    for &d in &grid.dims {
+        for &beta in &grid.betas {
+            lines.push(Line {
+                points: rows
+                    .iter()
+                    .filter(|r| r.d == d && r.beta == beta && r.kind == QueryKind::Near)
+                    .map(|r| (r.y as f64, r.energy_mae.max(1e-12)))
+                    .collect(),
+                colour: PALETTE[lines.len() % PALETTE.len()],
+                reference: false,
+                label: format!("D = {d}, β = {beta}"),
+            });
+        }
     }
-    let command = <drdam_error::Args as ClapArgs>::augment_args(clap::Command::new("drdam-error"));
-    let matches = command.try_get_matches_from(argv)?;
-    drdam_error::run(drdam_error::Args::from_arg_matches(&matches)?)?;
+    let png = out.join("drdam-error.png");
+    LogLogChart {
+        title: "DrDAM energy error, queries near stored patterns".into(),
+        x_label: "random features Y".into(),
+        y_label: "mean absolute energy error".into(),
+        lines,
+        x_base: 10.0,
+        legend: SeriesLabelPosition::UpperRight,
+    }
+    .draw(&png, (800, 560))?;
     Ok(vec![png])
 }
