@@ -73,41 +73,7 @@ fn main() -> Result<()> {
             )?
         }
     };
-    let best = |points: &[Point]| {
-        points
-            .iter()
-            .map(|p| p.accuracy.posterior)
-            .fold(0.0, f64::max)
-    };
-    let (bd, bg) = (best(&report.direct), best(&report.growth));
-    println!(
-        "best test accuracy: direct {:.2}%, growth {:.2}%",
-        100.0 * bd,
-        100.0 * bg
-    );
-    let target = bd.min(bg);
-    let (d, g) = (
-        report.direct_reaching(target),
-        report.growth_reaching(target),
-    );
-    if let (Some(d), Some(g)) = (d, g) {
-        println!(
-            "to reach {:.2}%: direct {:.3e} ops, {:.1} s; growth {:.3e} ops, {:.1} s (ops ratio {:.2}, time ratio {:.2})",
-            100.0 * target,
-            d.ops as f64,
-            d.seconds,
-            g.ops as f64,
-            g.seconds,
-            d.ops as f64 / g.ops as f64,
-            d.seconds / g.seconds
-        );
-    }
-    if !report.split_curvature.is_empty() {
-        println!(
-            "mean splitting curvature at each doubling: {:?}",
-            report.split_curvature
-        );
-    }
+    print!("{}", report.summary());
     figure::accuracy_vs_ops(&out.join("growth.png"), &report)?;
     println!("{}", out.join("growth.png").display());
     Ok(())

@@ -120,3 +120,32 @@ fn command_lists_and_runs_experiments() {
     assert!(stdout.contains("energy MAE"), "{stdout}");
     assert!(dir.path().join("drdam-error.png").exists());
 }
+
+/// \[TT\]: duplicating the memories of a trained Potts network lands on a
+/// saddle (negative curvature along the splitting direction at every
+/// doubling), and growth by splitting learns: it ends well above chance and
+/// near direct training at the same size.
+#[test]
+fn saddle_growth_splits_at_saddles_and_learns() {
+    let data = mnist::load(&mnist::default_dir()).unwrap();
+    let report = dam_std::potts::growth_vs_direct(
+        &dam_std::potts::Comparison::quick(),
+        &data.train,
+        &data.test,
+        |_, _| {},
+    )
+    .unwrap();
+    print!("{}", report.summary());
+    assert_eq!(report.split_curvature.len(), 3, "1 → 2 → 4 → 8");
+    assert!(
+        report.split_curvature.iter().all(|&c| c < 0.0),
+        "{:?}",
+        report.split_curvature
+    );
+    let (direct, growth) = (report.direct_accuracy(), report.growth_accuracy());
+    assert!(growth > 0.5, "growth {growth}");
+    assert!(growth > direct - 0.1, "growth {growth} vs direct {direct}");
+    let last = report.growth.last().unwrap();
+    assert_eq!(last.p, 8);
+    assert!(report.growth.windows(2).all(|w| w[0].ops <= w[1].ops));
+}

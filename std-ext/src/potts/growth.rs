@@ -585,6 +585,25 @@ impl Comparison {
             test_limit: Some(2_000),
         }
     }
+
+    /// A few seconds' worth (2 000 training and 500 test images, `P_max =
+    /// 8`, 200 samples per split): what `dam experiment saddle-growth
+    /// --quick` and its test run.
+    pub fn quick() -> Self {
+        Comparison {
+            growth: GrowthConfig {
+                p_max: 8,
+                stage_epochs: 3,
+                final_epochs: 10,
+                split_samples: 200,
+                ..GrowthConfig::default()
+            },
+            direct_epochs: 19,
+            train_limit: Some(2_000),
+            test_limit: Some(500),
+        }
+    }
+
 }
 
 /// Both runs' points.
@@ -615,6 +634,47 @@ impl Report {
     /// The first direct point reaching `target` accuracy, if any.
     pub fn direct_reaching(&self, target: f64) -> Option<&Point> {
         self.direct.iter().find(|p| p.accuracy.posterior >= target)
+    }
+
+    /// The best test accuracy (`argmax p(y|v)`) of growth.
+    pub fn growth_accuracy(&self) -> f64 {
+        self.growth
+            .iter()
+            .map(|p| p.accuracy.posterior)
+            .fold(0.0, f64::max)
+    }
+
+    /// The comparison in words: best accuracies, the operations and time
+    /// each method needed to reach the lower of the two, and the splitting
+    /// curvatures.
+    pub fn summary(&self) -> String {
+        let (bd, bg) = (self.direct_accuracy(), self.growth_accuracy());
+        let mut s = format!(
+            "best test accuracy: direct {:.2}%, growth {:.2}%\n",
+            100.0 * bd,
+            100.0 * bg
+        );
+        let target = bd.min(bg);
+        if let (Some(d), Some(g)) = (self.direct_reaching(target), self.growth_reaching(target)) {
+            s += &format!(
+                "to reach {:.2}%: direct {:.3e} ops, {:.1} s; growth {:.3e} ops, {:.1} s \
+                 (ops ratio {:.2}, time ratio {:.2})\n",
+                100.0 * target,
+                d.ops as f64,
+                d.seconds,
+                g.ops as f64,
+                g.seconds,
+                d.ops as f64 / g.ops.max(1) as f64,
+                d.seconds / g.seconds.max(f64::MIN_POSITIVE)
+            );
+        }
+        if !self.split_curvature.is_empty() {
+            s += &format!(
+                "mean splitting curvature at each doubling: {:?}\n",
+                self.split_curvature
+            );
+        }
+        s
     }
 }
 

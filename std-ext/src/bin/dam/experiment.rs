@@ -9,6 +9,8 @@ use dam_std::data::mnist;
 use dam_std::drdam_error::{ErrorGrid, QueryKind, measure};
 use dam_std::experiments::figure::{Line, LogLogChart, PALETTE};
 use dam_std::experiments::{capacity, hyperparameters, prototype};
+use dam_std::potts::figure as potts_figure;
+use dam_std::potts::{Comparison, growth_vs_direct};
 use plotters::chart::SeriesLabelPosition;
 
 use crate::drdam_error;
@@ -26,7 +28,7 @@ pub struct Args {
     /// Directory for the PNG(s).
     #[arg(long, default_value = ".")]
     out: PathBuf,
-    /// MNIST directory (prototype-transition only).
+    /// MNIST directory (prototype-transition, saddle-growth).
     #[arg(long)]
     mnist: Option<PathBuf>,
 }
@@ -41,6 +43,8 @@ enum Name {
     Hyperparameters,
     /// DrDAM: approximation error against the number of random features.
     DrdamError,
+    /// TT: Potts memories grown by splitting at saddles vs trained directly.
+    SaddleGrowth,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -52,6 +56,7 @@ pub fn run(args: Args) -> Result<()> {
         Name::PrototypeTransition => run_prototype(args.quick, &args.out, args.mnist)?,
         Name::Hyperparameters => run_hyperparameters(args.quick, &args.out)?,
         Name::DrdamError => run_drdam(args.quick, &args.out)?,
+        Name::SaddleGrowth => run_saddle_growth(args.quick, &args.out, args.mnist)?,
     };
     for path in written {
         println!("wrote {}", path.display());
@@ -158,5 +163,29 @@ fn run_drdam(quick: bool, out: &Path) -> Result<Vec<PathBuf>> {
         legend: SeriesLabelPosition::UpperRight,
     }
     .draw(&png, (800, 560))?;
+    Ok(vec![png])
+}
+
+fn run_saddle_growth(quick: bool, out: &Path, dir: Option<PathBuf>) -> Result<Vec<PathBuf>> {
+    let data = mnist::load(&dir.unwrap_or_else(mnist::default_dir))?;
+    let cmp = if quick {
+        Comparison::quick()
+    } else {
+        Comparison::reduced()
+    };
+    let report = growth_vs_direct(&cmp, &data.train, &data.test, |grow, p| {
+        println!(
+            "{} P {:4}  epoch {:2}  ops {:.3e}  {:6.1} s  test {:.2}%",
+            if grow { "growth" } else { "direct" },
+            p.p,
+            p.epoch,
+            p.ops as f64,
+            p.seconds,
+            100.0 * p.accuracy.posterior
+        );
+    })?;
+    print!("{}", report.summary());
+    let png = out.join("saddle-growth.png");
+    potts_figure::accuracy_vs_ops(&png, &report)?;
     Ok(vec![png])
 }
