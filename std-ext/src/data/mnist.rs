@@ -130,6 +130,14 @@ pub fn load_split(dir: &Path, prefix: &str) -> Result<Split> {
             images_path.display()
         ),
     };
+    // An empty split would "train" an untouched model and report 0 %.
+    if images.data.is_empty() {
+        bail!(
+            "{}: no images (dimensions {:?})",
+            images_path.display(),
+            images.dims
+        );
+    }
     if labels.dims.len() != 1 {
         bail!(
             "{}: expected 1 dimension, got {:?}",
