@@ -159,7 +159,7 @@ fn check_gemm<T: Real>(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 3 } else { 256 }))]
 
     #[test]
     fn reductions_f32((a, b, off) in vecs(300)) {

@@ -1,13 +1,17 @@
 //! Every retrieval entry point of dam-core on arbitrary shapes, parameters
 //! and values. Invariants checked: no panic; no Inf/NaN in any `Ok` result
 //! or in any state/output buffer that was finite before; a bipolar state
-//! stays bipolar; class scores stay in [-1, 1]; errors only of the
-//! documented kinds (all kinds are documented, so any `Err` is fine).
+//! stays bipolar; class scores stay in [-1, 1], probabilities in [0, 1]
+//! (1e-4 of rounding above); for well-formed input (right lengths, finite
+//! values, a bipolar state) the only error is the documented
+//! `Error::Overflow`; malformed input may get any documented kind. Unless
+//! `malformed` is set, states and queries are cycled to the right length so
+//! most inputs reach the arithmetic.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use dam_core::{
-    BipolarMemory, Classifier, DrDam, EnergyModel, Form, Interaction, LseMemory, MemoryView,
+    BipolarMemory, Classifier, DrDam, EnergyModel, Error, Form, Interaction, LseMemory, MemoryView,
     PottsClassifier, SeededProjection, Similarity, UpdateOrder,
 };
 use libfuzzer_sys::fuzz_target;
@@ -37,6 +41,26 @@ struct Input {
     data: Vec<f32>,
     query: Vec<f32>,
     state: Vec<i8>,
+    malformed: bool,
+}
+
+/// `v` cycled (or cut) to length `n`; `v` itself if `keep`.
+fn fit<T: Copy>(v: &[T], n: usize, keep: bool) -> Vec<T> {
+    if keep {
+        v.to_vec()
+    } else {
+        v.iter().copied().cycle().take(n).collect()
+    }
+}
+
+/// Panics unless `r` is `Ok` or, for well-formed input, an overflow.
+fn documented<T: std::fmt::Debug>(r: &dam_core::Result<T>, well_formed: bool, what: &str) {
+    if let Err(e) = r {
+        assert!(
+            !well_formed || matches!(e, Error::Overflow { .. }),
+            "{what} refused well-formed input: {e:?}"
+        );
+    }
 }
 
 fn finite(v: &[f32]) -> bool {
@@ -65,8 +89,14 @@ fuzz_target!(|input: Input| {
         return;
     };
     if let Ok(net) = BipolarMemory::new(view, f, form) {
-        let mut state = input.state.clone();
+        let mut state: Vec<i8> = fit(&input.state, d, input.malformed);
+        if !input.malformed {
+            state
+                .iter_mut()
+                .for_each(|s| *s = if *s < 0 { -1 } else { 1 });
+        }
         let was_bipolar = state.iter().all(|&s| s == 1 || s == -1);
+        let well_formed = was_bipolar && state.len() == d && input.sweeps % 4 > 0;
         let mut perm = vec![0u32; d];
         let order = match input.order % 3 {
             0 => UpdateOrder::Sequential,
@@ -76,26 +106,39 @@ fuzz_target!(|input: Input| {
                 order: &mut perm,
             },
         };
-        let _ = net.retrieve(
+        let r = net.retrieve(
             &mut state,
             &mut scratch,
             order,
             usize::from(input.sweeps % 4),
         );
+        documented(&r, well_formed, "BipolarMemory::retrieve");
         if was_bipolar {
             assert!(state.iter().all(|&s| s == 1 || s == -1));
         }
-        if let Ok(e) = net.energy(&state) {
+        let e = net.energy(&state);
+        documented(&e, well_formed, "BipolarMemory::energy");
+        if let Ok(e) = e {
             assert!(e.is_finite());
         }
         let _ = net.is_fixed_point(&state, &mut scratch);
     }
     if let Ok(clf) = Classifier::new(view, usize::from(input.classes), f, form) {
+        let v = fit(&input.query, clf.visible(), input.malformed);
         let mut scores = vec![0.0f32; usize::from(input.classes)];
-        if clf.forward(&input.query, &mut scores, &mut scratch).is_ok() {
+        let r = clf.forward(&v, &mut scores, &mut scratch);
+        documented(
+            &r,
+            v.len() == clf.visible() && finite(&v),
+            "Classifier::forward",
+        );
+        if let Ok(class) = r {
+            assert!(class < clf.classes());
             assert!(scores.iter().all(|s| (-1.0..=1.0).contains(s)));
         }
     }
+    let query = fit(&input.query, d, input.malformed);
+    let well_formed = query.len() == d && finite(&query);
     let c = usize::from(input.classes);
     // Mostly valid soft labels: |query| cycled, each row normalized.
     let mut weights: Vec<f32> = input
@@ -113,20 +156,25 @@ fuzz_target!(|input: Input| {
     }
     if let Ok(potts) = PottsClassifier::new(view, &weights, c, None, input.beta) {
         let mut probs = vec![0.0f32; c];
-        if potts
-            .posterior(&input.query, &mut probs, &mut scratch)
-            .is_ok()
-        {
+        let r = potts.posterior(&query, &mut probs, &mut scratch);
+        documented(&r, well_formed, "PottsClassifier::posterior");
+        if r.is_ok() {
             assert!(probs.iter().all(|p| (0.0..=1.0001).contains(p)));
         }
-        let _ = potts.nearest_memory(&input.query);
+        let nearest = potts.nearest_memory(&query);
+        documented(&nearest, well_formed, "PottsClassifier::nearest_memory");
+        if let Ok((mu, label)) = nearest {
+            assert!(mu < k && label < c);
+        }
     }
-    let before_finite = finite(&input.query);
+    let before_finite = finite(&query);
     for similarity in [Similarity::Euclidean, Similarity::DotProduct] {
         if let Ok(lse) = LseMemory::new(view, input.beta, similarity) {
-            let mut x = input.query.clone();
+            let mut x = query.clone();
             let mut grad = vec![0.0f32; d];
-            if let Ok(e) = lse.energy_and_gradient(&x, &mut grad, &mut scratch) {
+            let r = lse.energy_and_gradient(&x, &mut grad, &mut scratch);
+            documented(&r, well_formed, "LseMemory::energy_and_gradient");
+            if let Ok(e) = r {
                 assert!(e.is_finite() && finite(&grad));
             }
             let _ = lse.one_step(&mut x, &mut scratch);
@@ -149,9 +197,9 @@ fuzz_target!(|input: Input| {
             input.beta,
             data.iter().copied().cycle().take(2 * y).collect::<Vec<_>>(),
         ) {
-            let _ = dam.store(&input.query, &mut scratch);
+            let _ = dam.store(&query, &mut scratch);
             assert!(finite(dam.memory()));
-            let mut x = input.query.clone();
+            let mut x = query.clone();
             let _ = dam.descend(
                 &mut x,
                 None,

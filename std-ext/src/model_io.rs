@@ -33,8 +33,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    // The error owns the temporary file; delete it now rather than when the
+    // error is dropped, which a program exiting on the error never does.
+    tmp.persist(path).map_err(|e| {
+        let _ = e.file.close();
+        anyhow::Error::new(e.error).context(format!("cannot write {}", path.display()))
+    })?;
     Ok(())
 }
 

@@ -1,61 +1,16 @@
 //! The `dam` program on bad input: a one-line error naming the problem, a
 //! non-zero exit, no panic and no partial output file.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+
+use common::{dam, fails_with, mini_mnist, npy, s};
 
 use dam_core::model::{ElementType, Header, Kind};
 use dam_core::{Form, Interaction};
-use dam_std::data::idx::{IdxArray, to_bytes};
 use dam_std::data::npy::{Elements, NpyArray};
 use dam_std::model_io::{Entries, save};
-
-fn dam(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dam"))
-        .args(args)
-        .output()
-        .expect("run dam")
-}
-
-/// Fails with one line on stderr containing every `needle`, no panic.
-fn fails_with(out: &Output, needles: &[&str]) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "succeeded: {err}");
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
-    for n in needles {
-        assert!(err.contains(n), "{err:?} lacks {n:?}");
-    }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// A small MNIST-like directory: `n` train and `n` test images of 2×2.
-fn mini_mnist(dir: &Path, n: usize, labels_n: usize) {
-    for prefix in ["train", "t10k"] {
-        let images = IdxArray {
-            dims: vec![n, 2, 2],
-            data: (0..n * 4).map(|i| (i * 37 % 256) as u8).collect(),
-        };
-        let labels = IdxArray {
-            dims: vec![labels_n],
-            data: (0..labels_n).map(|i| (i % 10) as u8).collect(),
-        };
-        std::fs::write(
-            dir.join(format!("{prefix}-images-idx3-ubyte")),
-            to_bytes(&images),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join(format!("{prefix}-labels-idx1-ubyte")),
-            to_bytes(&labels),
-        )
-        .unwrap();
-    }
-}
 
 fn memory_model(path: &Path, kind: Kind) {
     let (nv, nc) = if kind == Kind::Memory { (4, 0) } else { (2, 2) };
@@ -75,15 +30,6 @@ fn memory_model(path: &Path, kind: Kind) {
         &labels,
         Entries::F32(&[1., 1., -1., -1., -1., 1., -1., 1.]),
     )
-    .unwrap();
-}
-
-fn npy(path: &Path, shape: &[usize], v: Vec<f32>) {
-    NpyArray {
-        shape: shape.to_vec(),
-        data: Elements::F32(v),
-    }
-    .write(path)
     .unwrap();
 }
 

@@ -164,6 +164,14 @@ pub fn load_raw_split(dir: &Path, prefix: &str) -> Result<RawSplit> {
             images_path.display()
         ),
     };
+    // An empty split would "train" an untouched model and report 0 %.
+    if images.data.is_empty() {
+        bail!(
+            "{}: no images (dimensions {:?})",
+            images_path.display(),
+            images.dims
+        );
+    }
     if labels.dims.len() != 1 {
         bail!(
             "{}: expected 1 dimension, got {:?}",

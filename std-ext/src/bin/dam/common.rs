@@ -41,7 +41,7 @@ pub fn set_threads(threads: Option<usize>) -> Result<()> {
 
 use anyhow::{anyhow, bail};
 use clap::ValueEnum;
-use dam_core::model::{Kind, Model};
+use dam_core::model::{ElementType, Kind, Model};
 use dam_core::{Form, Interaction, Similarity};
 use dam_std::data::npy::NpyArray;
 use dam_std::families::Family;
@@ -147,7 +147,8 @@ impl MemoryArgs {
     pub fn load(&self) -> Result<Loaded> {
         let (memories, d, mut f, mut form) = if let Some(path) = &self.model {
             let bytes = model_io::load(path)?;
-            let model = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+            let model =
+                Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{}: {e}", path.display()))?;
             let h = *model.header();
             if h.kind != Kind::Memory {
                 bail!(
@@ -156,13 +157,14 @@ impl MemoryArgs {
                     h.kind
                 );
             }
-            let m: Vec<f64> = match model.memories::<f32>() {
-                Ok(v) => v.as_slice().iter().map(|&x| f64::from(x)).collect(),
-                Err(_) => model
-                    .memories::<f64>()
-                    .map_err(|e| anyhow!("{}: {e}", path.display()))?
-                    .as_slice()
-                    .to_vec(),
+            // By the stored type, so the error is the real one (a NaN entry,
+            // not "memories are F32, not F64").
+            let named = |e| anyhow!("{}: {e}", path.display());
+            let m: Vec<f64> = if h.element == ElementType::F64 {
+                model.memories::<f64>().map_err(named)?.as_slice().to_vec()
+            } else {
+                let v = model.memories::<f32>().map_err(named)?;
+                v.as_slice().iter().map(|&x| f64::from(x)).collect()
             };
             (m, h.d(), Some(h.interaction), Some(h.form))
         } else {

@@ -1,0 +1,430 @@
+//! Every row of the bad-input table in docs/robustness.md: the `dam`
+//! program on hostile, truncated, corrupted and absurd input. Each case
+//! checks the exit code (1), a one-line message naming the file (and where
+//! there is one, the offset or value), that nothing panicked, that no output
+//! was written and that an earlier model is byte for byte unchanged.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{dam, fails_with, mini_mnist, npy, s};
+use dam_core::model::{HEADER_LEN, Model, crc32};
+
+/// A valid 2 × 4 memory model at `path`, via `dam import`.
+fn import_model(dir: &Path, path: &Path) -> Vec<u8> {
+    let mem = dir.join("good.npy");
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    let out = dam(&["import", s(&mem), "--out", s(path)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(path).unwrap()
+}
+
+/// Rewrites the length field and CRC so only the deliberate edit is wrong.
+fn reseal(bytes: &mut [u8]) {
+    let n = bytes.len();
+    bytes[48..56].copy_from_slice(&(n as u64).to_le_bytes());
+    let crc = crc32(&bytes[..n - 4]);
+    bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// A version 1.0 `.npy` file with this header text and data.
+fn raw_npy(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut v = b"\x93NUMPY\x01\x00".to_vec();
+    v.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    v.extend_from_slice(header.as_bytes());
+    v.extend_from_slice(data);
+    v
+}
+
+/// A temporary directory holding a valid 2 × 4 `m.npy` and 1 × 4 `q.npy`
+/// (tests overwrite either).
+fn memories_and_query() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, q) = (dir.path().join("m.npy"), dir.path().join("q.npy"));
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    npy(&q, &[1, 4], vec![1., -1., 1., -1.]);
+    (dir, mem, q)
+}
+
+/// `dam train` for one epoch on `data` into `out`, with `extra` options.
+fn train_once(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["train", "--data", s(data), "--out", s(out), "--epochs", "1"];
+    args.extend_from_slice(extra);
+    dam(&args)
+}
+
+/// Files in `dir` (names), sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn truncated_model_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.dam");
+    let good = import_model(dir.path(), &model);
+    for cut in [0, 7, 10, 50, HEADER_LEN, good.len() - 1] {
+        std::fs::write(&model, &good[..cut]).unwrap();
+        fails_with(&dam(&["info", s(&model)]), &["m.dam"]);
+    }
+    std::fs::write(&model, &good[..50]).unwrap();
+    fails_with(&dam(&["info", s(&model)]), &["m.dam", "truncated"]);
+}
+
+#[test]
+fn corrupted_model_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.dam");
+    let good = import_model(dir.path(), &model);
+    // Every single-byte change is refused (by magic, version, length or CRC).
+    for i in (0..good.len()).step_by(7) {
+        let mut bad = good.clone();
+        bad[i] ^= 0x10;
+        std::fs::write(&model, &bad).unwrap();
+        fails_with(&dam(&["info", s(&model)]), &["m.dam"]);
+    }
+}
+
+#[test]
+fn hostile_model_files_with_a_valid_crc() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.dam");
+    let q = dir.path().join("q.npy");
+    npy(&q, &[1, 4], vec![1., -1., 1., -1.]);
+    let good = import_model(dir.path(), &model);
+
+    // K = 2^32 − 1 memories announced in a 128-byte file.
+    let mut bad = good.clone();
+    bad[20..24].copy_from_slice(&u32::MAX.to_le_bytes());
+    reseal(&mut bad);
+    std::fs::write(&model, &bad).unwrap();
+    fails_with(&dam(&["info", s(&model)]), &["m.dam", "4294967295"]);
+
+    // Unknown interaction code, and a NaN β.
+    let mut bad = good.clone();
+    bad[12] = 77;
+    reseal(&mut bad);
+    std::fs::write(&model, &bad).unwrap();
+    fails_with(&dam(&["info", s(&model)]), &["m.dam"]);
+    let mut bad = good.clone();
+    bad[32..40].copy_from_slice(&f64::NAN.to_le_bytes());
+    reseal(&mut bad);
+    std::fs::write(&model, &bad).unwrap();
+    fails_with(&dam(&["info", s(&model)]), &["m.dam"]);
+
+    // A NaN memory entry: the header is fine, viewing the memories is not.
+    let mut bad = good.clone();
+    let aligned = dam_std::model_io::AlignedBytes::new(&good);
+    let off = Model::parse(aligned.as_bytes())
+        .unwrap()
+        .header()
+        .data_offset();
+    bad[off..off + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    reseal(&mut bad);
+    std::fs::write(&model, &bad).unwrap();
+    fails_with(
+        &dam(&["energy", "--model", s(&model), "--queries", s(&q)]),
+        &["m.dam", "non-finite"],
+    );
+}
+
+#[test]
+fn hostile_npy_headers_fail_at_once() {
+    let (_dir, mem, q) = memories_and_query();
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    let base = ["energy", "--memories", s(&mem), "--queries", s(&q)];
+    let start = Instant::now();
+    // 40 nested brackets: hours in npyz's parser before the fix.
+    std::fs::write(&q, raw_npy(&"[".repeat(40), &[])).unwrap();
+    fails_with(&dam(&base), &["q.npy", "nest deeper than 4", "offset 14"]);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+
+    // A version 2 header announcing 4 GiB.
+    let mut v = b"\x93NUMPY\x02\x00".to_vec();
+    v.extend_from_slice(&u32::MAX.to_le_bytes());
+    std::fs::write(&q, v).unwrap();
+    fails_with(&dam(&base), &["q.npy", "header length 4294967295"]);
+
+    // A shape of 10^12 × 10^12 floats over 16 bytes of data.
+    let h = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000, 1000000000000), }";
+    std::fs::write(&q, raw_npy(h, &[0; 16])).unwrap();
+    fails_with(&dam(&base), &["q.npy", "too large"]);
+    let h = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 4), }";
+    std::fs::write(&q, raw_npy(h, &[0; 16])).unwrap();
+    fails_with(&dam(&base), &["q.npy", "truncated", "16 bytes"]);
+
+    // Fortran order, an unsupported dtype, bad magic.
+    let h = "{'descr': '<f4', 'fortran_order': True, 'shape': (1, 4), }";
+    std::fs::write(&q, raw_npy(h, &[0; 16])).unwrap();
+    fails_with(&dam(&base), &["q.npy", "Fortran"]);
+    let h = "{'descr': '<c8', 'fortran_order': False, 'shape': (1, 4), }";
+    std::fs::write(&q, raw_npy(h, &[0; 32])).unwrap();
+    fails_with(&dam(&base), &["q.npy", "unsupported dtype"]);
+    std::fs::write(&q, b"\x93NUMPX\x01\x00").unwrap();
+    fails_with(&dam(&base), &["q.npy", "magic"]);
+}
+
+#[test]
+fn hostile_idx_files_leave_no_model() {
+    let dir = tempfile::tempdir().unwrap();
+    mini_mnist(dir.path(), 20, 20);
+    let out = dir.path().join("out");
+    let images = dir.path().join("train-images-idx3-ubyte");
+
+    // A gzip bomb: 10 MB of zeros behind a header announcing 20 × 2 × 2.
+    let mut bomb = vec![0, 0, 8, 3, 0, 0, 0, 20, 0, 0, 0, 2, 0, 0, 0, 2];
+    bomb.resize(10_000_000, 0);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&bomb).unwrap();
+    std::fs::write(&images, gz.finish().unwrap()).unwrap();
+    fails_with(
+        &train_once(dir.path(), &out, &[]),
+        &["train-images", "too long", "need 80"],
+    );
+
+    // Dimensions whose product overflows, and 2^31 × 2^31 over 4 bytes.
+    std::fs::write(
+        &images,
+        [
+            0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        ],
+    )
+    .unwrap();
+    fails_with(
+        &train_once(dir.path(), &out, &[]),
+        &["train-images", "overflows", "offset 12"],
+    );
+    std::fs::write(
+        &images,
+        [0, 0, 8, 2, 128, 0, 0, 0, 128, 0, 0, 0, 1, 2, 3, 4],
+    )
+    .unwrap();
+    fails_with(
+        &train_once(dir.path(), &out, &[]),
+        &["train-images", "truncated", "offset 12"],
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn nan_and_inf_data() {
+    let (dir, mem, q) = memories_and_query();
+    npy(
+        &mem,
+        &[2, 4],
+        vec![1., 1., -1., -1., -1., 1., -1., f32::INFINITY],
+    );
+    npy(&q, &[1, 4], vec![1., -1., 1., -1.]);
+    fails_with(
+        &dam(&["energy", "--memories", s(&mem), "--queries", s(&q)]),
+        &["m.npy", "non-finite", "row 1, column 3"],
+    );
+    let model = dir.path().join("m.dam");
+    fails_with(
+        &dam(&["import", s(&mem), "--out", s(&model)]),
+        &["m.npy", "inf"],
+    );
+    assert!(!model.exists());
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    npy(&q, &[1, 4], vec![1., f32::NEG_INFINITY, 1., -1.]);
+    fails_with(
+        &dam(&[
+            "recall",
+            "--memories",
+            s(&mem),
+            "--queries",
+            s(&q),
+            "--family",
+            "lse",
+            "--out",
+            s(&dir.path().join("r.npy")),
+        ]),
+        &["q.npy", "non-finite", "row 0, column 1"],
+    );
+}
+
+#[test]
+fn absurd_parameters() {
+    let (dir, mem, q) = memories_and_query();
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    npy(&q, &[1, 4], vec![1., -1., 1., -1.]);
+    let energy = |extra: &[&str]| {
+        let mut a = vec!["energy", "--memories", s(&mem), "--queries", s(&q)];
+        a.extend_from_slice(extra);
+        dam(&a)
+    };
+    fails_with(&energy(&["-n", "0"]), &["Degree = 0"]);
+    fails_with(&energy(&["-n", "4000000000"]), &["Degree = 4000000000"]);
+    fails_with(&energy(&["--beta", "NaN"]), &["Beta = NaN"]);
+    fails_with(&energy(&["--beta=-1"]), &["Beta = -1"]);
+    fails_with(&energy(&["--beta", "inf"]), &["Beta = inf"]);
+    // clap refuses what does not parse (exit 2, usage on stderr).
+    let out = energy(&["-n", "-3"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    mini_mnist(dir.path(), 20, 20);
+    let out = dir.path().join("out");
+    let train = |extra: &[&str]| train_once(dir.path(), &out, extra);
+    fails_with(&train(&["-k", "0"]), &["K"]);
+    fails_with(&train(&["--batch", "0"]), &["minibatch"]);
+    fails_with(&train(&["--temperature", "0"]), &["temperature"]);
+    fails_with(&train(&["--temperature", "NaN"]), &["temperature"]);
+    fails_with(&train(&["--normalized", "inf"]), &["beta"]);
+    fails_with(&train(&["--eps0=-1"]), &["eps0"]);
+    fails_with(&train(&["--momentum", "1"]), &["momentum"]);
+    assert!(!out.exists());
+}
+
+#[test]
+fn zero_sized_shapes() {
+    let (dir, mem, q) = memories_and_query();
+    npy(&q, &[1, 4], vec![1., -1., 1., -1.]);
+    for shape in [[0, 4], [2, 0]] {
+        npy(&mem, &shape, vec![]);
+        fails_with(
+            &dam(&["energy", "--memories", s(&mem), "--queries", s(&q)]),
+            &["m.npy", "empty"],
+        );
+        let model = dir.path().join("m.dam");
+        fails_with(
+            &dam(&["import", s(&mem), "--out", s(&model)]),
+            &["m.npy", "empty"],
+        );
+        assert!(!model.exists());
+    }
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    npy(&q, &[0, 4], vec![]);
+    fails_with(
+        &dam(&["energy", "--memories", s(&mem), "--queries", s(&q)]),
+        &["q.npy", "empty"],
+    );
+    // An IDX dataset with zero images.
+    mini_mnist(dir.path(), 0, 0);
+    let out = dir.path().join("out");
+    fails_with(
+        &train_once(dir.path(), &out, &[]),
+        &["train-images", "no images", "[0, 2, 2]"],
+    );
+    assert!(!out.join("model.dam").exists());
+}
+
+#[test]
+fn failed_writes_keep_the_earlier_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.dam");
+    let good = import_model(dir.path(), &model);
+    let before = listing(dir.path());
+    // Bad input for the same output path: refused before writing.
+    let bad = dir.path().join("bad.npy");
+    npy(
+        &bad,
+        &[2, 4],
+        vec![1., f32::NAN, -1., -1., -1., 1., -1., 1.],
+    );
+    fails_with(&dam(&["import", s(&bad), "--out", s(&model)]), &["bad.npy"]);
+    assert_eq!(std::fs::read(&model).unwrap(), good);
+    // The output is a directory: the write fails, nothing stray is left.
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let mem = dir.path().join("good.npy");
+    fails_with(
+        &dam(&["import", s(&mem), "--out", s(&sub)]),
+        &["cannot write", "sub"],
+    );
+    assert!(listing(&sub).is_empty());
+    let mut after = listing(dir.path());
+    after.retain(|n| n != "bad.npy" && n != "sub");
+    assert_eq!(after, before);
+}
+
+/// Starts a long `dam train` on a tiny dataset and waits until its first
+/// checkpoint is on disk.
+fn start_training(data: &Path, out: &Path) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_dam"))
+        .args(["train", "--data", s(data), "--out", s(out), "--quiet"])
+        .args([
+            "-k",
+            "4",
+            "--batch",
+            "5",
+            "--epochs",
+            "1000000",
+            "--threads",
+            "1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !out.join("model.dam").exists() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no checkpoint");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    child
+}
+
+/// The checkpoint parses and `dam info` reads it; no temporary file is left.
+fn checkpoint_is_whole(out: &Path) {
+    let info = dam(&["info", s(&out.join("model.dam"))]);
+    assert!(
+        info.status.success(),
+        "{}",
+        String::from_utf8_lossy(&info.stderr)
+    );
+    let bytes = std::fs::read(out.join("model.dam")).unwrap();
+    let aligned = dam_std::model_io::AlignedBytes::new(&bytes);
+    assert!(Model::parse(aligned.as_bytes()).is_ok());
+}
+
+/// Sends `sig` (`-INT`, `-KILL`) to `child`.
+fn signal(child: &std::process::Child, sig: &str) {
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args([sig, &pid]).status().unwrap();
+    assert!(sent.success());
+}
+
+#[test]
+fn interrupted_training_keeps_a_whole_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    mini_mnist(dir.path(), 20, 20);
+    let out = dir.path().join("out");
+
+    // Ctrl-C: the run stops at an epoch boundary, says so, exits 1.
+    let child = start_training(dir.path(), &out);
+    signal(&child, "-INT");
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("interrupted") && err.contains("--resume"),
+        "{err}"
+    );
+    checkpoint_is_whole(&out);
+    assert_eq!(listing(&out), ["metrics.csv", "model.dam", "momentum.npy"]);
+
+    // SIGKILL, which nothing can catch: the model on disk is still whole
+    // (every write is a rename of a complete temporary file).
+    let child = start_training(dir.path(), &out);
+    signal(&child, "-KILL");
+    let _ = child.wait_with_output().unwrap();
+    checkpoint_is_whole(&out);
+}
