@@ -603,7 +603,6 @@ impl Comparison {
             test_limit: Some(500),
         }
     }
-
 }
 
 /// Both runs' points.
