@@ -5,10 +5,8 @@
 //! term. See `BENCHMARKS.md`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use dam_benches::{bipolar, data};
-use dam_core::{
-    BipolarMemory, Classifier, Form, Interaction, LseMemory, MemoryView, Similarity, UpdateOrder,
-};
+use dam_benches::{MNIST_CLASSES, MNIST_D, MNIST_PIXELS, bipolar, data, mnist_classifier};
+use dam_core::{BipolarMemory, Form, Interaction, LseMemory, MemoryView, Similarity, UpdateOrder};
 use std::hint::black_box;
 use support::ThreadTime;
 
@@ -16,17 +14,11 @@ mod support;
 
 /// MNIST shape: 784 pixels + 10 labels.
 fn classifier(c: &mut Criterion<ThreadTime>) {
-    let (nv, nc) = (784usize, 10usize);
-    let d = nv + nc;
+    let (nv, nc) = (MNIST_PIXELS, MNIST_CLASSES);
+    let d = MNIST_D;
     for k in [100usize, 2000] {
         let xi = data(k * d, 11);
-        let clf = Classifier::new(
-            MemoryView::new(&xi, k, d).expect("shape"),
-            nc,
-            Interaction::RectifiedPolynomial { n: 20 },
-            Form::Normalized { beta: 1.0 },
-        )
-        .expect("parameters");
+        let clf = mnist_classifier(&xi, k);
         let mut g = c.benchmark_group(format!("classifier_forward_K{k}_D{d}"));
         let mut scores = vec![0.0f32; nc];
         let mut scratch = vec![0.0f32; k];

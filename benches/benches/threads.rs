@@ -4,25 +4,18 @@
 //! on pool threads). See `BENCHMARKS.md`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use dam_benches::data;
-use dam_core::{Classifier, Form, Interaction, MemoryView};
+use dam_benches::{MNIST_CLASSES, MNIST_D, MNIST_PIXELS, data, mnist_classifier};
 use std::hint::black_box;
 
 #[allow(dead_code)] // the thread-CPU-time measurement is unused here
 mod support;
 
 fn classifier_batch(c: &mut Criterion) {
-    let (nv, nc, batch) = (784usize, 10usize, 1000usize);
-    let d = nv + nc;
+    let (nv, nc, batch) = (MNIST_PIXELS, MNIST_CLASSES, 1000usize);
+    let d = MNIST_D;
     for k in [100usize, 2000] {
         let xi = data(k * d, 11);
-        let clf = Classifier::new(
-            MemoryView::new(&xi, k, d).expect("shape"),
-            nc,
-            Interaction::RectifiedPolynomial { n: 20 },
-            Form::Normalized { beta: 1.0 },
-        )
-        .expect("parameters");
+        let clf = mnist_classifier(&xi, k);
         let inputs = data(batch * nv, 12);
         let mut g = c.benchmark_group(format!("classify_batch{batch}_K{k}_D{d}"));
         g.throughput(Throughput::Elements((2 * k * d * batch) as u64));

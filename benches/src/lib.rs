@@ -175,6 +175,27 @@ pub mod limits {
     }
 }
 
+/// The classifier both classifier benchmarks run (`retrieval`, `threads`):
+/// `K` memories of MNIST shape (784 pixels + 10 labels, `xi` is `K × 794`),
+/// rectified `x^20`, normalized form, `β = 1`.
+pub fn mnist_classifier(xi: &[f32], k: usize) -> dam_core::Classifier<'_, f32> {
+    let view = dam_core::MemoryView::new(xi, k, MNIST_D).expect("K × 794 memories");
+    dam_core::Classifier::new(
+        view,
+        MNIST_CLASSES,
+        dam_core::Interaction::RectifiedPolynomial { n: 20 },
+        dam_core::Form::Normalized { beta: 1.0 },
+    )
+    .expect("valid parameters")
+}
+
+/// Pixels of an MNIST image.
+pub const MNIST_PIXELS: usize = 784;
+/// MNIST classes.
+pub const MNIST_CLASSES: usize = 10;
+/// `D = Nv + Nc` of an MNIST classifier memory.
+pub const MNIST_D: usize = MNIST_PIXELS + MNIST_CLASSES;
+
 #[cfg(test)]
 mod tests {
     use super::*;
