@@ -152,7 +152,7 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
                     pairs.for_each(|(a, b)| acc.add_diff(a, b));
                     return Err(Error::Overflow {
                         quantity: Quantity::Interaction,
-                        ln_magnitude: acc.finish()?.ln().to_f64(),
+                        ln_magnitude: acc.ln_overflow()?.to_f64(),
                     });
                 }
                 sum >= T::ZERO

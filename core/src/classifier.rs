@@ -253,7 +253,7 @@ where
                     }
                     return Err(Error::Overflow {
                         quantity: Quantity::Score,
-                        ln_magnitude: (acc.finish()? * Wide::from_real(beta)).ln().to_f64(),
+                        ln_magnitude: (acc.ln_overflow()? + beta.ln()).to_f64(),
                     });
                 }
                 *c = s.tanh();

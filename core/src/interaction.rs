@@ -560,6 +560,26 @@ impl<T: Real> InteractionSum<T> {
         })
     }
 
+    /// `ln |·|` to report when the literal evaluation of this sum left the
+    /// float range: the larger of the exact sum's and (a lower bound of) the
+    /// largest term's, because `F(a) − F(b)` overflows in its terms even
+    /// where they cancel exactly. Finite for finite arguments.
+    pub(crate) fn ln_overflow(&self) -> Result<T> {
+        let sum = self.finish()?.ln();
+        let term = match &self.kind {
+            SumKind::Poly(p) | SumKind::Rectified(p) => p.ln_largest(),
+            SumKind::Exp(e) => e.ln_largest(),
+            SumKind::Leaky {
+                positive,
+                negative,
+                leak,
+            } => positive
+                .ln_largest()
+                .max(negative.ln_largest() + leak.abs().ln()),
+        };
+        Ok(sum.max(term).max(-T::MAX))
+    }
+
     /// The sum as a [`Wide`] number.
     pub fn finish(&self) -> Result<Wide<T>> {
         if self.overflowed {
@@ -647,6 +667,17 @@ impl<T: Real> PowerSum<T> {
     fn finish(&self) -> Wide<T> {
         Wide::from_parts(self.sum, (self.n as i32).saturating_mul(self.exp))
     }
+
+    /// A lower bound of `ln` of the largest `|a|^n` added: every rescale
+    /// leaves the largest argument in `[2^(exp−1), 2^exp)`; `−MAX` while
+    /// no argument reached the initial bound.
+    fn ln_largest(&self) -> T {
+        if self.exp == T::MIN_SAFE_EXP {
+            return -T::MAX;
+        }
+        let bits = f64::from(self.n) * (f64::from(self.exp) - 1.0);
+        T::from_f64(bits * core::f64::consts::LN_2)
+    }
 }
 
 /// `Σ e^a − e^b = e^max · sum`.
@@ -687,6 +718,11 @@ impl<T: Real> ExpSum<T> {
         }
         let e = |v: Option<T>| v.map_or(T::ZERO, |v| (v - self.max).exp());
         self.sum += e(a) - e(b);
+    }
+
+    /// `ln` of the largest `e^a` added (`−MAX` if none).
+    fn ln_largest(&self) -> T {
+        if self.empty { -T::MAX } else { self.max }
     }
 
     fn finish(&self) -> Wide<T> {

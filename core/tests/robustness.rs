@@ -498,3 +498,48 @@ fn descent_next_to_the_largest_memories_stays_finite() {
         }
     }
 }
+
+/// The raw form's literal `F(a) − F(b)` is `∞ − ∞` when both terms leave
+/// the float range, even if they cancel exactly: the overflow reports the
+/// magnitude of the term that left the range, not of the exact (zero)
+/// difference.
+#[test]
+fn overflow_in_cancelling_terms_reports_the_terms_magnitude() {
+    let n = 30;
+    let f = Interaction::Polynomial { n };
+    let form = Form::Raw { beta: 1.0 };
+    // Label entries of 0: F(m + 2·0) − F(m) is exactly 0, each term 2000^30.
+    let data = [1e3f32, 1e3, 0.0];
+    let view = MemoryView::new(&data, 1, 3).unwrap();
+    let (mut scores, mut scratch) = ([0.0f32; 1], [0.0f32; 4]);
+    let r =
+        Classifier::new(view, 1, f, form)
+            .unwrap()
+            .forward(&[1.0, 1.0], &mut scores, &mut scratch);
+    let term = f64::from(n) * 2000f64.ln();
+    match r {
+        Err(Error::Overflow {
+            quantity: Quantity::Score,
+            ln_magnitude,
+        }) => assert!(
+            ln_magnitude > f64::from(f32::MAX).ln() && ln_magnitude <= term + 1e-3,
+            "ln_magnitude {ln_magnitude}, the term's is {term}"
+        ),
+        other => panic!("expected an overflow of the score, got {other:?}"),
+    }
+    // Bipolar: flipping unit 0 changes the overlap from 1e3·3 to 1e3·1, and
+    // with unit 2's memory entry 0 its two terms cancel.
+    let net = BipolarMemory::new(view, f, form).unwrap();
+    let mut state = [1i8, 1, 1];
+    let r = net.retrieve(&mut state, &mut scratch[..1], UpdateOrder::Sequential, 1);
+    match r {
+        Err(Error::Overflow {
+            quantity: Quantity::Interaction,
+            ln_magnitude,
+        }) => assert!(
+            ln_magnitude > f64::from(f32::MAX).ln(),
+            "ln_magnitude {ln_magnitude}"
+        ),
+        other => panic!("expected an overflow, got {other:?}"),
+    }
+}

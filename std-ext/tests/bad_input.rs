@@ -419,7 +419,10 @@ fn interrupted_training_keeps_a_whole_checkpoint() {
         "{err}"
     );
     checkpoint_is_whole(&out);
-    assert_eq!(listing(&out), ["metrics.csv", "model.dam", "momentum.npy"]);
+    assert_eq!(
+        listing(&out),
+        ["checkpoint.bin", "metrics.csv", "model.dam"]
+    );
 
     // SIGKILL, which nothing can catch: the model on disk is still whole
     // (every write is a rename of a complete temporary file).

@@ -2,10 +2,18 @@
 //! and resuming from the last checkpoint.
 //!
 //! The output directory holds `model.dam` (the memories, a loadable model),
-//! `momentum.npy` (the optimizer's velocity) and `metrics.csv` (one row per
-//! epoch). Each file is replaced atomically, and they are written between
-//! minibatches only, so an interrupted run leaves the last complete
-//! checkpoint behind.
+//! `metrics.csv` (one row per epoch) and `checkpoint.bin`, which alone is
+//! what `--resume` reads: the epoch, the model, the optimizer's velocity and
+//! the metrics rows, in one file under one CRC-32, so a checkpoint is
+//! replaced by a single rename and can never mix two epochs. Each file is
+//! replaced atomically (temporary file + rename) between minibatches; after
+//! a kill at any point, resuming rewrites `model.dam` and `metrics.csv`
+//! from the checkpoint, so the three agree again.
+//!
+//! `checkpoint.bin` layout (little-endian): the magic `DAMCKPT1`, the epoch
+//! (`u64`), the byte lengths of the model and of the metrics text (`u64`
+//! each), the model (the `.dam` format, with its own CRC), the metrics
+//! text, the velocity (`K·D` `f32`), and a CRC-32 of everything before it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,8 +24,7 @@ use dam_core::model::Model;
 
 use super::kh16::{Config, EpochStats, Trainer, evaluate};
 use crate::data::mnist::Mnist;
-use crate::data::npy::{Elements, NpyArray};
-use crate::model_io::{self, Entries};
+use crate::model_io::{self, AlignedBytes, Entries};
 
 /// The header line of `metrics.csv`.
 pub const METRICS_HEADER: &str = "epoch,loss,train_accuracy,test_accuracy,learning_rate,seconds";
@@ -38,8 +45,8 @@ pub struct Record {
 pub struct Paths {
     /// `model.dam`.
     pub model: PathBuf,
-    /// `momentum.npy`.
-    pub momentum: PathBuf,
+    /// `checkpoint.bin`.
+    pub checkpoint: PathBuf,
     /// `metrics.csv`.
     pub metrics: PathBuf,
 }
@@ -49,7 +56,7 @@ impl Paths {
     pub fn new(dir: &Path) -> Self {
         Paths {
             model: dir.join("model.dam"),
-            momentum: dir.join("momentum.npy"),
+            checkpoint: dir.join("checkpoint.bin"),
             metrics: dir.join("metrics.csv"),
         }
     }
@@ -98,36 +105,99 @@ pub fn run(
         };
         let seconds = start.elapsed().as_secs_f64();
         let test_accuracy = evaluate(&trainer.net(), &data.test)?.accuracy;
-        save_checkpoint(&trainer, &paths)?;
         let record = Record {
             stats,
             test_accuracy,
             seconds,
         };
-        append_metrics(&paths.metrics, &record)?;
+        save_checkpoint(&trainer, &paths, &record)?;
         on_epoch(&record);
     }
     Ok(Outcome::Finished(trainer))
 }
 
-fn save_checkpoint(t: &Trainer, paths: &Paths) -> Result<()> {
-    let d = t.nv + t.nc;
-    NpyArray {
-        shape: vec![t.config.k, d],
-        data: Elements::F32(t.opt.velocity.clone()),
-    }
-    .write(&paths.momentum)?;
+const CHECKPOINT_MAGIC: &[u8; 8] = b"DAMCKPT1";
+
+/// Writes `checkpoint.bin` (the only file `--resume` reads), then the
+/// metrics row and the model a person uses: a kill between the three
+/// renames leaves a checkpoint that is whole and one epoch ahead at most.
+fn save_checkpoint(t: &Trainer, paths: &Paths, record: &Record) -> Result<()> {
     let labels: Vec<u32> = (0..t.nc as u32).collect();
-    model_io::save(&paths.model, &t.header(), &labels, Entries::F32(&t.xi))
+    let model = model_io::encode(&t.header(), &labels, Entries::F32(&t.xi))?;
+    let mut metrics = std::fs::read(&paths.metrics)
+        .with_context(|| format!("cannot read {}", paths.metrics.display()))?;
+    writeln!(metrics, "{}", metrics_row(record))?;
+    let mut out = Vec::with_capacity(32 + model.len() + metrics.len() + 4 * t.xi.len());
+    out.extend_from_slice(CHECKPOINT_MAGIC);
+    for n in [t.epoch, model.len(), metrics.len()] {
+        out.extend_from_slice(&(n as u64).to_le_bytes());
+    }
+    out.extend_from_slice(&model);
+    out.extend_from_slice(&metrics);
+    t.opt
+        .velocity
+        .iter()
+        .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+    let crc = dam_core::model::crc32(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    model_io::write_atomic(&paths.checkpoint, &out)?;
+    model_io::write_atomic(&paths.metrics, &metrics)?;
+    model_io::write_atomic(&paths.model, &model)
 }
 
-fn append_metrics(path: &Path, r: &Record) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot append to {}", path.display()))?;
-    writeln!(
-        f,
+/// The parts of a `checkpoint.bin`.
+struct Checkpoint {
+    epoch: usize,
+    model: AlignedBytes,
+    metrics: Vec<u8>,
+    velocity: Vec<f32>,
+}
+
+fn read_checkpoint(path: &Path) -> Result<Checkpoint> {
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "cannot read {} (a run resumes from its checkpoint.bin)",
+            path.display()
+        )
+    })?;
+    let bad = |what: &str| anyhow::anyhow!("{}: {what}; it cannot be resumed", path.display());
+    let body_len = bytes
+        .len()
+        .checked_sub(4)
+        .ok_or_else(|| bad("shorter than its header"))?;
+    let (body, crc) = bytes.split_at(body_len);
+    if body.len() < 32 || &body[..8] != CHECKPOINT_MAGIC {
+        return Err(bad("not a checkpoint (bad magic or too short)"));
+    }
+    if crc != dam_core::model::crc32(body).to_le_bytes() {
+        return Err(bad("CRC-32 mismatch (the file is corrupt)"));
+    }
+    let field = |i: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&body[8 + 8 * i..16 + 8 * i]);
+        usize::try_from(u64::from_le_bytes(b)).map_err(|_| bad("a length does not fit"))
+    };
+    let (epoch, model_len, metrics_len) = (field(0)?, field(1)?, field(2)?);
+    let rest = &body[32..];
+    let model_end = model_len.min(rest.len());
+    let metrics_end = model_end.saturating_add(metrics_len).min(rest.len());
+    let velocity = &rest[metrics_end..];
+    if metrics_end - model_end != metrics_len || model_end != model_len || velocity.len() % 4 != 0 {
+        return Err(bad("its lengths do not add up"));
+    }
+    Ok(Checkpoint {
+        epoch,
+        model: AlignedBytes::new(&rest[..model_end]),
+        metrics: rest[model_end..metrics_end].to_vec(),
+        velocity: velocity
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    })
+}
+
+fn metrics_row(r: &Record) -> String {
+    format!(
         "{},{:.6e},{:.6},{:.6},{:.6e},{:.3}",
         r.stats.epoch,
         r.stats.loss,
@@ -136,7 +206,6 @@ fn append_metrics(path: &Path, r: &Record) -> Result<()> {
         r.stats.learning_rate,
         r.seconds
     )
-    .with_context(|| format!("cannot append to {}", path.display()))
 }
 
 /// Reads `metrics.csv`: one [`Record`]-like row per epoch, as
@@ -159,29 +228,34 @@ pub fn read_metrics(path: &Path) -> Result<Vec<(usize, f64, f64, f64)>> {
 
 fn load_checkpoint(config: Config, paths: &Paths, nv: usize, nc: usize) -> Result<Trainer> {
     let mut t = Trainer::new(config, nv, nc)?;
-    let bytes = model_io::load(&paths.model)?;
-    let model = Model::parse(bytes.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ckpt = read_checkpoint(&paths.checkpoint)?;
+    let model = Model::parse(ckpt.model.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{}: its model: {e}", paths.checkpoint.display()))?;
     if *model.header() != t.header() {
         bail!(
             "{} was trained with other settings than this run ({:?}); resume with the same options",
-            paths.model.display(),
+            paths.checkpoint.display(),
             model.header()
         );
     }
     let xi = model
         .memories::<f32>()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", paths.model.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}: {e}", paths.checkpoint.display()))?;
     t.xi = xi.as_slice().to_vec();
-    let v = NpyArray::read(&paths.momentum)?;
-    match v.data {
-        Elements::F32(v) if v.len() == t.xi.len() => t.opt.velocity = v,
-        _ => bail!(
-            "{}: expected {} float32 entries",
-            paths.momentum.display(),
-            t.xi.len()
-        ),
+    if ckpt.velocity.len() != t.xi.len() {
+        bail!(
+            "{}: expected {} velocity entries, found {}",
+            paths.checkpoint.display(),
+            t.xi.len(),
+            ckpt.velocity.len()
+        );
     }
-    t.epoch = read_metrics(&paths.metrics)?.len();
+    t.opt.velocity = ckpt.velocity;
+    t.epoch = ckpt.epoch;
+    // A kill after the checkpoint's rename leaves the other two files one
+    // epoch behind: make them agree with it again.
+    model_io::write_atomic(&paths.metrics, &ckpt.metrics)?;
+    model_io::write_atomic(&paths.model, ckpt.model.as_bytes())?;
     Ok(t)
 }
 
@@ -214,6 +288,14 @@ mod tests {
         }
     }
 
+    /// Runs to the end (`epochs` in all) in `dir`.
+    fn finish(epochs: usize, data: &Mnist, dir: &Path, resume: bool) -> Trainer {
+        match run(config(epochs), data, dir, resume, &|| false, |_| {}).unwrap() {
+            Outcome::Finished(t) => t,
+            other => panic!("not finished: {other:?}"),
+        }
+    }
+
     /// Interrupt, resume, finish: the same model, bit for bit, and the same
     /// metrics rows as an uninterrupted run; the interrupted run's files
     /// are those of its last whole epoch.
@@ -221,11 +303,7 @@ mod tests {
     fn resume_equals_an_uninterrupted_run() {
         let data = toy();
         let straight = tempfile::tempdir().unwrap();
-        let Outcome::Finished(a) =
-            run(config(4), &data, straight.path(), false, &|| false, |_| {}).unwrap()
-        else {
-            panic!("not finished")
-        };
+        let a = finish(4, &data, straight.path(), false);
 
         let broken = tempfile::tempdir().unwrap();
         // 3 minibatches per epoch: stop in the middle of the third epoch.
@@ -237,11 +315,7 @@ mod tests {
         assert_eq!(read_metrics(&paths.metrics).unwrap().len(), 2);
         assert!(model_io::load(&paths.model).is_ok());
 
-        let Outcome::Finished(b) =
-            run(config(4), &data, broken.path(), true, &|| false, |_| {}).unwrap()
-        else {
-            panic!("not finished")
-        };
+        let b = finish(4, &data, broken.path(), true);
         assert_eq!(a.xi, b.xi);
         assert_eq!(a.opt, b.opt);
         let ma = read_metrics(&Paths::new(straight.path()).metrics).unwrap();
@@ -261,5 +335,46 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("other settings"), "{err}");
+    }
+
+    /// A kill after the checkpoint's rename but before those of the metrics
+    /// and the model: resuming puts the two back in line with the
+    /// checkpoint and ends bit-identical to an uninterrupted run. A corrupt
+    /// checkpoint is refused, naming the file.
+    #[test]
+    fn a_kill_between_the_renames_loses_nothing() {
+        let data = toy();
+        let straight = tempfile::tempdir().unwrap();
+        let a = finish(4, &data, straight.path(), false);
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path());
+        run(config(2), &data, dir.path(), false, &|| false, |_| {}).unwrap();
+        let (old_model, old_metrics) = (
+            std::fs::read(&paths.model).unwrap(),
+            std::fs::read(&paths.metrics).unwrap(),
+        );
+        run(config(3), &data, dir.path(), true, &|| false, |_| {}).unwrap();
+        std::fs::write(&paths.model, &old_model).unwrap();
+        std::fs::write(&paths.metrics, &old_metrics).unwrap();
+        let b = finish(4, &data, dir.path(), true);
+        assert_eq!((a.xi, a.opt), (b.xi, b.opt));
+        let epochs = |p: &Path| {
+            read_metrics(&Paths::new(p).metrics)
+                .unwrap()
+                .iter()
+                .map(|r| (r.0, r.1))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(epochs(straight.path()), epochs(dir.path()));
+
+        let mut bytes = std::fs::read(&paths.checkpoint).unwrap();
+        bytes[40] ^= 1;
+        std::fs::write(&paths.checkpoint, &bytes).unwrap();
+        let err = run(config(5), &data, dir.path(), true, &|| false, |_| {}).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("checkpoint.bin") && msg.contains("CRC"),
+            "{msg}"
+        );
     }
 }

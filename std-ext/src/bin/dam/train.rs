@@ -20,7 +20,7 @@ use crate::train_potts::PottsArgs;
 pub struct Args {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Output directory (model.dam, momentum.npy, metrics.csv).
+    /// Output directory (model.dam, metrics.csv, checkpoint.bin for --resume).
     #[arg(long, default_value = "out/train")]
     pub out: PathBuf,
     /// Number of memories K.
