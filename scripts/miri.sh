@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Miri on dam-core's unsafe SIMD module: the kernel proptests
-# (core/tests/simd_kernels.rs, 3 cases per property under Miri) compare
-# every path Miri can run with the scalar reference, checking each
+# (core/tests/simd_kernels.rs) and the unit tests of core/src/simd (the
+# integer kernels and the x86 tile shapes), 3 cases per property under Miri,
+# compare every path Miri can run with the scalar reference, checking each
 # `unsafe` load/store for out-of-bounds, misaligned and uninitialized
 # access. Too slow for .ci/run; see docs/robustness.md for the figures.
 #
@@ -10,7 +11,9 @@
 # reference; MIRI_AVX2=1 adds a second run compiled with AVX2 and FMA,
 # whose intrinsics Miri implements. AVX-512 is never run under Miri (no
 # support for its intrinsics): `Isa::Avx512f.is_available()` is false
-# there and the dispatcher falls back to scalar.
+# there and the dispatcher falls back to scalar. `cfg(miri)` shrinks two
+# things only: the L2 block of `gemm_nt_fused` (4 KiB instead of 192 KiB,
+# so a small test spans several blocks) and the test sizes.
 #
 #   bash scripts/miri.sh
 #   MIRI_AVX2=1 bash scripts/miri.sh
@@ -19,8 +22,11 @@ cd "$(dirname "$0")/.."
 rustup component add miri rust-src --toolchain nightly >/dev/null
 # proptest's failure persistence needs the file system.
 export MIRIFLAGS="${MIRIFLAGS:--Zmiri-disable-isolation}"
-cargo +nightly miri test -p dam-core --test simd_kernels
+run() {
+    cargo +nightly miri test -p dam-core --test simd_kernels "$@"
+    cargo +nightly miri test -p dam-core --lib "$@" -- simd::
+}
+run
 if [ "${MIRI_AVX2:-0}" = 1 ]; then
-    RUSTFLAGS="-C target-feature=+avx2,+fma" \
-        cargo +nightly miri test -p dam-core --test simd_kernels --target-dir target/miri-avx2
+    RUSTFLAGS="-C target-feature=+avx2,+fma" run --target-dir target/miri-avx2
 fi

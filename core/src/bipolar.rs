@@ -105,6 +105,8 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
     }
 
     /// Writes `m_μ = ξ^μ·σ` into `overlaps[..K]`.
+    ///
+    /// Errors: a shape mismatch (`state`, `overlaps`), a non-bipolar state.
     pub fn overlaps(&self, state: &[i8], overlaps: &mut [T]) -> Result<()> {
         self.check_state(state)?;
         check_scratch(Operand::Scratch, self.memories.k(), overlaps.len())?;
@@ -180,9 +182,12 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
     /// Relaxes `state` in place for at most `max_sweeps` sweeps, stopping
     /// early at a fixed point. `overlaps` is scratch of at least `K`.
     ///
-    /// Errors: shape/scratch mismatch, a non-bipolar state, `max_sweeps = 0`,
-    /// and (raw form only) [`Error::Overflow`]; after an overflow the state
-    /// holds the updates made before it, each a valid bipolar state.
+    /// Errors: shape/scratch mismatch (also of a random order's buffer), a
+    /// non-bipolar state, `max_sweeps = 0`, and [`Error::Overflow`]: in the
+    /// raw form where the paper's literal evaluation overflows, in either
+    /// form where an overlap leaves the float range (memories near
+    /// `T::MAX`). After an overflow the state holds the updates made before
+    /// it, each a valid bipolar state.
     pub fn retrieve(
         &self,
         state: &mut [i8],
@@ -282,6 +287,9 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
 
     /// `true` if no single neuron of `state` would flip. `overlaps` is
     /// scratch of at least `K`.
+    ///
+    /// Errors: those of [`BipolarMemory::overlaps`], and [`Error::Overflow`]
+    /// as in [`BipolarMemory::retrieve`].
     pub fn is_fixed_point(&self, state: &[i8], overlaps: &mut [T]) -> Result<bool> {
         self.overlaps(state, overlaps)?;
         let overlaps = overlaps.get(..self.memories.k()).unwrap_or(&[]);
@@ -295,6 +303,8 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
 
     /// The energy `E(σ) = −β Σ_μ F(ξ^μ·σ)` (raw) or `−Σ_μ F(β ξ^μ·σ / D)`
     /// (normalized) as a [`Wide`] number: never overflows.
+    ///
+    /// Errors: a shape mismatch, a non-bipolar state.
     pub fn energy_wide(&self, state: &[i8]) -> Result<Wide<T>> {
         self.check_state(state)?;
         let c = self.form.arg_scale(self.memories.d());
@@ -308,6 +318,8 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
     /// The energy as a plain float. The raw form is evaluated literally and
     /// returns [`Error::Overflow`] where the paper's would overflow; the
     /// normalized form overflows only outside its documented domain.
+    ///
+    /// Errors: a shape mismatch, a non-bipolar state, [`Error::Overflow`].
     pub fn energy(&self, state: &[i8]) -> Result<T> {
         match self.form {
             Form::Raw { beta } => {

@@ -43,9 +43,15 @@ pub trait EnergyModel<T: Real> {
     fn scratch_len(&self) -> usize;
 
     /// `E(x)`.
+    ///
+    /// Errors: shape mismatches (`x`, `scratch`), a non-finite `x`, and
+    /// [`Error::Overflow`] outside the model's domain.
     fn energy(&self, x: &[T], scratch: &mut [T]) -> Result<T>;
 
     /// `E(x)`, with `∇E(x)` written to `grad` (length `D`).
+    ///
+    /// Errors: those of [`EnergyModel::energy`], and a `grad` of the wrong
+    /// length.
     fn energy_and_gradient(&self, x: &[T], grad: &mut [T], scratch: &mut [T]) -> Result<T>;
 
     /// Gradient descent `x ← x − η ∇E(x)` for `steps` steps. Coordinates

@@ -134,6 +134,10 @@ impl<'a, T: Real> LseMemory<'a, T> {
     }
 
     /// `E(x)`. `scratch` needs at least `K` entries.
+    ///
+    /// Errors: shape mismatches (`x`, `scratch`), a non-finite `x`, and
+    /// [`Error::Overflow`] where a logit or the energy leaves the float
+    /// range.
     pub fn energy(&self, x: &[T], scratch: &mut [T]) -> Result<T> {
         self.check_query(x)?;
         let k = self.memories.k();
@@ -181,6 +185,9 @@ impl<'a, T: Real> LseMemory<'a, T> {
 
     /// `E(x)` and `∇E(x) = x − Σ_μ p_μ ξ^μ` (written to `grad`, length `D`).
     /// `scratch` needs at least `K` entries.
+    ///
+    /// Errors: those of [`LseMemory::energy`], a `grad` of the wrong length,
+    /// and [`Error::Overflow`] where the gradient leaves the float range.
     pub fn energy_and_gradient(&self, x: &[T], grad: &mut [T], scratch: &mut [T]) -> Result<T> {
         let energy = self.attend(x, grad, scratch)?;
         for (g, &xi) in grad.iter_mut().zip(x) {
@@ -196,6 +203,9 @@ impl<'a, T: Real> LseMemory<'a, T> {
     /// The one-step fixed-point update `x ← Σ_μ p_μ(x) ξ^μ` (gradient
     /// descent with `η = 1`); returns the energy before the step.
     /// `scratch` needs at least `K + D` entries.
+    ///
+    /// Errors: those of [`LseMemory::energy`], and [`Error::Overflow`] where
+    /// the new state would leave the float range (`x` is then unchanged).
     pub fn one_step(&self, x: &mut [T], scratch: &mut [T]) -> Result<T> {
         let k = self.memories.k();
         let d = self.memories.d();

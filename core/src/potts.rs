@@ -109,6 +109,10 @@ impl<'a, T: Real> PottsClassifier<'a, T> {
 
     /// Writes `p(y | v)` into `probs` (length `C`) and returns its argmax
     /// (ties to the lowest class). `scratch`: at least `P`.
+    ///
+    /// Errors: shape mismatches (`v`, `probs`, `scratch`), a non-finite `v`,
+    /// and [`Error::Overflow`] where a logit `β w^μ·v + ln p_h(μ)` leaves
+    /// the float range.
     pub fn posterior(&self, v: &[T], probs: &mut [T], scratch: &mut [T]) -> Result<usize> {
         let p = self.memories.k();
         check_len(Operand::Query, self.memories.d(), v.len())?;
@@ -150,6 +154,8 @@ impl<'a, T: Real> PottsClassifier<'a, T> {
 
     /// The 1-NN readout: the memory with the largest overlap `w^μ·v` and its
     /// label `argmax_y p^μ_y`, as `(μ, label)`.
+    ///
+    /// Errors: a shape mismatch or a non-finite `v`; never an overflow.
     pub fn nearest_memory(&self, v: &[T]) -> Result<(usize, usize)> {
         check_len(Operand::Query, self.memories.d(), v.len())?;
         check_finite(Operand::Query, v)?;

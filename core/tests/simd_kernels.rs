@@ -162,31 +162,35 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 3 } else { 256 }))]
 
     #[test]
-    fn reductions_f32((a, b, off) in vecs(300)) {
+    fn reductions_f32((a, b, off) in vecs(if cfg!(miri) { 100 } else { 300 })) {
         check_reductions::<f32>(&a, &b, off)?;
     }
 
     #[test]
-    fn reductions_f64((a, b, off) in vecs(300)) {
+    fn reductions_f64((a, b, off) in vecs(if cfg!(miri) { 100 } else { 300 })) {
         check_reductions::<f64>(&a, &b, off)?;
     }
 
     #[test]
-    fn gemm_gemv_f32((k, b, d, a, q) in mats(30, 15, 80)) {
+    fn gemm_gemv_f32((k, b, d, a, q) in if cfg!(miri) { mats(12, 9, 40) } else { mats(30, 15, 80) }) {
         check_gemm::<f32>(k, b, d, &a, &q)?;
     }
 
     #[test]
-    fn gemm_gemv_f64((k, b, d, a, q) in mats(30, 15, 80)) {
+    fn gemm_gemv_f64((k, b, d, a, q) in if cfg!(miri) { mats(12, 9, 40) } else { mats(30, 15, 80) }) {
         check_gemm::<f64>(k, b, d, &a, &q)?;
     }
 }
 
 /// Large enough that `gemm_nt_fused` splits the memories into several
-/// L2-sized blocks (a block is about 192 KiB of rows).
+/// L2-sized blocks (a block is about 192 KiB of rows; 4 KiB under Miri).
 #[test]
 fn gemm_spans_several_cache_blocks() {
-    let (k, nb, d) = (70usize, 7usize, 1003usize);
+    let (k, nb, d) = if cfg!(miri) {
+        (10usize, 3usize, 1003usize)
+    } else {
+        (70, 7, 1003)
+    };
     let a: Vec<f32> = (0..k * d)
         .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
         .collect();

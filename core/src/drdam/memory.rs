@@ -283,12 +283,18 @@ fn finite<T: Real>(v: T, quantity: Quantity) -> Result<T> {
 
 impl<T: Real, P: Projection<T>, M: AsRef<[T]> + AsMut<[T]>> DrDam<T, P, M> {
     /// `T += φ(ξ)`. `scratch`: at least `projection.scratch_len()`.
+    ///
+    /// Errors: shape mismatches (`ξ`, `scratch`), a non-finite `ξ`, and
+    /// [`Error::Overflow`] where a feature argument `√β ω_j·ξ` is not finite
+    /// (`T` is then unchanged).
     pub fn store(&mut self, xi: &[T], scratch: &mut [T]) -> Result<()> {
         self.accumulate(xi, T::ONE, scratch)
     }
 
     /// `T −= φ(ξ)`: undoes [`DrDam::store`] of the same pattern (to within
     /// rounding).
+    ///
+    /// Errors: those of [`DrDam::store`].
     pub fn forget(&mut self, xi: &[T], scratch: &mut [T]) -> Result<()> {
         self.accumulate(xi, -T::ONE, scratch)
     }

@@ -255,6 +255,7 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 3 } else { 256 }))]
         /// Any lengths (not multiples of the register width, empty,
         /// unequal), any offset into the buffers (unaligned loads).
         #[test]
