@@ -128,7 +128,16 @@ impl<'a, T: Real> LseMemory<'a, T> {
         } else {
             Err(Error::Overflow {
                 quantity: Quantity::Energy,
-                ln_magnitude: (max.abs().max(ln_sum) / self.beta).abs().ln().to_f64(),
+                // ln|(max + ln Σ)/β| from the logs (the quotient itself may
+                // be infinite); an overflowed energy is at least `T::MAX`.
+                ln_magnitude: {
+                    let est = max.abs().max(ln_sum).to_f64().ln() - self.beta.to_f64().ln();
+                    if est.is_finite() {
+                        est.max(T::LN_MAX.to_f64())
+                    } else {
+                        T::LN_MAX.to_f64()
+                    }
+                },
             })
         }
     }

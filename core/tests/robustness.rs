@@ -543,3 +543,29 @@ fn overflow_in_cancelling_terms_reports_the_terms_magnitude() {
         other => panic!("expected an overflow, got {other:?}"),
     }
 }
+
+/// Found by the retrieval fuzzer: with a tiny `β` the energy
+/// `−(max ℓ + ln Σ e^{ℓ−max})/β` overflows through the division, and the
+/// reported magnitude was `ln ∞`. It is now computed from the logs.
+#[test]
+fn lse_energy_overflow_through_a_tiny_beta_has_a_finite_magnitude() {
+    let data = [0.0f32, 0.0, 1.0, 1.0];
+    let view = MemoryView::new(&data, 2, 2).unwrap();
+    let beta = 1e-40f32;
+    let lse = LseMemory::new(view, beta, Similarity::Euclidean).unwrap();
+    let mut scratch = [0.0f32; 4];
+    match lse.energy(&[0.5, 0.5], &mut scratch) {
+        Err(Error::Overflow {
+            quantity: Quantity::Energy,
+            ln_magnitude,
+        }) => {
+            // |E| ≈ ln 2 / β.
+            let want = 2f64.ln().ln() - f64::from(beta).ln();
+            assert!(
+                (ln_magnitude - want).abs() < 0.01,
+                "{ln_magnitude} vs {want}"
+            );
+        }
+        other => panic!("expected an overflow of the energy, got {other:?}"),
+    }
+}

@@ -2,11 +2,13 @@
 //! and values. Invariants checked: no panic; no Inf/NaN in any `Ok` result
 //! or in any state/output buffer that was finite before; a bipolar state
 //! stays bipolar; class scores stay in [-1, 1], probabilities in [0, 1]
-//! (1e-4 of rounding above); for well-formed input (right lengths, finite
-//! values, a bipolar state) the only error is the documented
-//! `Error::Overflow`; malformed input may get any documented kind. Unless
-//! `malformed` is set, states and queries are cycled to the right length so
-//! most inputs reach the arithmetic.
+//! (1e-4 of rounding above); every error is of a kind the entry point's
+//! rustdoc lists (its `Errors:` paragraph, mirrored by the `*_ERRORS`
+//! constants below), an overflow reports a finite `ln_magnitude`, and for
+//! well-formed input (right lengths, finite values, a bipolar state, valid
+//! step and counts) the only error is `Error::Overflow`, where documented.
+//! Unless `malformed` is set, states and queries are cycled to the right
+//! length so most inputs reach the arithmetic.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -53,13 +55,56 @@ fn fit<T: Copy>(v: &[T], n: usize, keep: bool) -> Vec<T> {
     }
 }
 
-/// Panics unless `r` is `Ok` or, for well-formed input, an overflow.
-fn documented<T: std::fmt::Debug>(r: &dam_core::Result<T>, well_formed: bool, what: &str) {
+/// The kinds of `dam_core::Error` an entry point can document.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Kind {
+    Shape,
+    NonFinite,
+    NotBipolar,
+    Parameter,
+    Overflow,
+}
+use Kind::*;
+
+const RETRIEVE_ERRORS: &[Kind] = &[Shape, NotBipolar, Parameter, Overflow];
+const BIPOLAR_ERRORS: &[Kind] = &[Shape, NotBipolar, Overflow];
+const QUERY_ERRORS: &[Kind] = &[Shape, NonFinite, Overflow];
+const NEAREST_ERRORS: &[Kind] = &[Shape, NonFinite];
+const DESCEND_ERRORS: &[Kind] = &[Parameter, Shape, NonFinite, Overflow];
+
+fn kind(e: &Error) -> Option<Kind> {
+    match e {
+        Error::ShapeMismatch { .. } => Some(Shape),
+        Error::NonFinite { .. } => Some(NonFinite),
+        Error::NotBipolar { .. } => Some(NotBipolar),
+        Error::InvalidParameter { .. } => Some(Parameter),
+        Error::Overflow { .. } => Some(Overflow),
+        // Construction-time kinds: never documented for a retrieval call.
+        Error::EmptyMemory | Error::Model(_) => None,
+    }
+}
+
+/// Panics unless `r` is `Ok` or an error of a kind in `allowed` (only
+/// `Overflow` for well-formed input), with a finite overflow magnitude.
+fn documented<T: std::fmt::Debug>(
+    r: &dam_core::Result<T>,
+    well_formed: bool,
+    what: &str,
+    allowed: &[Kind],
+) {
     if let Err(e) = r {
+        let k = kind(e);
         assert!(
-            !well_formed || matches!(e, Error::Overflow { .. }),
+            k.is_some_and(|k| allowed.contains(&k)),
+            "{what}: undocumented error {e:?}"
+        );
+        assert!(
+            !well_formed || k == Some(Overflow),
             "{what} refused well-formed input: {e:?}"
         );
+        if let Error::Overflow { ln_magnitude, .. } = e {
+            assert!(ln_magnitude.is_finite(), "{what}: {e:?}");
+        }
     }
 }
 
@@ -84,7 +129,7 @@ fuzz_target!(|input: Input| {
         Form::Normalized { beta: input.beta }
     };
     let data: Vec<f32> = input.data.iter().copied().cycle().take(k * d).collect();
-    let mut scratch = vec![0.0f32; k + d + 4];
+    let mut scratch = vec![0.0f32; k + 2 * d + 4];
     let Ok(view) = MemoryView::new(&data, k, d) else {
         return;
     };
@@ -96,7 +141,8 @@ fuzz_target!(|input: Input| {
                 .for_each(|s| *s = if *s < 0 { -1 } else { 1 });
         }
         let was_bipolar = state.iter().all(|&s| s == 1 || s == -1);
-        let well_formed = was_bipolar && state.len() == d && input.sweeps % 4 > 0;
+        let state_ok = was_bipolar && state.len() == d;
+        let well_formed = state_ok && input.sweeps % 4 > 0;
         let mut perm = vec![0u32; d];
         let order = match input.order % 3 {
             0 => UpdateOrder::Sequential,
@@ -112,16 +158,22 @@ fuzz_target!(|input: Input| {
             order,
             usize::from(input.sweeps % 4),
         );
-        documented(&r, well_formed, "BipolarMemory::retrieve");
+        documented(&r, well_formed, "BipolarMemory::retrieve", RETRIEVE_ERRORS);
         if was_bipolar {
             assert!(state.iter().all(|&s| s == 1 || s == -1));
         }
         let e = net.energy(&state);
-        documented(&e, well_formed, "BipolarMemory::energy");
+        documented(&e, state_ok, "BipolarMemory::energy", BIPOLAR_ERRORS);
         if let Ok(e) = e {
             assert!(e.is_finite());
         }
-        let _ = net.is_fixed_point(&state, &mut scratch);
+        let fixed = net.is_fixed_point(&state, &mut scratch);
+        documented(
+            &fixed,
+            state_ok,
+            "BipolarMemory::is_fixed_point",
+            BIPOLAR_ERRORS,
+        );
     }
     if let Ok(clf) = Classifier::new(view, usize::from(input.classes), f, form) {
         let v = fit(&input.query, clf.visible(), input.malformed);
@@ -131,6 +183,7 @@ fuzz_target!(|input: Input| {
             &r,
             v.len() == clf.visible() && finite(&v),
             "Classifier::forward",
+            QUERY_ERRORS,
         );
         if let Ok(class) = r {
             assert!(class < clf.classes());
@@ -157,33 +210,52 @@ fuzz_target!(|input: Input| {
     if let Ok(potts) = PottsClassifier::new(view, &weights, c, None, input.beta) {
         let mut probs = vec![0.0f32; c];
         let r = potts.posterior(&query, &mut probs, &mut scratch);
-        documented(&r, well_formed, "PottsClassifier::posterior");
+        documented(&r, well_formed, "PottsClassifier::posterior", QUERY_ERRORS);
         if r.is_ok() {
             assert!(probs.iter().all(|p| (0.0..=1.0001).contains(p)));
         }
         let nearest = potts.nearest_memory(&query);
-        documented(&nearest, well_formed, "PottsClassifier::nearest_memory");
+        documented(
+            &nearest,
+            well_formed,
+            "PottsClassifier::nearest_memory",
+            NEAREST_ERRORS,
+        );
         if let Ok((mu, label)) = nearest {
             assert!(mu < k && label < c);
         }
     }
     let before_finite = finite(&query);
+    let descend_well_formed =
+        well_formed && input.step.is_finite() && input.step > 0.0 && input.steps % 3 > 0;
     for similarity in [Similarity::Euclidean, Similarity::DotProduct] {
         if let Ok(lse) = LseMemory::new(view, input.beta, similarity) {
             let mut x = query.clone();
             let mut grad = vec![0.0f32; d];
             let r = lse.energy_and_gradient(&x, &mut grad, &mut scratch);
-            documented(&r, well_formed, "LseMemory::energy_and_gradient");
+            documented(
+                &r,
+                well_formed,
+                "LseMemory::energy_and_gradient",
+                QUERY_ERRORS,
+            );
             if let Ok(e) = r {
                 assert!(e.is_finite() && finite(&grad));
             }
-            let _ = lse.one_step(&mut x, &mut scratch);
-            let _ = lse.descend(
+            let r = lse.one_step(&mut x, &mut scratch);
+            documented(&r, well_formed, "LseMemory::one_step", QUERY_ERRORS);
+            let r = lse.descend(
                 &mut x,
                 None,
                 input.step,
                 usize::from(input.steps % 3),
                 &mut scratch,
+            );
+            documented(
+                &r,
+                descend_well_formed,
+                "LseMemory::descend",
+                DESCEND_ERRORS,
             );
             if before_finite {
                 assert!(finite(&x));
@@ -197,16 +269,22 @@ fuzz_target!(|input: Input| {
             input.beta,
             data.iter().copied().cycle().take(2 * y).collect::<Vec<_>>(),
         ) {
-            let _ = dam.store(&query, &mut scratch);
+            let r = dam.store(&query, &mut scratch);
+            documented(&r, well_formed, "DrDam::store", QUERY_ERRORS);
             assert!(finite(dam.memory()));
             let mut x = query.clone();
-            let _ = dam.descend(
+            let r = dam.energy_and_gradient(&x, &mut vec![0.0; d], &mut scratch);
+            documented(&r, well_formed, "DrDam::energy_and_gradient", QUERY_ERRORS);
+            let r = dam.descend(
                 &mut x,
                 None,
                 input.step,
                 usize::from(input.steps % 3),
                 &mut scratch,
             );
+            documented(&r, descend_well_formed, "DrDam::descend", DESCEND_ERRORS);
+            let r = dam.forget(&query, &mut scratch);
+            documented(&r, well_formed, "DrDam::forget", QUERY_ERRORS);
             if before_finite {
                 assert!(finite(&x));
             }
