@@ -71,6 +71,11 @@ pub struct Config {
     pub init_std: f32,
     /// Seed for the initial memories and the shuffles.
     pub seed: u64,
+    /// Data augmentation: each training image is shifted by a random
+    /// whole number of pixels in `−shift..=shift` along each axis, drawn
+    /// anew per image and epoch (0: the notebook, no augmentation). Needs
+    /// square images.
+    pub shift: usize,
 }
 
 impl Default for Config {
@@ -88,6 +93,7 @@ impl Default for Config {
             init_mean: -0.3,
             init_std: 0.3,
             seed: 0,
+            shift: 0,
         }
     }
 }
@@ -531,6 +537,13 @@ impl Trainer {
         if nv == 0 || nc == 0 {
             bail!("need at least one pixel and one class");
         }
+        let width = nv.isqrt();
+        if config.shift > 0 && (width * width != nv || config.shift >= width) {
+            bail!(
+                "shift augmentation needs square images wider than the shift: {nv} pixels, shift {}",
+                config.shift
+            );
+        }
         let d = nv + nc;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let xi = (0..config.k * d)
@@ -612,6 +625,8 @@ impl Trainer {
         let eps = learning_rate(self.config.eps0, self.config.decay, self.epoch);
         let (mut loss, mut correct) = (0.0f64, 0usize);
         let nv = self.nv;
+        let shift = self.config.shift;
+        let epoch_seed = self.config.seed ^ (self.epoch as u64).wrapping_mul(0xd134_2543_de82_ef95);
         for batch in order.chunks(self.config.batch) {
             if stop() {
                 return Ok(None);
@@ -624,7 +639,16 @@ impl Trainer {
                     let mut v = Vec::with_capacity(idx.len() * nv);
                     let mut labels = Vec::with_capacity(idx.len());
                     for &i in idx {
-                        v.extend_from_slice(data.image(i));
+                        if shift == 0 {
+                            v.extend_from_slice(data.image(i));
+                        } else {
+                            // One generator per image: the draw does not
+                            // depend on the thread that gathers it.
+                            let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed ^ i as u64);
+                            let s = shift as i64;
+                            let (dx, dy) = (rng.random_range(-s..=s), rng.random_range(-s..=s));
+                            shifted_into(data.image(i), dx as isize, dy as isize, &mut v);
+                        }
                         labels.push(data.labels[i]);
                     }
                     net.partial(&v, &labels, m)
@@ -646,6 +670,41 @@ impl Trainer {
             train_accuracy: correct as f64 / n,
             learning_rate: eps,
         }))
+    }
+}
+
+/// Appends `image` (square, row-major, background `−1`) moved `dx` pixels
+/// right and `dy` down; pixels moved in from outside are background.
+///
+/// ```
+/// let mut out = Vec::new();
+/// // 2 × 2: [a b; c d] moved one pixel right → [−1 a; −1 c].
+/// dam_std::train::kh16::shifted_into(&[0.1, 0.2, 0.3, 0.4], 1, 0, &mut out);
+/// assert_eq!(out, [-1.0, 0.1, -1.0, 0.3]);
+/// ```
+pub fn shifted_into(image: &[f32], dx: isize, dy: isize, out: &mut Vec<f32>) {
+    let w = image.len().isqrt();
+    let start = out.len();
+    out.resize(start + image.len(), -1.0);
+    if w * w != image.len() {
+        // Not square: no geometry to shift along (`Trainer::new` rejects this).
+        out[start..].copy_from_slice(image);
+        return;
+    }
+    let dst = &mut out[start..];
+    for y in 0..w {
+        let sy = y as isize - dy;
+        if !(0..w as isize).contains(&sy) {
+            continue;
+        }
+        let src = &image[sy as usize * w..][..w];
+        let row = &mut dst[y * w..][..w];
+        for (x, px) in row.iter_mut().enumerate() {
+            let sx = x as isize - dx;
+            if (0..w as isize).contains(&sx) {
+                *px = src[sx as usize];
+            }
+        }
     }
 }
 
@@ -822,6 +881,57 @@ mod tests {
         assert_eq!(a, train(1));
         let other = Trainer::new(Config { seed: 1, ..config }, 4, 3).unwrap();
         assert_ne!(a, other.xi);
+    }
+
+    /// Shift augmentation keeps training deterministic across thread
+    /// counts, and it does change what is learned.
+    #[test]
+    fn shift_augmentation_is_deterministic_and_effective() {
+        let data = toy_data();
+        let config = |shift| Config {
+            k: 6,
+            batch: 250,
+            interaction: Interaction::RectifiedPolynomial { n: 3 },
+            scale: Scale::Normalized { beta: 1.0 },
+            shift,
+            ..Config::default()
+        };
+        let train = |threads: usize, shift: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut t = Trainer::new(config(shift), 4, 3).unwrap();
+                for _ in 0..3 {
+                    t.run_epoch(&data, &|| false).unwrap();
+                }
+                t.xi
+            })
+        };
+        let shifted = train(2, 1);
+        assert_eq!(shifted, train(1, 1));
+        assert_ne!(shifted, train(2, 0));
+        // 4 pixels are 2 × 2: a shift of 2 leaves nothing; 5 are not square.
+        assert!(Trainer::new(config(2), 4, 3).is_err());
+        assert!(Trainer::new(config(1), 5, 3).is_err());
+    }
+
+    #[test]
+    fn shifted_images_move_and_fill_with_background() {
+        // 3 × 3, pixel value = its index.
+        let img: Vec<f32> = (0..9).map(|i| i as f32).collect();
+        let mut out = vec![7.0];
+        shifted_into(&img, 0, 0, &mut out);
+        assert_eq!(out[1..], img[..], "no shift copies, after what was there");
+        assert_eq!(out[0], 7.0);
+        let mut out = Vec::new();
+        shifted_into(&img, -1, 1, &mut out);
+        // Up one row of background, then rows 0 and 1 moved one left.
+        assert_eq!(out, [-1., -1., -1., 1., 2., -1., 4., 5., -1.]);
+        let mut out = Vec::new();
+        shifted_into(&img, 3, 0, &mut out);
+        assert_eq!(out, [-1.0; 9]);
     }
 
     #[test]

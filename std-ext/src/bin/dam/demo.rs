@@ -47,6 +47,7 @@ fn settings(args: &Args) -> train::Args {
         batch: Some(1000),
         epochs: Some(args.epochs),
         seed: 0,
+        shift: 0,
         threads: args.threads,
         resume: false,
         quiet: args.quiet,

@@ -56,6 +56,10 @@ pub struct Args {
     /// Seed for the initial memories and the shuffles.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Augment the training images: shift each by up to this many pixels
+    /// along each axis, drawn anew every epoch (0: none, the notebook).
+    #[arg(long, default_value_t = 0)]
+    pub shift: usize,
     /// Worker threads [default: one per core].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -100,6 +104,7 @@ impl Args {
             batch: self.batch.unwrap_or(1000),
             epochs: self.epochs.unwrap_or(300),
             seed: self.seed,
+            shift: self.shift,
             ..Config::default()
         }
     }
