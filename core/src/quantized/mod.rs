@@ -227,14 +227,15 @@ fn check_classes(d: usize, classes: usize) -> Result<()> {
 /// Calls `each(μ, t_μ)` for every memory, with
 /// `t_μ = Σ_{i<Nv} q^μ_i v_i − L Σ_α q^μ_{Nv+α}`: the overlap `ξ^μ·u` in
 /// units of `s_μ/L`, exact in `i64` (`|t_μ| ≤ 128·L·D`). Runs the row blocks
-/// of [`crate::simd::integer`] eight memories at a time.
+/// of [`crate::simd::integer`] 128 memories at a time (a kernel may prepare
+/// the query once per call, as the Cortex-M DSP one does).
 fn integer_overlaps<Q: Level>(
     m: &QuantizedView<'_, Q>,
     nv: usize,
     v: &[Q],
     mut each: impl FnMut(usize, i64),
 ) -> Result<()> {
-    const BLOCK: usize = 8;
+    const BLOCK: usize = 128;
     let isa = crate::simd::Isa::best_integer();
     let mut acc = [<Q::Acc as Default>::default(); BLOCK];
     let l = i64::from(Q::MAX_LEVEL);
