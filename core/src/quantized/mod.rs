@@ -65,15 +65,19 @@ pub trait Level:
 
 impl Level for i8 {
     const TYPE: ElementType = ElementType::I8;
+    #[inline]
     fn to_f32(self) -> f32 {
         f32::from(self)
     }
+    #[inline]
     fn to_i64(self) -> i64 {
         i64::from(self)
     }
+    #[inline]
     fn acc_to_i64(acc: i32) -> i64 {
         i64::from(acc)
     }
+    #[inline]
     fn from_f32(x: f32) -> Self {
         x as i8
     }
@@ -81,15 +85,19 @@ impl Level for i8 {
 
 impl Level for i16 {
     const TYPE: ElementType = ElementType::I16;
+    #[inline]
     fn to_f32(self) -> f32 {
         f32::from(self)
     }
+    #[inline]
     fn to_i64(self) -> i64 {
         i64::from(self)
     }
+    #[inline]
     fn acc_to_i64(acc: i64) -> i64 {
         acc
     }
+    #[inline]
     fn from_f32(x: f32) -> Self {
         x as i16
     }
