@@ -9,7 +9,8 @@
 //! - `core_batch`: `DrDam::energy_and_gradient_batch` (each projection row
 //!   read once per batch);
 //! - `std_gemm_1thread` / `std_gemm_2threads`: `dam_std::drdam_batch`, two
-//!   `gemm_nt` products per block of 64 queries;
+//!   packed `sgemm` products per chunk of 256 features and block of 256
+//!   queries, the sine/cosine pass between them;
 //! - `seeded_per_query`: the seeded projection regenerated row by row
 //!   (`O(Y + D)` memory), per query.
 
@@ -96,6 +97,7 @@ fn drdam(c: &mut Criterion) {
         });
     }
     g.finish();
+    cpu_time_per_pass(&batch, &queries);
 
     let mut g = c.benchmark_group("drdam_seeded_vs_stored_D100_Y1e4");
     g.sample_size(10).measurement_time(Duration::from_secs(3));
@@ -121,6 +123,46 @@ fn drdam(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// The process's CPU time (user + system, all threads) from
+/// `/proc/self/stat`, in seconds; `None` where there is no procfs.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses;
+    // utime and stime are fields 14 and 15, in ticks of 1/100 s (USER_HZ on
+    // Linux).
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// CPU time per pass of `std_gemm_1thread`: unlike the wall clock, hardly
+/// affected by other processes on a shared machine (comparable with the
+/// CPU time `drdam_reference.py` prints for JAX). 40 passes, so the 10 ms
+/// tick resolution is about 1% of the total.
+fn cpu_time_per_pass(batch: &DrDamBatch, queries: &[f32]) {
+    const PASSES: usize = 40;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("thread pool");
+    let (mut e, mut grads) = (vec![0.0f32; B], vec![0.0f32; B * D]);
+    let Some(t0) = process_cpu_seconds() else {
+        return;
+    };
+    for _ in 0..PASSES {
+        pool.install(|| batch.energy_and_gradient(queries, &mut e, &mut grads))
+            .expect("finite");
+    }
+    if let Some(t1) = process_cpu_seconds() {
+        println!(
+            "std_gemm_1thread CPU time per pass: {:.1} ms (user + system, {PASSES} passes)",
+            (t1 - t0) * 1e3 / PASSES as f64
+        );
+    }
 }
 
 criterion_group!(benches, drdam);

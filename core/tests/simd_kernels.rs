@@ -176,6 +176,32 @@ proptest! {
         check_gemm::<f32>(k, b, d, &a, &q)?;
     }
 
+    /// `trig::sin_cos_slice` (the AVX2 copy on a CPU that has it, the
+    /// baseline loop otherwise) equals the scalar `sin_cos_f32` bit for bit,
+    /// on any length (vector tails), unaligned starts, and arguments beyond
+    /// the fast range (the libm fix-up), NaN and infinities included.
+    #[test]
+    fn sin_cos_slice_is_the_scalar_bitwise(
+        x in prop::collection::vec(
+            prop_oneof![
+                8 => -20.0f32..20.0,
+                2 => -9000.0f32..9000.0,
+                1 => prop::num::f32::ANY,
+            ],
+            0..if cfg!(miri) { 20 } else { 100 },
+        ),
+        off in 0..2usize,
+    ) {
+        let x = x.get(off.min(x.len())..).unwrap_or(&[]);
+        let (mut s, mut c) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
+        dam_core::trig::sin_cos_slice(x, &mut s, &mut c);
+        for (i, &xi) in x.iter().enumerate() {
+            let (ws, wc) = dam_core::trig::sin_cos_f32(xi);
+            prop_assert_eq!(s[i].to_bits(), ws.to_bits(), "sin x[{}] = {}", i, xi);
+            prop_assert_eq!(c[i].to_bits(), wc.to_bits(), "cos x[{}] = {}", i, xi);
+        }
+    }
+
     #[test]
     fn gemm_gemv_f64((k, b, d, a, q) in if cfg!(miri) { mats(12, 9, 40) } else { mats(30, 15, 80) }) {
         check_gemm::<f64>(k, b, d, &a, &q)?;

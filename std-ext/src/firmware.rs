@@ -20,12 +20,29 @@
 //! | `labels.u8` | `N` true labels |
 //! | `pixel-values.f32` | 256 `f32`: the input value of each pixel byte ([`pixel_value`]) |
 //! | `predictions-<order>.u8` | `N` predicted class indices, one file per [`SumOrder`] |
+//!
+//! For an `i8` model ([`write_i8()`]) the dot products are exact integer
+//! sums, so no order is needed: every board computes what the host does.
+//! The firmware feeds the classifier the level of each pixel byte
+//! ([`pixel_level`], the query quantization of `dam-core`) and compares
+//! with one of two files:
+//!
+//! | file | contents |
+//! |---|---|
+//! | `pixel-levels.i8` | 256 `i8`: the query level of each pixel byte ([`pixel_level`]) |
+//! | `predictions-i8.u8` | `N` classes of `QuantizedClassifier<i8>` (integer overlaps, `f32` rescale and scoring: FPU boards) |
+//! | `predictions-fixed.u8` | `N` classes of `FixedClassifier` (fixed point only: boards without an FPU) |
+//!
+//! `dam predict` also writes `model.crc32`, the CRC trailer of the model it
+//! predicted with, so that a firmware build can refuse vectors made for
+//! another model.
 
 use std::fs;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use dam_core::Classifier;
+use dam_core::quantized::{FixedClassifier, FixedRow, QuantizedClassifier, Score, quantize_query};
 
 use crate::data::mnist::{RawSplit, pixel_value};
 use crate::model_io::write_atomic;
@@ -182,6 +199,75 @@ pub fn write(
         .collect()
 }
 
+/// The `i8` query level of pixel byte `p`: [`pixel_value`] quantized as
+/// `dam_core::quantized::quantize_query` does.
+pub fn pixel_level(p: u8) -> i8 {
+    let mut q = [0i8];
+    // A pixel value is finite, so quantizing it cannot fail.
+    let _ = quantize_query(&[pixel_value(p)], &mut q);
+    q[0]
+}
+
+/// The predictions of an `i8` model for each image of `split` (queries
+/// [`pixel_level`]): `(QuantizedClassifier<i8>, FixedClassifier)`.
+pub fn predict_i8(
+    clf: &QuantizedClassifier<'_, i8>,
+    fixed: &FixedClassifier<'_>,
+    split: &RawSplit,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    if split.dim != clf.visible() {
+        bail!(
+            "{}: images of {} pixels, but the model has {} visible units",
+            split.name,
+            split.dim,
+            clf.visible()
+        );
+    }
+    let k = clf.memories().k();
+    let (mut scores, mut scratch) = (vec![0.0f32; clf.classes()], vec![0.0f32; k]);
+    let (mut sums, mut rows) = (vec![Score::ZERO; clf.classes()], vec![FixedRow::ZERO; k]);
+    let levels: Vec<i8> = (0..=255u8).map(pixel_level).collect();
+    let mut v = vec![0i8; split.dim];
+    let (mut rescaled, mut fixed_point) = (Vec::new(), Vec::new());
+    for (i, image) in split.pixels.chunks_exact(split.dim).enumerate() {
+        for (v, &p) in v.iter_mut().zip(image) {
+            *v = levels[usize::from(p)];
+        }
+        let context = || format!("image {i} of {}", split.name);
+        let a = clf
+            .forward(&v, &mut scores, &mut scratch)
+            .map_err(|e| anyhow!("{e}"))
+            .with_context(context)?;
+        let b = fixed
+            .forward(&v, &mut sums, &mut rows)
+            .map_err(|e| anyhow!("{e}"))
+            .with_context(context)?;
+        rescaled.push(u8::try_from(a).context("more than 256 classes")?);
+        fixed_point.push(u8::try_from(b).context("more than 256 classes")?);
+    }
+    Ok((rescaled, fixed_point))
+}
+
+/// [`write()`] for an `i8` model: the images, labels, `pixel-levels.i8`,
+/// `predictions-i8.u8` and `predictions-fixed.u8` (see the module docs);
+/// returns the two prediction vectors.
+pub fn write_i8(
+    dir: &Path,
+    clf: &QuantizedClassifier<'_, i8>,
+    fixed: &FixedClassifier<'_>,
+    split: &RawSplit,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let (rescaled, fixed_point) = predict_i8(clf, fixed, split)?;
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let levels: Vec<u8> = (0..=255u8).map(|p| pixel_level(p) as u8).collect();
+    write_atomic(&dir.join("images.u8"), &split.pixels)?;
+    write_atomic(&dir.join("labels.u8"), &split.labels)?;
+    write_atomic(&dir.join("pixel-levels.i8"), &levels)?;
+    write_atomic(&dir.join("predictions-i8.u8"), &rescaled)?;
+    write_atomic(&dir.join("predictions-fixed.u8"), &fixed_point)?;
+    Ok((rescaled, fixed_point))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +317,41 @@ mod tests {
         }
         let wrong_dim = RawSplit { dim: 3, ..split };
         assert!(predict(&clf, &wrong_dim, SumOrder::Unfused).is_err());
+    }
+
+    #[test]
+    fn write_i8_produces_the_files_the_firmware_checks() {
+        use dam_core::quantized::QuantizedView;
+        use dam_core::{Form, Interaction};
+        // 2 pixels + 2 labels: bright → class 0, dark → class 1.
+        let levels = [127i8, 127, 127, -127, -127, -127, -127, 127];
+        let view = QuantizedView::new(&levels, &[1.0 / 127.0; 2], 2, 4).unwrap();
+        let (f, form) = (
+            Interaction::RectifiedPolynomial { n: 3 },
+            Form::Normalized { beta: 1.0 },
+        );
+        let clf = QuantizedClassifier::new(view, 2, f, form).unwrap();
+        let fixed = FixedClassifier::new(view, 2, f, form).unwrap();
+        let split = RawSplit {
+            pixels: vec![250, 240, 10, 0, 200, 255],
+            labels: vec![0, 1, 1],
+            dim: 2,
+            name: "toy".into(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = write_i8(dir.path(), &clf, &fixed, &split).unwrap();
+        assert_eq!(
+            (a.as_slice(), b.as_slice()),
+            (&[0u8, 1, 0][..], &[0u8, 1, 0][..])
+        );
+        let read = |f: &str| fs::read(dir.path().join(f)).unwrap();
+        assert_eq!(read("images.u8"), split.pixels);
+        assert_eq!(read("predictions-i8.u8"), a);
+        assert_eq!(read("predictions-fixed.u8"), b);
+        let lv = read("pixel-levels.i8");
+        assert_eq!((lv.len(), lv[0] as i8, lv[255] as i8), (256, -127, 127));
+        let wrong_dim = RawSplit { dim: 3, ..split };
+        assert!(predict_i8(&clf, &fixed, &wrong_dim).is_err());
     }
 
     #[test]

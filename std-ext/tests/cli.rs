@@ -514,3 +514,96 @@ fn train_potts_grow_then_show() {
         &["--resume"],
     );
 }
+
+/// `dam recall --drdam` (issue 5) ends where the exact log-sum-exp memory
+/// ends, and `dam drdam-error` prints its table and draws its PNG.
+#[test]
+fn recall_drdam_agrees_with_the_exact_memory_and_drdam_error_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let (k, d) = (4usize, 16usize);
+    // Four ±1/4 patterns (unit norm), then each with two signs flipped.
+    let xi: Vec<f32> = (0..k * d)
+        .map(|i| if (i * 7919 + 13) % 5 < 2 { 0.25 } else { -0.25 })
+        .collect();
+    let mut q = xi.clone();
+    for mu in 0..k {
+        for j in [mu, mu + 7] {
+            q[mu * d + j] = -q[mu * d + j];
+        }
+    }
+    let (mem, qs) = (dir.path().join("m.npy"), dir.path().join("q.npy"));
+    npy(&mem, &[k, d], xi);
+    npy(&qs, &[k, d], q);
+    let run = |drdam: bool, out: &Path| {
+        let mut args = vec![
+            "recall",
+            "--family",
+            "lse",
+            "--beta",
+            "8",
+            "--memories",
+            s(&mem),
+            "--queries",
+            s(&qs),
+            "--out",
+            s(out),
+        ];
+        if drdam {
+            args.extend(["--drdam", "--features", "20000", "--seed", "3"]);
+        }
+        let out = dam(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (exact_npy, drdam_npy) = (dir.path().join("e.npy"), dir.path().join("r.npy"));
+    let exact = run(false, &exact_npy);
+    let approx = run(true, &drdam_npy);
+    for mu in 0..k {
+        let line = format!("closest memory {mu}\n");
+        assert!(exact.contains(&line), "{exact}");
+        assert!(approx.contains(&line), "{approx}");
+    }
+    let (Elements::F64(e), Elements::F64(r)) = (
+        NpyArray::read(&exact_npy).unwrap().data,
+        NpyArray::read(&drdam_npy).unwrap().data,
+    ) else {
+        panic!("recall writes float64 states");
+    };
+    let worst = e
+        .iter()
+        .zip(&r)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst < 0.05,
+        "DrDAM state differs from the exact one by {worst}"
+    );
+
+    let png = dir.path().join("err.png");
+    let out = dam(&[
+        "drdam-error",
+        "--dims",
+        "8",
+        "--betas",
+        "1",
+        "--features",
+        "200,800",
+        "--patterns",
+        "20",
+        "--queries",
+        "10",
+        "--png",
+        s(&png),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("energy MAE"));
+    assert!(std::fs::metadata(&png).unwrap().len() > 0);
+}

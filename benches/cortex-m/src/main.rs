@@ -113,13 +113,28 @@ fn main() -> ! {
             }
         }
     }
-    let mut out32 = [0i32; 7];
-    let _ = simd::gemv_i8(&qa[..7 * 37], 37, &qb[..37], &mut out32);
-    for mu in 0..7 {
-        checks += 1;
-        if out32[mu] != scalar::dot_i8(&qa[mu * 37..mu * 37 + 37], &qb[..37]) {
-            fails += 1;
-            hprintln!("gemv_i8 {}", mu);
+    // `gemv_i8` (the query packed once, two rows per pass): every row count
+    // 0–5 (odd ones use the one-row remainder), row lengths 0–57 (the
+    // 16-entry loop, the 4-entry loop and the 0–3 scalar tail), queries
+    // shorter than the rows, two offsets; plus chunks of more than
+    // `PACK_CHUNK` entries below.
+    for off in 0..2 {
+        for rows in 0..6 {
+            for d in 0usize..58 {
+                for xlen in [d, d.saturating_sub(5)] {
+                    let m = &qa[off..off + rows * d];
+                    let x = &qb[..xlen];
+                    let mut got = [7i32; 6];
+                    let mut want = [7i32; 6];
+                    let _ = i8::int_gemv_on(Isa::CortexMDsp, m, d, x, &mut got[..rows]);
+                    scalar::gemv_rows(m, d, x, &mut want[..rows], scalar::dot_i8);
+                    checks += 1;
+                    if got != want {
+                        fails += 1;
+                        hprintln!("gemv_i8 rows={} d={} xlen={} off={}", rows, d, xlen, off);
+                    }
+                }
+            }
         }
     }
     hprintln!(
@@ -225,6 +240,51 @@ fn quantized_counts(syst: &mut SYST, per_tick: f32, xi: &[f32], v: &[f32; 784]) 
         count(t_ref),
         s
     );
+
+    // The row block of a classification: K = 100 rows of D = 794 times the
+    // 784 pixels (78 400 multiply-accumulates), exact against the reference.
+    let mut q_in = [0i8; 784];
+    quantize_query(v, &mut q_in).expect("query");
+    let (mut g_pack, mut g_rows, mut g_ref) = ([0i32; 100], [0i32; 100], [0i32; 100]);
+    let t_pack = ticks(syst, || {
+        let _ = i8::int_gemv_on(Isa::CortexMDsp, &q8[..k * d], d, &q_in, &mut g_pack);
+    });
+    let t_rows = ticks(syst, || {
+        scalar::gemv_rows(&q8[..k * d], d, &q_in, &mut g_rows, |a, b| {
+            i8::int_dot_on(Isa::CortexMDsp, a, b).unwrap_or(0)
+        })
+    });
+    let t_ref = ticks(syst, || {
+        let _ = i8::int_gemv_on(Isa::Scalar, &q8[..k * d], d, &q_in, &mut g_ref);
+    });
+    hprintln!(
+        "gemv_i8 K=100 D=794 x 784: packed query {} instructions ({} per 100 MAC), dot_i8 per row {}, scalar reference {}; equal: {}",
+        count(t_pack),
+        count(t_pack) / 784,
+        count(t_rows),
+        count(t_ref),
+        g_pack == g_ref && g_rows == g_ref
+    );
+    // A query longer than one packed chunk (1024 entries): 3 rows of 2 500.
+    let (mut g1, mut g2) = ([0i32; 3], [0i32; 3]);
+    let _ = i8::int_gemv_on(
+        Isa::CortexMDsp,
+        &q8[..3 * 2500],
+        2500,
+        &q8[10_000..12_500],
+        &mut g1,
+    );
+    let _ = i8::int_gemv_on(
+        Isa::Scalar,
+        &q8[..3 * 2500],
+        2500,
+        &q8[10_000..12_500],
+        &mut g2,
+    );
+    if g_pack != g_ref || g_rows != g_ref || g1 != g2 {
+        hprintln!("gemv_i8 K=100 or the 2 500-entry rows differ from the reference");
+        debug::exit(debug::EXIT_FAILURE);
+    }
 
     let scales = [1.0f32 / 127.0; 100];
     let scales16 = [1.0f32 / 32767.0; 100];

@@ -6,11 +6,16 @@ use core::fmt;
 use dam_core::model::Model;
 
 use crate::clock::Clock;
-use crate::vectors::{IMAGES, LABELS, PIXEL_VALUES, PREDICTIONS, model};
+use crate::vectors::{IMAGES, LABELS, PREDICTIONS, model};
 
 /// Largest `Nv` and `K` the fixed buffers hold (MNIST: 784 and 100).
 const MAX_VISIBLE: usize = 1024;
+#[cfg(dam_model = "f32")]
 const MAX_MEMORIES: usize = 512;
+/// `i8` models: up to 160 memories (the fixed-point path's per-memory
+/// scratch is 24 bytes each).
+#[cfg(dam_model = "i8")]
+const MAX_MEMORIES: usize = 160;
 const MAX_CLASSES: usize = 16;
 
 /// An image where the board and the host disagree.
@@ -55,7 +60,7 @@ impl fmt::Display for Outcome {
         let permille = u64::from(self.correct) * 1000 / u64::from(self.images.max(1));
         write!(
             f,
-            "MNIST: {} images, {} correct ({}.{}%), {}/{} predictions equal the host's ({} order)",
+            "MNIST: {} images, {} correct ({}.{}%), {}/{} predictions equal the host's (predictions-{}.u8)",
             self.images,
             self.correct,
             permille / 10,
@@ -79,7 +84,7 @@ impl fmt::Display for Outcome {
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Failure {
-    /// The embedded model is not a usable f32 classifier.
+    /// The embedded model is not a usable (f32 or i8) classifier.
     Model(dam_core::Error),
     /// `Nv`, `K` or `Nc` exceed the buffers of this firmware.
     TooLarge,
@@ -113,6 +118,7 @@ impl From<dam_core::Error> for Failure {
 /// Classifies the first `limit` embedded images (all of them if fewer),
 /// timing each classification with `clock`. Never inlined, so that
 /// [`crate::stack_used`] around a call counts its buffers.
+#[cfg(dam_model = "f32")]
 #[inline(never)]
 pub fn mnist_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Failure> {
     let model = Model::parse(model()).map_err(dam_core::Error::from)?;
@@ -126,8 +132,79 @@ pub fn mnist_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Fail
     else {
         return Err(Failure::TooLarge);
     };
+    if crate::vectors::PIXEL_VALUES.len() != 256 * 4 {
+        return Err(Failure::Vectors);
+    }
+    check_images(&model, nv, limit, clock, |image, clock| {
+        for (x, &p) in v.iter_mut().zip(image) {
+            *x = pixel_value(p);
+        }
+        timed(clock, || clf.forward(v, scores, scratch))
+    })
+}
+
+/// Classifies the first `limit` embedded images (all of them if fewer),
+/// timing each classification with `clock`: `QuantizedClassifier<i8>` on
+/// an FPU target, `FixedClassifier` (no float) otherwise. Never inlined,
+/// so that [`crate::stack_used`] around a call counts its buffers.
+#[cfg(dam_model = "i8")]
+#[inline(never)]
+pub fn mnist_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Failure> {
+    let model = Model::parse(model()).map_err(dam_core::Error::from)?;
+    let clf = model.quantized_classifier::<i8>()?;
+    let (nv, k, nc) = (clf.visible(), clf.memories().k(), clf.classes());
+    let mut v = [0i8; MAX_VISIBLE];
+    let Some(v) = v.get_mut(..nv) else {
+        return Err(Failure::TooLarge);
+    };
+    let levels = crate::vectors::PIXEL_LEVELS;
+    if levels.len() != 256 {
+        return Err(Failure::Vectors);
+    }
+    let fill = |v: &mut [i8], image: &[u8]| {
+        for (x, &p) in v.iter_mut().zip(image) {
+            *x = levels.get(usize::from(p)).map_or(0, |&l| l as i8);
+        }
+    };
+    #[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
+    {
+        let mut scratch = [0.0f32; MAX_MEMORIES];
+        let mut scores = [0.0f32; MAX_CLASSES];
+        let (Some(scratch), Some(scores)) = (scratch.get_mut(..k), scores.get_mut(..nc)) else {
+            return Err(Failure::TooLarge);
+        };
+        check_images(&model, nv, limit, clock, |image, clock| {
+            fill(v, image);
+            timed(clock, || clf.forward(v, scores, scratch))
+        })
+    }
+    #[cfg(not(all(target_arch = "arm", target_os = "none", target_abi = "eabihf")))]
+    {
+        use dam_core::quantized::{FixedRow, Score};
+        let fixed = model.fixed_classifier()?;
+        let mut rows = [FixedRow::ZERO; MAX_MEMORIES];
+        let mut sums = [Score::ZERO; MAX_CLASSES];
+        let (Some(rows), Some(sums)) = (rows.get_mut(..k), sums.get_mut(..nc)) else {
+            return Err(Failure::TooLarge);
+        };
+        check_images(&model, nv, limit, clock, |image, clock| {
+            fill(v, image);
+            timed(clock, || fixed.forward(v, sums, rows))
+        })
+    }
+}
+
+/// The loop both model kinds share: `classify(image, clock)` returns the
+/// predicted class and the ticks of the classification alone.
+fn check_images<C: Clock>(
+    model: &Model<'_>,
+    nv: usize,
+    limit: usize,
+    clock: &mut C,
+    mut classify: impl FnMut(&[u8], &mut C) -> Result<(usize, u32), Failure>,
+) -> Result<Outcome, Failure> {
     let n = LABELS.len();
-    if IMAGES.len() != n * nv || PREDICTIONS.len() != n || PIXEL_VALUES.len() != 256 * 4 {
+    if IMAGES.len() != n * nv || PREDICTIONS.len() != n {
         return Err(Failure::Vectors);
     }
     let mut out = Outcome {
@@ -139,14 +216,8 @@ pub fn mnist_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Fail
     };
     let images = IMAGES.chunks_exact(nv).zip(LABELS).zip(PREDICTIONS);
     for (i, ((image, &label), &host)) in images.take(limit).enumerate() {
-        for (x, &p) in v.iter_mut().zip(image) {
-            *x = pixel_value(p);
-        }
-        let mut class = Ok(0);
-        out.ticks += u64::from(clock.ticks(&mut || {
-            class = clf.forward(v, scores, scratch);
-        }));
-        let class = class?;
+        let (class, ticks) = classify(image, clock)?;
+        out.ticks += u64::from(ticks);
         out.images += 1;
         if model.label(class) == Some(u32::from(label)) {
             out.correct += 1;
@@ -164,10 +235,21 @@ pub fn mnist_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Fail
     Ok(out)
 }
 
+/// Runs one classification under `clock`: the class and the ticks.
+fn timed(
+    clock: &mut impl Clock,
+    mut classify: impl FnMut() -> dam_core::Result<usize>,
+) -> Result<(usize, u32), Failure> {
+    let mut class = Ok(0);
+    let ticks = clock.ticks(&mut || class = classify());
+    Ok((class?, ticks))
+}
+
 /// The host's input value of pixel byte `p` (from the embedded table).
+#[cfg(dam_model = "f32")]
 fn pixel_value(p: u8) -> f32 {
     let at = usize::from(p) * 4;
-    let bytes = PIXEL_VALUES
+    let bytes = crate::vectors::PIXEL_VALUES
         .get(at..at + 4)
         .and_then(|b| b.first_chunk::<4>());
     f32::from_le_bytes(bytes.copied().unwrap_or([0; 4]))

@@ -1,12 +1,14 @@
 //! The MNIST check every board firmware runs (`boards/README.md`).
 //!
-//! A trained model (`boards/data/mnist-k100.dam`) and the test vectors that
-//! `dam predict` writes (`boards/data/vectors/`) are embedded in flash;
-//! [`mnist_check`] classifies every embedded image with `dam-core`'s
-//! classifier straight from the model bytes, counts the correct answers and
-//! compares every prediction with the host's, which was computed in this
-//! target's floating-point order (`dam_std::firmware::SumOrder`): they must
-//! all be equal.
+//! A trained model (the `MODEL` of `build.rs`, `boards/data/mnist-k100.i8.dam`,
+//! or `DAM_BOARD_MODEL`) and the test vectors that `dam predict` writes
+//! (`boards/data/vectors/`) are embedded in flash; [`mnist_check`]
+//! classifies every embedded image with `dam-core`'s classifier straight
+//! from the model bytes (i8: `QuantizedClassifier<i8>` with an FPU,
+//! `FixedClassifier` without; f32: `Classifier<f32>`), counts the correct
+//! answers and compares every prediction with the host's for the same
+//! classifier (f32: in this target's floating-point order,
+//! `dam_std::firmware::SumOrder`): they must all be equal.
 #![no_std]
 
 mod check;

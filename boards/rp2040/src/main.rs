@@ -1,8 +1,11 @@
 //! `dam-core`'s MNIST classifier on an RP2040 (Raspberry Pi Pico).
 //!
-//! The Cortex-M0+ has no FPU: `dam-core` runs its scalar kernels on
-//! compiler-builtins' IEEE soft float, and `dam-firmware-common` compares
-//! every prediction with the host's in that order (`unfused`). The outcome
+//! The Cortex-M0+ has no FPU: with the `i8` model the boards embed,
+//! `dam-firmware-common` classifies with `dam-core`'s `FixedClassifier`
+//! (integer overlaps, fixed-point scoring: no floating point in the
+//! classification) and compares every prediction with the host's
+//! (`predictions-fixed.u8`). With an `f32` model it would run the scalar
+//! kernels on compiler-builtins' IEEE soft float (order `unfused`). The outcome
 //! and the time per classification (the 1 MHz timer) go out over
 //! defmt-rtt; the firmware ends on a breakpoint (`probe-rs run` exits 0)
 //! or a panic (non-zero).
@@ -53,8 +56,9 @@ fn main() -> ! {
         defmt::panic!("clock setup failed");
     };
     defmt::println!(
-        "RP2040 at {=u32} Hz, soft-float f32",
-        clocks.system_clock.freq().to_Hz()
+        "RP2040 at {=u32} Hz, classifier path: {=str}",
+        clocks.system_clock.freq().to_Hz(),
+        dam_firmware_common::SUM_ORDER
     );
     let mut timer = Micros(hal::Timer::new(p.TIMER, &mut p.RESETS, &clocks));
     probe_mnist_check(IMAGES, &mut timer, "µs")

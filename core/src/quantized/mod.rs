@@ -65,15 +65,19 @@ pub trait Level:
 
 impl Level for i8 {
     const TYPE: ElementType = ElementType::I8;
+    #[inline]
     fn to_f32(self) -> f32 {
         f32::from(self)
     }
+    #[inline]
     fn to_i64(self) -> i64 {
         i64::from(self)
     }
+    #[inline]
     fn acc_to_i64(acc: i32) -> i64 {
         i64::from(acc)
     }
+    #[inline]
     fn from_f32(x: f32) -> Self {
         x as i8
     }
@@ -81,15 +85,19 @@ impl Level for i8 {
 
 impl Level for i16 {
     const TYPE: ElementType = ElementType::I16;
+    #[inline]
     fn to_f32(self) -> f32 {
         f32::from(self)
     }
+    #[inline]
     fn to_i64(self) -> i64 {
         i64::from(self)
     }
+    #[inline]
     fn acc_to_i64(acc: i64) -> i64 {
         acc
     }
+    #[inline]
     fn from_f32(x: f32) -> Self {
         x as i16
     }
@@ -227,14 +235,15 @@ fn check_classes(d: usize, classes: usize) -> Result<()> {
 /// Calls `each(μ, t_μ)` for every memory, with
 /// `t_μ = Σ_{i<Nv} q^μ_i v_i − L Σ_α q^μ_{Nv+α}`: the overlap `ξ^μ·u` in
 /// units of `s_μ/L`, exact in `i64` (`|t_μ| ≤ 128·L·D`). Runs the row blocks
-/// of [`crate::simd::integer`] eight memories at a time.
+/// of [`crate::simd::integer`] 128 memories at a time (a kernel may prepare
+/// the query once per call, as the Cortex-M DSP one does).
 fn integer_overlaps<Q: Level>(
     m: &QuantizedView<'_, Q>,
     nv: usize,
     v: &[Q],
     mut each: impl FnMut(usize, i64),
 ) -> Result<()> {
-    const BLOCK: usize = 8;
+    const BLOCK: usize = 128;
     let isa = crate::simd::Isa::best_integer();
     let mut acc = [<Q::Acc as Default>::default(); BLOCK];
     let l = i64::from(Q::MAX_LEVEL);

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | [`Isa::Avx512f`] | AVX-512 VNNI (`vpdpwssd`) for `i8`, AVX-512BW `vpmaddwd` for `i16`, if the CPU has AVX-512F+BW+VNNI; else as [`Isa::Avx2Fma`] |
 //! | [`Isa::Avx2Fma`] | AVX2: sign-extend to `i16`, `vpmaddwd`; 4 rows per step in [`gemv_i8`] |
-//! | [`Isa::CortexMDsp`] | Cortex-M4/M7 (`thumbv7em`): `sxtb16` + `smlad` for `i8`, `smlald` for `i16` |
+//! | [`Isa::CortexMDsp`] | Cortex-M4/M7 (`thumbv7em`): `sxtb16` + `smlad` for `i8` ([`gemv_i8`]: the query unpacked once, two rows per pass), `smlald` for `i16` |
 //! | others | the scalar reference ([`scalar::dot_i8`], [`scalar::dot_i16`]) |
 //!
 //! [`Isa::best_integer`] picks the fastest. Integer sums are exact, so every
@@ -152,7 +152,7 @@ impl IntKernels for i8 {
     fn int_gemv_on(isa: Isa, m: &[i8], d: usize, x: &[i8], out: &mut [i32]) -> Result<()> {
         check_len(x.len().min(d), MAX_I8_LEN)?;
         int_dispatch!(isa, gemv_i8(m, d, x, out),
-            dsp: scalar::gemv_rows(m, d, x, out, dsp::dot_i8),
+            dsp: dsp::gemv_i8(m, d, x, out),
             else: scalar::gemv_rows(m, d, x, out, scalar::dot_i8));
         Ok(())
     }

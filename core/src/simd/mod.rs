@@ -457,3 +457,21 @@ pub fn gemm_nt_on<T: Real>(isa: Isa, memories: &[T], queries: &[T], d: usize, ou
         }
     })
 }
+
+/// Runs [`crate::trig::sin_cos_slice`]'s loop compiled for AVX2 + FMA if
+/// the CPU has them (then returns `true`); `false` leaves the work to the
+/// caller's baseline copy.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn sin_cos_slice_x86(x: &[f32], sin_out: &mut [f32], cos_out: &mut [f32]) -> bool {
+    if !x86::has_avx2_fma() {
+        return false;
+    }
+    // SAFETY: AVX2 and FMA were detected just above; the function is safe
+    // Rust otherwise (slices, no raw pointers).
+    #[allow(unsafe_code)]
+    unsafe {
+        x86::sin_cos_slice_avx2(x, sin_out, cos_out)
+    };
+    true
+}

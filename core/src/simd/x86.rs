@@ -34,6 +34,15 @@ pub(crate) fn has_avx512f() -> bool {
     }
 }
 
+/// [`crate::trig::sin_cos_slice`]'s loop compiled for AVX2 + FMA.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn sin_cos_slice_avx2(x: &[f32], sin_out: &mut [f32], cos_out: &mut [f32]) {
+    crate::trig::sin_cos_slice_portable(x, sin_out, cos_out)
+}
+
 /// Horizontal sum of four `f32` lanes (SSE2 shuffles).
 #[inline(always)]
 unsafe fn hsum_ps(v: __m128) -> f32 {

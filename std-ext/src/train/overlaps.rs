@@ -66,6 +66,23 @@ impl<'a> Mat<'a> {
 /// # Panics
 /// If the shapes do not agree or a slice is too short.
 pub fn gemm(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
+    gemm_scaled(1.0, a, b, false, c)
+}
+
+/// `c = alpha · a · b`, or `c += alpha · a · b` when `accumulate`; `c`
+/// row-major `a.rows × b.cols`.
+///
+/// ```
+/// use dam_std::train::overlaps::{Mat, gemm_scaled};
+/// let a = [1.0f32, 2.0, 3.0, 4.0]; // [[1, 2], [3, 4]]
+/// let mut c = [1.0f32; 4];
+/// gemm_scaled(2.0, Mat::rows(&a, 2, 2, 2), Mat::rows(&a, 2, 2, 2), true, &mut c); // c += 2 a²
+/// assert_eq!(c, [15.0, 21.0, 31.0, 45.0]);
+/// ```
+///
+/// # Panics
+/// If the shapes do not agree or a slice is too short.
+pub fn gemm_scaled(alpha: f32, a: Mat<'_>, b: Mat<'_>, accumulate: bool, c: &mut [f32]) {
     assert_eq!(a.cols, b.rows, "inner dimensions differ");
     assert!(a.fits() && b.fits(), "operand slice too short");
     assert_eq!(c.len(), a.rows * b.cols, "output has the wrong length");
@@ -73,27 +90,30 @@ pub fn gemm(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
         return;
     }
     if a.cols == 0 {
-        c.fill(0.0);
+        if !accumulate {
+            c.fill(0.0);
+        }
         return;
     }
     // SAFETY: the asserts above check that every index sgemm reads,
     // `i·row_stride + j·col_stride` for i < rows, j < cols, lies inside the
     // operand's slice, and that `c` holds exactly `a.rows × b.cols` entries
-    // at row stride `b.cols`; with beta = 0 `c` is only written.
+    // at row stride `b.cols` (initialized: it is a `&mut [f32]`; with
+    // beta = 0 it is only written).
     #[allow(unsafe_code)]
     unsafe {
         matrixmultiply::sgemm(
             a.rows,
             a.cols,
             b.cols,
-            1.0,
+            alpha,
             a.data.as_ptr(),
             a.row_stride as isize,
             a.col_stride as isize,
             b.data.as_ptr(),
             b.row_stride as isize,
             b.col_stride as isize,
-            0.0,
+            if accumulate { 1.0 } else { 0.0 },
             c.as_mut_ptr(),
             b.cols as isize,
             1,
