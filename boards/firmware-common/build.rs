@@ -14,7 +14,7 @@ use dam_core::model::{ElementType, Header};
 /// The model every board embeds: change this line (or set
 /// `DAM_BOARD_MODEL`) to embed another one. Any classifier model of
 /// `Nv ≤ 1024`, `K ≤ 160`, `Nc ≤ 16`, `f32` or `i8`, that fits the flash.
-const MODEL: &str = "../data/mnist-k100.i8.dam";
+const MODEL: &str = "../data/mnist-k120.i8.dam";
 
 fn main() {
     println!("cargo::rerun-if-env-changed=DAM_BOARD_MODEL");

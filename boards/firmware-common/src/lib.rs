@@ -1,6 +1,6 @@
 //! The MNIST check every board firmware runs (`boards/README.md`).
 //!
-//! A trained model (the `MODEL` of `build.rs`, `boards/data/mnist-k100.i8.dam`,
+//! A trained model (the `MODEL` of `build.rs`, `boards/data/mnist-k120.i8.dam`,
 //! or `DAM_BOARD_MODEL`) and the test vectors that `dam predict` writes
 //! (`boards/data/vectors/`) are embedded in flash; [`mnist_check`]
 //! classifies every embedded image with `dam-core`'s classifier straight
