@@ -7,7 +7,8 @@
 //! - bipolar recall of corrupted patterns (f32, normalized form, n = 3);
 //! - the one-step classifier on a tiny model;
 //! - the seeded DrDAM projection is bit-identical to the host's (the golden
-//!   row of `dam-core`'s unit test `golden_row`);
+//!   row of `dam-core`'s unit test `golden_row`, and checksums of a whole
+//!   64 × 13 projection in f32 and f64, `golden_checksum_of_a_whole_projection`);
 //! - the MNIST check of `dam-firmware-common`: the embedded K = 100 model
 //!   (i8: the DSP integer kernels and the `f32` rescale here, fixed point
 //!   in the thumbv6m build) classifies the first 500 test images exactly
@@ -145,9 +146,44 @@ fn seeded_projection() -> bool {
         bits[2],
         bits[3]
     );
-    check(
+    let row_ok = check(
         "seeded projection bit-identical to the host",
         bits == GOLDEN,
+    );
+    row_ok & whole_projection_checksums()
+}
+
+/// FNV-1a (64-bit) of every entry of a whole seeded projection (64 rows of
+/// 13), in f32 and f64: must equal dam-core's
+/// `drdam::projection::tests::GOLDEN_CHECKSUMS` on x86_64.
+fn whole_projection_checksums() -> bool {
+    const GOLDEN: (u64, u64) = (0x14a1_b849_637c_f7a3, 0x0d4e_b822_97bc_56ee);
+    let Ok(p) = SeededProjection::new(0x0123_4567_89AB_CDEF, 64, 13) else {
+        return check("seeded projection, whole", false);
+    };
+    let fnv = |h: u64, bytes: &[u8]| {
+        bytes.iter().fold(h, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    let (mut h32, mut h64) = (0xcbf2_9ce4_8422_2325u64, 0xcbf2_9ce4_8422_2325u64);
+    let (mut r32, mut r64) = ([0.0f32; 13], [0.0f64; 13]);
+    for j in 0..64 {
+        p.fill_row(j, &mut r32);
+        p.fill_row(j, &mut r64);
+        for (a, b) in r32.iter().zip(&r64) {
+            h32 = fnv(h32, &a.to_bits().to_le_bytes());
+            h64 = fnv(h64, &b.to_bits().to_le_bytes());
+        }
+    }
+    hprintln!(
+        "     projection 64 x 13 checksums: f32 {:016x}, f64 {:016x}",
+        h32,
+        h64
+    );
+    check(
+        "seeded projection (64 x 13, f32 and f64) bit-identical to the host",
+        (h32, h64) == GOLDEN,
     )
 }
 
