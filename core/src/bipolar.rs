@@ -302,9 +302,13 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
     }
 
     /// The energy `E(σ) = −β Σ_μ F(ξ^μ·σ)` (raw) or `−Σ_μ F(β ξ^μ·σ / D)`
-    /// (normalized) as a [`Wide`] number: never overflows.
+    /// (normalized) as a [`Wide`] number: its exponent is an `i32`, so the
+    /// sum itself never overflows.
     ///
-    /// Errors: a shape mismatch, a non-bipolar state.
+    /// Errors: a shape mismatch, a non-bipolar state, and
+    /// [`Error::Overflow`] where an overlap `ξ^μ·σ` (or `β` times it) is
+    /// already outside the float range before `F` is applied (memories
+    /// near `T::MAX`): such a term has no finite argument to scale.
     pub fn energy_wide(&self, state: &[i8]) -> Result<Wide<T>> {
         self.check_state(state)?;
         let c = self.form.arg_scale(self.memories.d());
@@ -392,5 +396,26 @@ mod tests {
         let mut sorted = a;
         sorted.sort_unstable();
         assert_eq!(sorted, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+
+    /// Found by the `retrieval` fuzz target: `energy_wide` cannot scale an
+    /// overlap that is already infinite, and must say so with a finite
+    /// magnitude rather than return a wrong finite energy.
+    #[test]
+    fn energy_wide_of_overlaps_past_the_float_range_is_an_overflow() {
+        let xi = [f32::MAX; 4];
+        let view = MemoryView::new(&xi, 1, 4).unwrap();
+        let f = Interaction::Polynomial { n: 2 };
+        for form in [Form::Raw { beta: 1.0 }, Form::Normalized { beta: 1.0 }] {
+            let net = BipolarMemory::new(view, f, form).unwrap();
+            match net.energy_wide(&[1, 1, 1, 1]) {
+                Err(Error::Overflow { ln_magnitude, .. }) => assert!(ln_magnitude.is_finite()),
+                other => panic!("{form:?}: {other:?}"),
+            }
+            // Moderate memories are fine in both forms.
+            let small = [0.5f32; 4];
+            let net = BipolarMemory::new(MemoryView::new(&small, 1, 4).unwrap(), f, form).unwrap();
+            assert!(net.energy_wide(&[1, 1, 1, 1]).is_ok());
+        }
     }
 }

@@ -12,9 +12,12 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
+use dam_core::quantized::{
+    FixedClassifier, FixedRow, QuantizedClassifier, QuantizedView, Score, quantize_query,
+};
 use dam_core::{
     BipolarMemory, Classifier, DrDam, EnergyModel, Error, Form, Interaction, LseMemory, MemoryView,
-    PottsClassifier, SeededProjection, Similarity, UpdateOrder,
+    PottsClassifier, SeededProjection, Similarity, StoredProjection, UpdateOrder,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -71,6 +74,11 @@ const BIPOLAR_ERRORS: &[Kind] = &[Shape, NotBipolar, Overflow];
 const QUERY_ERRORS: &[Kind] = &[Shape, NonFinite, Overflow];
 const NEAREST_ERRORS: &[Kind] = &[Shape, NonFinite];
 const DESCEND_ERRORS: &[Kind] = &[Parameter, Shape, NonFinite, Overflow];
+const OVERLAP_ERRORS: &[Kind] = &[Shape, NotBipolar];
+const OVERLAPS_IN_ERRORS: &[Kind] = &[Shape, NonFinite, Overflow];
+const QUANTIZE_ERRORS: &[Kind] = &[Shape, NonFinite];
+const QUANTIZED_FORWARD_ERRORS: &[Kind] = &[Shape, Overflow];
+const FIXED_FORWARD_ERRORS: &[Kind] = &[Shape];
 
 fn kind(e: &Error) -> Option<Kind> {
     match e {
@@ -167,6 +175,23 @@ fuzz_target!(|input: Input| {
         if let Ok(e) = e {
             assert!(e.is_finite());
         }
+        let wide = net.energy_wide(&state);
+        documented(
+            &wide,
+            state_ok,
+            "BipolarMemory::energy_wide",
+            BIPOLAR_ERRORS,
+        );
+        let mut overlaps = vec![0.0f32; k];
+        let r = net.overlaps(&state, &mut overlaps);
+        documented(&r, state_ok, "BipolarMemory::overlaps", OVERLAP_ERRORS);
+        if r.is_ok() && finite(&data) {
+            // ±1 states: every overlap is at most Σ|ξ| in size.
+            for (m, row) in overlaps.iter().zip(data.chunks(d.max(1))) {
+                let bound: f32 = row.iter().map(|x| x.abs()).sum();
+                assert!(m.is_nan() || m.abs() <= bound * 1.0001 || bound.is_infinite());
+            }
+        }
         let fixed = net.is_fixed_point(&state, &mut scratch);
         documented(
             &fixed,
@@ -189,7 +214,28 @@ fuzz_target!(|input: Input| {
             assert!(class < clf.classes());
             assert!(scores.iter().all(|s| (-1.0..=1.0).contains(s)));
         }
+        let r = clf.forward_with(dam_core::simd::scalar::dot, &v, &mut scores, &mut scratch);
+        documented(
+            &r,
+            v.len() == clf.visible() && finite(&v),
+            "Classifier::forward_with",
+            QUERY_ERRORS,
+        );
+        // Overlaps from the caller (any values, finite or not).
+        let overlaps = fit(&input.query, k, input.malformed);
+        let r = clf.forward_from_overlaps(&overlaps, &mut scores);
+        documented(
+            &r,
+            overlaps.len() == k && finite(&overlaps),
+            "Classifier::forward_from_overlaps",
+            OVERLAPS_IN_ERRORS,
+        );
+        if let Ok(class) = r {
+            assert!(class < clf.classes());
+            assert!(scores.iter().all(|s| (-1.0..=1.0).contains(s)));
+        }
     }
+    quantized(&input, k, d, f, form);
     let query = fit(&input.query, d, input.malformed);
     let well_formed = query.len() == d && finite(&query);
     let c = usize::from(input.classes);
@@ -242,6 +288,11 @@ fuzz_target!(|input: Input| {
             if let Ok(e) = r {
                 assert!(e.is_finite() && finite(&grad));
             }
+            let r = lse.energy(&x, &mut scratch);
+            documented(&r, well_formed, "LseMemory::energy", QUERY_ERRORS);
+            if let Ok(e) = r {
+                assert!(e.is_finite());
+            }
             let r = lse.one_step(&mut x, &mut scratch);
             documented(&r, well_formed, "LseMemory::one_step", QUERY_ERRORS);
             let r = lse.descend(
@@ -288,6 +339,153 @@ fuzz_target!(|input: Input| {
             if before_finite {
                 assert!(finite(&x));
             }
+            drdam_reads(&dam, &query, well_formed, y, d, &mut scratch);
         }
     }
+    // The same memories, read as a stored projection (Y = K rows of D).
+    if let Ok(proj) = StoredProjection::new(&data, k, d)
+        && let Ok(dam) = DrDam::new(
+            proj,
+            input.beta,
+            input
+                .query
+                .iter()
+                .copied()
+                .cycle()
+                .take(2 * k)
+                .collect::<Vec<_>>(),
+        )
+    {
+        drdam_reads(&dam, &query, well_formed, k, d, &mut scratch);
+    }
 });
+
+/// The read-only DrDAM entry points: energy, features, the batched pass.
+fn drdam_reads<P: dam_core::Projection<f32>>(
+    dam: &DrDam<f32, P, Vec<f32>>,
+    query: &[f32],
+    well_formed: bool,
+    y: usize,
+    d: usize,
+    scratch: &mut [f32],
+) {
+    let r = dam.energy(query, scratch);
+    documented(&r, well_formed, "DrDam::energy", QUERY_ERRORS);
+    if let Ok(e) = r {
+        assert!(e.is_finite());
+    }
+    let mut phi = vec![0.0f32; 2 * y];
+    let r = dam.features_of(query, &mut phi, scratch);
+    documented(&r, well_formed, "DrDam::features_of", QUERY_ERRORS);
+    if r.is_ok() {
+        // cos² + sin² = 1 per feature, scaled by 1/Y: every entry ≤ 1/√Y.
+        let bound = 1.0001 / (y.max(1) as f32).sqrt();
+        assert!(phi.iter().all(|p| p.abs() <= bound), "{phi:?}");
+    }
+    // Two queries: the query and its negation.
+    let xs: Vec<f32> = query
+        .iter()
+        .copied()
+        .chain(query.iter().map(|x| -x))
+        .collect();
+    let (mut energies, mut grads) = (vec![0.0f32; 2], vec![0.0f32; xs.len()]);
+    let mut batch_scratch = scratch.to_vec();
+    batch_scratch.extend_from_slice(&[0.0; 2]);
+    let r = dam.energy_and_gradient_batch(&xs, &mut energies, &mut grads, &mut batch_scratch);
+    documented(
+        &r,
+        well_formed && xs.len() == 2 * d,
+        "DrDam::energy_and_gradient_batch",
+        QUERY_ERRORS,
+    );
+    if r.is_ok() {
+        assert!(finite(&energies) && finite(&grads));
+    }
+}
+
+/// The quantized classifiers (`f32` rescale over i8 and i16 levels, and
+/// fixed point over i8) on memories made of the same data as levels.
+fn quantized(input: &Input, k: usize, d: usize, f: Interaction<f32>, form: Form<f32>) {
+    let c = usize::from(input.classes);
+    let levels8: Vec<i8> = input.state.iter().copied().cycle().take(k * d).collect();
+    let levels16: Vec<i16> = input
+        .data
+        .iter()
+        .map(|x| x.to_bits() as i16)
+        .cycle()
+        .take(k * d)
+        .collect();
+    let scales: Vec<f32> = input
+        .query
+        .iter()
+        .map(|x| x.abs())
+        .cycle()
+        .take(k)
+        .collect();
+    let nv = d.saturating_sub(c);
+    let v = fit(&input.query, nv, input.malformed);
+    let mut q8 = vec![0i8; v.len()];
+    let mut q16 = vec![0i16; v.len()];
+    let r = quantize_query(&v, &mut q8);
+    documented(&r, finite(&v), "quantize_query::<i8>", QUANTIZE_ERRORS);
+    let r16 = quantize_query(&v, &mut q16);
+    documented(&r16, finite(&v), "quantize_query::<i16>", QUANTIZE_ERRORS);
+    if r.is_ok() && r16.is_ok() {
+        assert!(q8.iter().all(|&q| q >= -127));
+        assert!(q16.iter().all(|&q| q >= -32767));
+    }
+    let well_formed = v.len() == nv;
+    if let Ok(view) = QuantizedView::new(&levels8, &scales, k, d) {
+        if let Ok(clf) = QuantizedClassifier::new(view, c, f, form) {
+            rescaled_forward(&clf, &q8, well_formed, "QuantizedClassifier::<i8>::forward");
+        }
+        if let Ok(clf) = FixedClassifier::new(view, c, f, form) {
+            let mut sums = vec![Score::ZERO; c];
+            let mut rows = vec![FixedRow::ZERO; k];
+            let r = clf.forward(&q8, &mut sums, &mut rows);
+            documented(
+                &r,
+                well_formed,
+                "FixedClassifier::forward",
+                FIXED_FORWARD_ERRORS,
+            );
+            if let Ok(class) = r {
+                assert!(class < c);
+                // The first argmax of the sums.
+                assert!(sums.iter().all(|s| *s <= sums[class]));
+                assert!(sums[..class].iter().all(|s| *s < sums[class]));
+            }
+        }
+    }
+    if let Ok(view) = QuantizedView::new(&levels16, &scales, k, d)
+        && let Ok(clf) = QuantizedClassifier::new(view, c, f, form)
+    {
+        rescaled_forward(
+            &clf,
+            &q16,
+            well_formed,
+            "QuantizedClassifier::<i16>::forward",
+        );
+    }
+}
+
+/// `QuantizedClassifier::forward`: documented errors, a class in range,
+/// scores in `[-1, 1]`.
+fn rescaled_forward<Q: dam_core::quantized::Level>(
+    clf: &QuantizedClassifier<'_, Q>,
+    q: &[Q],
+    well_formed: bool,
+    what: &str,
+) {
+    let mut scores = vec![0.0f32; clf.classes()];
+    let mut scratch = vec![0.0f32; clf.memories().k()];
+    let r = clf.forward(q, &mut scores, &mut scratch);
+    documented(&r, well_formed, what, QUANTIZED_FORWARD_ERRORS);
+    if let Ok(class) = r {
+        assert!(class < clf.classes());
+        assert!(
+            scores.iter().all(|s| (-1.0..=1.0).contains(s)),
+            "{scores:?}"
+        );
+    }
+}

@@ -85,6 +85,7 @@ fn exercise() {
         ));
         let _ = opaque(net.energy(state));
         let _ = opaque(net.energy_wide(state));
+        let _ = opaque(net.overlaps(state, scratch));
         let _ = opaque(net.is_fixed_point(state, scratch));
     }
     if let Ok(clf) = Classifier::new(view, opaque(3), f, form()) {
@@ -107,6 +108,9 @@ fn exercise() {
             let _ = opaque(dam.forget(x, scratch));
             let _ = opaque(dam.energy_and_gradient(x, out, scratch));
             let _ = opaque(dam.descend(x, None, opaque(0.1), opaque(2), scratch));
+            let xs = opaque(&MEMORIES[..32]);
+            let (energies, grads) = out.split_at_mut(opaque(2).min(out.len()));
+            let _ = opaque(dam.energy_and_gradient_batch(xs, energies, grads, scratch));
         }
     }
     if let Ok(proj) = StoredProjection::new(data, opaque(4), d) {
@@ -133,7 +137,26 @@ fn exercise() {
             let _ = opaque(potts.posterior(x, out, scratch));
             let _ = opaque(potts.nearest_memory(x));
         }
+        if let Ok(clf) = model.classifier::<f32>() {
+            let (scores, rest) = out.split_at_mut(opaque(3).min(out.len()));
+            let _ = opaque(clf.forward(rest, scores, scratch));
+        }
+        if let Ok(clf) = model.classifier::<f64>() {
+            let mut v = [0.0f64; 16];
+            let mut scores = [0.0f64; 4];
+            let mut s = [0.0f64; 16];
+            let _ = opaque(clf.forward(
+                opaque(&mut v[..]),
+                opaque(&mut scores[..]),
+                opaque(&mut s[..]),
+            ));
+        }
+        let _ = opaque(model.memories::<f32>().map(|m| m.k()));
+        let _ = opaque(model.label(opaque(1)));
     }
+    let (sin, cos) = out.split_at_mut(opaque(8).min(out.len()));
+    dam_core::trig::sin_cos_slice(opaque(&MEMORIES[..8]), sin, cos);
+    let _ = opaque(dam_core::trig::sin_cos_f32(opaque(1.0)));
     let _ = opaque(f.value(opaque(2.0)));
     let _ = opaque(f.derivative(opaque(2.0)));
     let _ = opaque(form().term(&f, opaque(3.0), d));

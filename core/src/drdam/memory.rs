@@ -92,6 +92,10 @@ impl<T: Real, P: Projection<T>, M: AsRef<[T]>> DrDam<T, P, M> {
 
     /// Writes `φ(x)` (length `2Y`) into `out`. `scratch`: at least
     /// `projection.scratch_len()`.
+    ///
+    /// Errors: shape mismatches (`x`, `out`, `scratch`), a non-finite `x`,
+    /// and [`Error::Overflow`] where a feature argument `√β ω_j·x` is not
+    /// finite (`out` then holds no features).
     pub fn features_of(&self, x: &[T], out: &mut [T], scratch: &mut [T]) -> Result<()> {
         let y = self.features();
         check_len(Operand::Query, self.projection.dim(), x.len())?;
@@ -157,6 +161,10 @@ impl<T: Real, P: Projection<T>, M: AsRef<[T]>> DrDam<T, P, M> {
     /// the projection once per batch instead of once per query: the batched
     /// form of [`EnergyModel::energy_and_gradient`], with the same results.
     /// `scratch`: at least `projection.scratch_len() + B`.
+    ///
+    /// Errors: shape mismatches (`xs`, `grads`, `scratch`), a non-finite
+    /// query, and [`Error::Overflow`] where an energy or a gradient leaves
+    /// the float range (as for one query).
     ///
     /// ```
     /// use dam_core::{DrDam, EnergyModel, SeededProjection};
