@@ -136,8 +136,10 @@ mod tests {
 
     #[test]
     fn max_error_is_documented() {
-        let near = max_error(-core::f32::consts::PI, core::f32::consts::PI, 2_000_000);
-        let far = max_error(-SIN_COS_FAST_LIMIT, SIN_COS_FAST_LIMIT, 2_000_000);
+        // Under Miri (about 10^5 times slower) a coarser grid.
+        let steps = if cfg!(miri) { 20_000 } else { 2_000_000 };
+        let near = max_error(-core::f32::consts::PI, core::f32::consts::PI, steps);
+        let far = max_error(-SIN_COS_FAST_LIMIT, SIN_COS_FAST_LIMIT, steps);
         assert!(near < 1.2e-7, "{near}");
         assert!(far < 6e-7, "{far}");
     }
@@ -157,10 +159,14 @@ mod tests {
         ];
         let (mut s, mut c) = ([0.0f32; 9], [0.0f32; 9]);
         sin_cos_slice(&x, &mut s, &mut c);
+        // Rust leaves the sign and payload of a NaN result unspecified and
+        // Miri picks them at random: there two NaNs count as equal.
+        let same =
+            |a: f32, b: f32| a.to_bits() == b.to_bits() || (cfg!(miri) && a.is_nan() && b.is_nan());
         for i in 0..x.len() {
             let (ws, wc) = sin_cos_f32(x[i]);
-            assert_eq!(s[i].to_bits(), ws.to_bits(), "x = {}", x[i]);
-            assert_eq!(c[i].to_bits(), wc.to_bits(), "x = {}", x[i]);
+            assert!(same(s[i], ws), "x = {}: sin {} vs {}", x[i], s[i], ws);
+            assert!(same(c[i], wc), "x = {}: cos {} vs {}", x[i], c[i], wc);
         }
         assert!(s[7].is_nan() && s[8].is_nan());
     }

@@ -45,7 +45,7 @@ fn interaction(which: u8, n: u32) -> Interaction<f64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(150))]
+    #![proptest_config(common::proptest_config(ProptestConfig::with_cases(150), 3))]
 
     #[test]
     fn forward_equals_naive_formula(

@@ -84,7 +84,14 @@ fn features_approximate_the_gaussian_kernel() {
     let beta = 2.0;
     let exact = (-beta / 2.0 * x.iter().zip(&xi).map(|(a, b)| (a - b).powi(2)).sum::<f64>()).exp();
     let mut errors = Vec::new();
-    for y in [100usize, 10_000, 200_000] {
+    // Under Miri (about 10^5 times slower) few features and only the exact
+    // identity: the kernel error needs Y = 200 000.
+    let ys: &[usize] = if cfg!(miri) {
+        &[100]
+    } else {
+        &[100, 10_000, 200_000]
+    };
+    for &y in ys {
         let proj = SeededProjection::new(5, y, d).unwrap();
         let dam = DrDam::new(proj, beta, vec![0.0; 2 * y]).unwrap();
         let (mut fx, mut fxi) = (vec![0.0; 2 * y], vec![0.0; 2 * y]);
@@ -97,13 +104,19 @@ fn features_approximate_the_gaussian_kernel() {
         let self_k: f64 = fx.iter().map(|a| a * a).sum();
         assert!((self_k - 1.0).abs() < 1e-9);
     }
-    assert!(errors[2] < 0.01, "{errors:?}");
-    assert!(errors[2] < errors[0], "{errors:?}");
+    if !cfg!(miri) {
+        assert!(errors[2] < 0.01, "{errors:?}");
+        assert!(errors[2] < errors[0], "{errors:?}");
+    }
 }
 
 /// The energy error falls like 1/√Y: fitted log-log slope in [−0.6, −0.4]
 /// over Y from 10^3 to 10^5.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "statistical: Y up to 100 000 features (1.4 s native, days under Miri)"
+)]
 fn energy_error_falls_like_inverse_sqrt_features() {
     let (k, d, beta) = (20, 16, 4.0);
     let mut rng = common::rng(2);
@@ -166,6 +179,10 @@ fn figure3_error(d: usize, beta: f64, kind: &str) -> f64 {
 /// every kernel value is below the feature noise the error is that of a
 /// random energy.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "statistical: K = 100, Y = 4000, 3 projections (0.6 s native, a day under Miri)"
+)]
 fn error_grows_with_beta_and_dimension_and_is_smallest_at_memories() {
     let by_beta: Vec<f64> = [1.0, 10.0, 40.0]
         .iter()
@@ -190,7 +207,8 @@ fn error_grows_with_beta_and_dimension_and_is_smallest_at_memories() {
 
 #[test]
 fn store_then_forget_restores_the_memory() {
-    let (d, y) = (10, 500);
+    // Under Miri (about 10^5 times slower) fewer features.
+    let (d, y) = (10, if cfg!(miri) { 100 } else { 500 });
     let mut rng = common::rng(4);
     let a = scaled_binary(&mut rng, 3, d);
     let extra = scaled_binary(&mut rng, 1, d);
@@ -217,7 +235,8 @@ fn store_then_forget_restores_the_memory() {
 
 #[test]
 fn gradient_matches_central_differences() {
-    let (k, d, y, beta) = (5, 6, 3_000, 8.0);
+    // Under Miri (about 10^5 times slower) fewer features.
+    let (k, d, y, beta) = (5, 6, if cfg!(miri) { 300 } else { 3_000 }, 8.0);
     let mut rng = common::rng(6);
     let patterns = scaled_binary(&mut rng, k, d);
     let proj = projection(1, y, d);
@@ -247,7 +266,8 @@ fn gradient_matches_central_differences() {
 /// The seeded mode is the stored mode with the same numbers: same energy.
 #[test]
 fn seeded_and_stored_projections_agree() {
-    let (d, y) = (12, 700);
+    // Under Miri (about 10^5 times slower) fewer features.
+    let (d, y) = (12, if cfg!(miri) { 100 } else { 700 });
     let mut rng = common::rng(8);
     let patterns = scaled_binary(&mut rng, 4, d);
     let proj = projection(77, y, d);
@@ -275,6 +295,10 @@ fn seeded_and_stored_projections_agree() {
 /// patterns, and DrDAM with Y = 20,000 ends at the same memory as the exact
 /// model for at least 95% of the queries.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "statistical: 95% agreement needs Y = 20 000 features (3 s native, days under Miri)"
+)]
 fn retrieval_agrees_with_the_exact_memory() {
     let (k, d, y, beta, step, steps) = (50, 100, 20_000, 10.0f32, 0.1f32, 40);
     let mut rng = common::rng(10);

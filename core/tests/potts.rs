@@ -18,7 +18,7 @@ fn softmax_rows(raw: &[f64], c: usize) -> Vec<f64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(common::proptest_config(ProptestConfig::with_cases(200), 16))]
 
     #[test]
     fn posterior_equals_naive_formula(

@@ -713,7 +713,24 @@ mod tests {
         }
     }
 
+    /// `native`, except under Miri (about 10^5 times slower than native
+    /// code, and without a file system under its isolation): `miri_cases`
+    /// cases and no failure file.
+    fn config(native: ProptestConfig, miri_cases: u32) -> ProptestConfig {
+        if cfg!(miri) {
+            ProptestConfig {
+                cases: miri_cases,
+                failure_persistence: None,
+                ..native
+            }
+        } else {
+            native
+        }
+    }
+
     proptest! {
+        #![proptest_config(config(ProptestConfig::default(), 16))]
+
         /// Arbitrary bytes, and arbitrary edits of a valid model, never
         /// panic; an edit the CRC does not cover is caught by another check.
         #[test]

@@ -243,8 +243,26 @@ mod tests {
     use std::vec::Vec;
 
     /// Paths to compare with the reference: every one (unavailable ones
-    /// fall back to it, which the comparison tolerates trivially).
-    const PATHS: [Isa; 3] = [Isa::Avx512f, Isa::Avx2Fma, Isa::CortexMDsp];
+    /// fall back to it, which the comparison tolerates trivially). Under
+    /// Miri not `Avx512f`: choosing its integer path reads CPUID
+    /// (`x86_int::has_avx512_vnni`), which Miri cannot execute; without
+    /// VNNI that path is the AVX2 one, which `Avx2Fma` covers.
+    const PATHS: &[Isa] = if cfg!(miri) {
+        &[Isa::Avx2Fma, Isa::CortexMDsp]
+    } else {
+        &[Isa::Avx512f, Isa::Avx2Fma, Isa::CortexMDsp]
+    };
+
+    /// The paths of `extremes_are_exact`: every one. Under Miri (about
+    /// 10^5 times slower) only the two integer paths it can tell apart on
+    /// x86_64, `Avx2Fma` (AVX2 when compiled in) and `Scalar`: every other
+    /// one runs the reference there, and `Avx512f` reads CPUID (see
+    /// [`PATHS`]).
+    const EXTREME_PATHS: &[Isa] = if cfg!(miri) {
+        &[Isa::Avx2Fma, Isa::Scalar]
+    } else {
+        &Isa::ALL
+    };
 
     fn i8s(max: usize) -> impl Strategy<Value = Vec<i8>> {
         proptest::collection::vec(any::<i8>(), 0..max)
@@ -254,15 +272,30 @@ mod tests {
         proptest::collection::vec(any::<i16>(), 0..max)
     }
 
+    /// `native`, except under Miri (about 10^5 times slower than native
+    /// code, and without a file system under its isolation): `miri_cases`
+    /// cases and no failure file.
+    fn config(native: ProptestConfig, miri_cases: u32) -> ProptestConfig {
+        if cfg!(miri) {
+            ProptestConfig {
+                cases: miri_cases,
+                failure_persistence: None,
+                ..native
+            }
+        } else {
+            native
+        }
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 3 } else { 256 }))]
+        #![proptest_config(config(ProptestConfig::with_cases(256), 3))]
         /// Any lengths (not multiples of the register width, empty,
         /// unequal), any offset into the buffers (unaligned loads).
         #[test]
         fn dot_i8_matches_reference(a in i8s(300), b in i8s(300), off in 0usize..3) {
             let (a, b) = (a.get(off..).unwrap_or(&[]), b.get(..).unwrap_or(&[]));
             let want = scalar::dot_i8(a, b);
-            for isa in PATHS {
+            for &isa in PATHS {
                 prop_assert_eq!(i8::int_dot_on(isa, a, b).unwrap(), want, "{:?}", isa);
             }
         }
@@ -271,7 +304,7 @@ mod tests {
         fn dot_i16_matches_reference(a in i16s(300), b in i16s(300), off in 0usize..3) {
             let a = a.get(off..).unwrap_or(&[]);
             let want = scalar::dot_i16(a, &b);
-            for isa in PATHS {
+            for &isa in PATHS {
                 prop_assert_eq!(i16::int_dot_on(isa, a, &b).unwrap(), want, "{:?}", isa);
             }
         }
@@ -293,7 +326,7 @@ mod tests {
             let mut want16 = std::vec![7i64; outs];
             scalar::gemv_rows(m8, d, &x8, &mut want8, scalar::dot_i8);
             scalar::gemv_rows(m16, d, &x16, &mut want16, scalar::dot_i16);
-            for isa in PATHS {
+            for &isa in PATHS {
                 let mut got8 = std::vec![7i32; outs];
                 let mut got16 = std::vec![7i64; outs];
                 i8::int_gemv_on(isa, m8, d, &x8, &mut got8).unwrap();
@@ -311,7 +344,7 @@ mod tests {
         let a = std::vec![-128i8; MAX_I8_LEN];
         let want = 128 * 128 * MAX_I8_LEN as i32;
         let b = std::vec![-32768i16; 1000];
-        for isa in Isa::ALL {
+        for &isa in EXTREME_PATHS {
             assert_eq!(i8::int_dot_on(isa, &a, &a).unwrap(), want, "{isa:?}");
             assert_eq!(i16::int_dot_on(isa, &b, &b).unwrap(), 1000 << 30, "{isa:?}");
         }

@@ -1,8 +1,24 @@
 //! Helpers shared by the integration tests: seeded random data.
 #![allow(dead_code)]
 
+use proptest::test_runner::Config;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+/// `native`, except under Miri (about 10^5 times slower than native code,
+/// and without a file system under its isolation): `miri_cases` cases and
+/// no failure file.
+pub fn proptest_config(native: Config, miri_cases: u32) -> Config {
+    if cfg!(miri) {
+        Config {
+            cases: miri_cases,
+            failure_persistence: None,
+            ..native
+        }
+    } else {
+        native
+    }
+}
 
 /// A seeded generator.
 pub fn rng(seed: u64) -> ChaCha8Rng {
