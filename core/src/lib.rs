@@ -84,6 +84,8 @@ pub mod potts;
 pub mod quantized;
 pub mod real;
 pub mod simd;
+#[cfg(test)]
+mod test_config;
 pub mod trig;
 pub mod wide;
 

@@ -276,20 +276,7 @@ mod tests {
         proptest::collection::vec(any::<i16>(), 0..max)
     }
 
-    /// `native`, except under Miri (about 10^5 times slower than native
-    /// code, and without a file system under its isolation): `miri_cases`
-    /// cases and no failure file.
-    fn config(native: ProptestConfig, miri_cases: u32) -> ProptestConfig {
-        if cfg!(miri) {
-            ProptestConfig {
-                cases: miri_cases,
-                failure_persistence: None,
-                ..native
-            }
-        } else {
-            native
-        }
-    }
+    use crate::test_config::proptest_config as config;
 
     proptest! {
         #![proptest_config(config(ProptestConfig::with_cases(256), 3))]
