@@ -19,7 +19,10 @@ if [ ${#targets[@]} -eq 0 ]; then
     mapfile -t targets < <(cargo fuzz list)
 fi
 rustup component add rust-src --toolchain nightly >/dev/null
-cargo +nightly fuzz build --release "${targets[@]}" >/dev/null
+# cargo fuzz build takes one target at a time.
+for t in "${targets[@]}"; do
+    cargo +nightly fuzz build --release "$t" >/dev/null
+done
 mkdir -p "$work_root"
 for t in "${targets[@]}"; do
     bin=target/x86_64-unknown-linux-gnu/release/$t

@@ -21,6 +21,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use super::augment::{Distortion, affine_into};
 use super::optimizer::{Momentum, learning_rate};
 use super::overlaps::{Mat, gemm};
 use crate::data::mnist::Split;
@@ -76,6 +77,15 @@ pub struct Config {
     /// anew per image and epoch (0: the notebook, no augmentation). Needs
     /// square images.
     pub shift: usize,
+    /// Data augmentation: largest random rotation of each training image,
+    /// in degrees either way (0 with `zoom` 0: no affine distortion). With
+    /// `rotate` or `zoom` above 0, each image gets a random affine
+    /// distortion ([`super::augment`]) instead, whose translation is
+    /// continuous in `−shift..=shift` pixels.
+    pub rotate: f32,
+    /// Data augmentation: largest relative change of size, the scale being
+    /// drawn from `[1 − zoom, 1 + zoom]` (see `rotate`).
+    pub zoom: f32,
 }
 
 impl Default for Config {
@@ -94,6 +104,8 @@ impl Default for Config {
             init_std: 0.3,
             seed: 0,
             shift: 0,
+            rotate: 0.0,
+            zoom: 0.0,
         }
     }
 }
@@ -123,10 +135,27 @@ impl Config {
         if !(ok(self.eps0) && ok(self.decay) && (0.0..1.0).contains(&self.momentum)) {
             bail!("need eps0 > 0, decay > 0 and momentum in [0, 1)");
         }
+        self.distortion()
+            .validate()
+            .map_err(|e| anyhow::anyhow!("augmentation: {e}"))?;
         if !(self.init_mean.is_finite() && self.init_std.is_finite() && self.init_std >= 0.0) {
             bail!("the initial distribution needs a finite mean and std ≥ 0");
         }
         Ok(())
+    }
+
+    /// The affine distortion of the training images, or `None` when they
+    /// are only shifted by whole pixels (or not at all).
+    pub fn affine(&self) -> Option<Distortion> {
+        (self.rotate != 0.0 || self.zoom != 0.0).then(|| self.distortion())
+    }
+
+    fn distortion(&self) -> Distortion {
+        Distortion {
+            rotate_deg: self.rotate,
+            zoom: self.zoom,
+            shift: self.shift as f32,
+        }
     }
 }
 
@@ -538,6 +567,9 @@ impl Trainer {
             bail!("need at least one pixel and one class");
         }
         let width = nv.isqrt();
+        if config.affine().is_some() && width * width != nv {
+            bail!("rotation and zoom augmentation need square images: {nv} pixels");
+        }
         if config.shift > 0 && (width * width != nv || config.shift >= width) {
             bail!(
                 "shift augmentation needs square images wider than the shift: {nv} pixels, shift {}",
@@ -626,6 +658,7 @@ impl Trainer {
         let (mut loss, mut correct) = (0.0f64, 0usize);
         let nv = self.nv;
         let shift = self.config.shift;
+        let affine = self.config.affine();
         let epoch_seed = self.config.seed ^ (self.epoch as u64).wrapping_mul(0xd134_2543_de82_ef95);
         for batch in order.chunks(self.config.batch) {
             if stop() {
@@ -639,7 +672,10 @@ impl Trainer {
                     let mut v = Vec::with_capacity(idx.len() * nv);
                     let mut labels = Vec::with_capacity(idx.len());
                     for &i in idx {
-                        if shift == 0 {
+                        if let Some(ranges) = affine {
+                            let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed ^ i as u64);
+                            affine_into(data.image(i), ranges.draw(&mut rng), &mut v);
+                        } else if shift == 0 {
                             v.extend_from_slice(data.image(i));
                         } else {
                             // One generator per image: the draw does not
@@ -915,6 +951,47 @@ mod tests {
         // 4 pixels are 2 × 2: a shift of 2 leaves nothing; 5 are not square.
         assert!(Trainer::new(config(2), 4, 3).is_err());
         assert!(Trainer::new(config(1), 5, 3).is_err());
+    }
+
+    /// Rotation and zoom augmentation: deterministic across thread counts,
+    /// different from whole-pixel shifts, and checked.
+    #[test]
+    fn affine_augmentation_is_deterministic_and_effective() {
+        let data = toy_data();
+        let config = |rotate, zoom| Config {
+            k: 6,
+            batch: 250,
+            interaction: Interaction::RectifiedPolynomial { n: 3 },
+            scale: Scale::Normalized { beta: 1.0 },
+            shift: 1,
+            rotate,
+            zoom,
+            ..Config::default()
+        };
+        let train = |threads: usize, rotate: f32, zoom: f32| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut t = Trainer::new(config(rotate, zoom), 4, 3).unwrap();
+                for _ in 0..3 {
+                    t.run_epoch(&data, &|| false).unwrap();
+                }
+                t.xi
+            })
+        };
+        let distorted = train(2, 20.0, 0.1);
+        assert_eq!(distorted, train(1, 20.0, 0.1));
+        assert_ne!(distorted, train(2, 0.0, 0.0));
+        assert_ne!(distorted, train(2, 20.0, 0.0));
+        assert!(config(20.0, 0.0).affine().is_some());
+        assert!(config(0.0, 0.0).affine().is_none());
+        for (rotate, zoom) in [(-1.0, 0.0), (f32::NAN, 0.0), (0.0, 1.5), (200.0, 0.1)] {
+            let err = Trainer::new(config(rotate, zoom), 4, 3).unwrap_err();
+            assert!(err.to_string().contains("augmentation"), "{err}");
+        }
+        assert!(Trainer::new(config(5.0, 0.0), 5, 3).is_err(), "not square");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Training (SPEC §4): the \[KH16\] one-step classifier, the shared optimizer
 //! of the authors' notebook, and the batched overlaps both use.
 
+pub mod augment;
 pub mod kh16;
 pub mod mca;
 pub mod optimizer;

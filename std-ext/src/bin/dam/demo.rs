@@ -48,6 +48,8 @@ fn settings(args: &Args) -> train::Args {
         epochs: Some(args.epochs),
         seed: 0,
         shift: 0,
+        rotate: 0.0,
+        zoom: 0.0,
         threads: args.threads,
         resume: false,
         quiet: args.quiet,

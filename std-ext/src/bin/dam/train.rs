@@ -60,6 +60,15 @@ pub struct Args {
     /// along each axis, drawn anew every epoch (0: none, the notebook).
     #[arg(long, default_value_t = 0)]
     pub shift: usize,
+    /// Augment the training images with random affine distortions: rotate
+    /// each by up to this many degrees either way (with --rotate or --zoom,
+    /// --shift becomes a continuous translation range).
+    #[arg(long, default_value_t = 0.0)]
+    pub rotate: f32,
+    /// Augment the training images: scale each by a factor drawn from
+    /// [1 − zoom, 1 + zoom] (see --rotate).
+    #[arg(long, default_value_t = 0.0)]
+    pub zoom: f32,
     /// Worker threads [default: one per core].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -105,6 +114,8 @@ impl Args {
             epochs: self.epochs.unwrap_or(300),
             seed: self.seed,
             shift: self.shift,
+            rotate: self.rotate,
+            zoom: self.zoom,
             ..Config::default()
         }
     }
