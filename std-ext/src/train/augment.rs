@@ -1,6 +1,6 @@
 //! Random affine distortions of training images (rotation, scaling and
 //! sub-pixel translation), the augmentation with which [Simard et al.,
-//! ICDAR 2003] took a two-layer network on MNIST from 1.6% to 1.1% test
+//! ICDAR 2003] report taking a two-layer network on MNIST from 1.6% to 1.1% test
 //! error: a KH16 classifier is such a network (one layer of `K` memories).
 //!
 //! Images are square, row-major, with background `−1` (the pixels of
