@@ -7,8 +7,80 @@
 //! [`crate::data::mnist`]); pixels that come from outside the image are
 //! background, the others are interpolated bilinearly.
 
-use rand::RngExt;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+/// How each training image is changed before an epoch sees it: not at all,
+/// moved by whole pixels, or distorted by a random affine map. The draw for
+/// an image comes from its own seed, so it does not depend on the thread.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Augmentation {
+    /// Moved by a whole number of pixels in `−shift..=shift` along each
+    /// axis (0: unchanged, the notebook).
+    Shift(usize),
+    /// A random rotation, scale and continuous translation ([`Distortion`]).
+    Affine(Distortion),
+}
+
+impl Augmentation {
+    /// From `dam train`'s options: a rotation or zoom above 0 makes it
+    /// [`Augmentation::Affine`] with `shift` as its translation range,
+    /// otherwise whole-pixel shifts.
+    pub fn new(shift: usize, rotate_deg: f32, zoom: f32) -> Self {
+        if rotate_deg != 0.0 || zoom != 0.0 {
+            Augmentation::Affine(Distortion {
+                rotate_deg,
+                zoom,
+                shift: shift as f32,
+            })
+        } else {
+            Augmentation::Shift(shift)
+        }
+    }
+
+    /// Checks the ranges (see [`Distortion::validate`]).
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            Augmentation::Shift(_) => Ok(()),
+            Augmentation::Affine(d) => d.validate(),
+        }
+    }
+
+    /// Checks that images of `pixels` pixels can be augmented so: square,
+    /// and, for whole-pixel shifts, wider than the shift.
+    pub fn check_image(&self, pixels: usize) -> Result<(), String> {
+        let width = pixels.isqrt();
+        let square = width * width == pixels;
+        match *self {
+            Augmentation::Shift(0) => Ok(()),
+            Augmentation::Shift(s) if !square || s >= width => Err(format!(
+                "shifts need square images wider than the shift: {pixels} pixels, shift {s}"
+            )),
+            Augmentation::Affine(_) if !square => Err(format!(
+                "rotation and zoom need square images: {pixels} pixels"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Appends `image` augmented with the draw of the generator seeded by
+    /// `seed`.
+    pub fn append(&self, image: &[f32], seed: u64, out: &mut Vec<f32>) {
+        match *self {
+            Augmentation::Shift(0) => out.extend_from_slice(image),
+            Augmentation::Shift(s) => {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                let s = s as i64;
+                let (dx, dy) = (rng.random_range(-s..=s), rng.random_range(-s..=s));
+                shifted_into(image, dx as isize, dy as isize, out);
+            }
+            Augmentation::Affine(ranges) => {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                affine_into(image, ranges.draw(&mut rng), out);
+            }
+        }
+    }
+}
 
 /// The ranges of a random affine distortion: each image gets its own
 /// rotation, scale and translation, drawn uniformly from these ranges.
@@ -127,10 +199,44 @@ pub fn affine_into(image: &[f32], map: Affine, out: &mut Vec<f32>) {
     }
 }
 
+/// Appends `image` (square, row-major, background `−1`) moved `dx` pixels
+/// right and `dy` down; pixels moved in from outside are background.
+///
+/// ```
+/// let mut out = Vec::new();
+/// // 2 × 2: [a b; c d] moved one pixel right → [−1 a; −1 c].
+/// dam_std::train::augment::shifted_into(&[0.1, 0.2, 0.3, 0.4], 1, 0, &mut out);
+/// assert_eq!(out, [-1.0, 0.1, -1.0, 0.3]);
+/// ```
+pub fn shifted_into(image: &[f32], dx: isize, dy: isize, out: &mut Vec<f32>) {
+    let w = image.len().isqrt();
+    let start = out.len();
+    out.resize(start + image.len(), -1.0);
+    if w * w != image.len() {
+        // Not square: no geometry to shift along (`Trainer::new` rejects this).
+        out[start..].copy_from_slice(image);
+        return;
+    }
+    let dst = &mut out[start..];
+    for y in 0..w {
+        let sy = y as isize - dy;
+        if !(0..w as isize).contains(&sy) {
+            continue;
+        }
+        let src = &image[sy as usize * w..][..w];
+        let row = &mut dst[y * w..][..w];
+        for (x, px) in row.iter_mut().enumerate() {
+            let sx = x as isize - dx;
+            if (0..w as isize).contains(&sx) {
+                *px = src[sx as usize];
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
 
     fn identity() -> Affine {
         Affine {
@@ -160,7 +266,7 @@ mod tests {
                 ..identity()
             };
             affine_into(&img, map, &mut a);
-            super::super::kh16::shifted_into(&img, dx, dy, &mut b);
+            shifted_into(&img, dx, dy, &mut b);
             assert_eq!(a, b, "({dx}, {dy})");
         }
     }
@@ -248,5 +354,22 @@ mod tests {
         ] {
             assert!(bad.validate().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn shifted_images_move_and_fill_with_background() {
+        // 3 × 3, pixel value = its index.
+        let img: Vec<f32> = (0..9).map(|i| i as f32).collect();
+        let mut out = vec![7.0];
+        shifted_into(&img, 0, 0, &mut out);
+        assert_eq!(out[1..], img[..], "no shift copies, after what was there");
+        assert_eq!(out[0], 7.0);
+        let mut out = Vec::new();
+        shifted_into(&img, -1, 1, &mut out);
+        // Up one row of background, then rows 0 and 1 moved one left.
+        assert_eq!(out, [-1., -1., -1., 1., 2., -1., 4., 5., -1.]);
+        let mut out = Vec::new();
+        shifted_into(&img, 3, 0, &mut out);
+        assert_eq!(out, [-1.0; 9]);
     }
 }

@@ -21,7 +21,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::augment::{Distortion, affine_into};
+use super::augment::Augmentation;
 use super::optimizer::{Momentum, learning_rate};
 use super::overlaps::{Mat, gemm};
 use crate::data::mnist::Split;
@@ -135,7 +135,7 @@ impl Config {
         if !(ok(self.eps0) && ok(self.decay) && (0.0..1.0).contains(&self.momentum)) {
             bail!("need eps0 > 0, decay > 0 and momentum in [0, 1)");
         }
-        self.distortion()
+        self.augmentation()
             .validate()
             .map_err(|e| anyhow::anyhow!("augmentation: {e}"))?;
         if !(self.init_mean.is_finite() && self.init_std.is_finite() && self.init_std >= 0.0) {
@@ -144,18 +144,9 @@ impl Config {
         Ok(())
     }
 
-    /// The affine distortion of the training images, or `None` when they
-    /// are only shifted by whole pixels (or not at all).
-    pub fn affine(&self) -> Option<Distortion> {
-        (self.rotate != 0.0 || self.zoom != 0.0).then(|| self.distortion())
-    }
-
-    fn distortion(&self) -> Distortion {
-        Distortion {
-            rotate_deg: self.rotate,
-            zoom: self.zoom,
-            shift: self.shift as f32,
-        }
+    /// How the training images are augmented (`shift`, `rotate`, `zoom`).
+    pub fn augmentation(&self) -> Augmentation {
+        Augmentation::new(self.shift, self.rotate, self.zoom)
     }
 }
 
@@ -566,16 +557,10 @@ impl Trainer {
         if nv == 0 || nc == 0 {
             bail!("need at least one pixel and one class");
         }
-        let width = nv.isqrt();
-        if config.affine().is_some() && width * width != nv {
-            bail!("rotation and zoom augmentation need square images: {nv} pixels");
-        }
-        if config.shift > 0 && (width * width != nv || config.shift >= width) {
-            bail!(
-                "shift augmentation needs square images wider than the shift: {nv} pixels, shift {}",
-                config.shift
-            );
-        }
+        config
+            .augmentation()
+            .check_image(nv)
+            .map_err(|e| anyhow::anyhow!("augmentation: {e}"))?;
         let d = nv + nc;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let xi = (0..config.k * d)
@@ -657,8 +642,7 @@ impl Trainer {
         let eps = learning_rate(self.config.eps0, self.config.decay, self.epoch);
         let (mut loss, mut correct) = (0.0f64, 0usize);
         let nv = self.nv;
-        let shift = self.config.shift;
-        let affine = self.config.affine();
+        let augmentation = self.config.augmentation();
         let epoch_seed = self.config.seed ^ (self.epoch as u64).wrapping_mul(0xd134_2543_de82_ef95);
         for batch in order.chunks(self.config.batch) {
             if stop() {
@@ -672,19 +656,9 @@ impl Trainer {
                     let mut v = Vec::with_capacity(idx.len() * nv);
                     let mut labels = Vec::with_capacity(idx.len());
                     for &i in idx {
-                        if let Some(ranges) = affine {
-                            let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed ^ i as u64);
-                            affine_into(data.image(i), ranges.draw(&mut rng), &mut v);
-                        } else if shift == 0 {
-                            v.extend_from_slice(data.image(i));
-                        } else {
-                            // One generator per image: the draw does not
-                            // depend on the thread that gathers it.
-                            let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed ^ i as u64);
-                            let s = shift as i64;
-                            let (dx, dy) = (rng.random_range(-s..=s), rng.random_range(-s..=s));
-                            shifted_into(data.image(i), dx as isize, dy as isize, &mut v);
-                        }
+                        // One generator per image: the draw does not
+                        // depend on the thread that gathers it.
+                        augmentation.append(data.image(i), epoch_seed ^ i as u64, &mut v);
                         labels.push(data.labels[i]);
                     }
                     net.partial(&v, &labels, m)
@@ -709,40 +683,7 @@ impl Trainer {
     }
 }
 
-/// Appends `image` (square, row-major, background `−1`) moved `dx` pixels
-/// right and `dy` down; pixels moved in from outside are background.
-///
-/// ```
-/// let mut out = Vec::new();
-/// // 2 × 2: [a b; c d] moved one pixel right → [−1 a; −1 c].
-/// dam_std::train::kh16::shifted_into(&[0.1, 0.2, 0.3, 0.4], 1, 0, &mut out);
-/// assert_eq!(out, [-1.0, 0.1, -1.0, 0.3]);
-/// ```
-pub fn shifted_into(image: &[f32], dx: isize, dy: isize, out: &mut Vec<f32>) {
-    let w = image.len().isqrt();
-    let start = out.len();
-    out.resize(start + image.len(), -1.0);
-    if w * w != image.len() {
-        // Not square: no geometry to shift along (`Trainer::new` rejects this).
-        out[start..].copy_from_slice(image);
-        return;
-    }
-    let dst = &mut out[start..];
-    for y in 0..w {
-        let sy = y as isize - dy;
-        if !(0..w as isize).contains(&sy) {
-            continue;
-        }
-        let src = &image[sy as usize * w..][..w];
-        let row = &mut dst[y * w..][..w];
-        for (x, px) in row.iter_mut().enumerate() {
-            let sx = x as isize - dx;
-            if (0..w as isize).contains(&sx) {
-                *px = src[sx as usize];
-            }
-        }
-    }
-}
+pub use super::augment::shifted_into;
 
 /// A standard normal draw (Box–Muller).
 fn normal(rng: &mut ChaCha8Rng) -> f32 {
@@ -985,30 +926,19 @@ mod tests {
         assert_eq!(distorted, train(1, 20.0, 0.1));
         assert_ne!(distorted, train(2, 0.0, 0.0));
         assert_ne!(distorted, train(2, 20.0, 0.0));
-        assert!(config(20.0, 0.0).affine().is_some());
-        assert!(config(0.0, 0.0).affine().is_none());
+        assert!(matches!(
+            config(20.0, 0.0).augmentation(),
+            Augmentation::Affine(_)
+        ));
+        assert!(matches!(
+            config(0.0, 0.0).augmentation(),
+            Augmentation::Shift(1)
+        ));
         for (rotate, zoom) in [(-1.0, 0.0), (f32::NAN, 0.0), (0.0, 1.5), (200.0, 0.1)] {
             let err = Trainer::new(config(rotate, zoom), 4, 3).unwrap_err();
             assert!(err.to_string().contains("augmentation"), "{err}");
         }
         assert!(Trainer::new(config(5.0, 0.0), 5, 3).is_err(), "not square");
-    }
-
-    #[test]
-    fn shifted_images_move_and_fill_with_background() {
-        // 3 × 3, pixel value = its index.
-        let img: Vec<f32> = (0..9).map(|i| i as f32).collect();
-        let mut out = vec![7.0];
-        shifted_into(&img, 0, 0, &mut out);
-        assert_eq!(out[1..], img[..], "no shift copies, after what was there");
-        assert_eq!(out[0], 7.0);
-        let mut out = Vec::new();
-        shifted_into(&img, -1, 1, &mut out);
-        // Up one row of background, then rows 0 and 1 moved one left.
-        assert_eq!(out, [-1., -1., -1., 1., 2., -1., 4., 5., -1.]);
-        let mut out = Vec::new();
-        shifted_into(&img, 3, 0, &mut out);
-        assert_eq!(out, [-1.0; 9]);
     }
 
     #[test]
