@@ -1,10 +1,12 @@
 //! Potts memories on small synthetic mixtures whose clusters are known:
 //! training recovers them, a duplicated trained network sits at a saddle,
-//! growth matches direct training, and training is deterministic.
+//! growth matches direct training, and training is deterministic; the same
+//! on the sphere constraint and with augmentation.
 
 use dam_std::data::mnist::Split;
 use dam_std::potts::growth::{self, GrowthConfig, HessianProbe};
-use dam_std::potts::{Config, Params, Task, Trainer, evaluate};
+use dam_std::potts::{Config, Constraint, Params, Task, Trainer, evaluate};
+use dam_std::train::augment::Augmentation;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -268,4 +270,98 @@ fn training_is_deterministic() {
     assert_eq!(a, run(2, 0));
     assert_eq!(a, run(1, 0));
     assert_ne!(a, run(2, 1));
+}
+
+fn norms(params: &Params) -> Vec<f32> {
+    params
+        .w
+        .chunks_exact(params.d)
+        .map(|w| w.iter().map(|x| x * x).sum::<f32>().sqrt())
+        .collect()
+}
+
+/// On the sphere: the memories keep length √D through training and growth
+/// (split copies are projected back), and still land on the prototypes.
+#[test]
+fn sphere_training_recovers_the_clusters_on_the_sphere() {
+    let protos = prototypes(4, 1);
+    let data = mixture(&protos, 400, |k| k as u8, 2);
+    let test = mixture(&protos, 200, |k| k as u8, 3);
+    let sphere = Config {
+        constraint: Constraint::Sphere,
+        ..config(4, 30)
+    };
+    let t = train(sphere.clone(), Task::Supervised { classes: 4 }, &data);
+    let radius = (D as f32).sqrt();
+    let n = norms(&t.params);
+    assert!(n.iter().all(|&x| (x - radius).abs() < 1e-4), "norms {n:?}");
+    // Not in the box: some entry left [−1, 1] (a box-trained memory cannot).
+    assert!(t.params.w.iter().any(|x| x.abs() > 1.0));
+    // Discriminative training pushes each memory away from the other
+    // clusters as well, so it is the prototype plus a smaller correction
+    // (random ±1 prototypes have cosines around ±0.25).
+    let rec = recovery(&t.params, &protos);
+    assert!(rec.iter().all(|&c| c > 0.8), "cosines {rec:?}");
+    let acc = evaluate(&t.params, &test);
+    assert!(acc.posterior > 0.97 && acc.nearest > 0.97, "{acc:?}");
+
+    let grown = growth::grow(
+        &GrowthConfig {
+            train: sphere,
+            p_max: 4,
+            stage_epochs: 5,
+            final_epochs: 5,
+            ..GrowthConfig::default()
+        },
+        Task::Supervised { classes: 4 },
+        &data,
+        &test,
+        |_| {},
+    )
+    .unwrap();
+    let n = norms(&grown.trainer.params);
+    assert!(
+        n.iter().all(|&x| (x - radius).abs() < 1e-4),
+        "grown norms {n:?}"
+    );
+}
+
+/// Augmented training (4×4 images shifted by up to a pixel): the same
+/// parameters for 1 and 2 threads, different from training on the stored
+/// images; a shift the images cannot take is an error.
+#[test]
+fn augmented_training_is_deterministic_and_differs() {
+    let protos = prototypes(4, 12);
+    let data = mixture(&protos, 450, |k| (k % 2) as u8, 13);
+    let run = |threads: usize, augmentation: Augmentation| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            train(
+                Config {
+                    augmentation,
+                    ..config(4, 3)
+                },
+                Task::Supervised { classes: 2 },
+                &data,
+            )
+            .params
+        })
+    };
+    let a = run(2, Augmentation::Shift(1));
+    assert_eq!(a, run(1, Augmentation::Shift(1)));
+    assert_ne!(a, run(2, Augmentation::Shift(0)));
+    // A shift of 4 pixels does not fit 4×4 images: refused, not clipped.
+    let mut t = Trainer::new(
+        Config {
+            augmentation: Augmentation::Shift(4),
+            ..config(4, 1)
+        },
+        Task::Supervised { classes: 2 },
+        &data,
+    )
+    .unwrap();
+    assert!(t.run_epoch(&data, &|| false).is_err());
 }

@@ -24,7 +24,7 @@ use rayon::prelude::*;
 
 use super::batch::{self, Shared};
 use super::params::Params;
-use super::train::{self, Accuracy, Config, Samples, Task, Trainer, evaluate};
+use super::train::{self, Accuracy, Config, Constraint, Samples, Task, Trainer, evaluate};
 use crate::data::mnist::Split;
 use crate::train::kh16::CHUNK;
 use crate::train::overlaps::{Mat, gemm};
@@ -251,21 +251,19 @@ fn normalize_pairs(u: &mut [f32], t: &mut [f32], d: usize, c: usize) {
 }
 
 /// Duplicates every hidden state and moves the copies apart along the
-/// splitting directions: `w^μ ± δ u_μ` (clipped to the box) and
-/// `θ^μ ± δ t_μ`.
-pub fn split(params: &Params, splits: &Splits, delta: f32) -> Params {
+/// splitting directions: `w^μ ± δ u_μ` (projected back onto `constraint`)
+/// and `θ^μ ± δ t_μ`.
+pub fn split(params: &Params, splits: &Splits, delta: f32, constraint: Constraint) -> Params {
     let mut out = params.duplicated();
-    let apart = |x: &mut Vec<f32>, dir: &[f32], clip: bool| {
+    let apart = |x: &mut Vec<f32>, dir: &[f32]| {
         let (first, second) = x.split_at_mut(dir.len());
         for ((a, b), &u) in first.iter_mut().zip(second.iter_mut()).zip(dir) {
             (*a, *b) = (*a + delta * u, *b - delta * u);
-            if clip {
-                (*a, *b) = (a.clamp(-1.0, 1.0), b.clamp(-1.0, 1.0));
-            }
         }
     };
-    apart(&mut out.w, &splits.memories, true);
-    apart(&mut out.theta, &splits.logits, false);
+    apart(&mut out.w, &splits.memories);
+    constraint.project(&mut out.w, out.d);
+    apart(&mut out.theta, &splits.logits);
     out
 }
 
@@ -280,7 +278,15 @@ fn flat_gradient(
     idx: &[usize],
     with_prior: bool,
 ) -> Vec<f64> {
-    let g = train::gradient(params, smoothing, task, marginal, data, idx);
+    let g = train::gradient(
+        params,
+        smoothing,
+        task,
+        marginal,
+        data,
+        idx,
+        train::Draw::PLAIN,
+    );
     let n = idx.len().max(1) as f64;
     let mut out: Vec<f64> =
         g.w.iter()
@@ -547,7 +553,7 @@ pub fn grow(
             .collect();
         let s = split_directions(&t, train_set, &idx, config.split_iterations, rng.random());
         split_curvature.push(s.curvature.iter().sum::<f32>() / s.curvature.len() as f32);
-        let params = split(&t.params, &s, config.delta);
+        let params = split(&t.params, &s, config.delta, config.train.constraint);
         let (ops, marginal) = (t.ops + s.ops, t.marginal.clone());
         t = Trainer::from_params(t.config.clone(), task, params);
         t.ops = ops;

@@ -2,8 +2,9 @@
 //! (one code path: only the [`Target`] differs).
 //!
 //! Memories take the \[KH16\] notebook's step ([`Momentum`]: momentum, a step
-//! normalized per memory by its largest entry, then projection onto the box
-//! `[−1, 1]^D`, the constraint set). The logits `θ`, `ρ` are unconstrained
+//! normalized per memory by its largest entry), then the Euclidean
+//! projection onto the [`Constraint`] set: the box `[−1, 1]^D` or the sphere
+//! `|w| = √D`. The logits `θ`, `ρ` are unconstrained
 //! and take plain SGD steps on the minibatch mean, scaled by `P` because a
 //! sample's gradient is shared among the hidden states that attend to it.
 //! Minibatches are split into fixed chunks of [`CHUNK`] samples processed in
@@ -18,6 +19,7 @@ use rayon::prelude::*;
 use super::batch::{self, Partial, Shared, Target};
 use super::params::Params;
 use crate::data::mnist::Split;
+use crate::train::augment::Augmentation;
 use crate::train::kh16::CHUNK;
 use crate::train::optimizer::{Momentum, learning_rate};
 
@@ -41,6 +43,60 @@ impl Task {
     pub fn classes(self) -> usize {
         match self {
             Task::Supervised { classes } | Task::Latent { classes } => classes,
+        }
+    }
+}
+
+/// The set the memories are kept on (after every step, the Euclidean
+/// projection onto it).
+///
+/// ```
+/// use dam_std::potts::Constraint;
+/// let mut w = [3.0f32, 4.0, 0.5, -2.0];
+/// Constraint::Sphere.project(&mut w, 2);
+/// // Each row of 2 entries scaled to length √2.
+/// assert!((w[0] * w[0] + w[1] * w[1] - 2.0).abs() < 1e-5);
+/// Constraint::Box.project(&mut w, 2);
+/// assert!(w.iter().all(|x| x.abs() <= 1.0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Constraint {
+    /// Every entry in `[−1, 1]`, the range of the images (clipping).
+    #[default]
+    Box,
+    /// Every memory of length `√D`, the length of a `±1` image (scaling).
+    /// Then the overlap `w·v / D` is a cosine up to the image's length, and
+    /// the largest overlap is the nearest memory in Euclidean distance, so
+    /// no memory is favoured for carrying more ink.
+    Sphere,
+}
+
+impl Constraint {
+    /// Projects each row of `d` entries of `w` onto the set. A zero row on
+    /// the sphere becomes the constant row `1` (any point of the sphere is a
+    /// nearest one).
+    pub fn project(self, w: &mut [f32], d: usize) {
+        if d == 0 {
+            return;
+        }
+        match self {
+            Constraint::Box => w.iter_mut().for_each(|x| *x = x.clamp(-1.0, 1.0)),
+            Constraint::Sphere => {
+                let radius = (d as f64).sqrt();
+                for row in w.chunks_exact_mut(d) {
+                    let norm = row
+                        .iter()
+                        .map(|&x| f64::from(x).powi(2))
+                        .sum::<f64>()
+                        .sqrt();
+                    if norm > 0.0 && norm.is_finite() {
+                        let s = (radius / norm) as f32;
+                        row.iter_mut().for_each(|x| *x *= s);
+                    } else {
+                        row.fill(1.0);
+                    }
+                }
+            }
         }
     }
 }
@@ -72,6 +128,10 @@ pub struct Config {
     pub epochs: usize,
     /// Seed of the initialization and the shuffles.
     pub seed: u64,
+    /// The constraint set of the memories.
+    pub constraint: Constraint,
+    /// How training images are changed each epoch (`Shift(0)`: not at all).
+    pub augmentation: Augmentation,
 }
 
 impl Default for Config {
@@ -88,6 +148,8 @@ impl Default for Config {
             batch: 500,
             epochs: 20,
             seed: 0,
+            constraint: Constraint::Box,
+            augmentation: Augmentation::Shift(0),
         }
     }
 }
@@ -105,8 +167,28 @@ impl Config {
         if !(0.0..1.0).contains(&self.smoothing) || !(0.0..1.0).contains(&self.momentum) {
             bail!("smoothing and momentum must be in [0, 1)");
         }
-        Ok(())
+        self.augmentation
+            .validate()
+            .map_err(|e| anyhow::anyhow!("augmentation: {e}"))
     }
+}
+
+/// Which version of each sample a pass sees: `augmentation` applied with
+/// the seed `seed ^ index`, so the draw does not depend on the thread.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Draw {
+    /// The augmentation (`Shift(0)`: the stored images).
+    pub augmentation: Augmentation,
+    /// Seed of this pass (one per epoch), mixed with each sample's index.
+    pub seed: u64,
+}
+
+impl Draw {
+    /// The stored images, unchanged.
+    pub const PLAIN: Draw = Draw {
+        augmentation: Augmentation::Shift(0),
+        seed: 0,
+    };
 }
 
 /// Loss and training accuracy of one epoch.
@@ -155,6 +237,7 @@ impl Trainer {
         for _ in 0..config.p {
             w.extend_from_slice(data.image(rng.random_range(0..data.len())));
         }
+        config.constraint.project(&mut w, d);
         let theta = (0..config.p * c)
             .map(|_| 0.01 * rng.random_range(-1.0f32..1.0))
             .collect();
@@ -195,6 +278,10 @@ impl Trainer {
         stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<Option<EpochStats>> {
         check(data, &self.params, self.task)?;
+        self.config
+            .augmentation
+            .check_image(data.dim)
+            .map_err(|e| anyhow::anyhow!("augmentation: {e}"))?;
         let mut order: Vec<usize> = (0..data.len()).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(
             self.config.seed ^ (self.epoch as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
@@ -209,7 +296,7 @@ impl Trainer {
             if stop() {
                 return Ok(None);
             }
-            let g = self.gradient(data, batch);
+            let g = self.gradient(data, batch, self.draw());
             loss += g.loss;
             correct += g.correct;
             self.step(&g, batch.len(), eps, logit_eps);
@@ -227,15 +314,23 @@ impl Trainer {
         }))
     }
 
-    /// The summed gradient over the samples `idx` (and counts the
-    /// operations).
-    pub fn gradient(&mut self, data: &Split, idx: &[usize]) -> Partial {
+    /// The augmentation draw of the current epoch.
+    pub fn draw(&self) -> Draw {
+        Draw {
+            augmentation: self.config.augmentation,
+            seed: self.config.seed ^ (self.epoch as u64).wrapping_mul(0xd134_2543_de82_ef95),
+        }
+    }
+
+    /// The summed gradient over the samples `idx` as `draw` changes them
+    /// (and counts the operations).
+    pub fn gradient(&mut self, data: &Split, idx: &[usize], draw: Draw) -> Partial {
         self.ops += (idx.len() * self.params.p) as u64;
         if let Task::Latent { .. } = self.task {
             // The latent target needs the minibatch's mean q first: one
             // more forward pass (counted).
             self.ops += (idx.len() * self.params.p) as u64;
-            self.marginal = mean_posterior(&self.params, self.config.smoothing, data, idx);
+            self.marginal = mean_posterior(&self.params, self.config.smoothing, data, idx, draw);
         }
         gradient(
             &self.params,
@@ -244,12 +339,16 @@ impl Trainer {
             &self.marginal,
             data,
             idx,
+            draw,
         )
     }
 
     fn step(&mut self, g: &Partial, n: usize, eps: f32, logit_eps: f32) {
         let descent: Vec<f32> = g.w.iter().map(|x| -x).collect();
-        self.opt.step(&mut self.params.w, &descent, eps);
+        self.opt.step_unclipped(&mut self.params.w, &descent, eps);
+        self.config
+            .constraint
+            .project(&mut self.params.w, self.params.d);
         let rate = logit_eps / n as f32;
         self.params
             .theta
@@ -278,10 +377,16 @@ pub struct Samples {
 impl Samples {
     /// The samples `idx` of `data`.
     pub fn gather(data: &Split, idx: &[usize]) -> Self {
+        Self::drawn(data, idx, Draw::PLAIN)
+    }
+
+    /// The samples `idx` of `data` as `draw` changes them.
+    pub fn drawn(data: &Split, idx: &[usize], draw: Draw) -> Self {
         let mut v = Vec::with_capacity(idx.len() * data.dim);
         let mut labels = Vec::with_capacity(idx.len());
         for &i in idx {
-            v.extend_from_slice(data.image(i));
+            draw.augmentation
+                .append(data.image(i), draw.seed ^ i as u64, &mut v);
             labels.push(data.labels[i]);
         }
         Samples { v, labels }
@@ -298,13 +403,19 @@ impl Samples {
 
 /// The mean of `q = p(· | v)` over the samples `idx` (with the smoothing
 /// `ς`), in fixed chunks in parallel.
-pub fn mean_posterior(params: &Params, smoothing: f32, data: &Split, idx: &[usize]) -> Vec<f32> {
+pub fn mean_posterior(
+    params: &Params,
+    smoothing: f32,
+    data: &Split,
+    idx: &[usize],
+    draw: Draw,
+) -> Vec<f32> {
     let shared = Shared::new(params, smoothing);
     let c = params.c;
     let sums: Vec<Vec<f64>> = idx
         .par_chunks(CHUNK)
         .map(|idx| {
-            let samples = Samples::gather(data, idx);
+            let samples = Samples::drawn(data, idx, draw);
             let mut sum = vec![0.0f64; c];
             for q in batch::forward(params, &shared, &samples.v)
                 .q
@@ -332,12 +443,13 @@ pub fn gradient(
     marginal: &[f32],
     data: &Split,
     idx: &[usize],
+    draw: Draw,
 ) -> Partial {
     let shared = Shared::new(params, smoothing);
     let parts: Vec<Partial> = idx
         .par_chunks(CHUNK)
         .map(|idx| {
-            let samples = Samples::gather(data, idx);
+            let samples = Samples::drawn(data, idx, draw);
             batch::partial(params, &shared, &samples.v, samples.target(task, marginal))
         })
         .collect();

@@ -37,6 +37,21 @@ impl Momentum {
 
     /// `V ← pV + g`, then `ξ_μ ← clip(ξ_μ + ε V_μ / max(max_i |V_μ,i|, 1e-30), −1, 1)`.
     pub fn step(&mut self, xi: &mut [f32], g: &[f32], eps: f32) {
+        self.step_unclipped(xi, g, eps);
+        xi.iter_mut().for_each(|x| *x = x.clamp(-1.0, 1.0));
+    }
+
+    /// The same step without the clip, for callers that project onto
+    /// another constraint set afterwards.
+    ///
+    /// ```
+    /// use dam_std::train::optimizer::Momentum;
+    /// let mut opt = Momentum::new(0.6, 1, 2);
+    /// let mut xi = [0.9f32, 0.0];
+    /// opt.step_unclipped(&mut xi, &[2.0, -1.0], 0.5);
+    /// assert_eq!(xi, [1.4, -0.25]);
+    /// ```
+    pub fn step_unclipped(&mut self, xi: &mut [f32], g: &[f32], eps: f32) {
         let d = self.d;
         for ((x, v), g) in xi
             .chunks_exact_mut(d)
@@ -50,7 +65,7 @@ impl Momentum {
             }
             let scale = eps / max.max(MAX_FLOOR);
             for (x, &v) in x.iter_mut().zip(v.iter()) {
-                *x = (*x + scale * v).clamp(-1.0, 1.0);
+                *x += scale * v;
             }
         }
     }

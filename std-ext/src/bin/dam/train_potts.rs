@@ -8,7 +8,7 @@ use clap::Args as ClapArgs;
 use dam_std::data::mnist;
 use dam_std::potts::growth::{self, GrowthConfig, Point};
 use dam_std::potts::patches::patches;
-use dam_std::potts::{Config, Task, Trainer, evaluate, figure};
+use dam_std::potts::{Config, Constraint, Task, Trainer, evaluate, figure};
 
 use crate::common::set_threads;
 use crate::train::Args;
@@ -25,6 +25,9 @@ pub struct PottsArgs {
     /// Potts: learning rate of the class and prior logits (times P).
     #[arg(long, default_value_t = 2.0)]
     pub logit_rate: f32,
+    /// Potts: the constraint set of the memories (docs/potts.md).
+    #[arg(long, value_enum, default_value_t = ConstraintArg::Box)]
+    pub constraint: ConstraintArg,
     /// Potts: learn the prior p_h (otherwise uniform).
     #[arg(long)]
     pub learn_prior: bool,
@@ -48,12 +51,31 @@ pub struct PottsArgs {
     pub patches: usize,
 }
 
+/// `--constraint`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintArg {
+    /// Every entry in [-1, 1] (clipped).
+    Box,
+    /// Every memory of length √D (rescaled): overlaps are cosines.
+    Sphere,
+}
+
+impl From<ConstraintArg> for Constraint {
+    fn from(c: ConstraintArg) -> Self {
+        match c {
+            ConstraintArg::Box => Constraint::Box,
+            ConstraintArg::Sphere => Constraint::Sphere,
+        }
+    }
+}
+
 impl Default for PottsArgs {
     fn default() -> Self {
         PottsArgs {
             beta: 120.0,
             smoothing: 0.0,
             logit_rate: 2.0,
+            constraint: ConstraintArg::Box,
             learn_prior: false,
             grow: false,
             stage_epochs: 2,
@@ -86,6 +108,12 @@ pub fn run(args: &Args) -> Result<()> {
         batch: args.batch.unwrap_or(500),
         epochs: args.epochs.unwrap_or(20),
         seed: args.seed,
+        constraint: pa.constraint.into(),
+        augmentation: dam_std::train::augment::Augmentation::new(
+            args.shift,
+            args.rotate,
+            args.zoom,
+        ),
     };
     config.validate()?;
     let data = args.data.load()?;
