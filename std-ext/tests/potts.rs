@@ -243,28 +243,28 @@ fn growth_matches_direct_training() {
     );
 }
 
+/// The parameters after training `config` on two balanced classes of 4
+/// clusters, with `threads` worker threads.
+fn trained_with(threads: usize, config: Config, data: &Split) -> Params {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| train(config, Task::Supervised { classes: 2 }, data).params)
+}
+
 /// Same seed: the same parameters with 1 and 2 threads; another seed differs.
 #[test]
 fn training_is_deterministic() {
     let protos = prototypes(4, 12);
     let data = mixture(&protos, 450, |k| (k % 2) as u8, 13);
     let run = |threads: usize, seed: u64| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            train(
-                Config {
-                    seed,
-                    batch: 450,
-                    ..config(4, 3)
-                },
-                Task::Supervised { classes: 2 },
-                &data,
-            )
-            .params
-        })
+        let config = Config {
+            seed,
+            batch: 450,
+            ..config(4, 3)
+        };
+        trained_with(threads, config, &data)
     };
     let a = run(2, 0);
     assert_eq!(a, run(2, 0));
@@ -334,21 +334,11 @@ fn augmented_training_is_deterministic_and_differs() {
     let protos = prototypes(4, 12);
     let data = mixture(&protos, 450, |k| (k % 2) as u8, 13);
     let run = |threads: usize, augmentation: Augmentation| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            train(
-                Config {
-                    augmentation,
-                    ..config(4, 3)
-                },
-                Task::Supervised { classes: 2 },
-                &data,
-            )
-            .params
-        })
+        let config = Config {
+            augmentation,
+            ..config(4, 3)
+        };
+        trained_with(threads, config, &data)
     };
     let a = run(2, Augmentation::Shift(1));
     assert_eq!(a, run(1, Augmentation::Shift(1)));
