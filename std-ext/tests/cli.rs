@@ -457,8 +457,10 @@ fn export_blobs_and_rust_modules() {
     assert!(!dir.path().join("x.dam").exists());
 }
 
-/// `dam train --kind potts --grow` writes a Potts model that `dam info`
-/// reads and `dam show` draws with its class weights; `--resume` is refused.
+/// `dam train --kind potts --grow` (on the sphere, with shifts) writes a
+/// Potts model that `dam info` reads, `dam eval` scores through dam-core as
+/// the trainer did, and `dam show` draws with its class weights; `--resume`
+/// is refused.
 #[test]
 fn train_potts_grow_then_show() {
     let dir = tempfile::tempdir().unwrap();
@@ -477,6 +479,10 @@ fn train_potts_grow_then_show() {
         "1",
         "--beta",
         "4",
+        "--constraint",
+        "sphere",
+        "--shift",
+        "1",
         "--data",
         s(dir.path()),
         "--out",
@@ -491,6 +497,23 @@ fn train_potts_grow_then_show() {
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
     // P = 1, 2 (one epoch each), then 4 (two epochs).
     assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
+    let last: Vec<f64> = csv
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .skip(3)
+        .take(2)
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let eval = dam(&["eval", s(&out.join("model.dam")), "--data", s(dir.path())]);
+    let text = String::from_utf8_lossy(&eval.stdout);
+    let expected = format!(
+        "argmax p(y|v) {:.2}%, 1-NN on memories {:.2}% (40 images)",
+        100.0 * last[0],
+        100.0 * last[1]
+    );
+    assert!(text.contains(&expected), "{text} / {expected}");
     let info = dam(&["info", s(&out.join("model.dam"))]);
     let text = String::from_utf8_lossy(&info.stdout);
     assert!(
