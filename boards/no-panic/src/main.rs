@@ -190,6 +190,21 @@ fn quantized(f: Interaction<f32>) {
         l16.get(..d).unwrap_or(&[]),
         opaque(&mut acc64[..]),
     ));
+    let mut row_sums = [0i32; 8];
+    let _ = opaque(simd::row_sums_i8(
+        l8,
+        d,
+        opaque(13usize),
+        opaque(&mut row_sums[..]),
+    ));
+    let _ = opaque(simd::gemv_i8_skipping(
+        l8,
+        d,
+        l8.get(..d).unwrap_or(&[]),
+        opaque(-127i8),
+        opaque(&row_sums[..]),
+        opaque(&mut acc32[..]),
+    ));
     let mut q8 = [0i8; 16];
     let mut q16 = [0i16; 16];
     let x = opaque(&[0.3f32; 16][..]);
@@ -203,8 +218,16 @@ fn quantized(f: Interaction<f32>) {
     if let Ok(view) = QuantizedView::new(l8, scales, k, d) {
         if let Ok(clf) = QuantizedClassifier::new(view, nc, f, form()) {
             let _ = opaque(clf.forward(q8.get(..nv).unwrap_or(&[]), scores, scratch));
+            let mut row_sums = [0i32; 8];
+            if let Ok(clf) = clf.with_background(opaque(-127), opaque(&mut row_sums[..])) {
+                let _ = opaque(clf.forward(q8.get(..nv).unwrap_or(&[]), scores, scratch));
+            }
         }
         if let Ok(clf) = FixedClassifier::new(view, nc, f, form()) {
+            let mut row_sums = [0i32; 8];
+            let clf = clf
+                .with_background(opaque(-127), opaque(&mut row_sums[..]))
+                .unwrap_or(clf);
             let mut sums = [Score::ZERO; 4];
             let mut rows = [FixedRow::ZERO; 8];
             let _ = opaque(clf.forward(

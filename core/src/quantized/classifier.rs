@@ -1,7 +1,7 @@
 //! The classifier forward pass on quantized memories with an `f32` rescale
 //! per memory (cores with an FPU, and the host).
 
-use super::{Level, QuantizedView, check_classes, integer_overlaps};
+use super::{Level, QuantizedView, Skip, check_classes, integer_overlaps};
 use crate::classifier::ClassScorer;
 use crate::error::{Error, Operand, Quantity, Result, check_len, check_scratch};
 use crate::interaction::{Form, Interaction};
@@ -30,6 +30,46 @@ pub struct QuantizedClassifier<'a, Q> {
     classes: usize,
     f: Interaction<f32>,
     form: Form<f32>,
+    skip: Option<Skip<'a, Q>>,
+}
+
+impl<'a> QuantizedClassifier<'a, i8> {
+    /// The same classifier, skipping the query entries equal to
+    /// `background` when at most half of them differ from it
+    /// ([`crate::simd::skipping`]: the overlaps then cost one
+    /// multiply-accumulate per memory and *non-background* pixel). The
+    /// results are the same integers, so the same predictions, bit for bit.
+    /// Worth it where the dense kernel has no wide SIMD (Cortex-M: images
+    /// whose background is `−1`, quantized to `−127`); on x86 the dense AVX2
+    /// kernel is faster. `sums` (at least `K` entries) receives each
+    /// memory's sum of visible levels, computed here once. Errors: `sums`
+    /// too short.
+    ///
+    /// ```
+    /// use dam_core::quantized::{QuantizedClassifier, QuantizedView};
+    /// use dam_core::{Form, Interaction};
+    /// let levels = [127i8, 127, 127, -127, -127, -127, -127, 127];
+    /// let view = QuantizedView::new(&levels, &[1.0 / 127.0; 2], 2, 4)?;
+    /// let dense = QuantizedClassifier::new(view, 2,
+    ///     Interaction::RectifiedPolynomial { n: 3 }, Form::Normalized { beta: 1.0 })?;
+    /// let mut sums = [0i32; 2];
+    /// let skipping = dense.with_background(-127, &mut sums)?;
+    /// let (mut a, mut b, mut scratch) = ([0.0f32; 2], [0.0f32; 2], [0.0f32; 2]);
+    /// assert_eq!(dense.forward(&[-127, 64], &mut a, &mut scratch)?,
+    ///            skipping.forward(&[-127, 64], &mut b, &mut scratch)?);
+    /// assert_eq!(a, b);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn with_background(self, background: i8, sums: &'a mut [i32]) -> Result<Self> {
+        let (d, k) = (self.memories.d(), self.memories.k());
+        check_scratch(Operand::Scratch, k, sums.len())?;
+        crate::simd::row_sums_i8(self.memories.levels(), d, self.visible(), sums)?;
+        let sums: &'a [i32] = sums;
+        Ok(QuantizedClassifier {
+            skip: Some(Skip { background, sums }),
+            ..self
+        })
+    }
 }
 
 impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
@@ -49,6 +89,7 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
             classes,
             f,
             form,
+            skip: None,
         })
     }
 
@@ -65,6 +106,12 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
     /// The memories.
     pub fn memories(&self) -> QuantizedView<'a, Q> {
         self.memories
+    }
+
+    /// The background skipping, if [`QuantizedClassifier::with_background`]
+    /// set it up.
+    pub(crate) fn skip(&self) -> Option<Skip<'a, Q>> {
+        self.skip
     }
 
     /// The interaction function.
@@ -103,7 +150,7 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
         let base = scratch.get_mut(..k).unwrap_or(&mut []);
         let unit = 1.0 / Q::MAX_LEVEL as f32;
         let scales = self.memories.scales();
-        integer_overlaps(&self.memories, nv, v, |mu, t| {
+        integer_overlaps(&self.memories, nv, v, self.skip, |mu, t| {
             if let (Some(m), Some(&s)) = (base.get_mut(mu), scales.get(mu)) {
                 *m = s * unit * t as f32;
             }

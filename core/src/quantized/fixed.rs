@@ -136,6 +136,32 @@ impl<'a> FixedClassifier<'a> {
         })
     }
 
+    /// The same classifier, skipping the query's background as
+    /// [`QuantizedClassifier::with_background`] (the same sums, bit for
+    /// bit). Errors: `sums` shorter than `K`.
+    ///
+    /// ```
+    /// use dam_core::quantized::{FixedClassifier, FixedRow, QuantizedView, Score};
+    /// use dam_core::{Form, Interaction};
+    /// let levels = [127i8, 127, 127, -127, -127, -127, -127, 127];
+    /// let view = QuantizedView::new(&levels, &[1.0 / 127.0; 2], 2, 4)?;
+    /// let clf = FixedClassifier::new(view, 2,
+    ///     Interaction::RectifiedPolynomial { n: 3 }, Form::Normalized { beta: 1.0 })?;
+    /// let mut row_sums = [0i32; 2];
+    /// let skipping = clf.with_background(-127, &mut row_sums)?;
+    /// let (mut a, mut b, mut scratch) = ([Score::ZERO; 2], [Score::ZERO; 2], [FixedRow::ZERO; 2]);
+    /// assert_eq!(clf.forward(&[-127, -114], &mut a, &mut scratch)?,
+    ///            skipping.forward(&[-127, -114], &mut b, &mut scratch)?);
+    /// assert_eq!(a, b);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn with_background(self, background: i8, sums: &'a mut [i32]) -> Result<Self> {
+        Ok(FixedClassifier {
+            shape: self.shape.with_background(background, sums)?,
+            ..self
+        })
+    }
+
     /// The model's shape, `F` and form, and a forward pass in `f32` (the
     /// same memories with the `f32` rescale).
     pub fn rescaled(&self) -> QuantizedClassifier<'a, i8> {
@@ -153,7 +179,7 @@ impl<'a> FixedClassifier<'a> {
         let rows = scratch.get_mut(..k).unwrap_or(&mut []);
         let memories = self.shape.memories();
         let scales = memories.scales();
-        integer_overlaps(&memories, nv, v, |mu, t| {
+        integer_overlaps(&memories, nv, v, self.shape.skip(), |mu, t| {
             if let (Some(r), Some(&s)) = (rows.get_mut(mu), scales.get(mu)) {
                 let scale = Arg::checked_from_num(s).unwrap_or(Arg::ZERO);
                 r.step = scale.saturating_mul(self.unit);

@@ -49,7 +49,7 @@ mod sealed {
 
 /// An integer type memories and queries can be quantized to (`i8`, `i16`).
 pub trait Level:
-    IntKernels + sealed::Sealed + zerocopy::FromBytes + zerocopy::Immutable + Default
+    IntKernels + sealed::Sealed + zerocopy::FromBytes + zerocopy::Immutable + Default + PartialEq
 {
     /// Its code in the model format.
     const TYPE: ElementType;
@@ -61,6 +61,28 @@ pub trait Level:
     fn acc_to_i64(acc: Self::Acc) -> i64;
     /// `x` (already rounded, inside `±MAX_LEVEL`) as a level.
     fn from_f32(x: f32) -> Self;
+    /// The background-skipping row block
+    /// ([`crate::simd::gemv_i8_skipping`]) where this type has one (`i8`);
+    /// `None` otherwise (the caller then runs the dense kernel).
+    fn gemv_skipping(
+        memories: &[Self],
+        d: usize,
+        x: &[Self],
+        skip: Skip<'_, Self>,
+        out: &mut [Self::Acc],
+    ) -> Option<Result<()>>;
+}
+
+/// Background skipping of a classifier
+/// ([`QuantizedClassifier::with_background`]): the query value to skip and
+/// each memory's sum of visible levels.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Skip<'a, Q> {
+    /// The skipped query level.
+    pub(crate) background: Q,
+    /// `Σ_{i<Nv} q^μ_i` per memory.
+    pub(crate) sums: &'a [i32],
 }
 
 impl Level for i8 {
@@ -81,6 +103,22 @@ impl Level for i8 {
     fn from_f32(x: f32) -> Self {
         x as i8
     }
+    fn gemv_skipping(
+        memories: &[i8],
+        d: usize,
+        x: &[i8],
+        skip: Skip<'_, i8>,
+        out: &mut [i32],
+    ) -> Option<Result<()>> {
+        Some(crate::simd::gemv_i8_skipping(
+            memories,
+            d,
+            x,
+            skip.background,
+            skip.sums,
+            out,
+        ))
+    }
 }
 
 impl Level for i16 {
@@ -100,6 +138,15 @@ impl Level for i16 {
     #[inline]
     fn from_f32(x: f32) -> Self {
         x as i16
+    }
+    fn gemv_skipping(
+        _: &[i16],
+        _: usize,
+        _: &[i16],
+        _: Skip<'_, i16>,
+        _: &mut [i64],
+    ) -> Option<Result<()>> {
+        None
     }
 }
 
@@ -236,23 +283,35 @@ fn check_classes(d: usize, classes: usize) -> Result<()> {
 /// `t_μ = Σ_{i<Nv} q^μ_i v_i − L Σ_α q^μ_{Nv+α}`: the overlap `ξ^μ·u` in
 /// units of `s_μ/L`, exact in `i64` (`|t_μ| ≤ 128·L·D`). Runs the row blocks
 /// of [`crate::simd::integer`] 128 memories at a time (a kernel may prepare
-/// the query once per call, as the Cortex-M DSP one does).
+/// the query once per call, as the Cortex-M DSP one does); with `skip`, and
+/// at most half of the query's entries differing from its background, the
+/// background-skipping block instead (the same integers).
 fn integer_overlaps<Q: Level>(
     m: &QuantizedView<'_, Q>,
     nv: usize,
     v: &[Q],
+    skip: Option<Skip<'_, Q>>,
     mut each: impl FnMut(usize, i64),
 ) -> Result<()> {
     const BLOCK: usize = 128;
     let isa = crate::simd::Isa::best_integer();
     let mut acc = [<Q::Acc as Default>::default(); BLOCK];
     let l = i64::from(Q::MAX_LEVEL);
+    let x = v.get(..nv).unwrap_or(&[]);
+    let skip = skip.filter(|s| 2 * x.iter().filter(|&&q| q != s.background).count() <= x.len());
     for (b, rows) in m
         .levels
         .chunks(BLOCK.saturating_mul(m.d).max(1))
         .enumerate()
     {
-        Q::int_gemv_on(isa, rows, m.d, v.get(..nv).unwrap_or(&[]), &mut acc)?;
+        let sparse = skip.and_then(|s| {
+            let sums = s.sums.get(b * BLOCK..).unwrap_or(&[]);
+            Q::gemv_skipping(rows, m.d, x, Skip { sums, ..s }, &mut acc)
+        });
+        match sparse {
+            Some(done) => done?,
+            None => Q::int_gemv_on(isa, rows, m.d, x, &mut acc)?,
+        }
         for (j, (row, &a)) in rows.chunks_exact(m.d.max(1)).zip(acc.iter()).enumerate() {
             let labels = row.get(nv..).unwrap_or(&[]);
             let label_sum: i64 = labels.iter().map(|q| q.to_i64()).sum();

@@ -244,3 +244,66 @@ fn invalid_inputs_are_typed_errors() {
         })
     );
 }
+
+proptest! {
+    #![proptest_config(config(ProptestConfig::with_cases(128), 4))]
+
+    /// Background skipping changes nothing: the same scores and class, bit
+    /// for bit, for the `f32`-rescale and the fixed-point forward passes;
+    /// queries from all background to none, long enough (`Nv` up to 600)
+    /// for the windows of the skipping kernel, `K` across a block of 128.
+    #[test]
+    fn skipping_the_background_is_bit_identical(
+        k in prop_oneof![1usize..10, 126usize..131], nv in 1usize..600, nc in 1usize..4,
+        percent in 0u64..=100, background in any::<i8>(), seed in any::<u64>(),
+    ) {
+        let d = nv + nc;
+        let (q, scales) = levels_and_scales(k, d, seed);
+        let v: Vec<i8> = query(nv, seed)
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| {
+                let draw = ((i as u64).wrapping_mul(2_654_435_761) ^ seed) % 100;
+                if draw < percent { background } else { x }
+            })
+            .collect();
+        let view = QuantizedView::new(&q, &scales, k, d).unwrap();
+        let (f, form) = (Interaction::RectifiedPolynomial { n: 3 }, Form::Normalized { beta: 1.0 });
+        let dense = QuantizedClassifier::new(view, nc, f, form).unwrap();
+        let mut sums = std::vec![0i32; k];
+        let skipping = dense.with_background(background, &mut sums).unwrap();
+        let mut scratch = std::vec![0.0f32; k];
+        let (mut a, mut b) = (std::vec![0.0f32; nc], std::vec![0.0f32; nc]);
+        let ca = dense.forward(&v, &mut a, &mut scratch).unwrap();
+        let cb = skipping.forward(&v, &mut b, &mut scratch).unwrap();
+        prop_assert_eq!(ca, cb);
+        prop_assert_eq!(a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                        b.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+
+        let fixed = FixedClassifier::new(view, nc, f, form).unwrap();
+        let mut sums2 = std::vec![0i32; k];
+        let fixed_skipping = fixed.with_background(background, &mut sums2).unwrap();
+        let mut rows = std::vec![FixedRow::ZERO; k];
+        let (mut a, mut b) = (std::vec![Score::ZERO; nc], std::vec![Score::ZERO; nc]);
+        let ca = fixed.forward(&v, &mut a, &mut rows).unwrap();
+        let cb = fixed_skipping.forward(&v, &mut b, &mut rows).unwrap();
+        prop_assert_eq!(ca, cb);
+        prop_assert_eq!(a, b);
+    }
+}
+
+/// Row sums too short for the memories: an error, not a partial table.
+#[test]
+fn skipping_needs_a_sum_per_memory() {
+    let (q, scales) = levels_and_scales(3, 5, 1);
+    let view = QuantizedView::new(&q, &scales, 3, 5).unwrap();
+    let clf = QuantizedClassifier::new(
+        view,
+        1,
+        Interaction::RectifiedPolynomial { n: 3 },
+        Form::Normalized { beta: 1.0 },
+    )
+    .unwrap();
+    let mut sums = [0i32; 2];
+    assert!(clf.with_background(-127, &mut sums).is_err());
+}

@@ -1,0 +1,269 @@
+//! `i8` row blocks that skip the query's background: many rows times one
+//! vector when most of the vector's entries share one value `b` (the
+//! background pixels of an image, `−127` for MNIST quantized to `[−1, 1]`).
+//!
+//! `Σ_i ξ_i x_i = b Σ_i ξ_i + Σ_{i: x_i ≠ b} ξ_i (x_i − b)`: with the row
+//! sums `Σ_i ξ_i` computed once ([`row_sums_i8`]), a query costs one
+//! multiply-accumulate per row and *non-background* entry instead of one per
+//! entry. On an MNIST digit about 19% of the pixels are not background, so
+//! the overlaps take about a quarter of the dense kernel's work on a core
+//! without wide SIMD (Cortex-M; BENCHMARKS.md). On x86 the dense AVX2
+//! kernel ([`super::gemv_i8`]) is faster: use this one where it measures
+//! faster.
+//!
+//! Exactness: products are at most `128 · 255` in magnitude, so partial sums
+//! of long rows can leave `i32`; they wrap (two's complement), and since the
+//! result equals the dense sum, which fits `i32` for rows up to
+//! [`MAX_I8_LEN`], the wrapped result is exact. The tests compare with
+//! [`super::scalar::dot_i8`] bit for bit.
+
+use super::integer::MAX_I8_LEN;
+use crate::error::{Error, Param, Result};
+
+/// Non-background entries listed per pass (8 bytes each on the stack).
+const LIST: usize = 256;
+
+/// The non-background entries `(i, x_i − b)` of a stretch of the query,
+/// every index below `bound`, padded with `(0, 0)` to an even length (the
+/// Cortex-M loop takes two per pass). Only [`gemv_i8_skipping`] builds one,
+/// which is what lets the kernels index rows of `bound` entries unchecked.
+pub(crate) struct List<'a> {
+    entries: &'a [[i32; 2]],
+    #[cfg_attr(not(dam_dsp), allow(dead_code))]
+    bound: usize,
+}
+
+impl<'a> List<'a> {
+    /// The entries, an even number.
+    pub(crate) fn entries(&self) -> &'a [[i32; 2]] {
+        self.entries
+    }
+
+    /// Every index is below this.
+    #[cfg_attr(not(dam_dsp), allow(dead_code))]
+    pub(crate) fn bound(&self) -> usize {
+        self.bound
+    }
+}
+
+/// `out[μ] = Σ_{i<n} ξ^μ_i`, `n = min(n, d)`, for every row of `memories`
+/// (`d` entries each) that `out` has room for: the row sums
+/// [`gemv_i8_skipping`] needs, computed once per memory set. Errors: `n`
+/// exceeds [`MAX_I8_LEN`].
+///
+/// ```
+/// let mut sums = [0i32; 2];
+/// dam_core::simd::row_sums_i8(&[1, 2, 3, -4, -5, -6], 3, 2, &mut sums)?;
+/// assert_eq!(sums, [3, -9]);
+/// # Ok::<(), dam_core::Error>(())
+/// ```
+pub fn row_sums_i8(memories: &[i8], d: usize, n: usize, out: &mut [i32]) -> Result<()> {
+    let n = n.min(d);
+    check_len(n)?;
+    if d == 0 {
+        return Ok(());
+    }
+    for (o, row) in out.iter_mut().zip(memories.chunks_exact(d)) {
+        *o = row
+            .get(..n)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&q| i32::from(q))
+            .sum();
+    }
+    Ok(())
+}
+
+/// Many `i8` rows times one vector, skipping the entries of `x` equal to
+/// `background`: `out[μ] = Σ_{i<n} ξ^μ_i x_i`, `n = min(x.len(), d)`, the
+/// result of [`super::gemv_i8`], provided `sums[μ] = Σ_{i<n} ξ^μ_i`
+/// ([`row_sums_i8`] with the same `n`). Rows: as many as `memories`,
+/// `sums` and `out` all have. Errors: `n` exceeds [`MAX_I8_LEN`].
+///
+/// ```
+/// use dam_core::simd::{gemv_i8_skipping, row_sums_i8};
+/// let xi = [1i8, 2, 3, -4, -5, -6]; // 2 rows of 3
+/// let x = [-127i8, 5, -127];        // background −127
+/// let mut sums = [0i32; 2];
+/// row_sums_i8(&xi, 3, x.len(), &mut sums)?;
+/// let mut out = [0i32; 2];
+/// gemv_i8_skipping(&xi, 3, &x, -127, &sums, &mut out)?;
+/// assert_eq!(out, [-127 + 10 - 381, 508 - 25 + 762]);
+/// # Ok::<(), dam_core::Error>(())
+/// ```
+pub fn gemv_i8_skipping(
+    memories: &[i8],
+    d: usize,
+    x: &[i8],
+    background: i8,
+    sums: &[i32],
+    out: &mut [i32],
+) -> Result<()> {
+    let n = x.len().min(d);
+    check_len(n)?;
+    if d == 0 {
+        return Ok(());
+    }
+    let k = out.len().min(sums.len()).min(memories.len() / d);
+    let out = out.get_mut(..k).unwrap_or(&mut []);
+    let b = i32::from(background);
+    for (o, &s) in out.iter_mut().zip(sums) {
+        *o = b.wrapping_mul(s);
+    }
+    let x = x.get(..n).unwrap_or(&[]);
+    let mut buf = [[0i32; 2]; LIST];
+    let mut m = 0;
+    let mut push = |i: usize, v: i8, out: &mut [i32]| {
+        if let Some(e) = buf.get_mut(m) {
+            *e = [i as i32, i32::from(v) - b];
+            m += 1;
+        }
+        if m == LIST {
+            apply(memories, d, &list(&mut buf, m, n), out);
+            m = 0;
+        }
+    };
+    // Four entries per word: a word of background only (most of an
+    // image's words) costs one comparison.
+    let all_background = u32::from_ne_bytes([background as u8; 4]);
+    let mut words = x.chunks_exact(4);
+    for (w, four) in (&mut words).enumerate() {
+        if let &[a, b, c, e] = four
+            && u32::from_ne_bytes([a as u8, b as u8, c as u8, e as u8]) == all_background
+        {
+            continue;
+        }
+        for (j, &v) in four.iter().enumerate() {
+            if v != background {
+                push(4 * w + j, v, out);
+            }
+        }
+    }
+    let tail = n - words.remainder().len();
+    for (j, &v) in words.remainder().iter().enumerate() {
+        if v != background {
+            push(tail + j, v, out);
+        }
+    }
+    if m > 0 {
+        apply(memories, d, &list(&mut buf, m, n), out);
+    }
+    Ok(())
+}
+
+/// The first `m` entries of `buf` as a [`List`] with indices below `n`,
+/// padded to an even length (`LIST` is even, so the padding fits).
+fn list(buf: &mut [[i32; 2]; LIST], m: usize, n: usize) -> List<'_> {
+    let even = m + m % 2;
+    if let Some(e) = buf.get_mut(m..even) {
+        e.fill([0, 0]);
+    }
+    List {
+        entries: buf.get(..even).unwrap_or(&[]),
+        bound: n,
+    }
+}
+
+/// Adds `Σ_l ξ^μ_{i_l} u_l` over the list to every `out[μ]` (`out` no
+/// longer than the rows).
+fn apply(memories: &[i8], d: usize, list: &List<'_>, out: &mut [i32]) {
+    #[cfg(not(dam_dsp))]
+    let first = 0;
+    #[cfg(dam_dsp)]
+    let first = super::dsp::skip_rows3(memories, d, list, out);
+    let rows = memories.chunks_exact(d).zip(out.iter_mut()).skip(first);
+    for (row, o) in rows {
+        let mut acc = *o;
+        for &[i, u] in list.entries() {
+            let q = row.get(i as usize).map_or(0, |&q| i32::from(q));
+            acc = acc.wrapping_add(q.wrapping_mul(u));
+        }
+        *o = acc;
+    }
+}
+
+fn check_len(n: usize) -> Result<()> {
+    if n > MAX_I8_LEN {
+        return Err(Error::InvalidParameter {
+            param: Param::Dimension,
+            value: n as f64,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd::scalar;
+    use proptest::prelude::*;
+
+    extern crate std;
+    use std::vec::Vec;
+
+    /// Up to 6 rows of `d` random levels, a background `b` and a query
+    /// whose entries are `b` with a random probability.
+    fn case(max_d: usize) -> impl Strategy<Value = (Vec<i8>, usize, Vec<i8>, i8)> {
+        (1usize..=max_d, 0usize..=6, any::<i8>(), 0u32..=100).prop_flat_map(
+            move |(d, k, b, percent)| {
+                let rows = proptest::collection::vec(any::<i8>(), k * d);
+                let entry = (any::<i8>(), 0u32..100)
+                    .prop_map(move |(v, r)| if r < percent { b } else { v });
+                let x = proptest::collection::vec(entry, 0..=d + 3);
+                (rows, Just(d), x, Just(b))
+            },
+        )
+    }
+
+    fn reference(rows: &[i8], d: usize, x: &[i8]) -> Vec<i32> {
+        let n = x.len().min(d);
+        rows.chunks_exact(d)
+            .map(|r| scalar::dot_i8(&r[..n], &x[..n]))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(crate::test_config::proptest_config(ProptestConfig::with_cases(256), 3))]
+
+        /// Equal to the scalar reference bit for bit, for short and long
+        /// queries (more non-background entries than one list holds), and
+        /// any number of rows (blocks of three on Cortex-M, the rest).
+        #[test]
+        fn skipping_matches_reference((rows, d, x, b) in prop_oneof![case(40), case(700)]) {
+            let k = rows.len() / d;
+            let mut sums = std::vec![0i32; k];
+            row_sums_i8(&rows, d, x.len(), &mut sums).unwrap();
+            let mut out = std::vec![7i32; k];
+            gemv_i8_skipping(&rows, d, &x, b, &sums, &mut out).unwrap();
+            prop_assert_eq!(out, reference(&rows, d, &x));
+        }
+    }
+
+    /// Extreme levels over a long row: partial sums leave `i32` and wrap,
+    /// the result is still exact.
+    #[test]
+    fn extremes_wrap_back_to_the_exact_sum() {
+        let d = 20_000;
+        let rows: Vec<i8> = (0..2 * d).map(|i| if i < d { -128 } else { 127 }).collect();
+        let x: Vec<i8> = (0..d)
+            .map(|i| if i % 3 == 0 { -128 } else { 127 })
+            .collect();
+        for b in [-128i8, 127, 0] {
+            let mut sums = [0i32; 2];
+            row_sums_i8(&rows, d, d, &mut sums).unwrap();
+            let mut out = [0i32; 2];
+            gemv_i8_skipping(&rows, d, &x, b, &sums, &mut out).unwrap();
+            assert_eq!(out.to_vec(), reference(&rows, d, &x), "background {b}");
+        }
+    }
+
+    /// Too long is an error, and `out` is left alone.
+    #[test]
+    fn too_long_is_an_error() {
+        let x = std::vec![0i8; MAX_I8_LEN + 1];
+        let mut out = [5i32; 1];
+        assert!(gemv_i8_skipping(&x, x.len(), &x, 0, &[0], &mut out).is_err());
+        assert!(row_sums_i8(&x, x.len(), x.len(), &mut out).is_err());
+        assert_eq!(out, [5]);
+    }
+}
