@@ -287,6 +287,30 @@ fn int_kernels(c: &mut Criterion<ThreadTime>) {
             )
         })
     });
+    // Background skipping with an MNIST-like query: 81% of the 784 pixels
+    // background (−127), the same integers as `i8_gemv`.
+    let x8_image: Vec<i8> = x8
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| if i % 100 < 81 || i >= 784 { -127 } else { v })
+        .collect();
+    let mut sums = vec![0i32; k];
+    simd::row_sums_i8(&q8, D, D, &mut sums).unwrap();
+    g.bench_function("i8_gemv_81pct_background", |b| {
+        b.iter(|| simd::gemv_i8(black_box(&q8), D, black_box(&x8_image), &mut out32))
+    });
+    g.bench_function("i8_skipping_81pct_background", |b| {
+        b.iter(|| {
+            simd::gemv_i8_skipping(
+                black_box(&q8),
+                D,
+                black_box(&x8_image),
+                -127,
+                &sums,
+                &mut out32,
+            )
+        })
+    });
     g.bench_function("i16_gemv", |b| {
         b.iter(|| simd::gemv_i16(black_box(&q16), D, black_box(&x16), &mut out64))
     });
