@@ -5,7 +5,7 @@
 
 use dam_std::data::mnist::Split;
 use dam_std::potts::growth::{self, GrowthConfig, HessianProbe};
-use dam_std::potts::{Config, Constraint, Params, Task, Trainer, evaluate};
+use dam_std::potts::{Config, Constraint, Init, Params, Task, Trainer, evaluate};
 use dam_std::train::augment::Augmentation;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -354,4 +354,26 @@ fn augmented_training_is_deterministic_and_differs() {
     )
     .unwrap();
     assert!(t.run_epoch(&data, &|| false).is_err());
+}
+
+/// Random initial memories (`Init::Random`) know nothing of the data, yet
+/// training still finds the clusters; they start elsewhere than copies of
+/// samples.
+#[test]
+fn random_init_still_learns_the_clusters() {
+    let protos = prototypes(4, 1);
+    let data = mixture(&protos, 400, |k| k as u8, 2);
+    let test = mixture(&protos, 200, |k| k as u8, 3);
+    let random = Config {
+        init: Init::Random,
+        ..config(4, 30)
+    };
+    let start = Trainer::new(random.clone(), Task::Supervised { classes: 4 }, &data).unwrap();
+    let from_samples = Trainer::new(config(4, 30), Task::Supervised { classes: 4 }, &data).unwrap();
+    assert_ne!(start.params.w, from_samples.params.w);
+    // Samples are ±1 images; random entries are not.
+    assert!(start.params.w.iter().any(|x| x.abs() < 0.99));
+    let t = train(random, Task::Supervised { classes: 4 }, &data);
+    let acc = evaluate(&t.params, &test);
+    assert!(acc.posterior > 0.97 && acc.nearest > 0.97, "{acc:?}");
 }

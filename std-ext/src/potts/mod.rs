@@ -21,4 +21,4 @@ pub mod train;
 
 pub use growth::{Comparison, Report, growth_vs_direct};
 pub use params::Params;
-pub use train::{Accuracy, Config, Constraint, Task, Trainer, evaluate};
+pub use train::{Accuracy, Config, Constraint, Init, Task, Trainer, evaluate};

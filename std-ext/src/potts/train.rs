@@ -101,6 +101,18 @@ impl Constraint {
     }
 }
 
+/// How the memories start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Init {
+    /// Copies of random training samples (then projected onto the
+    /// constraint set).
+    #[default]
+    Samples,
+    /// Independent uniform entries in `[−1, 1]` (then projected): a start
+    /// that knows nothing of the data, for comparisons.
+    Random,
+}
+
 /// Training settings; the defaults are those of `dam train --kind potts`
 /// (tuned on an MNIST subset, `docs/potts.md`).
 #[derive(Debug, Clone, PartialEq)]
@@ -132,6 +144,8 @@ pub struct Config {
     pub constraint: Constraint,
     /// How training images are changed each epoch (`Shift(0)`: not at all).
     pub augmentation: Augmentation,
+    /// How the memories start.
+    pub init: Init,
 }
 
 impl Default for Config {
@@ -150,6 +164,7 @@ impl Default for Config {
             seed: 0,
             constraint: Constraint::Box,
             augmentation: Augmentation::Shift(0),
+            init: Init::Samples,
         }
     }
 }
@@ -224,8 +239,9 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// `P` memories copied from distinct random samples of `data`, class
-    /// logits `N(0, 0.01²)`, a uniform prior.
+    /// `P` memories as `config.init` says (copies of random samples of
+    /// `data`, or random entries), class logits uniform in `±0.01`, a
+    /// uniform prior.
     pub fn new(config: Config, task: Task, data: &Split) -> Result<Self> {
         config.validate()?;
         let (d, c) = (data.dim, task.classes());
@@ -235,7 +251,10 @@ impl Trainer {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let mut w = Vec::with_capacity(config.p * d);
         for _ in 0..config.p {
-            w.extend_from_slice(data.image(rng.random_range(0..data.len())));
+            match config.init {
+                Init::Samples => w.extend_from_slice(data.image(rng.random_range(0..data.len()))),
+                Init::Random => w.extend((0..d).map(|_| rng.random_range(-1.0f32..1.0))),
+            }
         }
         config.constraint.project(&mut w, d);
         let theta = (0..config.p * c)

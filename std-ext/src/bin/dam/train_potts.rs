@@ -8,7 +8,7 @@ use clap::Args as ClapArgs;
 use dam_std::data::mnist;
 use dam_std::potts::growth::{self, GrowthConfig, Point};
 use dam_std::potts::patches::patches;
-use dam_std::potts::{Config, Constraint, Task, Trainer, evaluate, figure};
+use dam_std::potts::{Config, Constraint, Init, Task, Trainer, evaluate, figure};
 
 use crate::common::set_threads;
 use crate::train::Args;
@@ -28,6 +28,9 @@ pub struct PottsArgs {
     /// Potts: the constraint set of the memories (docs/potts.md).
     #[arg(long, value_enum, default_value_t = ConstraintArg::Box)]
     pub constraint: ConstraintArg,
+    /// Potts: how the memories start (copies of training samples, or random entries).
+    #[arg(long, value_enum, default_value_t = InitArg::Samples)]
+    pub init: InitArg,
     /// Potts: learn the prior p_h (otherwise uniform).
     #[arg(long)]
     pub learn_prior: bool,
@@ -69,6 +72,24 @@ impl From<ConstraintArg> for Constraint {
     }
 }
 
+/// `--init`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitArg {
+    /// Copies of random training samples.
+    Samples,
+    /// Uniform random entries in [-1, 1].
+    Random,
+}
+
+impl From<InitArg> for Init {
+    fn from(i: InitArg) -> Self {
+        match i {
+            InitArg::Samples => Init::Samples,
+            InitArg::Random => Init::Random,
+        }
+    }
+}
+
 impl Default for PottsArgs {
     fn default() -> Self {
         PottsArgs {
@@ -76,6 +97,7 @@ impl Default for PottsArgs {
             smoothing: 0.0,
             logit_rate: 2.0,
             constraint: ConstraintArg::Box,
+            init: InitArg::Samples,
             learn_prior: false,
             grow: false,
             stage_epochs: 2,
@@ -114,6 +136,7 @@ pub fn run(args: &Args) -> Result<()> {
             args.rotate,
             args.zoom,
         ),
+        init: pa.init.into(),
     };
     config.validate()?;
     let data = args.data.load()?;
