@@ -9,11 +9,16 @@
 //! span the whole range short of overflow (|x| ≤ 1e15 in f32, 1e150 in f64,
 //! so no sum overflows); subnormal products add an absolute `(n + 2)` ×
 //! the smallest subnormal. gemm must call back every pair exactly once.
+//!
+//! Integers: `gemv_i8` on every path and `gemv_i8_skipping` (background
+//! skipping, with the row sums) must equal the scalar reference exactly,
+//! on rows long enough (up to 765 entries) to fill more than one list of
+//! non-background entries.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use dam_core::Real;
-use dam_core::simd::{self, Isa, Kernels, scalar};
+use dam_core::simd::{self, IntKernels, Isa, Kernels, scalar};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -164,7 +169,48 @@ fn run<T: Elem>(input: &Input) {
     }
 }
 
+fn run_int(input: &Input) {
+    let d = usize::from(input.d) * 3;
+    let k = usize::from(input.k % 17);
+    let bytes: Vec<i8> = input
+        .words
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .map(|b| b as i8)
+        .collect();
+    let byte = |i: usize| bytes.get(i % bytes.len().max(1)).copied().unwrap_or(1);
+    let rows: Vec<i8> = (0..k * d).map(byte).collect();
+    let background = input.alpha as i8;
+    // Each entry is background with probability b/8.
+    let x: Vec<i8> = (0..d)
+        .map(|i| {
+            let r = byte(i.wrapping_mul(7919) + 3) as u8;
+            if r % 8 < input.b % 9 {
+                background
+            } else {
+                byte(i + k * d)
+            }
+        })
+        .collect();
+    if d == 0 {
+        return;
+    }
+    let mut want = vec![0i32; k];
+    scalar::gemv_rows(&rows, d, &x, &mut want, scalar::dot_i8);
+    for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+        let mut got = vec![0i32; k];
+        i8::int_gemv_on(isa, &rows, d, &x, &mut got).unwrap();
+        assert_eq!(got, want, "{isa:?} gemv_i8");
+    }
+    let mut sums = vec![0i32; k];
+    simd::row_sums_i8(&rows, d, x.len(), &mut sums).unwrap();
+    let mut got = vec![0i32; k];
+    simd::gemv_i8_skipping(&rows, d, &x, background, &sums, &mut got).unwrap();
+    assert_eq!(got, want, "gemv_i8_skipping, background {background}");
+}
+
 fuzz_target!(|input: Input| {
+    run_int(&input);
     if input.double {
         run::<f64>(&input);
     } else {
