@@ -6,10 +6,10 @@
 //! sums `Σ_i ξ_i` computed once ([`row_sums_i8`]), a query costs one
 //! multiply-accumulate per row and *non-background* entry instead of one per
 //! entry. On an MNIST digit about 19% of the pixels are not background, so
-//! the overlaps take about a quarter of the dense kernel's work on a core
-//! without wide SIMD (Cortex-M; BENCHMARKS.md). On x86 the dense AVX2
-//! kernel ([`super::gemv_i8`]) is faster: use this one where it measures
-//! faster.
+//! a fifth of the multiply-accumulates remain; on a Cortex-M4 the overlaps
+//! then take 37% of the dense DSP kernel's instructions (BENCHMARKS.md). On
+//! x86 the dense AVX2 kernel ([`super::gemv_i8`]) is 2.2× faster: use this
+//! one where it measures faster.
 //!
 //! Exactness: products are at most `128 · 255` in magnitude, so partial sums
 //! of long rows can leave `i32`; they wrap (two's complement), and since the
