@@ -285,7 +285,7 @@ fn flat_gradient(
         marginal,
         data,
         idx,
-        train::Draw::PLAIN,
+        crate::train::augment::Draw::PLAIN,
     );
     let n = idx.len().max(1) as f64;
     let mut out: Vec<f64> =

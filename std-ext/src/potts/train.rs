@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use super::batch::{self, Partial, Shared, Target};
 use super::params::Params;
 use crate::data::mnist::Split;
-use crate::train::augment::Augmentation;
+use crate::train::augment::{Augmentation, Draw};
 use crate::train::kh16::CHUNK;
 use crate::train::optimizer::{Momentum, learning_rate};
 
@@ -188,24 +188,6 @@ impl Config {
     }
 }
 
-/// Which version of each sample a pass sees: `augmentation` applied with
-/// the seed `seed ^ index`, so the draw does not depend on the thread.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Draw {
-    /// The augmentation (`Shift(0)`: the stored images).
-    pub augmentation: Augmentation,
-    /// Seed of this pass (one per epoch), mixed with each sample's index.
-    pub seed: u64,
-}
-
-impl Draw {
-    /// The stored images, unchanged.
-    pub const PLAIN: Draw = Draw {
-        augmentation: Augmentation::Shift(0),
-        seed: 0,
-    };
-}
-
 /// Loss and training accuracy of one epoch.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EpochStats {
@@ -335,10 +317,7 @@ impl Trainer {
 
     /// The augmentation draw of the current epoch.
     pub fn draw(&self) -> Draw {
-        Draw {
-            augmentation: self.config.augmentation,
-            seed: self.config.seed ^ (self.epoch as u64).wrapping_mul(0xd134_2543_de82_ef95),
-        }
+        Draw::for_epoch(self.config.augmentation, self.config.seed, self.epoch)
     }
 
     /// The summed gradient over the samples `idx` as `draw` changes them
@@ -404,8 +383,7 @@ impl Samples {
         let mut v = Vec::with_capacity(idx.len() * data.dim);
         let mut labels = Vec::with_capacity(idx.len());
         for &i in idx {
-            draw.augmentation
-                .append(data.image(i), draw.seed ^ i as u64, &mut v);
+            draw.append(data.image(i), i, &mut v);
             labels.push(data.labels[i]);
         }
         Samples { v, labels }

@@ -82,6 +82,53 @@ impl Augmentation {
     }
 }
 
+/// One pass's version of the training images: `augmentation` with the
+/// pass's seed mixed with each image's index, so an image's draw depends on
+/// the epoch and the image only, not on the thread that gathers it. Both
+/// trainers (\[KH16\] and Potts) draw through this.
+///
+/// ```
+/// use dam_std::train::augment::{Augmentation, Draw};
+/// let image = [-1.0f32, 1.0, -1.0, -1.0]; // 2×2
+/// let draw = Draw::for_epoch(Augmentation::Shift(1), 7, 3);
+/// let (mut a, mut b) = (Vec::new(), Vec::new());
+/// draw.append(&image, 5, &mut a);
+/// draw.append(&image, 5, &mut b);
+/// assert_eq!(a, b); // the same image in the same epoch: the same draw
+/// let mut plain = Vec::new();
+/// Draw::PLAIN.append(&image, 5, &mut plain);
+/// assert_eq!(plain, image);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Draw {
+    /// The augmentation (`Shift(0)`: the stored images).
+    pub augmentation: Augmentation,
+    /// Seed of this pass, mixed with each image's index.
+    pub seed: u64,
+}
+
+impl Draw {
+    /// The stored images, unchanged.
+    pub const PLAIN: Draw = Draw {
+        augmentation: Augmentation::Shift(0),
+        seed: 0,
+    };
+
+    /// The draw of epoch `epoch` (from 0) of a run seeded `seed`.
+    pub fn for_epoch(augmentation: Augmentation, seed: u64, epoch: usize) -> Self {
+        Draw {
+            augmentation,
+            seed: seed ^ (epoch as u64).wrapping_mul(0xd134_2543_de82_ef95),
+        }
+    }
+
+    /// Appends image number `index`, `image`, as this pass sees it.
+    pub fn append(&self, image: &[f32], index: usize, out: &mut Vec<f32>) {
+        self.augmentation
+            .append(image, self.seed ^ index as u64, out);
+    }
+}
+
 /// The ranges of a random affine distortion: each image gets its own
 /// rotation, scale and translation, drawn uniformly from these ranges.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -21,7 +21,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::augment::Augmentation;
+use super::augment::{Augmentation, Draw};
 use super::optimizer::{Momentum, learning_rate};
 use super::overlaps::{Mat, gemm};
 use crate::data::mnist::Split;
@@ -642,8 +642,7 @@ impl Trainer {
         let eps = learning_rate(self.config.eps0, self.config.decay, self.epoch);
         let (mut loss, mut correct) = (0.0f64, 0usize);
         let nv = self.nv;
-        let augmentation = self.config.augmentation();
-        let epoch_seed = self.config.seed ^ (self.epoch as u64).wrapping_mul(0xd134_2543_de82_ef95);
+        let draw = Draw::for_epoch(self.config.augmentation(), self.config.seed, self.epoch);
         for batch in order.chunks(self.config.batch) {
             if stop() {
                 return Ok(None);
@@ -658,7 +657,7 @@ impl Trainer {
                     for &i in idx {
                         // One generator per image: the draw does not
                         // depend on the thread that gathers it.
-                        augmentation.append(data.image(i), epoch_seed ^ i as u64, &mut v);
+                        draw.append(data.image(i), i, &mut v);
                         labels.push(data.labels[i]);
                     }
                     net.partial(&v, &labels, m)

@@ -37,8 +37,7 @@ impl Momentum {
 
     /// `V ← pV + g`, then `ξ_μ ← clip(ξ_μ + ε V_μ / max(max_i |V_μ,i|, 1e-30), −1, 1)`.
     pub fn step(&mut self, xi: &mut [f32], g: &[f32], eps: f32) {
-        self.step_unclipped(xi, g, eps);
-        xi.iter_mut().for_each(|x| *x = x.clamp(-1.0, 1.0));
+        self.step_then(xi, g, eps, |x| x.clamp(-1.0, 1.0));
     }
 
     /// The same step without the clip, for callers that project onto
@@ -52,6 +51,12 @@ impl Momentum {
     /// assert_eq!(xi, [1.4, -0.25]);
     /// ```
     pub fn step_unclipped(&mut self, xi: &mut [f32], g: &[f32], eps: f32) {
+        self.step_then(xi, g, eps, |x| x);
+    }
+
+    /// The step, with `bound` applied to every new entry in the same pass.
+    #[inline(always)]
+    fn step_then(&mut self, xi: &mut [f32], g: &[f32], eps: f32, bound: impl Fn(f32) -> f32) {
         let d = self.d;
         for ((x, v), g) in xi
             .chunks_exact_mut(d)
@@ -65,7 +70,7 @@ impl Momentum {
             }
             let scale = eps / max.max(MAX_FLOOR);
             for (x, &v) in x.iter_mut().zip(v.iter()) {
-                *x += scale * v;
+                *x = bound(*x + scale * v);
             }
         }
     }
