@@ -86,18 +86,29 @@ fn recovery(params: &Params, protos: &[Vec<f32>]) -> Vec<f32> {
         .collect()
 }
 
+/// 4 clusters, one class each: the prototypes, training and test samples.
+fn four_clusters() -> (Vec<Vec<f32>>, Split, Split) {
+    let protos = prototypes(4, 1);
+    let data = mixture(&protos, 400, |k| k as u8, 2);
+    let test = mixture(&protos, 200, |k| k as u8, 3);
+    (protos, data, test)
+}
+
+/// Both readouts above 97% on `test`.
+fn assert_accurate(params: &Params, test: &Split) {
+    let acc = evaluate(params, test);
+    assert!(acc.posterior > 0.97 && acc.nearest > 0.97, "{acc:?}");
+}
+
 /// Supervised: 4 clusters, one class each. The 4 memories land on the 4
 /// prototypes.
 #[test]
 fn supervised_training_recovers_the_clusters() {
-    let protos = prototypes(4, 1);
-    let data = mixture(&protos, 400, |k| k as u8, 2);
-    let test = mixture(&protos, 200, |k| k as u8, 3);
+    let (protos, data, test) = four_clusters();
     let t = train(config(4, 30), Task::Supervised { classes: 4 }, &data);
     let rec = recovery(&t.params, &protos);
     assert!(rec.iter().all(|&c| c > 0.9), "cosines {rec:?}");
-    let acc = evaluate(&t.params, &test);
-    assert!(acc.posterior > 0.97 && acc.nearest > 0.97, "{acc:?}");
+    assert_accurate(&t.params, &test);
 }
 
 /// Unsupervised, 6 hidden states and 3 latent classes on 3 clusters: every
@@ -284,9 +295,7 @@ fn norms(params: &Params) -> Vec<f32> {
 /// (split copies are projected back), and still land on the prototypes.
 #[test]
 fn sphere_training_recovers_the_clusters_on_the_sphere() {
-    let protos = prototypes(4, 1);
-    let data = mixture(&protos, 400, |k| k as u8, 2);
-    let test = mixture(&protos, 200, |k| k as u8, 3);
+    let (protos, data, test) = four_clusters();
     let sphere = Config {
         constraint: Constraint::Sphere,
         ..config(4, 30)
@@ -302,8 +311,7 @@ fn sphere_training_recovers_the_clusters_on_the_sphere() {
     // (random ±1 prototypes have cosines around ±0.25).
     let rec = recovery(&t.params, &protos);
     assert!(rec.iter().all(|&c| c > 0.8), "cosines {rec:?}");
-    let acc = evaluate(&t.params, &test);
-    assert!(acc.posterior > 0.97 && acc.nearest > 0.97, "{acc:?}");
+    assert_accurate(&t.params, &test);
 
     let grown = growth::grow(
         &GrowthConfig {
@@ -361,9 +369,7 @@ fn augmented_training_is_deterministic_and_differs() {
 /// samples.
 #[test]
 fn random_init_still_learns_the_clusters() {
-    let protos = prototypes(4, 1);
-    let data = mixture(&protos, 400, |k| k as u8, 2);
-    let test = mixture(&protos, 200, |k| k as u8, 3);
+    let (_, data, test) = four_clusters();
     let random = Config {
         init: Init::Random,
         ..config(4, 30)
@@ -374,6 +380,5 @@ fn random_init_still_learns_the_clusters() {
     // Samples are ±1 images; random entries are not.
     assert!(start.params.w.iter().any(|x| x.abs() < 0.99));
     let t = train(random, Task::Supervised { classes: 4 }, &data);
-    let acc = evaluate(&t.params, &test);
-    assert!(acc.posterior > 0.97 && acc.nearest > 0.97, "{acc:?}");
+    assert_accurate(&t.params, &test);
 }
