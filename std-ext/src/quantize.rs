@@ -158,7 +158,7 @@ fn rescaled<Q: Level + Send + Sync>(model: &Model<'_>, images: &[&[f32]]) -> Res
 }
 
 /// Accuracy and confusion matrix of `preds` against `labels`.
-pub fn tally(labels: &[u8], preds: &[usize], nc: usize) -> Result<Evaluation> {
+pub fn tally(labels: &[u16], preds: &[usize], nc: usize) -> Result<Evaluation> {
     let mut confusion = vec![vec![0u64; nc]; nc];
     let mut correct = 0usize;
     for (&l, &p) in labels.iter().zip(preds) {

@@ -26,7 +26,7 @@ fn prototypes(k: usize, seed: u64) -> Vec<Vec<f32>> {
 
 /// `n` samples: a prototype (cycling), each entry flipped with probability
 /// 0.1, labelled `label_of(cluster)`.
-fn mixture(protos: &[Vec<f32>], n: usize, label_of: impl Fn(usize) -> u8, seed: u64) -> Split {
+fn mixture(protos: &[Vec<f32>], n: usize, label_of: impl Fn(usize) -> u16, seed: u64) -> Split {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (mut images, mut labels) = (Vec::new(), Vec::new());
     for i in 0..n {
@@ -89,8 +89,8 @@ fn recovery(params: &Params, protos: &[Vec<f32>]) -> Vec<f32> {
 /// 4 clusters, one class each: the prototypes, training and test samples.
 fn four_clusters() -> (Vec<Vec<f32>>, Split, Split) {
     let protos = prototypes(4, 1);
-    let data = mixture(&protos, 400, |k| k as u8, 2);
-    let test = mixture(&protos, 200, |k| k as u8, 3);
+    let data = mixture(&protos, 400, |k| k as u16, 2);
+    let test = mixture(&protos, 200, |k| k as u16, 3);
     (protos, data, test)
 }
 
@@ -117,7 +117,7 @@ fn supervised_training_recovers_the_clusters() {
 #[test]
 fn latent_training_recovers_the_clusters() {
     let protos = prototypes(3, 4);
-    let data = mixture(&protos, 450, |k| k as u8, 5);
+    let data = mixture(&protos, 450, |k| k as u16, 5);
     let t = train(
         Config {
             beta: 12.0,
@@ -129,7 +129,7 @@ fn latent_training_recovers_the_clusters() {
     let rec = recovery(&t.params, &protos);
     assert!(rec.iter().all(|&c| c > 0.9), "cosines {rec:?}");
     // Purity: the latent class is a function of the true cluster.
-    let labelled = mixture(&protos, 300, |k| k as u8, 6);
+    let labelled = mixture(&protos, 300, |k| k as u16, 6);
     let weights = t.params.class_weights();
     let mut counts = [[0usize; 3]; 3];
     for (x, &k) in labelled.images.chunks_exact(D).zip(&labelled.labels) {
@@ -170,7 +170,7 @@ fn latent_training_recovers_the_clusters() {
 #[test]
 fn duplicated_point_is_a_saddle() {
     let protos = prototypes(4, 7);
-    let data = mixture(&protos, 400, |k| (k % 2) as u8, 8);
+    let data = mixture(&protos, 400, |k| (k % 2) as u16, 8);
     let task = Task::Supervised { classes: 2 };
     let t = train(config(2, 60), task, &data);
     let idx: Vec<usize> = (0..data.len()).collect();
@@ -220,7 +220,7 @@ fn duplicated_point_is_a_saddle() {
 #[test]
 fn growth_matches_direct_training() {
     let protos = prototypes(8, 9);
-    let label = |k: usize| (k % 4) as u8;
+    let label = |k: usize| (k % 4) as u16;
     let data = mixture(&protos, 800, label, 10);
     let test = mixture(&protos, 400, label, 11);
     let task = Task::Supervised { classes: 4 };
@@ -268,7 +268,7 @@ fn trained_with(threads: usize, config: Config, data: &Split) -> Params {
 #[test]
 fn training_is_deterministic() {
     let protos = prototypes(4, 12);
-    let data = mixture(&protos, 450, |k| (k % 2) as u8, 13);
+    let data = mixture(&protos, 450, |k| (k % 2) as u16, 13);
     let run = |threads: usize, seed: u64| {
         let config = Config {
             seed,
@@ -340,7 +340,7 @@ fn sphere_training_recovers_the_clusters_on_the_sphere() {
 #[test]
 fn augmented_training_is_deterministic_and_differs() {
     let protos = prototypes(4, 12);
-    let data = mixture(&protos, 450, |k| (k % 2) as u8, 13);
+    let data = mixture(&protos, 450, |k| (k % 2) as u16, 13);
     let run = |threads: usize, augmentation: Augmentation| {
         let config = Config {
             augmentation,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 
 use super::idx;
+pub use super::split::Split;
 
 /// The number of classes.
 pub const CLASSES: usize = 10;
@@ -49,17 +50,6 @@ impl RawSplit {
     }
 }
 
-/// Labelled images, each a row of `dim` pixels in `[−1, 1]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Split {
-    /// `len() × dim` pixels, row-major, `2·p/255 − 1`.
-    pub images: Vec<f32>,
-    /// One class in `0..CLASSES` per image.
-    pub labels: Vec<u8>,
-    /// Pixels per image (784 for MNIST).
-    pub dim: usize,
-}
-
 impl Split {
     /// Builds a split from raw bytes, checking counts and labels. `name`
     /// (usually the label file) is used in error messages.
@@ -91,34 +81,9 @@ impl Split {
         }
         Ok(Split {
             images: pixels.iter().map(|&p| pixel_value(p)).collect(),
-            labels: labels.to_vec(),
+            labels: labels.iter().map(|&l| u16::from(l)).collect(),
             dim,
         })
-    }
-
-    /// The number of images.
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// `true` if there are no images.
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    /// Image `i` (panics if `i ≥ len()`).
-    pub fn image(&self, i: usize) -> &[f32] {
-        &self.images[i * self.dim..(i + 1) * self.dim]
-    }
-
-    /// The first `n` images (all of them if `n ≥ len()`).
-    pub fn head(&self, n: usize) -> Split {
-        let n = n.min(self.len());
-        Split {
-            images: self.images[..n * self.dim].to_vec(),
-            labels: self.labels[..n].to_vec(),
-            dim: self.dim,
-        }
     }
 }
 

@@ -3,3 +3,7 @@
 pub mod idx;
 pub mod mnist;
 pub mod npy;
+pub mod split;
+pub mod table;
+
+pub use split::Split;

@@ -21,7 +21,7 @@ use super::params::Params;
 #[derive(Debug, Clone, Copy)]
 pub enum Target<'a> {
     /// Supervised: `ℓ = −ln q_y` for the label `y` of each sample.
-    Labels(&'a [u8]),
+    Labels(&'a [u16]),
     /// Unsupervised with latent classes:
     /// `ℓ = −ln Σ_μ e^{a_μ} − KL(q ‖ q̄)`: the free energy of `v` (its
     /// negative log-likelihood up to the partition function, which the
@@ -378,7 +378,7 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let v = rand_vec(7 * 5, 4, -1.0, 1.0);
-        let labels = [0u8, 2, 1, 1, 0, 2, 2];
+        let labels = [0u16, 2, 1, 1, 0, 2, 2];
         let marginal = [0.5f32, 0.2, 0.3];
         for smoothing in [0.0, 0.3] {
             for target in [

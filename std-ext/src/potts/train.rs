@@ -369,7 +369,7 @@ pub struct Samples {
     /// `b × D` images.
     pub v: Vec<f32>,
     /// Their labels.
-    pub labels: Vec<u8>,
+    pub labels: Vec<u16>,
 }
 
 impl Samples {

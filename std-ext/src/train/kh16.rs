@@ -326,7 +326,7 @@ impl<'a> Net<'a> {
     }
 
     /// The loss, accuracy count and descent direction for one chunk.
-    fn partial(&self, v: &[f32], labels: &[u8], m: u32) -> Partial {
+    fn partial(&self, v: &[f32], labels: &[u16], m: u32) -> Partial {
         let b = labels.len();
         let (k, nv, nc, d) = (self.k, self.nv, self.nc, self.d());
         let base = self.base(v, b);
@@ -716,7 +716,7 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let v = rand_vec(5 * 4, 1, -1.0, 1.0);
-        let labels = [0u8, 2, 1, 1, 0];
+        let labels = [0u16, 2, 1, 1, 0];
         for f in [
             Interaction::Polynomial { n: 3 },
             Interaction::RectifiedPolynomial { n: 2 },
