@@ -45,6 +45,17 @@ pub enum Scale {
     },
 }
 
+/// How the memories start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Init {
+    /// Every entry from `N(init_mean, init_std)` (the notebook).
+    Normal,
+    /// Memory `μ` is a copy of a training sample of class `μ mod Nc`
+    /// (drawn from the seed, without repeats while the class has rows
+    /// left), its label units `+1` for that class and `−1` for the others.
+    Samples,
+}
+
 /// Training settings; [`Config::default`] is the authors' notebook.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -66,9 +77,11 @@ pub struct Config {
     pub batch: usize,
     /// Number of epochs.
     pub epochs: usize,
-    /// Mean of the initial memories.
+    /// How the memories start.
+    pub init: Init,
+    /// Mean of the initial memories ([`Init::Normal`]).
     pub init_mean: f32,
-    /// Standard deviation of the initial memories.
+    /// Standard deviation of the initial memories ([`Init::Normal`]).
     pub init_std: f32,
     /// Seed for the initial memories and the shuffles.
     pub seed: u64,
@@ -100,6 +113,7 @@ impl Default for Config {
             momentum: 0.6,
             batch: 1000,
             epochs: 300,
+            init: Init::Normal,
             init_mean: -0.3,
             init_std: 0.3,
             seed: 0,
@@ -533,7 +547,8 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// Fresh memories drawn from `N(init_mean, init_std)` with the seed.
+    /// Fresh memories drawn from `N(init_mean, init_std)` with the seed
+    /// (for [`Init::Samples`], see [`Trainer::for_data`]).
     ///
     /// ```
     /// use dam_core::Interaction;
@@ -561,6 +576,9 @@ impl Trainer {
             .augmentation()
             .check_image(nv)
             .map_err(|e| anyhow::anyhow!("augmentation: {e}"))?;
+        if config.init != Init::Normal {
+            bail!("memories copied from samples need the data: use Trainer::for_data");
+        }
         let d = nv + nc;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let xi = (0..config.k * d)
@@ -574,6 +592,61 @@ impl Trainer {
             nc,
             config,
         })
+    }
+
+    /// Fresh memories for `data` (`nc` classes) as `config.init` says.
+    ///
+    /// ```
+    /// use dam_std::data::Split;
+    /// use dam_std::train::kh16::{Config, Init, Trainer};
+    /// let data = Split { images: vec![0.5, -0.5, -0.5, 0.5], labels: vec![0, 1], dim: 2 };
+    /// let t = Trainer::for_data(Config { k: 2, init: Init::Samples, ..Config::default() }, &data, 2)?;
+    /// assert_eq!(t.xi, [0.5, -0.5, 1.0, -1.0, -0.5, 0.5, -1.0, 1.0]);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn for_data(config: Config, data: &Split, nc: usize) -> Result<Self> {
+        let samples = config.init == Init::Samples;
+        let mut t = Trainer::new(
+            Config {
+                init: Init::Normal,
+                ..config
+            },
+            data.dim,
+            nc,
+        )?;
+        t.config.init = config.init;
+        if !samples {
+            return Ok(t);
+        }
+        check_split(data, t.nv, nc)?;
+        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); nc];
+        for (i, &l) in data.labels.iter().enumerate() {
+            by_class[usize::from(l)].push(i);
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x1a17_5a3c);
+        for rows in &mut by_class {
+            for i in (1..rows.len()).rev() {
+                rows.swap(i, rng.random_range(0..=i));
+            }
+        }
+        let classes: Vec<usize> = (0..nc).filter(|&c| !by_class[c].is_empty()).collect();
+        if classes.is_empty() {
+            bail!("no training rows to copy memories from");
+        }
+        let d = t.nv + nc;
+        let mut taken = vec![0usize; nc];
+        for (mu, xi) in t.xi.chunks_exact_mut(d).enumerate() {
+            let c = classes[mu % classes.len()];
+            let rows = &by_class[c];
+            let row = rows[taken[c] % rows.len()];
+            taken[c] += 1;
+            xi[..t.nv].copy_from_slice(data.image(row));
+            for (alpha, x) in xi[t.nv..].iter_mut().enumerate() {
+                *x = if alpha == c { 1.0 } else { -1.0 };
+            }
+            xi.iter_mut().for_each(|x| *x = x.clamp(-1.0, 1.0));
+        }
+        Ok(t)
     }
 
     /// The current network.

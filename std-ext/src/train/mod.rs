@@ -2,6 +2,7 @@
 //! of the authors' notebook, and the batched overlaps both use.
 
 pub mod augment;
+pub mod defaults;
 pub mod kh16;
 pub mod mca;
 pub mod optimizer;

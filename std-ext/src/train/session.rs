@@ -1,18 +1,24 @@
 //! A training run on disk: checkpoints after every epoch, a metrics CSV,
-//! and resuming from the last checkpoint.
+//! model selection on a validation split, early stopping, divergence
+//! detection, and resuming from the last checkpoint.
 //!
-//! The output directory holds `model.dam` (the memories, a loadable model),
-//! `metrics.csv` (one row per epoch) and `checkpoint.bin`, which alone is
-//! what `--resume` reads: the epoch, the model, the optimizer's velocity and
-//! the metrics rows, in one file under one CRC-32, so a checkpoint is
-//! replaced by a single rename and can never mix two epochs. Each file is
-//! replaced atomically (temporary file + rename) between minibatches; after
-//! a kill at any point, resuming rewrites `model.dam` and `metrics.csv`
-//! from the checkpoint, so the three agree again.
+//! The output directory holds `model.dam` (the best epoch's memories, a
+//! loadable model, written once the run ends), `metrics.csv` (one row per
+//! epoch) and `checkpoint.bin`, which alone is what `--resume` reads: the
+//! epoch, the current model and the best one, the optimizer's velocity, the
+//! selection state and the metrics rows, in one file under one CRC-32, so a
+//! checkpoint is replaced by a single rename and can never mix two epochs.
+//! Each file is replaced atomically (temporary file + rename).
 //!
-//! `checkpoint.bin` layout (little-endian): the magic `DAMCKPT1`, the epoch
-//! (`u64`), the byte lengths of the model and of the metrics text (`u64`
-//! each), the model (the `.dam` format, with its own CRC), the metrics
+//! A run that diverges (a non-finite loss or memory, or a loss a million
+//! times above its lowest) stops with an error naming the epoch and what
+//! diverged, and leaves `model.dam` as it was before the run.
+//!
+//! `checkpoint.bin` layout (little-endian): the magic `DAMCKPT2`; the epoch,
+//! the best epoch, the epochs since the best, the best validation accuracy
+//! (`f64` bits) and the lowest loss (`f64` bits), then the byte lengths of
+//! the current model, the best model and the metrics text (`u64` each);
+//! the two models (the `.dam` format, each with its own CRC), the metrics
 //! text, the velocity (`K·D` `f32`), and a CRC-32 of everything before it.
 
 use std::io::Write;
@@ -23,17 +29,24 @@ use anyhow::{Context, Result, bail};
 use dam_core::model::Model;
 
 use super::kh16::{Config, EpochStats, Trainer, evaluate};
-use crate::data::mnist::Mnist;
+use crate::data::Split;
+use crate::data::dataset::{ClassMap, InputMap};
 use crate::model_io::{self, AlignedBytes, Entries};
 
 /// The header line of `metrics.csv`.
-pub const METRICS_HEADER: &str = "epoch,loss,train_accuracy,test_accuracy,learning_rate,seconds";
+pub const METRICS_HEADER: &str =
+    "epoch,loss,train_accuracy,val_accuracy,test_accuracy,learning_rate,seconds";
+
+/// A loss this many times above the lowest so far counts as divergence.
+pub const EXPLOSION: f64 = 1e6;
 
 /// One row of `metrics.csv`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Record {
     /// Loss and training accuracy.
     pub stats: EpochStats,
+    /// Validation accuracy after the epoch (if there is a validation split).
+    pub val_accuracy: Option<f64>,
     /// Test accuracy after the epoch.
     pub test_accuracy: f64,
     /// Wall time of the epoch's training (without evaluation), seconds.
@@ -62,77 +75,251 @@ impl Paths {
     }
 }
 
+/// The splits a run uses.
+#[derive(Debug, Clone, Copy)]
+pub struct Data<'a> {
+    /// What the memories are fitted on.
+    pub train: &'a Split,
+    /// Model selection and early stopping (none: the last epoch is kept).
+    pub val: Option<&'a Split>,
+    /// Reported after every epoch, never used for any decision.
+    pub test: &'a Split,
+}
+
+/// What the model file carries besides the memories.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Meta {
+    /// The user's classes (none: `0..Nc`).
+    pub classes: Option<ClassMap>,
+    /// The input map fitted on the training split (none: inputs are used
+    /// as they are).
+    pub map: Option<InputMap>,
+}
+
+impl Meta {
+    /// The model file for memories `t`.
+    pub fn encode(&self, t: &Trainer) -> Result<Vec<u8>> {
+        let labels: Vec<i64> = match &self.classes {
+            Some(c) => c.values.clone(),
+            None => (0..t.nc as i64).collect(),
+        };
+        let labels: Vec<u32> = labels
+            .iter()
+            .map(|&v| u32::try_from(v).context("negative class label values need model format 2"))
+            .collect::<Result<_>>()?;
+        model_io::encode(&t.header(), &labels, Entries::F32(&t.xi))
+    }
+}
+
+/// When a run stops before its last epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stopping {
+    /// Stop when the validation accuracy has not improved for this many
+    /// epochs (none: run every epoch).
+    pub patience: Option<usize>,
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// Every epoch ran.
-    Finished(Trainer),
-    /// `stop()` turned true; the checkpoint is that of the last whole epoch.
+    /// The run ended (every epoch, or early): `model.dam` holds the best
+    /// epoch's memories.
+    Finished {
+        /// The trainer after the last epoch run.
+        trainer: Trainer,
+        /// The epoch whose memories are in `model.dam`.
+        best_epoch: usize,
+        /// Its validation accuracy, if there is a validation split.
+        best_val: Option<f64>,
+        /// `true` if early stopping ended the run.
+        early: bool,
+    },
+    /// `stop()` turned true; the checkpoint is that of the last whole
+    /// epoch, and `model.dam` is as it was before the run.
     Interrupted {
         /// Epochs in the checkpoint.
         epoch: usize,
     },
 }
 
+/// The selection state carried from epoch to epoch (and in checkpoints).
+#[derive(Debug, Clone, PartialEq)]
+struct Selection {
+    best_epoch: usize,
+    since_best: usize,
+    best_val: f64,
+    min_loss: f64,
+    best_model: Vec<u8>,
+}
+
 /// Trains `config.epochs` epochs (in total, counting resumed ones), writing
-/// a checkpoint and a metrics row after each and calling `on_epoch`.
+/// a checkpoint and a metrics row after each and calling `on_epoch`; writes
+/// `model.dam` (the best epoch, see [`Outcome`]) at the end.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     config: Config,
-    data: &Mnist,
+    data: Data<'_>,
+    meta: &Meta,
+    stopping: Stopping,
     dir: &Path,
     resume: bool,
     stop: &(dyn Fn() -> bool + Sync),
     mut on_epoch: impl FnMut(&Record),
 ) -> Result<Outcome> {
+    let nc = match &meta.classes {
+        Some(c) => c.len(),
+        None => {
+            let max = data.train.labels.iter().max().copied().unwrap_or(0);
+            usize::from(max) + 1
+        }
+    };
+    // Everything is checked before the first file is touched.
+    config.validate()?;
+    let fresh = || Trainer::for_data(config.clone(), data.train, nc);
+    let mut trainer = fresh()?;
+    if data.train.is_empty() || data.test.is_empty() {
+        bail!("the training and test splits must not be empty");
+    }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
     let paths = Paths::new(dir);
-    let nc = crate::data::mnist::CLASSES;
-    let mut trainer = if resume {
-        load_checkpoint(config, &paths, data.train.dim, nc)?
+    let mut sel = if resume {
+        load_checkpoint(&mut trainer, &paths)?
     } else {
-        let t = Trainer::new(config, data.train.dim, nc)?;
         model_io::write_atomic(&paths.metrics, format!("{METRICS_HEADER}\n").as_bytes())?;
-        t
+        Selection {
+            best_epoch: 0,
+            since_best: 0,
+            best_val: f64::NEG_INFINITY,
+            min_loss: f64::INFINITY,
+            best_model: meta.encode(&trainer)?,
+        }
     };
+    let mut early = false;
     while trainer.epoch < trainer.config.epochs {
+        if let Some(p) = stopping.patience
+            && data.val.is_some()
+            && sel.best_epoch > 0
+            && sel.since_best >= p
+        {
+            early = true;
+            break;
+        }
         let start = Instant::now();
-        let Some(stats) = trainer.run_epoch(&data.train, stop)? else {
+        let Some(stats) = trainer.run_epoch(data.train, stop)? else {
             // Interrupted mid-epoch: the files on disk are the last whole epoch.
             return Ok(Outcome::Interrupted {
                 epoch: trainer.epoch,
             });
         };
         let seconds = start.elapsed().as_secs_f64();
-        let test_accuracy = evaluate(&trainer.net(), &data.test)?.accuracy;
+        check_divergence(&trainer, &stats, sel.min_loss, &paths)?;
+        sel.min_loss = sel.min_loss.min(stats.loss);
+        let net = trainer.net();
+        let val_accuracy = match data.val {
+            Some(v) => Some(evaluate(&net, v)?.accuracy),
+            None => None,
+        };
+        let test_accuracy = evaluate(&net, data.test)?.accuracy;
+        // The best epoch: the highest validation accuracy (the later of
+        // ties), or simply the last epoch without a validation split.
+        // Patience counts epochs without a strict improvement.
+        let improved = val_accuracy.is_some_and(|v| v > sel.best_val);
+        if val_accuracy.is_none_or(|v| v >= sel.best_val) {
+            sel.best_epoch = trainer.epoch;
+            sel.best_val = val_accuracy.unwrap_or(f64::NEG_INFINITY);
+            sel.best_model = meta.encode(&trainer)?;
+        }
+        sel.since_best = if improved { 0 } else { sel.since_best + 1 };
         let record = Record {
             stats,
+            val_accuracy,
             test_accuracy,
             seconds,
         };
-        save_checkpoint(&trainer, &paths, &record)?;
+        save_checkpoint(&trainer, meta, &sel, &paths, &record)?;
         on_epoch(&record);
     }
-    Ok(Outcome::Finished(trainer))
+    if sel.best_epoch == 0 {
+        bail!(
+            "{}: no epoch was run (the checkpoint already holds {} of {} epochs)",
+            dir.display(),
+            trainer.epoch,
+            trainer.config.epochs
+        );
+    }
+    model_io::write_atomic(&paths.model, &sel.best_model)?;
+    Ok(Outcome::Finished {
+        trainer,
+        best_epoch: sel.best_epoch,
+        best_val: sel.best_val.is_finite().then_some(sel.best_val),
+        early,
+    })
 }
 
-const CHECKPOINT_MAGIC: &[u8; 8] = b"DAMCKPT1";
+/// An error if the epoch just run diverged.
+fn check_divergence(t: &Trainer, stats: &EpochStats, min_loss: f64, paths: &Paths) -> Result<()> {
+    let epoch = stats.epoch;
+    let kept = |what: String| {
+        anyhow::anyhow!(
+            "training diverged at epoch {epoch}: {what}; {} was left as it was \
+             (try a smaller --eps0, or a smaller β / larger temperature)",
+            paths.model.display()
+        )
+    };
+    if !stats.loss.is_finite() {
+        return Err(kept(format!("the loss is {}", stats.loss)));
+    }
+    if let Some(i) = t.xi.iter().position(|x| !x.is_finite()) {
+        let d = t.nv + t.nc;
+        return Err(kept(format!(
+            "memory {} has the non-finite entry {} at unit {}",
+            i / d,
+            t.xi[i],
+            i % d
+        )));
+    }
+    if min_loss.is_finite() && min_loss > 0.0 && stats.loss > EXPLOSION * min_loss {
+        return Err(kept(format!(
+            "the loss jumped to {:.3e}, more than {EXPLOSION:e} times its lowest ({min_loss:.3e})",
+            stats.loss
+        )));
+    }
+    Ok(())
+}
+
+const CHECKPOINT_MAGIC: &[u8; 8] = b"DAMCKPT2";
+/// Bytes before the models: magic, five state fields, three lengths.
+const CHECKPOINT_HEAD: usize = 8 + 8 * 8;
 
 /// Writes `checkpoint.bin` (the only file `--resume` reads), then the
-/// metrics row and the model a person uses: a kill between the three
-/// renames leaves a checkpoint that is whole and one epoch ahead at most.
-fn save_checkpoint(t: &Trainer, paths: &Paths, record: &Record) -> Result<()> {
-    let labels: Vec<u32> = (0..t.nc as u32).collect();
-    let model = model_io::encode(&t.header(), &labels, Entries::F32(&t.xi))?;
+/// metrics row: a kill between the two renames leaves a checkpoint that is
+/// whole and one epoch ahead at most.
+fn save_checkpoint(
+    t: &Trainer,
+    meta: &Meta,
+    sel: &Selection,
+    paths: &Paths,
+    record: &Record,
+) -> Result<()> {
+    let model = meta.encode(t)?;
     let mut metrics = std::fs::read(&paths.metrics)
         .with_context(|| format!("cannot read {}", paths.metrics.display()))?;
     writeln!(metrics, "{}", metrics_row(record))?;
-    let mut out = Vec::with_capacity(32 + model.len() + metrics.len() + 4 * t.xi.len());
+    let mut out =
+        Vec::with_capacity(CHECKPOINT_HEAD + 2 * model.len() + metrics.len() + 4 * t.xi.len() + 4);
     out.extend_from_slice(CHECKPOINT_MAGIC);
-    for n in [t.epoch, model.len(), metrics.len()] {
+    for n in [t.epoch, sel.best_epoch, sel.since_best] {
+        out.extend_from_slice(&(n as u64).to_le_bytes());
+    }
+    for x in [sel.best_val, sel.min_loss] {
+        out.extend_from_slice(&x.to_bits().to_le_bytes());
+    }
+    for n in [model.len(), sel.best_model.len(), metrics.len()] {
         out.extend_from_slice(&(n as u64).to_le_bytes());
     }
     out.extend_from_slice(&model);
+    out.extend_from_slice(&sel.best_model);
     out.extend_from_slice(&metrics);
     t.opt
         .velocity
@@ -141,13 +328,13 @@ fn save_checkpoint(t: &Trainer, paths: &Paths, record: &Record) -> Result<()> {
     let crc = dam_core::model::crc32(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     model_io::write_atomic(&paths.checkpoint, &out)?;
-    model_io::write_atomic(&paths.metrics, &metrics)?;
-    model_io::write_atomic(&paths.model, &model)
+    model_io::write_atomic(&paths.metrics, &metrics)
 }
 
 /// The parts of a `checkpoint.bin`.
 struct Checkpoint {
     epoch: usize,
+    sel: Selection,
     model: AlignedBytes,
     metrics: Vec<u8>,
     velocity: Vec<f32>,
@@ -166,29 +353,52 @@ fn read_checkpoint(path: &Path) -> Result<Checkpoint> {
         .checked_sub(4)
         .ok_or_else(|| bad("shorter than its header"))?;
     let (body, crc) = bytes.split_at(body_len);
-    if body.len() < 32 || &body[..8] != CHECKPOINT_MAGIC {
-        return Err(bad("not a checkpoint (bad magic or too short)"));
+    if body.len() < CHECKPOINT_HEAD || &body[..8] != CHECKPOINT_MAGIC {
+        return Err(bad(
+            "not a checkpoint of this version (bad magic or too short)",
+        ));
     }
     if crc != dam_core::model::crc32(body).to_le_bytes() {
         return Err(bad("CRC-32 mismatch (the file is corrupt)"));
     }
-    let field = |i: usize| {
+    let word = |i: usize| {
         let mut b = [0u8; 8];
         b.copy_from_slice(&body[8 + 8 * i..16 + 8 * i]);
-        usize::try_from(u64::from_le_bytes(b)).map_err(|_| bad("a length does not fit"))
+        u64::from_le_bytes(b)
     };
-    let (epoch, model_len, metrics_len) = (field(0)?, field(1)?, field(2)?);
-    let rest = &body[32..];
-    let model_end = model_len.min(rest.len());
-    let metrics_end = model_end.saturating_add(metrics_len).min(rest.len());
-    let velocity = &rest[metrics_end..];
-    if metrics_end - model_end != metrics_len || model_end != model_len || velocity.len() % 4 != 0 {
+    let size = |i: usize| usize::try_from(word(i)).map_err(|_| bad("a length does not fit"));
+    let (epoch, best_epoch, since_best) = (size(0)?, size(1)?, size(2)?);
+    let (best_val, min_loss) = (f64::from_bits(word(3)), f64::from_bits(word(4)));
+    let (model_len, best_len, metrics_len) = (size(5)?, size(6)?, size(7)?);
+    let rest = &body[CHECKPOINT_HEAD..];
+    let mut at = 0usize;
+    let mut take = |n: usize| -> Result<&[u8]> {
+        let end = at
+            .checked_add(n)
+            .filter(|&e| e <= rest.len())
+            .ok_or_else(|| bad("its lengths do not add up"))?;
+        let part = &rest[at..end];
+        at = end;
+        Ok(part)
+    };
+    let model = AlignedBytes::new(take(model_len)?);
+    let best_model = take(best_len)?.to_vec();
+    let metrics = take(metrics_len)?.to_vec();
+    let velocity = &rest[at..];
+    if velocity.len() % 4 != 0 {
         return Err(bad("its lengths do not add up"));
     }
     Ok(Checkpoint {
         epoch,
-        model: AlignedBytes::new(&rest[..model_end]),
-        metrics: rest[model_end..metrics_end].to_vec(),
+        sel: Selection {
+            best_epoch,
+            since_best,
+            best_val,
+            min_loss,
+            best_model,
+        },
+        model,
+        metrics,
         velocity: velocity
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -197,8 +407,9 @@ fn read_checkpoint(path: &Path) -> Result<Checkpoint> {
 }
 
 fn metrics_row(r: &Record) -> String {
+    let val = r.val_accuracy.map_or(String::new(), |v| format!("{v:.6}"));
     format!(
-        "{},{:.6e},{:.6},{:.6},{:.6e},{:.3}",
+        "{},{:.6e},{:.6},{val},{:.6},{:.6e},{:.3}",
         r.stats.epoch,
         r.stats.loss,
         r.stats.train_accuracy,
@@ -208,11 +419,41 @@ fn metrics_row(r: &Record) -> String {
     )
 }
 
-/// Reads `metrics.csv`: one [`Record`]-like row per epoch, as
-/// `(epoch, loss, train_accuracy, test_accuracy)`.
-pub fn read_metrics(path: &Path) -> Result<Vec<(usize, f64, f64, f64)>> {
+/// One row of `metrics.csv` as read back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricsRow {
+    /// The epoch (from 1).
+    pub epoch: usize,
+    /// Mean loss per sample.
+    pub loss: f64,
+    /// Training accuracy (fraction).
+    pub train: f64,
+    /// Validation accuracy, if the run had a validation split.
+    pub val: Option<f64>,
+    /// Test accuracy.
+    pub test: f64,
+}
+
+/// Reads `metrics.csv` (this version's columns, or the older ones without
+/// `val_accuracy`).
+pub fn read_metrics(path: &Path) -> Result<Vec<MetricsRow>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let header: Vec<&str> = text.lines().next().unwrap_or("").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| h.trim() == name);
+    let (Some(ce), Some(cl), Some(ctr), Some(cte)) = (
+        col("epoch"),
+        col("loss"),
+        col("train_accuracy"),
+        col("test_accuracy"),
+    ) else {
+        bail!(
+            "{}: not a metrics.csv of dam train (header {:?})",
+            path.display(),
+            header
+        );
+    };
+    let cv = col("val_accuracy");
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
@@ -221,13 +462,22 @@ pub fn read_metrics(path: &Path) -> Result<Vec<(usize, f64, f64, f64)>> {
                 .and_then(|s| s.trim().parse::<f64>().ok())
                 .with_context(|| format!("{}: line {}: bad field {j}", path.display(), i + 1))
         };
-        rows.push((parse(0)? as usize, parse(1)?, parse(2)?, parse(3)?));
+        let val = match cv {
+            Some(j) if f.get(j).is_some_and(|s| !s.trim().is_empty()) => Some(parse(j)?),
+            _ => None,
+        };
+        rows.push(MetricsRow {
+            epoch: parse(ce)? as usize,
+            loss: parse(cl)?,
+            train: parse(ctr)?,
+            val,
+            test: parse(cte)?,
+        });
     }
     Ok(rows)
 }
 
-fn load_checkpoint(config: Config, paths: &Paths, nv: usize, nc: usize) -> Result<Trainer> {
-    let mut t = Trainer::new(config, nv, nc)?;
+fn load_checkpoint(t: &mut Trainer, paths: &Paths) -> Result<Selection> {
     let ckpt = read_checkpoint(&paths.checkpoint)?;
     let model = Model::parse(ckpt.model.as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: its model: {e}", paths.checkpoint.display()))?;
@@ -252,28 +502,29 @@ fn load_checkpoint(config: Config, paths: &Paths, nv: usize, nc: usize) -> Resul
     }
     t.opt.velocity = ckpt.velocity;
     t.epoch = ckpt.epoch;
-    // A kill after the checkpoint's rename leaves the other two files one
-    // epoch behind: make them agree with it again.
+    // A kill after the checkpoint's rename leaves the metrics one epoch
+    // behind: make them agree with it again.
     model_io::write_atomic(&paths.metrics, &ckpt.metrics)?;
-    model_io::write_atomic(&paths.model, ckpt.model.as_bytes())?;
-    Ok(t)
+    Ok(ckpt.sel)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::mnist::Split;
+    use crate::train::kh16::{Init, Scale};
     use dam_core::Interaction;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn toy() -> Mnist {
-        let protos = [[255u8, 255, 0, 0], [0, 0, 255, 255], [255, 0, 255, 0]];
-        let px: Vec<u8> = (0..60).flat_map(|i| protos[i % 3]).collect();
-        let labels: Vec<u8> = (0..60).map(|i| (i % 3) as u8).collect();
-        let split = Split::from_bytes(&px, &labels, 4, "toy").unwrap();
-        Mnist {
-            train: split.clone(),
-            test: split,
+    fn toy() -> Split {
+        let protos = [
+            [1.0f32, 1.0, -1.0, -1.0],
+            [-1.0, -1.0, 1.0, 1.0],
+            [1.0, -1.0, 1.0, -1.0],
+        ];
+        Split {
+            images: (0..60).flat_map(|i| protos[i % 3]).collect(),
+            labels: (0..60).map(|i| (i % 3) as u16).collect(),
+            dim: 4,
         }
     }
 
@@ -283,98 +534,174 @@ mod tests {
             batch: 20,
             epochs,
             interaction: Interaction::RectifiedPolynomial { n: 3 },
-            scale: super::super::kh16::Scale::Normalized { beta: 4.0 },
+            scale: Scale::Normalized { beta: 4.0 },
             ..Config::default()
         }
     }
 
+    fn data(s: &Split) -> Data<'_> {
+        Data {
+            train: s,
+            val: Some(s),
+            test: s,
+        }
+    }
+
     /// Runs to the end (`epochs` in all) in `dir`.
-    fn finish(epochs: usize, data: &Mnist, dir: &Path, resume: bool) -> Trainer {
-        match run(config(epochs), data, dir, resume, &|| false, |_| {}).unwrap() {
-            Outcome::Finished(t) => t,
+    fn finish(epochs: usize, s: &Split, dir: &Path, resume: bool) -> Trainer {
+        let out = run(
+            config(epochs),
+            data(s),
+            &Meta::default(),
+            Stopping::default(),
+            dir,
+            resume,
+            &|| false,
+            |_| {},
+        );
+        match out.unwrap() {
+            Outcome::Finished { trainer, .. } => trainer,
             other => panic!("not finished: {other:?}"),
         }
     }
 
     /// Interrupt, resume, finish: the same model, bit for bit, and the same
-    /// metrics rows as an uninterrupted run; the interrupted run's files
-    /// are those of its last whole epoch.
+    /// metrics rows as an uninterrupted run; the interrupted run leaves no
+    /// model.dam; a corrupt checkpoint or other settings are refused.
     #[test]
     fn resume_equals_an_uninterrupted_run() {
-        let data = toy();
+        let s = toy();
         let straight = tempfile::tempdir().unwrap();
-        let a = finish(4, &data, straight.path(), false);
+        let a = finish(4, &s, straight.path(), false);
 
         let broken = tempfile::tempdir().unwrap();
         // 3 minibatches per epoch: stop in the middle of the third epoch.
         let calls = AtomicUsize::new(0);
         let stop = || calls.fetch_add(1, Ordering::SeqCst) >= 7;
-        let out = run(config(4), &data, broken.path(), false, &stop, |_| {}).unwrap();
+        let meta = Meta::default();
+        let out = run(
+            config(4),
+            data(&s),
+            &meta,
+            Stopping::default(),
+            broken.path(),
+            false,
+            &stop,
+            |_| {},
+        )
+        .unwrap();
         assert_eq!(out, Outcome::Interrupted { epoch: 2 });
         let paths = Paths::new(broken.path());
         assert_eq!(read_metrics(&paths.metrics).unwrap().len(), 2);
-        assert!(model_io::load(&paths.model).is_ok());
+        assert!(!paths.model.exists());
 
-        let b = finish(4, &data, broken.path(), true);
+        let b = finish(4, &s, broken.path(), true);
         assert_eq!(a.xi, b.xi);
         assert_eq!(a.opt, b.opt);
-        let ma = read_metrics(&Paths::new(straight.path()).metrics).unwrap();
-        let mb = read_metrics(&paths.metrics).unwrap();
-        let strip =
-            |m: Vec<(usize, f64, f64, f64)>| m.iter().map(|r| (r.0, r.1, r.3)).collect::<Vec<_>>();
-        assert_eq!(strip(ma), strip(mb));
-
-        // Resuming with other settings is refused.
-        let err = run(
-            Config { k: 6, ..config(5) },
-            &data,
-            broken.path(),
-            true,
-            &|| false,
-            |_| {},
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("other settings"), "{err}");
-    }
-
-    /// A kill after the checkpoint's rename but before those of the metrics
-    /// and the model: resuming puts the two back in line with the
-    /// checkpoint and ends bit-identical to an uninterrupted run. A corrupt
-    /// checkpoint is refused, naming the file.
-    #[test]
-    fn a_kill_between_the_renames_loses_nothing() {
-        let data = toy();
-        let straight = tempfile::tempdir().unwrap();
-        let a = finish(4, &data, straight.path(), false);
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths::new(dir.path());
-        run(config(2), &data, dir.path(), false, &|| false, |_| {}).unwrap();
-        let (old_model, old_metrics) = (
-            std::fs::read(&paths.model).unwrap(),
-            std::fs::read(&paths.metrics).unwrap(),
+        assert_eq!(
+            std::fs::read(Paths::new(straight.path()).model).unwrap(),
+            std::fs::read(&paths.model).unwrap()
         );
-        run(config(3), &data, dir.path(), true, &|| false, |_| {}).unwrap();
-        std::fs::write(&paths.model, &old_model).unwrap();
-        std::fs::write(&paths.metrics, &old_metrics).unwrap();
-        let b = finish(4, &data, dir.path(), true);
-        assert_eq!((a.xi, a.opt), (b.xi, b.opt));
-        let epochs = |p: &Path| {
-            read_metrics(&Paths::new(p).metrics)
-                .unwrap()
-                .iter()
-                .map(|r| (r.0, r.1))
+        let strip = |m: Vec<MetricsRow>| {
+            m.iter()
+                .map(|r| (r.epoch, r.loss, r.val, r.test))
                 .collect::<Vec<_>>()
         };
-        assert_eq!(epochs(straight.path()), epochs(dir.path()));
+        assert_eq!(
+            strip(read_metrics(&Paths::new(straight.path()).metrics).unwrap()),
+            strip(read_metrics(&paths.metrics).unwrap())
+        );
 
+        let again = |c: Config| {
+            run(
+                c,
+                data(&s),
+                &meta,
+                Stopping::default(),
+                broken.path(),
+                true,
+                &|| false,
+                |_| {},
+            )
+        };
+        let err = again(Config { k: 6, ..config(5) }).unwrap_err();
+        assert!(err.to_string().contains("other settings"), "{err}");
         let mut bytes = std::fs::read(&paths.checkpoint).unwrap();
         bytes[40] ^= 1;
         std::fs::write(&paths.checkpoint, &bytes).unwrap();
-        let err = run(config(5), &data, dir.path(), true, &|| false, |_| {}).unwrap_err();
-        let msg = format!("{err:#}");
+        let msg = format!("{:#}", again(config(5)).unwrap_err());
         assert!(
             msg.contains("checkpoint.bin") && msg.contains("CRC"),
             "{msg}"
         );
+    }
+
+    /// A run that diverges says at which epoch, fails, and leaves the
+    /// previous model.dam byte-identical.
+    #[test]
+    fn a_diverging_run_keeps_the_previous_model() {
+        let s = toy();
+        let dir = tempfile::tempdir().unwrap();
+        finish(2, &s, dir.path(), false);
+        let paths = Paths::new(dir.path());
+        let before = std::fs::read(&paths.model).unwrap();
+        // A NaN input poisons the memories in the first epoch.
+        let mut bad = s.clone();
+        bad.images[5] = f32::NAN;
+        let err = run(
+            config(3),
+            Data {
+                train: &bad,
+                val: None,
+                test: &s,
+            },
+            &Meta::default(),
+            Stopping::default(),
+            dir.path(),
+            false,
+            &|| false,
+            |_| {},
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("diverged at epoch 1"), "{err}");
+        assert_eq!(std::fs::read(&paths.model).unwrap(), before);
+    }
+
+    /// With patience, a run whose validation accuracy stops improving ends
+    /// early and keeps the best epoch.
+    #[test]
+    fn early_stopping_keeps_the_best_epoch() {
+        let s = toy();
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config {
+            init: Init::Samples,
+            ..config(50)
+        };
+        let out = run(
+            c,
+            data(&s),
+            &Meta::default(),
+            Stopping { patience: Some(3) },
+            dir.path(),
+            false,
+            &|| false,
+            |_| {},
+        )
+        .unwrap();
+        let Outcome::Finished {
+            trainer,
+            best_epoch,
+            best_val,
+            early,
+        } = out
+        else {
+            panic!("not finished")
+        };
+        assert!(early && trainer.epoch < 50, "ran {} epochs", trainer.epoch);
+        assert_eq!(best_val, Some(1.0));
+        let rows = read_metrics(&Paths::new(dir.path()).metrics).unwrap();
+        let best = rows.iter().map(|r| r.val.unwrap()).fold(0.0, f64::max);
+        assert_eq!(rows[best_epoch - 1].val, Some(best));
     }
 }

@@ -2,30 +2,147 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
-use clap::Args;
-use dam_std::data::mnist::{self, Mnist};
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use dam_std::data::dataset::{self, Options, Prepared, Scaling};
+use dam_std::data::mnist;
+use dam_std::data::table::Table;
 
-/// Where MNIST is.
+/// How inputs are mapped into the model's range, on the command line.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleArg {
+    /// Global min-max for images, per-feature min-max otherwise.
+    Auto,
+    /// One min-max map for all features (8-bit pixels: 2p/255 − 1).
+    Global,
+    /// Each feature's training min-max to [−1, 1].
+    Feature,
+    /// Each feature to zero mean, unit standard deviation.
+    Standard,
+    /// Inputs as they are.
+    None,
+}
+
+impl From<ScaleArg> for Scaling {
+    fn from(s: ScaleArg) -> Self {
+        match s {
+            ScaleArg::Auto => Scaling::Auto,
+            ScaleArg::Global => Scaling::GlobalMinMax,
+            ScaleArg::Feature => Scaling::FeatureMinMax,
+            ScaleArg::Standard => Scaling::Standard,
+            ScaleArg::None => Scaling::None,
+        }
+    }
+}
+
+/// Parses `H×W` (or `HxW`).
+pub fn parse_shape(s: &str) -> Result<(usize, usize), String> {
+    let (h, w) = s
+        .split_once(['x', 'X', '×'])
+        .ok_or_else(|| format!("expected HEIGHTxWIDTH, e.g. 28x28, got {s:?}"))?;
+    let p = |t: &str| {
+        t.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("{t:?} is not a whole number in {s:?}"))
+    };
+    Ok((p(h)?, p(w)?))
+}
+
+/// Where the data are and how to split and scale them.
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// Directory holding the four MNIST IDX files (raw or .gz) [default: the shipped data/mnist].
-    #[arg(long, value_name = "DIR")]
+    /// The dataset: a directory of IDX files (MNIST naming), an .npz
+    /// (x_train, y_train, x_test, y_test), a features .npy (with --labels),
+    /// a .csv/.tsv, or an IDX images file (with --labels) [default: the
+    /// shipped data/mnist].
+    #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
-    /// Use only the first N training images (all by default).
+    /// The labels of --data when they are a file of their own (.npy or IDX).
+    #[arg(long, value_name = "PATH")]
+    pub labels: Option<PathBuf>,
+    /// CSV/TSV: the label column, by header name or 0-based index [default: the last].
+    #[arg(long, value_name = "NAME|INDEX")]
+    pub label_column: Option<String>,
+    /// A test set of its own (same format as --data) instead of the one in
+    /// --data or a split of it.
+    #[arg(long, value_name = "PATH")]
+    pub test_data: Option<PathBuf>,
+    /// The labels of --test-data when they are a file of their own.
+    #[arg(long, value_name = "PATH")]
+    pub test_labels: Option<PathBuf>,
+    /// Without a test set: the fraction of rows held out for testing (stratified).
+    #[arg(long, default_value_t = 0.2, value_name = "F")]
+    pub test_fraction: f64,
+    /// The fraction of training rows held out for model selection and
+    /// early stopping (stratified; 0: none).
+    #[arg(long, default_value_t = 0.1, value_name = "F")]
+    pub val_fraction: f64,
+    /// Seed of the test and validation splits.
+    #[arg(long, default_value_t = 0, value_name = "SEED")]
+    pub split_seed: u64,
+    /// How inputs are mapped into [−1, 1] (fitted on the training split, stored in the model).
+    #[arg(long, value_enum, default_value_t = ScaleArg::Auto)]
+    pub scale: ScaleArg,
+    /// The rows are HEIGHTxWIDTH images (default: the file's own shape, if it has one).
+    #[arg(long, value_name = "HxW", value_parser = parse_shape)]
+    pub image_shape: Option<(usize, usize)>,
+    /// Use only the first N training rows (all by default).
     #[arg(long, value_name = "N")]
     pub train_limit: Option<usize>,
 }
 
 impl DataArgs {
-    /// Loads MNIST, cut to `--train-limit`.
-    pub fn load(&self) -> Result<Mnist> {
-        let dir = self.data.clone().unwrap_or_else(mnist::default_dir);
-        let mut m = mnist::load(&dir)?;
-        if let Some(n) = self.train_limit {
-            m.train = m.train.head(n);
+    /// The dataset path (the shipped MNIST by default).
+    pub fn path(&self) -> PathBuf {
+        self.data.clone().unwrap_or_else(mnist::default_dir)
+    }
+
+    fn options(&self) -> Options {
+        Options {
+            test_fraction: self.test_fraction,
+            val_fraction: self.val_fraction,
+            seed: self.split_seed,
+            scaling: self.scale.into(),
+            image_shape: self.image_shape,
+            train_limit: self.train_limit,
         }
-        Ok(m)
+    }
+
+    /// Reads the tables: training rows and the test rows, if the data have
+    /// their own (or --test-data gives them).
+    pub fn tables(&self) -> Result<(Table, Option<Table>)> {
+        let (train, test) = crate::tables::load(
+            &self.path(),
+            self.labels.as_deref(),
+            self.label_column.as_deref(),
+        )?;
+        let test = match &self.test_data {
+            Some(p) => Some(
+                crate::tables::load(p, self.test_labels.as_deref(), self.label_column.as_deref())?
+                    .0,
+            ),
+            None => test,
+        };
+        Ok((train, test))
+    }
+
+    /// Reads only the test rows (the data's own test split or --test-data),
+    /// never the training rows; `None` if there are none.
+    pub fn test_table(&self) -> Result<Option<Table>> {
+        match &self.test_data {
+            Some(p) => Ok(Some(
+                crate::tables::load(p, self.test_labels.as_deref(), self.label_column.as_deref())?
+                    .0,
+            )),
+            None => crate::tables::load_test(&self.path(), self.label_column.as_deref()),
+        }
+    }
+
+    /// Loads, splits and scales.
+    pub fn prepare(&self) -> Result<Prepared> {
+        let (train, test) = self.tables()?;
+        dataset::prepare(train, test, &self.options())
+            .with_context(|| format!("dataset {}", self.path().display()))
     }
 }
 
@@ -40,7 +157,6 @@ pub fn set_threads(threads: Option<usize>) -> Result<()> {
 }
 
 use anyhow::{anyhow, bail};
-use clap::ValueEnum;
 use dam_core::model::{ElementType, Kind, Model};
 use dam_core::{Form, Interaction, Similarity};
 use dam_std::data::npy::NpyArray;

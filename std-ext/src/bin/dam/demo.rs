@@ -18,9 +18,9 @@ pub struct Args {
     /// Output directory.
     #[arg(long, default_value = "out/demo")]
     out: PathBuf,
-    /// Epochs (the notebook's settings otherwise, with a faster decay).
-    #[arg(long, default_value_t = 150)]
-    epochs: usize,
+    /// Epochs [default: derived from the data, as dam train].
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Worker threads [default: one per core].
     #[arg(long)]
     threads: Option<usize>,
@@ -29,27 +29,27 @@ pub struct Args {
     quiet: bool,
 }
 
-/// The demo's training settings: the authors' notebook (K = 100, n = 20,
-/// m = 30, T = 540, minibatch 1000, momentum 0.6, ε0 = 0.04) with the decay
-/// f = 0.99 instead of 0.998, so that fewer epochs suffice.
+/// The demo's training settings: `dam train`'s defaults, derived from the
+/// data (see `dam_std::train::defaults`).
 fn settings(args: &Args) -> train::Args {
     train::Args {
         data: args.data.clone(),
         out: args.out.clone(),
-        memories: 100,
+        memories: None,
         degree: 20,
         m: 30,
-        temperature: 540.0,
+        temperature: None,
         normalized: None,
-        eps0: Some(0.04),
-        decay: Some(0.99),
-        momentum: Some(0.6),
-        batch: Some(1000),
-        epochs: Some(args.epochs),
+        eps0: None,
+        decay: None,
+        momentum: None,
+        batch: None,
+        epochs: args.epochs,
+        patience: None,
         seed: 0,
-        shift: 0,
-        rotate: 0.0,
-        zoom: 0.0,
+        shift: None,
+        rotate: None,
+        zoom: None,
         threads: args.threads,
         resume: false,
         quiet: args.quiet,
@@ -61,9 +61,8 @@ fn settings(args: &Args) -> train::Args {
 pub fn run(args: Args) -> Result<()> {
     let start = Instant::now();
     println!(
-        "Training the KH16 dense associative memory classifier on MNIST \
-         (K = 100 memories, n = 20, {} epochs); Ctrl-C stops, --resume continues with dam train.",
-        args.epochs
+        "Training the KH16 dense associative memory classifier with dam train's defaults; \
+         Ctrl-C stops, --resume continues with dam train."
     );
     let accuracy = train::train(&settings(&args))?;
     let model = args.out.join("model.dam");

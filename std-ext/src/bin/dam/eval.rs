@@ -2,9 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use clap::Args as ClapArgs;
 use dam_core::model::{ElementType, Kind, Model};
+use dam_std::data::Split;
+use dam_std::data::dataset::{self, ClassMap, InputMap};
+use dam_std::data::table::Table;
 use dam_std::model_io;
 use dam_std::quantize::{ForwardPath, evaluate_model};
 use dam_std::train::kh16::{Net, evaluate};
@@ -23,31 +26,66 @@ pub struct Args {
     pub fixed: bool,
 }
 
+/// The test split for `model`: only the test rows are read, mapped with
+/// the model's classes and input map.
+pub fn test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<Split> {
+    let table = data.test_table()?.ok_or_else(|| {
+        anyhow!(
+            "{}: no test split of its own; give one with --test-data (evaluation never reads the training rows)",
+            data.path().display()
+        )
+    })?;
+    let h = model.header();
+    let classes = ClassMap {
+        values: (0..h.nc as usize)
+            .map(|a| model.label(a).map_or(a as i64, i64::from))
+            .collect(),
+        names: None,
+    };
+    let map = legacy_map(&table);
+    dataset::test_split(&table, &classes, &map).with_context(|| format!("evaluating {name}"))
+}
+
+/// The input map of a model that does not store one: 8-bit images mapped
+/// by `2p/255 − 1` (what the trainer did before the map was stored),
+/// anything else as it is.
+fn legacy_map(t: &Table) -> InputMap {
+    let bytes = t.image_shape.is_some()
+        && t.values
+            .iter()
+            .all(|&x| (0.0..=255.0).contains(&x) && x.fract() == 0.0);
+    let mut map = InputMap::identity(t.cols);
+    if bytes {
+        map.scale.fill(2.0 / 255.0);
+        map.offset.fill(-1.0);
+    }
+    map
+}
+
 pub fn run(args: Args) -> Result<()> {
     let bytes = model_io::load(&args.model)?;
     let model = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{e}"))?;
-    let data = args.data.load()?;
+    let test = test_split(&args.data, &model, &args.model.display().to_string())?;
     if model.header().kind == Kind::Potts {
-        return potts(&args, &model, &data.test);
+        return potts(&args, &model, &test);
     }
     // f32 models: the batched trainer's evaluation; quantized models (or
     // --fixed): one image at a time through dam-core, as firmware runs them.
     let e = if model.header().element == ElementType::F32 && !args.fixed {
         let net = Net::from_model(&model).map_err(|e| anyhow!("{}: {e}", args.model.display()))?;
-        evaluate(&net, &data.test)?
+        evaluate(&net, &test)?
     } else {
         let path = if args.fixed {
             ForwardPath::Fixed
         } else {
             ForwardPath::Float
         };
-        evaluate_model(&model, &data.test, path)
-            .map_err(|e| anyhow!("{}: {e}", args.model.display()))?
+        evaluate_model(&model, &test, path).map_err(|e| anyhow!("{}: {e}", args.model.display()))?
     };
     println!(
         "test accuracy: {:.2}% ({} images)",
         100.0 * e.accuracy,
-        data.test.len()
+        test.len()
     );
     println!("confusion matrix (rows: true class, columns: predicted):");
     print!("     ");
@@ -67,7 +105,7 @@ pub fn run(args: Args) -> Result<()> {
 
 /// A Potts model, one image at a time through `dam-core`'s
 /// `PottsClassifier` (what firmware runs): both readouts.
-fn potts(args: &Args, model: &Model<'_>, test: &dam_std::data::mnist::Split) -> Result<()> {
+fn potts(args: &Args, model: &Model<'_>, test: &Split) -> Result<()> {
     let at = |e: dam_core::Error| anyhow!("{}: {e}", args.model.display());
     let clf = model.potts::<f32>().map_err(at)?;
     let p = clf.memories().k();

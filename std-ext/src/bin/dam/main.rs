@@ -17,6 +17,7 @@ mod info;
 mod predict;
 mod recall;
 mod show;
+mod tables;
 mod train;
 mod train_potts;
 

@@ -97,9 +97,9 @@ pub fn potts_png(model: &Path, out: &Path, cols: usize) -> Result<bool> {
 /// Draws test and training accuracy per epoch.
 pub fn curves_png(csv: &Path, out: &Path) -> Result<()> {
     let rows = dam_std::train::session::read_metrics(csv)?;
-    let train: Vec<(f64, f64)> = rows.iter().map(|r| (r.0 as f64, r.2)).collect();
-    let test: Vec<(f64, f64)> = rows.iter().map(|r| (r.0 as f64, r.3)).collect();
-    let x_max = rows.last().map_or(1.0, |r| r.0 as f64).max(1.0);
+    let train: Vec<(f64, f64)> = rows.iter().map(|r| (r.epoch as f64, r.train)).collect();
+    let test: Vec<(f64, f64)> = rows.iter().map(|r| (r.epoch as f64, r.test)).collect();
+    let x_max = rows.last().map_or(1.0, |r| r.epoch as f64).max(1.0);
     plot::curves(
         out,
         &[

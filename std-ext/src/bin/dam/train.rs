@@ -7,15 +7,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Result, bail};
 use clap::{Args as ClapArgs, ValueEnum};
 use dam_core::Interaction;
-use dam_std::train::kh16::{Config, Scale};
-use dam_std::train::session::{self, Outcome, Paths, Record};
+use dam_std::data::dataset::Prepared;
+use dam_std::train::defaults::{self, DataShape};
+use dam_std::train::kh16::{Config, Init, Scale};
+use dam_std::train::session::{self, Data, Meta, Outcome, Paths, Record, Stopping};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::common::{DataArgs, set_threads};
-use crate::train_potts::PottsArgs;
+use crate::train_potts::{InitArg, PottsArgs};
 
-/// Options of `dam train`: the KH16 classifier on MNIST (defaults: the
-/// authors' notebook).
+/// Options of `dam train`: the KH16 classifier on any labelled dataset.
+/// Every setting left out is derived from the data (see
+/// `dam_std::train::defaults`).
 #[derive(ClapArgs, Debug, Clone)]
 pub struct Args {
     #[command(flatten)]
@@ -23,52 +26,56 @@ pub struct Args {
     /// Output directory (model.dam, metrics.csv, checkpoint.bin for --resume).
     #[arg(long, default_value = "out/train")]
     pub out: PathBuf,
-    /// Number of memories K.
-    #[arg(short = 'k', long, default_value_t = 100)]
-    pub memories: usize,
+    /// Number of memories K [default: 20 per class, 100 to 1000; potts: 100].
+    #[arg(short = 'k', long)]
+    pub memories: Option<usize>,
     /// Degree n of the rectified polynomial F.
     #[arg(short = 'n', long, default_value_t = 20)]
     pub degree: u32,
     /// Loss exponent m (loss Σ (t − c)^2m).
     #[arg(short = 'm', long, default_value_t = 30)]
     pub m: u32,
-    /// Temperature T of the raw form (β = 1/T^n).
-    #[arg(long, default_value_t = 540.0)]
-    pub temperature: f32,
-    /// Train the normalized McA form F(β ξ·x / D) with this β instead of the raw form.
+    /// Train the raw KH16 form with temperature T (β = 1/T^n; the notebook: 540)
+    /// instead of the normalized form.
+    #[arg(long, conflicts_with = "normalized")]
+    pub temperature: Option<f32>,
+    /// β of the normalized McA form F(β ξ·x / D) [default: from the data's self-overlap].
     #[arg(long, value_name = "BETA")]
     pub normalized: Option<f32>,
     /// Initial learning rate ε0 [default: 0.04; potts: 0.03].
     #[arg(long)]
     pub eps0: Option<f32>,
-    /// Learning-rate decay f per epoch [default: 0.998; potts: 0.95].
+    /// Learning-rate decay f per epoch [default: to 2% of ε0 over the epochs; potts: 0.95].
     #[arg(long)]
     pub decay: Option<f32>,
     /// Momentum p [default: 0.6; potts: 0.6].
     #[arg(long)]
     pub momentum: Option<f32>,
-    /// Minibatch size [default: 1000; potts: 500].
+    /// Minibatch size [default: about 200, at most 1/20 of the rows; potts: 500].
     #[arg(long)]
     pub batch: Option<usize>,
-    /// Number of epochs (in total, when resuming) [default: 300; potts: 20].
+    /// Number of epochs (in total, when resuming) [default: about 8 000 steps; potts: 20].
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Stop when the validation accuracy has not improved for this many epochs
+    /// [default: a quarter of the epochs, at least 5; 0: never].
+    #[arg(long)]
+    pub patience: Option<usize>,
     /// Seed for the initial memories and the shuffles.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Augment the training images: shift each by up to this many pixels
-    /// along each axis, drawn anew every epoch (0: none, the notebook).
-    #[arg(long, default_value_t = 0)]
-    pub shift: usize,
+    /// along each axis, drawn anew every epoch [default for square images: 1; else 0].
+    #[arg(long)]
+    pub shift: Option<usize>,
     /// Augment the training images with random affine distortions: rotate
-    /// each by up to this many degrees either way (with --rotate or --zoom,
-    /// --shift becomes a continuous translation range).
-    #[arg(long, default_value_t = 0.0)]
-    pub rotate: f32,
+    /// each by up to this many degrees either way [default for square images: 8; else 0].
+    #[arg(long)]
+    pub rotate: Option<f32>,
     /// Augment the training images: scale each by a factor drawn from
-    /// [1 − zoom, 1 + zoom] (see --rotate).
-    #[arg(long, default_value_t = 0.0)]
-    pub zoom: f32,
+    /// [1 − zoom, 1 + zoom] [default for square images: 0.08; else 0].
+    #[arg(long)]
+    pub zoom: Option<f32>,
     /// Worker threads [default: one per core].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -95,38 +102,114 @@ pub enum KindArg {
 }
 
 impl Args {
-    /// The training settings these options describe.
-    pub fn config(&self) -> Config {
-        Config {
-            k: self.memories,
+    /// The training settings: derived from `data`, then what was given.
+    pub fn config(&self, data: &Prepared) -> Result<Config> {
+        let shape = DataShape {
+            rows: data.train.len(),
+            features: data.train.dim,
+            classes: data.classes.len(),
+            image: data.image_shape,
+        };
+        let auto = defaults::auto_config(&data.train, &shape, self.seed);
+        let epochs = self.epochs.unwrap_or(auto.epochs);
+        let augment_given = self.shift.is_some() || self.rotate.is_some() || self.zoom.is_some();
+        let (shift, rotate, zoom) = if augment_given {
+            (
+                self.shift.unwrap_or(0),
+                self.rotate.unwrap_or(0.0),
+                self.zoom.unwrap_or(0.0),
+            )
+        } else {
+            (auto.shift, auto.rotate, auto.zoom)
+        };
+        Ok(Config {
+            k: self.memories.unwrap_or(auto.k),
             interaction: Interaction::RectifiedPolynomial { n: self.degree },
-            scale: match self.normalized {
-                Some(beta) => Scale::Normalized { beta },
-                None => Scale::Raw {
-                    temperature: self.temperature,
-                },
+            scale: match (self.temperature, self.normalized) {
+                (Some(temperature), _) => Scale::Raw { temperature },
+                (None, Some(beta)) => Scale::Normalized { beta },
+                (None, None) => auto.scale,
             },
             m: self.m,
-            eps0: self.eps0.unwrap_or(0.04),
-            decay: self.decay.unwrap_or(0.998),
-            momentum: self.momentum.unwrap_or(0.6),
-            batch: self.batch.unwrap_or(1000),
-            epochs: self.epochs.unwrap_or(300),
-            seed: self.seed,
-            shift: self.shift,
-            rotate: self.rotate,
-            zoom: self.zoom,
-            ..Config::default()
+            eps0: self.eps0.unwrap_or(auto.eps0),
+            decay: self.decay.unwrap_or_else(|| defaults::decay_for(epochs)),
+            momentum: self.momentum.unwrap_or(auto.momentum),
+            batch: self.batch.unwrap_or(auto.batch),
+            epochs,
+            init: match self.potts.init {
+                InitArg::Normal => Init::Normal,
+                InitArg::Samples => Init::Samples,
+                InitArg::Random => {
+                    bail!("--init random is for --kind potts; kh16 takes samples or normal")
+                }
+            },
+            shift,
+            rotate,
+            zoom,
+            ..auto
+        })
+    }
+
+    /// Early stopping: as given, or a quarter of the epochs.
+    pub fn stopping(&self, config: &Config) -> Stopping {
+        Stopping {
+            patience: match self.patience {
+                Some(0) => None,
+                Some(p) => Some(p),
+                None => Some(defaults::patience_for(config.epochs)),
+            },
         }
     }
 }
 
-/// Trains, with a progress bar; returns the final test accuracy.
+/// Trains, with a progress bar; returns the test accuracy of the kept
+/// (best) epoch.
 pub fn train(args: &Args) -> Result<f64> {
     set_threads(args.threads)?;
-    let config = args.config();
+    let data = args.data.prepare()?;
+    let config = args.config(&data)?;
     config.validate()?;
-    let data = args.data.load()?;
+    if let Some((h, w)) = data.image_shape
+        && (config.shift > 0 || config.rotate > 0.0 || config.zoom > 0.0)
+        && h != w
+    {
+        bail!(
+            "augmentation needs square images; these are {h}×{w} (pass --shift 0 --rotate 0 --zoom 0)"
+        );
+    }
+    if data.image_shape.is_none() && (config.shift > 0 || config.rotate > 0.0 || config.zoom > 0.0)
+    {
+        bail!(
+            "augmentation needs image data: give --image-shape HxW or leave --shift/--rotate/--zoom out"
+        );
+    }
+    let stopping = args.stopping(&config);
+    let beta = match config.scale {
+        Scale::Normalized { beta } => format!("normalized, β = {beta:.4}"),
+        Scale::Raw { temperature } => format!("raw, T = {temperature}"),
+    };
+    println!(
+        "{}: {} training, {} validation, {} test rows of {} features, {} classes; K = {}, n = {}, {beta}, minibatch {}, {} epochs{}",
+        args.data.path().display(),
+        data.train.len(),
+        data.val.as_ref().map_or(0, |v| v.len()),
+        data.test.len(),
+        data.train.dim,
+        data.classes.len(),
+        config.k,
+        config.interaction.degree().unwrap_or(0),
+        config.batch,
+        config.epochs,
+        if config.rotate > 0.0 || config.shift > 0 {
+            ", augmented"
+        } else {
+            ""
+        },
+    );
+    let meta = Meta {
+        classes: Some(data.classes.clone()),
+        map: Some(data.map.clone()),
+    };
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -144,17 +227,26 @@ pub fn train(args: &Args) -> Result<f64> {
         )?
         .progress_chars("=> "),
     );
-    let mut last = None;
+    let mut tests = Vec::new();
     let quiet = args.quiet;
     let outcome = session::run(
         config,
-        &data,
+        Data {
+            train: &data.train,
+            val: data.val.as_ref(),
+            test: &data.test,
+        },
+        &meta,
+        stopping,
         &args.out,
         args.resume,
         &|| stop.load(Ordering::SeqCst),
         |r: &Record| {
+            let val = r
+                .val_accuracy
+                .map_or(String::new(), |v| format!("  val {:.2}%", 100.0 * v));
             let msg = format!(
-                "loss {:.4e}  train {:.2}%  test {:.2}%  ({:.2} s/epoch)",
+                "loss {:.4e}  train {:.2}%{val}  test {:.2}%  ({:.2} s/epoch)",
                 r.stats.loss,
                 100.0 * r.stats.train_accuracy,
                 100.0 * r.test_accuracy,
@@ -165,22 +257,46 @@ pub fn train(args: &Args) -> Result<f64> {
             }
             bar.set_position(r.stats.epoch as u64);
             bar.set_message(msg);
-            last = Some(r.test_accuracy);
+            tests.push((r.stats.epoch, r.test_accuracy));
         },
     )?;
     bar.finish();
     let paths = Paths::new(&args.out);
     match outcome {
-        Outcome::Finished(_) => {
+        Outcome::Finished {
+            best_epoch,
+            best_val,
+            early,
+            trainer,
+        } => {
+            let test = tests
+                .iter()
+                .find(|(e, _)| *e == best_epoch)
+                .map(|t| t.1)
+                .or_else(|| {
+                    session::read_metrics(&paths.metrics)
+                        .ok()?
+                        .iter()
+                        .find(|r| r.epoch == best_epoch)
+                        .map(|r| r.test)
+                })
+                .unwrap_or(f64::NAN);
+            let val = best_val.map_or(String::new(), |v| format!(", validation {:.2}%", 100.0 * v));
+            println!(
+                "{}kept epoch {best_epoch} of {}{val}: test accuracy {:.2}%",
+                if early { "stopped early; " } else { "" },
+                trainer.epoch,
+                100.0 * test
+            );
             println!(
                 "model: {}\nmetrics: {}",
                 paths.model.display(),
                 paths.metrics.display()
             );
-            Ok(last.unwrap_or(f64::NAN))
+            Ok(test)
         }
         Outcome::Interrupted { epoch } => bail!(
-            "interrupted; the checkpoint in {} holds epoch {epoch} (continue with --resume)",
+            "interrupted; the checkpoint in {} holds epoch {epoch} (continue with --resume); model.dam was not written",
             args.out.display()
         ),
     }

@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
-use dam_std::data::mnist;
 use dam_std::potts::growth::{self, GrowthConfig, Point};
 use dam_std::potts::patches::patches;
 use dam_std::potts::{Config, Constraint, Init, Task, Trainer, evaluate, figure};
@@ -28,7 +27,8 @@ pub struct PottsArgs {
     /// Potts: the constraint set of the memories (docs/potts.md).
     #[arg(long, value_enum, default_value_t = ConstraintArg::Box)]
     pub constraint: ConstraintArg,
-    /// Potts: how the memories start (copies of training samples, or random entries).
+    /// How the memories start: copies of training samples; random entries
+    /// (potts); N(−0.3, 0.3) entries (kh16, the notebook).
     #[arg(long, value_enum, default_value_t = InitArg::Samples)]
     pub init: InitArg,
     /// Potts: learn the prior p_h (otherwise uniform).
@@ -77,15 +77,18 @@ impl From<ConstraintArg> for Constraint {
 pub enum InitArg {
     /// Copies of random training samples.
     Samples,
-    /// Uniform random entries in [-1, 1].
+    /// Uniform random entries in [-1, 1] (potts).
     Random,
+    /// N(−0.3, 0.3) entries (kh16: the KH16 notebook).
+    Normal,
 }
 
 impl From<InitArg> for Init {
     fn from(i: InitArg) -> Self {
         match i {
             InitArg::Samples => Init::Samples,
-            InitArg::Random => Init::Random,
+            // Refused before this conversion (kh16 only).
+            InitArg::Random | InitArg::Normal => Init::Random,
         }
     }
 }
@@ -119,7 +122,7 @@ pub fn run(args: &Args) -> Result<()> {
     set_threads(args.threads)?;
     let pa = &args.potts;
     let config = Config {
-        p: args.memories,
+        p: args.memories.unwrap_or(100),
         beta: pa.beta,
         smoothing: pa.smoothing,
         eps0: args.eps0.unwrap_or(0.03),
@@ -132,14 +135,24 @@ pub fn run(args: &Args) -> Result<()> {
         seed: args.seed,
         constraint: pa.constraint.into(),
         augmentation: dam_std::train::augment::Augmentation::new(
-            args.shift,
-            args.rotate,
-            args.zoom,
+            args.shift.unwrap_or(0),
+            args.rotate.unwrap_or(0.0),
+            args.zoom.unwrap_or(0.0),
         ),
-        init: pa.init.into(),
+        init: match pa.init {
+            InitArg::Normal => {
+                bail!("--init normal is for --kind kh16; potts takes samples or random")
+            }
+            i => i.into(),
+        },
     };
     config.validate()?;
-    let data = args.data.load()?;
+    // Potts training selects no epoch: every training row is used.
+    let data = crate::common::DataArgs {
+        val_fraction: 0.0,
+        ..args.data.clone()
+    }
+    .prepare()?;
     let (task, train_set, test) = match pa.latent {
         Some(c) => {
             let train_set = patches(&data.train, pa.patch, pa.patches, args.seed)?;
@@ -148,7 +161,7 @@ pub fn run(args: &Args) -> Result<()> {
         }
         None => (
             Task::Supervised {
-                classes: mnist::CLASSES,
+                classes: data.classes.len(),
             },
             data.train,
             data.test,

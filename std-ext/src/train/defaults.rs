@@ -1,0 +1,146 @@
+//! Training settings derived from the data, for `dam train` with no other
+//! flag on a dataset it has never seen.
+//!
+//! What is derived, and from what:
+//! * **the form and `β`**: the normalized form of \[McA\], whose good `β`
+//!   region does not move with the degree `n`, with `β` set so that a
+//!   memory equal to a training sample (its class's label units `+1`, the
+//!   others `−1`) sees that sample at `h* = 1.36`:
+//!   `β = h* · D / mean_b(|x_b|² + Nc)`. `h*` is \[KH16\]'s notebook
+//!   temperature `T = 540` on MNIST expressed this way (`β = D/T = 1.47`,
+//!   mean self-overlap `0.926`), so on MNIST it is the notebook's model and
+//!   elsewhere the same operating point of `F`;
+//! * **the initial memories**: copies of training samples, class by class
+//!   in turn (prototypes to refine, as in the \[TT\] Potts trainer), instead
+//!   of the notebook's `N(−0.3, 0.3)`, which suits only inputs whose
+//!   background is `−1`;
+//! * **`K`**: `20` memories per class, at least 100 and at most 1 000,
+//!   never more than the training rows;
+//! * **the minibatch and the epochs**: about 200 rows a minibatch (at most
+//!   1/20 of the training rows, at least 1), and epochs for about 8 000
+//!   optimizer steps, between 15 and 400 epochs; the learning rate decays
+//!   to 2% of `ε0` over them; training stops early when the validation
+//!   accuracy has not improved for a quarter of the epochs, and the best
+//!   epoch's memories are kept;
+//! * **augmentation**: only for image data (square images), small affine
+//!   distortions (±8°, ±8% scale, ±1 pixel), as in the headline runs.
+
+use dam_core::Interaction;
+
+use super::kh16::{Config, Init, Scale};
+use crate::data::Split;
+
+/// The overlap `h*` at which a memory sees the sample it was copied from.
+pub const SELF_OVERLAP: f32 = 1.36;
+
+/// Optimizer steps aimed at in a run.
+pub const TARGET_STEPS: usize = 8_000;
+
+/// What the data are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataShape {
+    /// Training rows.
+    pub rows: usize,
+    /// Features `Nv`.
+    pub features: usize,
+    /// Classes `Nc`.
+    pub classes: usize,
+    /// `(height, width)` for image data.
+    pub image: Option<(usize, usize)>,
+}
+
+/// `β` for the normalized form from the training inputs (see the module
+/// docs); `1` if there are no rows.
+///
+/// ```
+/// use dam_std::data::Split;
+/// use dam_std::train::defaults::{SELF_OVERLAP, beta_for};
+/// // Inputs at ±1: |x|² = Nv, so β = h*.
+/// let s = Split { images: vec![1.0, -1.0, -1.0, 1.0], labels: vec![0, 1], dim: 2 };
+/// assert!((beta_for(&s, 2) - SELF_OVERLAP).abs() < 1e-6);
+/// ```
+pub fn beta_for(train: &Split, classes: usize) -> f32 {
+    if train.is_empty() {
+        return 1.0;
+    }
+    let sq: f64 = train
+        .images
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum();
+    let mean = sq / train.len() as f64 + classes as f64;
+    let d = (train.dim + classes) as f64;
+    let beta = f64::from(SELF_OVERLAP) * d / mean;
+    if beta.is_finite() && beta > 0.0 {
+        beta as f32
+    } else {
+        1.0
+    }
+}
+
+/// The number of memories `K` (see the module docs).
+pub fn memories_for(shape: &DataShape) -> usize {
+    (20 * shape.classes).clamp(100, 1000).min(shape.rows.max(1))
+}
+
+/// The minibatch size (see the module docs).
+pub fn batch_for(rows: usize) -> usize {
+    (rows / 20).clamp(1, 200)
+}
+
+/// The number of epochs for [`TARGET_STEPS`] steps of `batch`.
+pub fn epochs_for(rows: usize, batch: usize) -> usize {
+    let steps_per_epoch = rows.div_ceil(batch.max(1)).max(1);
+    TARGET_STEPS.div_ceil(steps_per_epoch).clamp(15, 400)
+}
+
+/// The learning-rate decay per epoch that reaches 2% of `ε0` after
+/// `epochs`.
+pub fn decay_for(epochs: usize) -> f32 {
+    0.02f64.powf(1.0 / epochs.max(1) as f64) as f32
+}
+
+/// The whole default configuration for `train` (whose inputs are already
+/// mapped into `[−1, 1]`), with `seed`.
+///
+/// ```
+/// use dam_std::data::Split;
+/// use dam_std::train::defaults::{DataShape, auto_config};
+/// let s = Split { images: vec![0.5; 300 * 4], labels: (0..300).map(|i| (i % 3) as u16).collect(), dim: 4 };
+/// let shape = DataShape { rows: 300, features: 4, classes: 3, image: None };
+/// let c = auto_config(&s, &shape, 0);
+/// assert_eq!((c.k, c.batch), (100, 15));
+/// c.validate()?;
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+pub fn auto_config(train: &Split, shape: &DataShape, seed: u64) -> Config {
+    let batch = batch_for(shape.rows);
+    let epochs = epochs_for(shape.rows, batch);
+    let square = shape
+        .image
+        .is_some_and(|(h, w)| h == w && h >= 8 && shape.features == h * w);
+    Config {
+        k: memories_for(shape),
+        interaction: Interaction::RectifiedPolynomial { n: 20 },
+        scale: Scale::Normalized {
+            beta: beta_for(train, shape.classes),
+        },
+        m: 30,
+        eps0: 0.04,
+        decay: decay_for(epochs),
+        momentum: 0.6,
+        batch,
+        epochs,
+        init: Init::Samples,
+        seed,
+        shift: usize::from(square),
+        rotate: if square { 8.0 } else { 0.0 },
+        zoom: if square { 0.08 } else { 0.0 },
+        ..Config::default()
+    }
+}
+
+/// Epochs without a better validation accuracy after which a run stops.
+pub fn patience_for(epochs: usize) -> usize {
+    (epochs / 4).max(5)
+}
