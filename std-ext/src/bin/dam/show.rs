@@ -6,7 +6,6 @@ use anyhow::{Result, anyhow};
 use clap::Args as ClapArgs;
 use dam_core::model::Model;
 use dam_std::{model_io, plot};
-use plotters::style::RGBColor;
 
 /// Options of `dam show`: PNGs of a model's memories and of training curves.
 #[derive(ClapArgs, Debug)]
@@ -94,20 +93,43 @@ pub fn potts_png(model: &Path, out: &Path, cols: usize) -> Result<bool> {
     Ok(true)
 }
 
-/// Draws test and training accuracy per epoch.
+/// Draws the training loss and the training and test accuracy per epoch,
+/// with the epoch of the best test accuracy marked.
 pub fn curves_png(csv: &Path, out: &Path) -> Result<()> {
     let rows = dam_std::train::session::read_metrics(csv)?;
-    let train: Vec<(f64, f64)> = rows.iter().map(|r| (r.0 as f64, r.2)).collect();
-    let test: Vec<(f64, f64)> = rows.iter().map(|r| (r.0 as f64, r.3)).collect();
-    let x_max = rows.last().map_or(1.0, |r| r.0 as f64).max(1.0);
+    let loss: Vec<f64> = rows.iter().map(|r| r.1).collect();
+    let train: Vec<f64> = rows.iter().map(|r| r.2).collect();
+    let test: Vec<f64> = rows.iter().map(|r| r.3).collect();
+    // The first epoch of the highest test accuracy.
+    let best = test
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.is_finite())
+        .fold(None, |best: Option<(usize, f64)>, (i, &a)| match best {
+            Some((_, b)) if b >= a => best,
+            _ => Some((i, a)),
+        })
+        .map(|(i, _)| i + 1);
     plot::curves(
         out,
-        &[
-            (&train, RGBColor(40, 80, 220)),
-            (&test, RGBColor(220, 40, 40)),
-        ],
-        (x_max, 0.85, 1.0),
-        &[0.90, 0.95, 0.97, 0.98, 0.99],
-        (800, 500),
+        &plot::Curves {
+            title: "",
+            loss: &[plot::Series {
+                name: "train",
+                values: &loss,
+            }],
+            accuracy: &[
+                plot::Series {
+                    name: "train",
+                    values: &train,
+                },
+                plot::Series {
+                    name: "test",
+                    values: &test,
+                },
+            ],
+            log_loss: loss.iter().all(|&l| !l.is_finite() || l > 0.0),
+            best_epoch: best,
+        },
     )
 }
