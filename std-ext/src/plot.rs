@@ -260,7 +260,8 @@ pub fn curves(path: &Path, c: &Curves<'_>) -> Result<()> {
                 y_label: "loss",
                 lines: &lines,
                 best: best.map(|b| (b.0, None)),
-                legend: SeriesLabelPosition::UpperRight,
+                log_y: c.log_loss,
+                y_decimals: None,
             };
             if c.log_loss {
                 let (lo, hi) = log_span(lo, hi);
@@ -294,7 +295,8 @@ pub fn curves(path: &Path, c: &Curves<'_>) -> Result<()> {
                     y_label: "accuracy (%)",
                     lines: &lines,
                     best: best.map(|(e, v)| (e, v.map(|v| 100.0 * v))),
-                    legend: SeriesLabelPosition::LowerRight,
+                    log_y: false,
+                    y_decimals: Some(if hi - lo > 5.0 { 0 } else { 1 }),
                 },
             )?;
         }
@@ -400,7 +402,8 @@ pub fn lines(path: &Path, curves: &[Line<'_>], axes: &Axes<'_>) -> Result<()> {
                 y_label: axes.y_label,
                 lines: &panel_lines,
                 best: None,
-                legend: SeriesLabelPosition::LowerRight,
+                log_y: false,
+                y_decimals: None,
             },
         )
     })
@@ -590,7 +593,10 @@ struct Panel<'a> {
     lines: &'a [PanelLine<'a>],
     /// The best epoch, and the value to mark with a dot on it.
     best: Option<(usize, Option<f64>)>,
-    legend: SeriesLabelPosition,
+    /// A logarithmic y axis.
+    log_y: bool,
+    /// Decimals of the y tick labels (`None`: `plotters`' choice).
+    y_decimals: Option<usize>,
 }
 
 fn panel_chart<'a, 'b, X: AsRangedCoord, Y: AsRangedCoord>(
@@ -618,13 +624,23 @@ where
     X::ValueType: FromF64,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    chart
-        .configure_mesh()
-        .x_desc(p.x_label)
+    let y_format = |v: &f64| match p.y_decimals {
+        Some(d) => format!("{v:.d$}"),
+        None => format!("{v}"),
+    };
+    let (x_lo, x_hi) = {
+        let r = chart.x_range();
+        (to_f64(&r.start), to_f64(&r.end))
+    };
+    let mut mesh = chart.configure_mesh();
+    if p.y_decimals.is_some() {
+        mesh.y_label_formatter(&y_format);
+    }
+    mesh.x_desc(p.x_label)
         .y_desc(p.y_label)
         .axis_desc_style((FAMILY, AXIS_SIZE))
         .label_style((FAMILY, TICK_SIZE))
-        .light_line_style(RGBColor(242, 242, 242))
+        .light_line_style(RGBColor(246, 246, 246))
         .bold_line_style(RGBColor(215, 215, 215))
         .axis_style(BLACK)
         .x_labels(8)
@@ -675,7 +691,7 @@ where
     if legend {
         chart
             .configure_series_labels()
-            .position(p.legend.clone())
+            .position(legend_corner(p, (x_lo, x_hi), (y_lo, y_hi)))
             .margin(12)
             .legend_area_size(34)
             .label_font((FAMILY, LEGEND_SIZE))
@@ -686,20 +702,70 @@ where
     Ok(())
 }
 
+/// The corner of the plot with the fewest points under the legend.
+fn legend_corner(
+    p: &Panel<'_>,
+    (x_lo, x_hi): (f64, f64),
+    (y_lo, y_hi): (f64, f64),
+) -> SeriesLabelPosition {
+    let log_y = p.log_y;
+    let scale = |v: f64, lo: f64, hi: f64| {
+        if log_y {
+            (v.ln() - lo.ln()) / (hi.ln() - lo.ln())
+        } else {
+            (v - lo) / (hi - lo)
+        }
+    };
+    let corners = [
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::LowerLeft, false, false),
+    ];
+    let crowd = |right: bool, upper: bool| {
+        p.lines
+            .iter()
+            .flat_map(|l| &l.points)
+            .filter(|&&(x, y)| {
+                let fx = (x - x_lo) / (x_hi - x_lo);
+                let fy = scale(y, y_lo, y_hi);
+                let inx = if right { fx > 0.55 } else { fx < 0.45 };
+                let iny = if upper { fy > 0.6 } else { fy < 0.4 };
+                inx && iny
+            })
+            .count()
+    };
+    corners
+        .into_iter()
+        .min_by_key(|&(_, right, upper)| crowd(right, upper))
+        .map_or(SeriesLabelPosition::UpperRight, |c| c.0)
+}
+
 /// Numbers that stand for `f64` positions on an axis.
 trait FromF64: Clone + 'static {
     fn from_f64(v: f64) -> Self;
+    fn to_f64(&self) -> f64;
+}
+
+fn to_f64<T: FromF64>(v: &T) -> f64 {
+    v.to_f64()
 }
 
 impl FromF64 for f64 {
     fn from_f64(v: f64) -> Self {
         v
     }
+    fn to_f64(&self) -> f64 {
+        *self
+    }
 }
 
 impl FromF64 for u32 {
     fn from_f64(v: f64) -> Self {
         v.round().clamp(0.0, u32::MAX as f64) as u32
+    }
+    fn to_f64(&self) -> f64 {
+        f64::from(*self)
     }
 }
 
@@ -1080,4 +1146,231 @@ fn draw(path: &Path, size: (u32, u32), body: impl FnOnce(&Area<'_>) -> DrawResul
     tmp.persist(path)
         .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decodes a PNG into its size and RGB(A) pixels, after checking the
+    /// signature and that it is more than a blank header.
+    fn decode(path: &Path) -> (u32, u32, usize, Vec<u8>) {
+        let bytes = std::fs::read(path).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
+        assert!(
+            bytes.len() > 1000,
+            "{}: {} bytes",
+            path.display(),
+            bytes.len()
+        );
+        let mut reader = png::Decoder::new(&bytes[..]).read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        buf.truncate(info.buffer_size());
+        (info.width, info.height, info.color_type.samples(), buf)
+    }
+
+    fn count(pixels: &(u32, u32, usize, Vec<u8>), colour: RGBColor) -> usize {
+        pixels
+            .3
+            .chunks_exact(pixels.2)
+            .filter(|p| p[..3] == [colour.0, colour.1, colour.2])
+            .count()
+    }
+
+    #[test]
+    fn curves_draw_two_panels_and_check_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("curves.png");
+        let loss = [1.0, 0.5, f64::NAN, 0.2];
+        let (train, test) = ([0.5, 0.7, 0.8, 0.9], [0.4, 0.6, 0.75, 0.7]);
+        let c = Curves {
+            title: "run",
+            loss: &[Series {
+                name: "train",
+                values: &loss,
+            }],
+            accuracy: &[
+                Series {
+                    name: "train",
+                    values: &train,
+                },
+                Series {
+                    name: "test",
+                    values: &test,
+                },
+            ],
+            log_loss: true,
+            best_epoch: Some(3),
+        };
+        curves(&path, &c).unwrap();
+        let png = decode(&path);
+        assert_eq!((png.0, png.1), (1200, 500));
+        // The series colours are drawn.
+        assert!(count(&png, PALETTE[0]) > 100 && count(&png, PALETTE[1]) > 100);
+        // One panel only when there is no loss.
+        curves(&path, &Curves { loss: &[], ..c }).unwrap();
+        assert_eq!(decode(&path).0, 600);
+        // Bad inputs are errors, not panics.
+        assert!(curves(&path, &Curves::default()).is_err());
+        assert!(
+            curves(
+                &path,
+                &Curves {
+                    best_epoch: Some(0),
+                    ..c
+                }
+            )
+            .is_err()
+        );
+        assert!(
+            curves(
+                &path,
+                &Curves {
+                    best_epoch: Some(5),
+                    ..c
+                }
+            )
+            .is_err()
+        );
+        let percent = [50.0, 70.0];
+        let bad = [Series {
+            name: "test",
+            values: &percent,
+        }];
+        assert!(
+            curves(
+                &path,
+                &Curves {
+                    accuracy: &bad,
+                    ..c
+                }
+            )
+            .is_err()
+        );
+        let nan = [f64::NAN; 3];
+        let none = [Series {
+            name: "train",
+            values: &nan,
+        }];
+        assert!(
+            curves(
+                &path,
+                &Curves {
+                    loss: &none,
+                    accuracy: &none,
+                    best_epoch: None,
+                    ..c
+                }
+            )
+            .is_err()
+        );
+        // Non-positive losses on a log axis are left out.
+        let zero = [0.0, -1.0, 0.5];
+        let loss = [Series {
+            name: "train",
+            values: &zero,
+        }];
+        curves(&path, &Curves { loss: &loss, ..c }).unwrap();
+    }
+
+    #[test]
+    fn lines_draw_and_check_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lines.png");
+        let a = [(0.0, 1.0), (1.0, f64::INFINITY), (2.0, 3.0)];
+        let single = [(1.0, 1.0)];
+        let axes = Axes {
+            title: "t",
+            x_label: "x (s)",
+            y_label: "y (m)",
+            y_range: None,
+        };
+        let curve = |points| Line {
+            name: "a",
+            points,
+            colour: PALETTE[3],
+        };
+        lines(&path, &[curve(&a)], &axes).unwrap();
+        let png = decode(&path);
+        assert_eq!((png.0, png.1), (800, 520));
+        assert!(count(&png, PALETTE[3]) > 100);
+        lines(&path, &[curve(&single)], &axes).unwrap();
+        assert!(lines(&path, &[], &axes).is_err());
+        assert!(lines(&path, &[curve(&[(f64::NAN, 1.0)])], &axes).is_err());
+        let flipped = Axes {
+            y_range: Some((1.0, 0.0)),
+            ..axes
+        };
+        assert!(lines(&path, &[curve(&a)], &flipped).is_err());
+    }
+
+    #[test]
+    fn memory_heatmap_small_and_large() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("heat.png");
+        let small: Vec<f32> = (0..20 * 4).map(|i| (i % 3) as f32 - 1.0).collect();
+        memory_heatmap(&path, &small, (20, 4), "small").unwrap();
+        let png = decode(&path);
+        assert!(count(&png, RGBColor(255, 0, 0)) > 20 * 20);
+        assert!(count(&png, RGBColor(0, 0, 255)) > 20 * 20);
+        let mut large = vec![0.5f32; 2000 * 800];
+        large[7] = f32::NAN;
+        memory_heatmap(&path, &large, (2000, 800), "large").unwrap();
+        let png = decode(&path);
+        assert!(png.0 <= 1200 && png.1 <= 1000, "{}×{}", png.0, png.1);
+        assert!(memory_heatmap(&path, &small, (20, 5), "").is_err());
+        assert!(memory_heatmap(&path, &[], (0, 4), "").is_err());
+        assert!(memory_heatmap(&path, &small, (usize::MAX, 2), "").is_err());
+    }
+
+    #[test]
+    fn confusion_shades_the_diagonal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("confusion.png");
+        let names: Vec<String> = ["a", "a very long class name"].map(String::from).to_vec();
+        confusion(&path, &[vec![10, 0], vec![0, 10]], &names, "t").unwrap();
+        let png = decode(&path);
+        // Full diagonal cells are dark, empty cells near white.
+        let (full, empty) = (count(&png, blues(1.0)), count(&png, blues(0.0)));
+        assert!(full > 1000 && empty > 1000, "{full} {empty}");
+        assert_ne!(blues(1.0), blues(0.0));
+        // An empty row draws, and many classes stay within the size cap.
+        confusion(&path, &[vec![0, 0], vec![1, 2]], &[], "").unwrap();
+        for n in [30, 1000] {
+            let m: Vec<Vec<u64>> = (0..n)
+                .map(|t| (0..n).map(|p| u64::from(t == p)).collect())
+                .collect();
+            confusion(&path, &m, &[], "").unwrap();
+            let png = decode(&path);
+            assert!(png.0 <= 1400 && png.1 <= 1300, "{n}: {}×{}", png.0, png.1);
+        }
+        assert!(confusion(&path, &[], &[], "").is_err());
+        assert!(confusion(&path, &[vec![1, 2], vec![3]], &[], "").is_err());
+        assert!(confusion(&path, &[vec![1]], &names, "").is_err());
+    }
+
+    #[test]
+    fn memory_grid_draws_tiles_and_checks_shapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grid.png");
+        let images: Vec<f32> = (0..6 * 28 * 28)
+            .map(|i| (i % 2) as f32 * 2.0 - 1.0)
+            .collect();
+        memory_grid(&path, &images, (28, 28), 3, 2).unwrap();
+        let png = decode(&path);
+        assert_eq!((png.0, png.1), (3 * 58 + 2, 2 * 58 + 2));
+        assert!(memory_grid(&path, &images, (28, 27), 3, 2).is_err());
+        assert!(memory_grid(&path, &[], (28, 28), 3, 2).is_err());
+        assert!(memory_grid(&path, &images, (28, 28), 0, 2).is_err());
+    }
+
+    #[test]
+    fn ticks_and_names() {
+        assert_eq!(index_ticks(4, 4).len(), 4);
+        let t = index_ticks(2000, 10);
+        assert_eq!((t.len(), t[1].0), (10, 200));
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("abc", 4), "abc");
+    }
 }
