@@ -579,7 +579,9 @@ pub fn confusion(
 // Line charts.
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
+type DrawError = Box<dyn std::error::Error>;
+type DrawResult = Result<(), DrawError>;
+type Chart<'a, 'b, X, Y> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<X, Y>>;
 
 struct PanelLine<'a> {
     name: &'a str,
@@ -603,10 +605,7 @@ fn panel_chart<'a, 'b, X: AsRangedCoord, Y: AsRangedCoord>(
     area: &'a Area<'b>,
     x: X,
     y: Y,
-) -> Result<
-    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<X::CoordDescType, Y::CoordDescType>>,
-    Box<dyn std::error::Error>,
-> {
+) -> Result<Chart<'a, 'b, X::CoordDescType, Y::CoordDescType>, DrawError> {
     Ok(ChartBuilder::on(area)
         .margin(14)
         .margin_right(24)
@@ -615,10 +614,7 @@ fn panel_chart<'a, 'b, X: AsRangedCoord, Y: AsRangedCoord>(
         .build_cartesian_2d(x, y)?)
 }
 
-fn draw_panel<'a, 'b: 'a, X, Y>(
-    mut chart: ChartContext<'a, BitMapBackend<'b>, Cartesian2d<X, Y>>,
-    p: &Panel<'_>,
-) -> DrawResult
+fn draw_panel<'a, 'b: 'a, X, Y>(mut chart: Chart<'a, 'b, X, Y>, p: &Panel<'_>) -> DrawResult
 where
     X: Ranged + ValueFormatter<X::ValueType>,
     X::ValueType: FromF64,
