@@ -46,9 +46,9 @@ fn main() -> Result<()> {
                 let stats = t.run_epoch(&train, &|| false)?.expect("never stopped");
                 let acc = evaluate(&t.params, &test).posterior;
                 writeln!(csv, "{s},{seed},{},{:.6},{acc:.4}", stats.epoch, stats.loss)?;
-                curve.push((stats.epoch as f64, acc));
+                curve.push((stats.epoch as f64, 100.0 * acc));
             }
-            finals.push(curve.last().map_or(0.0, |p| p.1));
+            finals.push(curve.last().map_or(0.0, |p| p.1 / 100.0));
             curves.push((s, curve));
         }
         let mean = finals.iter().sum::<f64>() / finals.len() as f64;
@@ -65,23 +65,32 @@ fn main() -> Result<()> {
             100.0 * sd
         );
     }
-    let series: Vec<(&[(f64, f64)], RGBColor)> = curves
+    let without = "without ς".to_string();
+    let with = format!("ς = {smoothing}");
+    let lines: Vec<plot::Line<'_>> = curves
         .iter()
         .map(|(s, c)| {
-            let colour = if *s > 0.0 {
-                RGBColor(220, 40, 40)
+            let (name, colour) = if *s > 0.0 {
+                (with.as_str(), RGBColor(220, 40, 40))
             } else {
-                RGBColor(40, 80, 220)
+                (without.as_str(), RGBColor(40, 80, 220))
             };
-            (c.as_slice(), colour)
+            plot::Line {
+                name,
+                points: c,
+                colour,
+            }
         })
         .collect();
-    plot::curves(
+    plot::lines(
         &out.join("smoothing.png"),
-        &series,
-        (15.0, 0.5, 1.0),
-        &[0.8, 0.9, 0.95],
-        (800, 500),
+        &lines,
+        &plot::Axes {
+            title: &format!("Potts on 10 000 MNIST digits, {seeds} seeds each"),
+            x_label: "epoch",
+            y_label: "test accuracy (%)",
+            y_range: Some((50.0, 100.0)),
+        },
     )?;
     println!(
         "{} and smoothing.png written",

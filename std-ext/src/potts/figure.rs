@@ -73,23 +73,34 @@ pub fn accuracy_vs_ops(path: &Path, report: &Report) -> Result<()> {
     let curve = |points: &[super::growth::Point]| -> Vec<(f64, f64)> {
         points
             .iter()
-            .map(|p| ((p.ops.max(1) as f64 / first).log10(), p.accuracy.posterior))
+            .map(|p| {
+                (
+                    (p.ops.max(1) as f64 / first).log10(),
+                    100.0 * p.accuracy.posterior,
+                )
+            })
             .collect()
     };
     let (growth, direct) = (curve(&report.growth), curve(&report.direct));
-    let x_max = growth
-        .iter()
-        .chain(&direct)
-        .map(|p| p.0)
-        .fold(0.1, f64::max);
-    plot::curves(
+    plot::lines(
         path,
         &[
-            (&growth, RGBColor(220, 40, 40)),
-            (&direct, RGBColor(40, 80, 220)),
+            plot::Line {
+                name: "growth",
+                points: &growth,
+                colour: RGBColor(220, 40, 40),
+            },
+            plot::Line {
+                name: "direct training",
+                points: &direct,
+                colour: RGBColor(40, 80, 220),
+            },
         ],
-        (x_max, 0.0, 1.0),
-        &[0.5, 0.8, 0.9, 0.95, 0.98],
-        (800, 500),
+        &plot::Axes {
+            title: "Potts: test accuracy against training cost",
+            x_label: "log₁₀ memory-sample operations (relative to the first point)",
+            y_label: "test accuracy, argmax p(y|v) (%)",
+            y_range: Some((0.0, 100.0)),
+        },
     )
 }

@@ -98,36 +98,30 @@ pub fn run(args: Args) -> Result<()> {
             curves.push((
                 pts,
                 RGBColor(r, g, b),
-                format!("{name}: D = {d}, beta = {beta}"),
+                format!("D = {d}, β = {beta} ({name})"),
             ));
         }
     }
-    let ys: Vec<f64> = curves
+    let lines: Vec<dam_std::plot::Line<'_>> = curves
         .iter()
-        .flat_map(|c| c.0.iter().map(|p| p.1))
+        .map(|c| dam_std::plot::Line {
+            name: &c.2,
+            points: &c.0,
+            colour: c.1,
+        })
         .collect();
-    let (lo, hi) = ys
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(l, h), &v| (l.min(v), h.max(v)));
-    let x_max = grid
-        .features
-        .iter()
-        .map(|&y| (y as f64).log10())
-        .fold(0.0, f64::max)
-        + 0.2;
-    let series: Vec<(&[(f64, f64)], RGBColor)> = curves.iter().map(|c| (&c.0[..], c.1)).collect();
-    let guides: Vec<f64> = ((lo.floor() as i32)..=(hi.ceil() as i32))
-        .map(f64::from)
-        .collect();
-    dam_std::plot::curves(
+    dam_std::plot::lines(
         &args.png,
-        &series,
-        (x_max, lo.floor(), hi.ceil().max(lo.floor() + 1.0)),
-        &guides,
-        (800, 500),
+        &lines,
+        &dam_std::plot::Axes {
+            title: "DrDAM energy error at queries near the memories",
+            x_label: "log₁₀ Y (random features)",
+            y_label: "log₁₀ energy MAE",
+            y_range: None,
+        },
     )?;
     println!(
-        "\n{}: log10(energy MAE) at queries near the memories against log10(Y); guides every decade",
+        "\n{}: log10(energy MAE) at queries near the memories against log10(Y)",
         args.png.display()
     );
     for c in &curves {

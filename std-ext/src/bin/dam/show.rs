@@ -6,7 +6,6 @@ use anyhow::{Result, anyhow};
 use clap::Args as ClapArgs;
 use dam_core::model::Model;
 use dam_std::{model_io, plot};
-use plotters::style::RGBColor;
 
 /// Options of `dam show`: PNGs of a model's memories and of training curves.
 #[derive(ClapArgs, Debug)]
@@ -94,20 +93,47 @@ pub fn potts_png(model: &Path, out: &Path, cols: usize) -> Result<bool> {
     Ok(true)
 }
 
-/// Draws test and training accuracy per epoch.
+/// Draws the training loss and the training, validation and test accuracy
+/// per epoch, with the kept (best validation) epoch marked.
 pub fn curves_png(csv: &Path, out: &Path) -> Result<()> {
     let rows = dam_std::train::session::read_metrics(csv)?;
-    let train: Vec<(f64, f64)> = rows.iter().map(|r| (r.epoch as f64, r.train)).collect();
-    let test: Vec<(f64, f64)> = rows.iter().map(|r| (r.epoch as f64, r.test)).collect();
-    let x_max = rows.last().map_or(1.0, |r| r.epoch as f64).max(1.0);
+    let loss: Vec<f64> = rows.iter().map(|r| r.loss).collect();
+    let train: Vec<f64> = rows.iter().map(|r| r.train).collect();
+    let val: Vec<f64> = rows.iter().filter_map(|r| r.val).collect();
+    let test: Vec<f64> = rows.iter().map(|r| r.test).collect();
+    // The kept epoch, as dam train chooses it: the highest validation
+    // accuracy (the later of ties), else the last epoch.
+    let best = if val.len() == rows.len() && !val.is_empty() {
+        let top = val.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        val.iter().rposition(|&v| v == top).map(|i| i + 1)
+    } else {
+        (!rows.is_empty()).then_some(rows.len())
+    };
+    let mut accuracy = vec![plot::Series {
+        name: "train",
+        values: &train,
+    }];
+    if val.len() == rows.len() && !val.is_empty() {
+        accuracy.push(plot::Series {
+            name: "validation",
+            values: &val,
+        });
+    }
+    accuracy.push(plot::Series {
+        name: "test",
+        values: &test,
+    });
     plot::curves(
         out,
-        &[
-            (&train, RGBColor(40, 80, 220)),
-            (&test, RGBColor(220, 40, 40)),
-        ],
-        (x_max, 0.85, 1.0),
-        &[0.90, 0.95, 0.97, 0.98, 0.99],
-        (800, 500),
+        &plot::Curves {
+            title: "",
+            loss: &[plot::Series {
+                name: "train",
+                values: &loss,
+            }],
+            accuracy: &accuracy,
+            log_loss: loss.iter().all(|&l| !l.is_finite() || l > 0.0),
+            best_epoch: best,
+        },
     )
 }
