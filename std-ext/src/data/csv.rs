@@ -267,7 +267,7 @@ fn text_labels(labels: Vec<String>, lines: &[u64], name: &str) -> Result<Labels>
                 }
             }
         };
-        if i32::try_from(v).is_err() {
+        if !super::table::label_in_range(v) {
             bail!(
                 "{name}: line {} (row {i}): label {l} is outside the i32 range (|label| ≤ 2^31 − 1)",
                 lines[i]

@@ -225,11 +225,17 @@ pub fn from_npy(x: &NpyArray, x_name: &str, y: &NpyArray, y_name: &str) -> Resul
     table(values, rows, cols, image_shape, labels, x_name, y_name)
 }
 
+/// Rows, columns and image shape `(H, W)` of a features array.
+type Shape = (usize, usize, Option<(usize, usize)>);
+
 /// The rows, columns and image shape of a features array of `shape`.
-fn feature_shape(shape: &[usize], name: &str) -> Result<(usize, usize, Option<(usize, usize)>)> {
+fn feature_shape(shape: &[usize], name: &str) -> Result<Shape> {
     Ok(match *shape {
         [n, d] => (n, d, None),
-        [n, h, w] => (n, h * w, Some((h, w))),
+        [n, h, w] => match h.checked_mul(w) {
+            Some(d) => (n, d, Some((h, w))),
+            None => bail!("{name}: images of {h} × {w} are too large"),
+        },
         _ => bail!(
             "{name}: features must be N × D or N × H × W, got shape {shape:?} ({} dimensions)",
             shape.len()

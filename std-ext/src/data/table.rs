@@ -60,7 +60,7 @@ impl Labels {
     /// # Ok::<(), anyhow::Error>(())
     /// ```
     pub fn from_i64(values: Vec<i64>, source: &str) -> Result<Self> {
-        if let Some(i) = values.iter().position(|&v| i32::try_from(v).is_err()) {
+        if let Some(i) = values.iter().position(|&v| !label_in_range(v)) {
             bail!(
                 "{source}: label {} at row {i} is outside the i32 range (|label| ≤ 2^31 − 1)",
                 values[i]
@@ -219,4 +219,15 @@ pub fn check_same_width(train: &Table, test: &Table) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `true` if `|label| ≤ 2^31 − 1` (so `-2^31`, a valid `i32`, is refused:
+/// the range is symmetric).
+///
+/// ```
+/// use dam_std::data::table::label_in_range;
+/// assert!(label_in_range(-2147483647) && !label_in_range(-2147483648));
+/// ```
+pub fn label_in_range(v: i64) -> bool {
+    v.unsigned_abs() <= i32::MAX as u64
 }
