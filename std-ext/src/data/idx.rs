@@ -468,6 +468,53 @@ mod tests {
     use std::io::Write;
 
     #[test]
+    fn every_type_round_trips_big_endian() {
+        let values = [-2.0, 0.0, 1.0, 100.0];
+        for (ty, bytes) in [
+            (IdxType::I8, vec![0xFE, 0, 1, 100]),
+            (IdxType::I16, vec![0xFF, 0xFE, 0, 0, 0, 1, 0, 100]),
+            (
+                IdxType::I32,
+                vec![0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 100],
+            ),
+        ] {
+            let a = IdxAny::from_f64(vec![2, 2], ty, &values);
+            assert_eq!(a.data, bytes, "{ty:?}");
+            let b = parse_any(&to_bytes_any(&a)).unwrap();
+            assert_eq!((b.ty, b.to_f64()), (ty, values.to_vec()));
+        }
+        for ty in [IdxType::F32, IdxType::F64] {
+            let v = [0.5, -1.25, 1e30, 0.0].map(|x: f64| {
+                if ty == IdxType::F32 {
+                    f64::from(x as f32)
+                } else {
+                    x
+                }
+            });
+            let a = IdxAny::from_f64(vec![4], ty, &v);
+            assert_eq!(decode_any(&to_bytes_any(&a)).unwrap().to_f64(), v);
+        }
+        // Sizes count bytes: 2 i16 need 4 bytes.
+        let err = parse_any(&[0, 0, 0x0B, 1, 0, 0, 0, 2, 0, 1, 0]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                IdxError::LengthMismatch {
+                    needed: 4,
+                    found: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = parse_any(&[0, 0, 0x0A, 1, 0, 0, 0, 0]).unwrap_err();
+        assert!(matches!(err, IdxError::UnknownType(0x0A)), "{err}");
+        // The byte readers still refuse other types, before decompressing.
+        let err = decode(&gzip(&[0, 0, 0x0D, 1, 0, 0, 0, 0])).unwrap_err();
+        assert!(matches!(err, IdxError::UnsupportedType(0x0D)), "{err}");
+    }
+
+    #[test]
     fn gzip_is_detected_by_magic() {
         let a = IdxArray {
             dims: vec![3],

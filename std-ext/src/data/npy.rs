@@ -643,6 +643,21 @@ mod tests {
             Elements::F64(vec![0.5, -1.0, 3.0, 1e-300, f64::MAX, 0.0]),
             Elements::U8(vec![0, 1, 2, 3, 254, 255]),
             Elements::I8(vec![-128, -1, 0, 1, 2, 127]),
+            Elements::I16(vec![i16::MIN, -1, 0, 1, 2, i16::MAX]),
+            Elements::U16(vec![0, 1, 2, 3, 4, u16::MAX]),
+            Elements::I32(vec![i32::MIN, -1, 0, 1, 2, i32::MAX]),
+            Elements::U32(vec![0, 1, 2, 3, 4, u32::MAX]),
+            Elements::I64(vec![i64::MIN, -1, 0, 1, 2, i64::MAX]),
+            Elements::U64(vec![0, 1, 2, 3, 4, u64::MAX]),
+            Elements::Bool(vec![true, false, true, true, false, false]),
+            Elements::Str(vec![
+                "".into(),
+                "a".into(),
+                "é€😀".into(),
+                "abc".into(),
+                "x y".into(),
+                "z".into(),
+            ]),
         ] {
             let a = NpyArray {
                 shape: vec![2, 3],
@@ -650,6 +665,49 @@ mod tests {
             };
             assert_eq!(NpyArray::parse(&a.to_bytes().unwrap()).unwrap(), a);
         }
+    }
+
+    #[test]
+    fn bad_unicode_and_odd_dtypes_are_refused() {
+        let mut v = NpyArray {
+            shape: vec![1],
+            data: Elements::Str(vec!["ab".into()]),
+        }
+        .to_bytes()
+        .unwrap();
+        let n = v.len();
+        v[n - 4..].copy_from_slice(&0xD800u32.to_le_bytes());
+        let err = NpyArray::parse(&v).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                NpyError::BadChar {
+                    index: 0,
+                    value: 0xD800,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        for descr in ["<f2", "<U0", "<c8", "|S3", "<M8"] {
+            let h = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (0,), }}");
+            let err = NpyArray::parse(&npy(&h, &[])).unwrap_err();
+            assert!(
+                matches!(err, NpyError::Dtype(_) | NpyError::Header { .. }),
+                "{descr}: {err}"
+            );
+        }
+        let strings = NpyArray {
+            shape: vec![1],
+            data: Elements::Str(vec!["a".into()]),
+        };
+        assert!(
+            strings
+                .matrix("s")
+                .unwrap_err()
+                .to_string()
+                .contains("unicode")
+        );
     }
 
     #[test]
