@@ -581,6 +581,16 @@ fn labels_beyond_i32_name_the_value_and_row() {
         &load_err(&npy_spec(x.clone(), y)),
         &["y.npy", "2147483648", "row 1", "i32"],
     );
+    let y = write_npy(
+        dir.path(),
+        "y.npy",
+        vec![2],
+        Elements::U64(vec![0, u64::MAX]),
+    );
+    assert_has(
+        &load_err(&npy_spec(x.clone(), y)),
+        &["y.npy", "18446744073709551615", "row 1"],
+    );
     let y = write_npy(dir.path(), "y.npy", vec![2], Elements::F64(vec![-3e9, 0.0]));
     assert_has(
         &load_err(&npy_spec(x, y)),

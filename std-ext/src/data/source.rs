@@ -300,6 +300,15 @@ fn npy_labels(y: &NpyArray, name: &str) -> Result<Labels> {
         return Ok(Labels::Text(v.clone()));
     }
     check_label_shape(&y.shape, name)?;
+    if let Elements::U64(v) = &y.data {
+        // Named before `to_i64` saturates them.
+        if let Some(i) = v.iter().position(|&l| l > i32::MAX as u64) {
+            bail!(
+                "{name}: label {} at row {i} is outside the i32 range (|label| ≤ 2^31 − 1)",
+                v[i]
+            );
+        }
+    }
     match y.data.to_i64() {
         Some(v) => Labels::from_i64(v, name),
         None => Labels::from_f64(y.data.to_f64(), name),
