@@ -1,8 +1,11 @@
 //! IDX files (the MNIST distribution format), raw or gzip-compressed.
 //!
-//! Layout: two zero bytes, a type byte (`0x08` = unsigned byte, the only one
-//! MNIST uses and the only one read here), the number of dimensions, each
-//! dimension as a big-endian `u32`, then the data. Gzip input is recognized
+//! Layout: two zero bytes, a type byte (`0x08` unsigned byte, `0x09` signed
+//! byte, `0x0B` `i16`, `0x0C` `i32`, `0x0D` `f32`, `0x0E` `f64`), the number
+//! of dimensions, each dimension as a big-endian `u32`, then the data, each
+//! entry big-endian. MNIST uses only `0x08`: [`read`], [`decode`] and
+//! [`parse`] accept only that type and give bytes; [`read_any`],
+//! [`decode_any`] and [`parse_any`] accept every type ([`IdxAny`]). Gzip input is recognized
 //! by its magic bytes `1f 8b`, whatever the file name says. Every error names
 //! the file and, where there is one, the byte offset (in the decompressed
 //! stream) and the offending value.
@@ -31,9 +34,15 @@ pub enum IdxError {
     /// The two leading bytes are not zero.
     #[error("bad magic at offset 0: {0:#04x} {1:#04x}, expected 0x00 0x00")]
     BadMagic(u8, u8),
-    /// An element type other than `0x08` (unsigned byte).
+    /// An element type other than `0x08` (unsigned byte) where only bytes
+    /// are read.
     #[error("unsupported element type {0:#04x} at offset 2 (only 0x08, unsigned byte)")]
     UnsupportedType(u8),
+    /// A type byte that the IDX format does not define.
+    #[error(
+        "unknown element type {0:#04x} at offset 2 (0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32, 0x0E f64)"
+    )]
+    UnknownType(u8),
     /// A rank of zero.
     #[error("zero dimensions at offset 3")]
     NoDimensions,
@@ -118,6 +127,145 @@ pub fn read(path: &Path) -> Result<IdxArray> {
     decode(&raw).with_context(|| format!("{}: not a valid IDX file", path.display()))
 }
 
+/// Reads an IDX file of any element type, raw or gzip. Errors name the
+/// file; the [`IdxError`] inside names the offset.
+pub fn read_any(path: &Path) -> Result<IdxAny> {
+    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    decode_any(&raw).with_context(|| format!("{}: not a valid IDX file", path.display()))
+}
+
+/// The element types of the IDX format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdxType {
+    /// `0x08`, unsigned byte.
+    U8,
+    /// `0x09`, signed byte.
+    I8,
+    /// `0x0B`, big-endian `i16`.
+    I16,
+    /// `0x0C`, big-endian `i32`.
+    I32,
+    /// `0x0D`, big-endian `f32`.
+    F32,
+    /// `0x0E`, big-endian `f64`.
+    F64,
+}
+
+impl IdxType {
+    /// The type for a header's type byte, if the format defines it.
+    pub fn from_byte(b: u8) -> Option<Self> {
+        Some(match b {
+            0x08 => IdxType::U8,
+            0x09 => IdxType::I8,
+            0x0B => IdxType::I16,
+            0x0C => IdxType::I32,
+            0x0D => IdxType::F32,
+            0x0E => IdxType::F64,
+            _ => return None,
+        })
+    }
+
+    /// The header's type byte.
+    pub fn byte(self) -> u8 {
+        match self {
+            IdxType::U8 => 0x08,
+            IdxType::I8 => 0x09,
+            IdxType::I16 => 0x0B,
+            IdxType::I32 => 0x0C,
+            IdxType::F32 => 0x0D,
+            IdxType::F64 => 0x0E,
+        }
+    }
+
+    /// Bytes per entry.
+    pub fn size(self) -> usize {
+        match self {
+            IdxType::U8 | IdxType::I8 => 1,
+            IdxType::I16 => 2,
+            IdxType::I32 | IdxType::F32 => 4,
+            IdxType::F64 => 8,
+        }
+    }
+
+    /// `true` for the integer types.
+    pub fn is_integer(self) -> bool {
+        !matches!(self, IdxType::F32 | IdxType::F64)
+    }
+}
+
+/// An IDX array of any element type, its data as stored (big-endian).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdxAny {
+    /// The dimensions, outermost first.
+    pub dims: Vec<usize>,
+    /// The element type.
+    pub ty: IdxType,
+    /// The entries' bytes, row-major, each entry big-endian.
+    pub data: Vec<u8>,
+}
+
+impl IdxAny {
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.data.len() / self.ty.size()
+    }
+
+    /// `true` if there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every entry as `f64` (exact for every IDX type).
+    pub fn to_f64(&self) -> Vec<f64> {
+        self.iter_f64().collect()
+    }
+
+    /// The entries as `f64`, one at a time (no copy of the whole array).
+    pub fn iter_f64(&self) -> impl Iterator<Item = f64> + '_ {
+        let ty = self.ty;
+        self.data.chunks_exact(ty.size()).map(move |b| {
+            let mut a = [0u8; 8];
+            a[..b.len()].copy_from_slice(b);
+            match ty {
+                IdxType::U8 => f64::from(a[0]),
+                IdxType::I8 => f64::from(a[0] as i8),
+                IdxType::I16 => f64::from(i16::from_be_bytes([a[0], a[1]])),
+                IdxType::I32 => f64::from(i32::from_be_bytes([a[0], a[1], a[2], a[3]])),
+                IdxType::F32 => f64::from(f32::from_be_bytes([a[0], a[1], a[2], a[3]])),
+                IdxType::F64 => f64::from_be_bytes(a),
+            }
+        })
+    }
+
+    /// An array of type `ty` holding `values` (converted with `as`), for
+    /// tests and tools.
+    pub fn from_f64(dims: Vec<usize>, ty: IdxType, values: &[f64]) -> Self {
+        let mut data = Vec::with_capacity(values.len() * ty.size());
+        for &v in values {
+            match ty {
+                IdxType::U8 => data.push(v as u8),
+                IdxType::I8 => data.push(v as i8 as u8),
+                IdxType::I16 => data.extend_from_slice(&(v as i16).to_be_bytes()),
+                IdxType::I32 => data.extend_from_slice(&(v as i32).to_be_bytes()),
+                IdxType::F32 => data.extend_from_slice(&(v as f32).to_be_bytes()),
+                IdxType::F64 => data.extend_from_slice(&v.to_be_bytes()),
+            }
+        }
+        IdxAny { dims, ty, data }
+    }
+}
+
+/// Serializes an IDX array of any type (uncompressed): the inverse of
+/// [`parse_any`].
+pub fn to_bytes_any(a: &IdxAny) -> Vec<u8> {
+    let mut out = vec![0, 0, a.ty.byte(), a.dims.len() as u8];
+    for &d in &a.dims {
+        out.extend_from_slice(&(d as u32).to_be_bytes());
+    }
+    out.extend_from_slice(&a.data);
+    out
+}
+
 /// Decodes the bytes of an IDX file, gzip-compressed (recognized by its
 /// magic bytes) or raw. Decompression stops one byte after the size the
 /// header announces, and a header announcing more than
@@ -133,8 +281,31 @@ pub fn read(path: &Path) -> Result<IdxArray> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn decode(bytes: &[u8]) -> Result<IdxArray, IdxError> {
+    let a = decode_with(bytes, true)?;
+    Ok(IdxArray {
+        dims: a.dims,
+        data: a.data,
+    })
+}
+
+/// Like [`decode`], for every element type.
+///
+/// ```
+/// use dam_std::data::idx::{IdxAny, IdxType, decode_any, to_bytes_any};
+/// let a = IdxAny::from_f64(vec![2], IdxType::I16, &[-300.0, 7.0]);
+/// let b = decode_any(&to_bytes_any(&a))?;
+/// assert_eq!((b.ty, b.to_f64()), (IdxType::I16, vec![-300.0, 7.0]));
+/// # Ok::<(), dam_std::data::idx::IdxError>(())
+/// ```
+pub fn decode_any(bytes: &[u8]) -> Result<IdxAny, IdxError> {
+    decode_with(bytes, false)
+}
+
+/// [`decode`] or [`decode_any`]: `only_bytes` refuses types other than
+/// `0x08` from the header, before any data is decompressed.
+fn decode_with(bytes: &[u8], only_bytes: bool) -> Result<IdxAny, IdxError> {
     if !bytes.starts_with(&GZIP_MAGIC) {
-        return parse(bytes);
+        return parse_with(bytes, only_bytes);
     }
     let mut gz = flate2::read::GzDecoder::new(bytes);
     let mut head = [0u8; 4 + 4 * 255];
@@ -148,7 +319,7 @@ pub fn decode(bytes: &[u8]) -> Result<IdxArray, IdxError> {
         )?;
     }
     let head = head.get(..got).unwrap_or_default();
-    let (dims, needed) = header(head)?;
+    let (ty, dims, needed) = header(head, only_bytes)?;
     if needed > MAX_DECOMPRESSED_BYTES {
         return Err(IdxError::TooLarge {
             dims,
@@ -165,7 +336,7 @@ pub fn decode(bytes: &[u8]) -> Result<IdxArray, IdxError> {
             source,
         })?;
     let dims = check_length(dims, needed, got, data.len())?;
-    Ok(IdxArray { dims, data })
+    Ok(IdxAny { dims, ty, data })
 }
 
 /// Reads from `r` until `buf` is full or the stream ends; returns the bytes
@@ -197,34 +368,50 @@ fn fill(r: &mut impl Read, buf: &mut [u8], offset: usize) -> Result<usize, IdxEr
 /// # Ok::<(), dam_std::data::idx::IdxError>(())
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<IdxArray, IdxError> {
-    let (dims, needed) = header(bytes)?;
+    let a = parse_with(bytes, true)?;
+    Ok(IdxArray {
+        dims: a.dims,
+        data: a.data,
+    })
+}
+
+/// Like [`parse`], for every element type.
+pub fn parse_any(bytes: &[u8]) -> Result<IdxAny, IdxError> {
+    parse_with(bytes, false)
+}
+
+/// [`parse`] or [`parse_any`].
+fn parse_with(bytes: &[u8], only_bytes: bool) -> Result<IdxAny, IdxError> {
+    let (ty, dims, needed) = header(bytes, only_bytes)?;
     let start = 4 + 4 * dims.len();
     let data = bytes.get(start..).unwrap_or_default();
     // Checked before copying: the header alone never sizes an allocation.
     let dims = check_length(dims, needed, start, data.len())?;
-    Ok(IdxArray {
+    Ok(IdxAny {
         dims,
+        ty,
         data: data.to_vec(),
     })
 }
 
-/// The dimensions and their product, from the header at the start of
-/// `bytes` (the data may follow or not).
-fn header(bytes: &[u8]) -> Result<(Vec<usize>, usize), IdxError> {
+/// The element type, the dimensions and the data size in bytes, from the
+/// header at the start of `bytes` (the data may follow or not).
+fn header(bytes: &[u8], only_bytes: bool) -> Result<(IdxType, Vec<usize>, usize), IdxError> {
     let Some(&[z0, z1, ty, rank]) = bytes.first_chunk::<4>() else {
         return Err(IdxError::ShortHeader(bytes.len()));
     };
     if z0 != 0 || z1 != 0 {
         return Err(IdxError::BadMagic(z0, z1));
     }
-    if ty != 0x08 {
+    if only_bytes && ty != 0x08 {
         return Err(IdxError::UnsupportedType(ty));
     }
+    let ty = IdxType::from_byte(ty).ok_or(IdxError::UnknownType(ty))?;
     if rank == 0 {
         return Err(IdxError::NoDimensions);
     }
     let mut dims = Vec::with_capacity(usize::from(rank));
-    let mut needed: usize = 1;
+    let mut needed: usize = ty.size();
     for index in 0..usize::from(rank) {
         let offset = 4 + 4 * index;
         let Some(&b) = bytes.get(offset..).and_then(|b| b.first_chunk::<4>()) else {
@@ -236,7 +423,7 @@ fn header(bytes: &[u8]) -> Result<(Vec<usize>, usize), IdxError> {
             .ok_or(IdxError::SizeOverflow { offset, value })?;
         dims.push(value);
     }
-    Ok((dims, needed))
+    Ok((ty, dims, needed))
 }
 
 /// `dims` back if `found` data bytes are exactly the `needed` ones.
@@ -279,6 +466,53 @@ pub fn to_bytes(a: &IdxArray) -> Vec<u8> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn every_type_round_trips_big_endian() {
+        let values = [-2.0, 0.0, 1.0, 100.0];
+        for (ty, bytes) in [
+            (IdxType::I8, vec![0xFE, 0, 1, 100]),
+            (IdxType::I16, vec![0xFF, 0xFE, 0, 0, 0, 1, 0, 100]),
+            (
+                IdxType::I32,
+                vec![0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 100],
+            ),
+        ] {
+            let a = IdxAny::from_f64(vec![2, 2], ty, &values);
+            assert_eq!(a.data, bytes, "{ty:?}");
+            let b = parse_any(&to_bytes_any(&a)).unwrap();
+            assert_eq!((b.ty, b.to_f64()), (ty, values.to_vec()));
+        }
+        for ty in [IdxType::F32, IdxType::F64] {
+            let v = [0.5, -1.25, 1e30, 0.0].map(|x: f64| {
+                if ty == IdxType::F32 {
+                    f64::from(x as f32)
+                } else {
+                    x
+                }
+            });
+            let a = IdxAny::from_f64(vec![4], ty, &v);
+            assert_eq!(decode_any(&to_bytes_any(&a)).unwrap().to_f64(), v);
+        }
+        // Sizes count bytes: 2 i16 need 4 bytes.
+        let err = parse_any(&[0, 0, 0x0B, 1, 0, 0, 0, 2, 0, 1, 0]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                IdxError::LengthMismatch {
+                    needed: 4,
+                    found: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = parse_any(&[0, 0, 0x0A, 1, 0, 0, 0, 0]).unwrap_err();
+        assert!(matches!(err, IdxError::UnknownType(0x0A)), "{err}");
+        // The byte readers still refuse other types, before decompressing.
+        let err = decode(&gzip(&[0, 0, 0x0D, 1, 0, 0, 0, 0])).unwrap_err();
+        assert!(matches!(err, IdxError::UnsupportedType(0x0D)), "{err}");
+    }
 
     #[test]
     fn gzip_is_detected_by_magic() {

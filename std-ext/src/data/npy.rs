@@ -1,5 +1,7 @@
-//! `.npy` arrays of `f32`, `f64`, `u8` or `i8` (C order), so memories and
-//! queries move to and from NumPy, PyTorch and JAX.
+//! `.npy` arrays (C order) of floats (`f4`, `f8`), integers (`i1` to `i8`,
+//! `u1` to `u8`), booleans or fixed-width unicode strings (`U`), either byte
+//! order, so memories, queries and datasets move to and from NumPy, PyTorch
+//! and JAX.
 //!
 //! The header is a Python dict literal. `npyz` parses it with a backtracking
 //! grammar that takes time exponential in the bracket nesting (a header of
@@ -73,9 +75,20 @@ pub enum NpyError {
     /// A Fortran-order array.
     #[error("Fortran-order arrays are not supported; save with np.ascontiguousarray")]
     FortranOrder,
-    /// A dtype other than `<f4`, `<f8`, `u1`, `i1`.
-    #[error("unsupported dtype {0} (use float32, float64, uint8 or int8)")]
+    /// A dtype other than the floats, integers, booleans and unicode
+    /// strings listed in [`Elements`].
+    #[error("unsupported dtype {0} (use float32/64, (u)int8/16/32/64, bool or a unicode string)")]
     Dtype(String),
+    /// A unicode entry holding a value that is not a Unicode scalar value.
+    #[error("entry {index} (data offset {offset}) holds {value:#x}, not a Unicode character")]
+    BadChar {
+        /// Which entry, row-major.
+        index: usize,
+        /// Where the offending code unit is.
+        offset: usize,
+        /// The code unit.
+        value: u32,
+    },
     /// The shape's byte size does not fit in `usize`.
     #[error("shape {shape:?} is too large to address")]
     TooLarge {
@@ -120,6 +133,22 @@ pub enum Elements {
     U8(Vec<u8>),
     /// `|i1`.
     I8(Vec<i8>),
+    /// `<i2`.
+    I16(Vec<i16>),
+    /// `<u2`.
+    U16(Vec<u16>),
+    /// `<i4`.
+    I32(Vec<i32>),
+    /// `<u4`.
+    U32(Vec<u32>),
+    /// `<i8`.
+    I64(Vec<i64>),
+    /// `<u8`.
+    U64(Vec<u64>),
+    /// `|b1`.
+    Bool(Vec<bool>),
+    /// `<U{n}`: fixed-width UTF-32 strings, trailing NULs removed.
+    Str(Vec<String>),
 }
 
 impl Elements {
@@ -130,6 +159,14 @@ impl Elements {
             Elements::F64(v) => v.len(),
             Elements::U8(v) => v.len(),
             Elements::I8(v) => v.len(),
+            Elements::I16(v) => v.len(),
+            Elements::U16(v) => v.len(),
+            Elements::I32(v) => v.len(),
+            Elements::U32(v) => v.len(),
+            Elements::I64(v) => v.len(),
+            Elements::U64(v) => v.len(),
+            Elements::Bool(v) => v.len(),
+            Elements::Str(v) => v.len(),
         }
     }
 
@@ -138,13 +175,68 @@ impl Elements {
         self.len() == 0
     }
 
-    /// Every entry as `f64` (exact for all four types).
+    /// Every entry as `f64`: exact except for 64-bit integers beyond
+    /// 2^53 (rounded); `false`/`true` are 0 and 1; strings (see
+    /// [`Elements::is_numeric`]) give NaN.
     pub fn to_f64(&self) -> Vec<f64> {
         match self {
             Elements::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
             Elements::F64(v) => v.clone(),
             Elements::U8(v) => v.iter().map(|&x| f64::from(x)).collect(),
             Elements::I8(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            Elements::I16(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            Elements::U16(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            Elements::I32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            Elements::U32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            Elements::I64(v) => v.iter().map(|&x| x as f64).collect(),
+            Elements::U64(v) => v.iter().map(|&x| x as f64).collect(),
+            Elements::Bool(v) => v.iter().map(|&x| f64::from(u8::from(x))).collect(),
+            Elements::Str(v) => vec![f64::NAN; v.len()],
+        }
+    }
+
+    /// The entries as exact integers, if the dtype is an integer or bool
+    /// one (`u64` entries above `i64::MAX` saturate, which every label
+    /// check rejects anyway); `None` for floats and strings.
+    pub fn to_i64(&self) -> Option<Vec<i64>> {
+        Some(match self {
+            Elements::U8(v) => v.iter().map(|&x| i64::from(x)).collect(),
+            Elements::I8(v) => v.iter().map(|&x| i64::from(x)).collect(),
+            Elements::I16(v) => v.iter().map(|&x| i64::from(x)).collect(),
+            Elements::U16(v) => v.iter().map(|&x| i64::from(x)).collect(),
+            Elements::I32(v) => v.iter().map(|&x| i64::from(x)).collect(),
+            Elements::U32(v) => v.iter().map(|&x| i64::from(x)).collect(),
+            Elements::I64(v) => v.clone(),
+            Elements::U64(v) => v
+                .iter()
+                .map(|&x| i64::try_from(x).unwrap_or(i64::MAX))
+                .collect(),
+            Elements::Bool(v) => v.iter().map(|&x| i64::from(x)).collect(),
+            Elements::F32(_) | Elements::F64(_) | Elements::Str(_) => return None,
+        })
+    }
+
+    /// `false` for unicode strings, `true` for every number type.
+    pub fn is_numeric(&self) -> bool {
+        !matches!(self, Elements::Str(_))
+    }
+
+    /// The NumPy name of the element type (`"float32"`, `"<U"` …), for
+    /// messages.
+    pub fn dtype_name(&self) -> &'static str {
+        match self {
+            Elements::F32(_) => "float32",
+            Elements::F64(_) => "float64",
+            Elements::U8(_) => "uint8",
+            Elements::I8(_) => "int8",
+            Elements::I16(_) => "int16",
+            Elements::U16(_) => "uint16",
+            Elements::I32(_) => "int32",
+            Elements::U32(_) => "uint32",
+            Elements::I64(_) => "int64",
+            Elements::U64(_) => "uint64",
+            Elements::Bool(_) => "bool",
+            Elements::Str(_) => "unicode string",
         }
     }
 }
@@ -196,12 +288,8 @@ impl NpyArray {
             return Err(NpyError::FortranOrder);
         }
         let dtype = npy.dtype().descr();
-        let item_size = match dtype.as_str() {
-            "'<f4'" => 4,
-            "'<f8'" => 8,
-            "'|u1'" | "'<u1'" | "'|i1'" | "'<i1'" => 1,
-            _ => return Err(NpyError::Dtype(dtype)),
-        };
+        let kind = DtypeKind::parse(&dtype).ok_or_else(|| NpyError::Dtype(dtype.clone()))?;
+        let item_size = kind.item_size();
         let shape = npy.shape().to_vec();
         let too_large = || NpyError::TooLarge {
             shape: shape.clone(),
@@ -222,22 +310,14 @@ impl NpyArray {
                 needed,
             });
         }
-        let data_err = |source| NpyError::Data {
-            offset: data_offset,
-            source,
-        };
-        let data = match item_size {
-            4 => Elements::F32(npy.into_vec().map_err(data_err)?),
-            8 => Elements::F64(npy.into_vec().map_err(data_err)?),
-            _ if dtype.ends_with("u1'") => Elements::U8(npy.into_vec().map_err(data_err)?),
-            _ => Elements::I8(npy.into_vec().map_err(data_err)?),
-        };
+        let data = kind.decode(bytes.get(data_offset..).unwrap_or_default(), data_offset)?;
         // Every dimension fits in usize: their product times the item size did.
         let shape = shape.iter().map(|&d| d as usize).collect();
         Ok(NpyArray { shape, data })
     }
 
-    /// Serializes to `.npy` bytes.
+    /// Serializes to `.npy` bytes (version 1.0, little-endian; strings as
+    /// `<U{n}` with `n` the longest entry in characters, at least 1).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let shape: Vec<u64> = self.shape.iter().map(|&d| d as u64).collect();
         let expected: usize = self.shape.iter().product();
@@ -268,6 +348,25 @@ impl NpyArray {
             Elements::F64(v) => put(&mut out, &shape, v)?,
             Elements::U8(v) => put(&mut out, &shape, v)?,
             Elements::I8(v) => put(&mut out, &shape, v)?,
+            Elements::I16(v) => raw(&mut out, "<i2", &shape, v, |x| x.to_le_bytes()),
+            Elements::U16(v) => raw(&mut out, "<u2", &shape, v, |x| x.to_le_bytes()),
+            Elements::I32(v) => raw(&mut out, "<i4", &shape, v, |x| x.to_le_bytes()),
+            Elements::U32(v) => raw(&mut out, "<u4", &shape, v, |x| x.to_le_bytes()),
+            Elements::I64(v) => raw(&mut out, "<i8", &shape, v, |x| x.to_le_bytes()),
+            Elements::U64(v) => raw(&mut out, "<u8", &shape, v, |x| x.to_le_bytes()),
+            Elements::Bool(v) => raw(&mut out, "|b1", &shape, v, |x| [u8::from(*x)]),
+            Elements::Str(v) => {
+                let width = v.iter().map(|s| s.chars().count()).max().unwrap_or(0);
+                let width = width.max(1);
+                raw_header(&mut out, &format!("<U{width}"), &shape);
+                for s in v {
+                    let n = s.chars().count();
+                    for c in s.chars() {
+                        out.extend_from_slice(&u32::from(c).to_le_bytes());
+                    }
+                    out.resize(out.len() + 4 * (width - n), 0);
+                }
+            }
         }
         Ok(out)
     }
@@ -295,6 +394,12 @@ impl NpyArray {
         if rows == 0 || cols == 0 {
             bail!("{name}: empty array of shape {:?}", self.shape);
         }
+        if !self.data.is_numeric() {
+            bail!(
+                "{name}: expected numbers, got a {} array",
+                self.data.dtype_name()
+            );
+        }
         let v = self.data.to_f64();
         if let Some(i) = v.iter().position(|x| !x.is_finite()) {
             bail!(
@@ -305,6 +410,143 @@ impl NpyArray {
             );
         }
         Ok((rows, cols, v))
+    }
+}
+
+/// Writes a version 1.0 header for `descr` and `shape`, padded with spaces
+/// and a newline so that the data starts at a multiple of 64.
+fn raw_header(out: &mut Vec<u8>, descr: &str, shape: &[u64]) {
+    let dims: Vec<String> = shape.iter().map(u64::to_string).collect();
+    let shape = match dims.as_slice() {
+        [d] => format!("({d},)"),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let mut text = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    let total = PREAMBLE_V1 + text.len() + 1;
+    text.push_str(&" ".repeat(total.next_multiple_of(64) - total));
+    text.push('\n');
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(text.len() as u16).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// Writes a header and then each entry's bytes as `bytes` gives them.
+fn raw<T, const N: usize>(
+    out: &mut Vec<u8>,
+    descr: &str,
+    shape: &[u64],
+    v: &[T],
+    bytes: impl Fn(&T) -> [u8; N],
+) {
+    raw_header(out, descr, shape);
+    out.reserve(v.len() * N);
+    for x in v {
+        out.extend_from_slice(&bytes(x));
+    }
+}
+
+/// An element type read from a header's `descr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DtypeKind {
+    /// `f` of 4 or 8 bytes, `i`/`u` of 1, 2, 4 or 8 bytes, `b` of 1.
+    Number {
+        /// `b'f'`, `b'i'`, `b'u'` or `b'b'`.
+        kind: u8,
+        /// Bytes per entry.
+        size: usize,
+        /// Big-endian (`>`).
+        big: bool,
+    },
+    /// `U` of this many characters (at least 1).
+    Unicode {
+        /// Characters per entry.
+        width: usize,
+        /// Big-endian (`>`).
+        big: bool,
+    },
+}
+
+impl DtypeKind {
+    /// Parses `'<f4'`, `'|u1'`, `'>i8'`, `'<U12'` and the like (with the
+    /// quotes `npyz` leaves on).
+    fn parse(descr: &str) -> Option<Self> {
+        let d = descr.trim_matches('\'');
+        let mut chars = d.chars();
+        let big = match chars.next()? {
+            '<' | '|' | '=' => false,
+            '>' => true,
+            _ => return None,
+        };
+        let kind = chars.next()?;
+        let size: usize = chars.as_str().parse().ok()?;
+        match (kind, size) {
+            ('U', 1..=1_000_000) => Some(DtypeKind::Unicode { width: size, big }),
+            ('f', 4 | 8) | ('i' | 'u', 1 | 2 | 4 | 8) | ('b', 1) => Some(DtypeKind::Number {
+                kind: kind as u8,
+                size,
+                big,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Bytes per entry.
+    fn item_size(self) -> usize {
+        match self {
+            DtypeKind::Number { size, .. } => size,
+            DtypeKind::Unicode { width, .. } => 4 * width,
+        }
+    }
+
+    /// Decodes `data` (exactly a whole number of entries), which starts at
+    /// `offset` in the file.
+    fn decode(self, data: &[u8], offset: usize) -> Result<Elements, NpyError> {
+        fn each<const N: usize, T>(data: &[u8], big: bool, f: impl Fn([u8; N]) -> T) -> Vec<T> {
+            data.chunks_exact(N)
+                .map(|c| {
+                    let mut b = [0u8; N];
+                    b.copy_from_slice(c);
+                    if big {
+                        b.reverse();
+                    }
+                    f(b)
+                })
+                .collect()
+        }
+        Ok(match self {
+            DtypeKind::Number { kind, size, big } => match (kind, size) {
+                (b'f', 4) => Elements::F32(each(data, big, f32::from_le_bytes)),
+                (b'f', _) => Elements::F64(each(data, big, f64::from_le_bytes)),
+                (b'u', 1) => Elements::U8(data.to_vec()),
+                (b'i', 1) => Elements::I8(each(data, big, i8::from_le_bytes)),
+                (b'b', _) => Elements::Bool(data.iter().map(|&b| b != 0).collect()),
+                (b'i', 2) => Elements::I16(each(data, big, i16::from_le_bytes)),
+                (b'u', 2) => Elements::U16(each(data, big, u16::from_le_bytes)),
+                (b'i', 4) => Elements::I32(each(data, big, i32::from_le_bytes)),
+                (b'u', 4) => Elements::U32(each(data, big, u32::from_le_bytes)),
+                (b'i', _) => Elements::I64(each(data, big, i64::from_le_bytes)),
+                _ => Elements::U64(each(data, big, u64::from_le_bytes)),
+            },
+            DtypeKind::Unicode { width, big } => {
+                let units = each(data, big, u32::from_le_bytes);
+                let mut out = Vec::with_capacity(units.len() / width);
+                for (index, entry) in units.chunks_exact(width).enumerate() {
+                    let used = entry.iter().rposition(|&u| u != 0).map_or(0, |i| i + 1);
+                    let mut s = String::with_capacity(used);
+                    for (k, &value) in entry.iter().take(used).enumerate() {
+                        let c = char::from_u32(value).ok_or(NpyError::BadChar {
+                            index,
+                            offset: offset + 4 * (index * width + k),
+                            value,
+                        })?;
+                        s.push(c);
+                    }
+                    out.push(s);
+                }
+                Elements::Str(out)
+            }
+        })
     }
 }
 
@@ -401,6 +643,21 @@ mod tests {
             Elements::F64(vec![0.5, -1.0, 3.0, 1e-300, f64::MAX, 0.0]),
             Elements::U8(vec![0, 1, 2, 3, 254, 255]),
             Elements::I8(vec![-128, -1, 0, 1, 2, 127]),
+            Elements::I16(vec![i16::MIN, -1, 0, 1, 2, i16::MAX]),
+            Elements::U16(vec![0, 1, 2, 3, 4, u16::MAX]),
+            Elements::I32(vec![i32::MIN, -1, 0, 1, 2, i32::MAX]),
+            Elements::U32(vec![0, 1, 2, 3, 4, u32::MAX]),
+            Elements::I64(vec![i64::MIN, -1, 0, 1, 2, i64::MAX]),
+            Elements::U64(vec![0, 1, 2, 3, 4, u64::MAX]),
+            Elements::Bool(vec![true, false, true, true, false, false]),
+            Elements::Str(vec![
+                "".into(),
+                "a".into(),
+                "é€😀".into(),
+                "abc".into(),
+                "x y".into(),
+                "z".into(),
+            ]),
         ] {
             let a = NpyArray {
                 shape: vec![2, 3],
@@ -408,6 +665,49 @@ mod tests {
             };
             assert_eq!(NpyArray::parse(&a.to_bytes().unwrap()).unwrap(), a);
         }
+    }
+
+    #[test]
+    fn bad_unicode_and_odd_dtypes_are_refused() {
+        let mut v = NpyArray {
+            shape: vec![1],
+            data: Elements::Str(vec!["ab".into()]),
+        }
+        .to_bytes()
+        .unwrap();
+        let n = v.len();
+        v[n - 4..].copy_from_slice(&0xD800u32.to_le_bytes());
+        let err = NpyArray::parse(&v).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                NpyError::BadChar {
+                    index: 0,
+                    value: 0xD800,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        for descr in ["<f2", "<U0", "<c8", "|S3", "<M8"] {
+            let h = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (0,), }}");
+            let err = NpyArray::parse(&npy(&h, &[])).unwrap_err();
+            assert!(
+                matches!(err, NpyError::Dtype(_) | NpyError::Header { .. }),
+                "{descr}: {err}"
+            );
+        }
+        let strings = NpyArray {
+            shape: vec![1],
+            data: Elements::Str(vec!["a".into()]),
+        };
+        assert!(
+            strings
+                .matrix("s")
+                .unwrap_err()
+                .to_string()
+                .contains("unicode")
+        );
     }
 
     #[test]

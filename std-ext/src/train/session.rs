@@ -11,7 +11,7 @@
 //! Each file is replaced atomically (temporary file + rename).
 //!
 //! A run that diverges (a non-finite loss or memory, or a loss a million
-//! times above its lowest) stops with an error naming the epoch and what
+//! times above its lowest with the training accuracy fallen to chance) stops with an error naming the epoch and what
 //! diverged, and leaves `model.dam` as it was before the run.
 //!
 //! `checkpoint.bin` layout (little-endian): the magic `DAMCKPT2`; the epoch,
@@ -37,7 +37,11 @@ use crate::model_io::{self, AlignedBytes, Entries};
 pub const METRICS_HEADER: &str =
     "epoch,loss,train_accuracy,val_accuracy,test_accuracy,learning_rate,seconds";
 
-/// A loss this many times above the lowest so far counts as divergence.
+/// A loss this many times above the lowest so far, with the training
+/// accuracy fallen to chance, counts as divergence. (The \[KH16\] loss is
+/// bounded, `Nc·2^{2m}` per sample, and single saturated samples make it
+/// spike by orders of magnitude in healthy runs: the spike alone is not
+/// divergence, the collapse is.)
 pub const EXPLOSION: f64 = 1e6;
 
 /// One row of `metrics.csv`.
@@ -279,10 +283,18 @@ fn check_divergence(t: &Trainer, stats: &EpochStats, min_loss: f64, paths: &Path
             i % d
         )));
     }
-    if min_loss.is_finite() && min_loss > 0.0 && stats.loss > EXPLOSION * min_loss {
+    let chance = 1.0 / t.nc.max(1) as f64;
+    if min_loss.is_finite()
+        && min_loss > 0.0
+        && stats.loss > EXPLOSION * min_loss
+        && stats.train_accuracy <= 1.5 * chance
+    {
         return Err(kept(format!(
-            "the loss jumped to {:.3e}, more than {EXPLOSION:e} times its lowest ({min_loss:.3e})",
-            stats.loss
+            "the loss jumped to {:.3e}, more than {EXPLOSION:e} times its lowest ({min_loss:.3e}), \
+             and the training accuracy fell to {:.2}% (chance: {:.2}%)",
+            stats.loss,
+            100.0 * stats.train_accuracy,
+            100.0 * chance
         )));
     }
     Ok(())

@@ -111,30 +111,40 @@ impl DataArgs {
     /// Reads the tables: training rows and the test rows, if the data have
     /// their own (or --test-data gives them).
     pub fn tables(&self) -> Result<(Table, Option<Table>)> {
-        let (train, test) = crate::tables::load(
+        if let Some(p) = &self.test_data {
+            let train = crate::tables::load_all(
+                &self.path(),
+                self.labels.as_deref(),
+                self.label_column.as_deref(),
+            )?;
+            let test = crate::tables::load_all(
+                p,
+                self.test_labels.as_deref(),
+                self.label_column.as_deref(),
+            )?;
+            return Ok((train, Some(test)));
+        }
+        crate::tables::load(
             &self.path(),
             self.labels.as_deref(),
             self.label_column.as_deref(),
-        )?;
-        let test = match &self.test_data {
-            Some(p) => Some(
-                crate::tables::load(p, self.test_labels.as_deref(), self.label_column.as_deref())?
-                    .0,
-            ),
-            None => test,
-        };
-        Ok((train, test))
+        )
     }
 
     /// Reads only the test rows (the data's own test split or --test-data),
     /// never the training rows; `None` if there are none.
     pub fn test_table(&self) -> Result<Option<Table>> {
         match &self.test_data {
-            Some(p) => Ok(Some(
-                crate::tables::load(p, self.test_labels.as_deref(), self.label_column.as_deref())?
-                    .0,
-            )),
-            None => crate::tables::load_test(&self.path(), self.label_column.as_deref()),
+            Some(p) => Ok(Some(crate::tables::load_all(
+                p,
+                self.test_labels.as_deref(),
+                self.label_column.as_deref(),
+            )?)),
+            None => crate::tables::load_test(
+                &self.path(),
+                self.labels.as_deref(),
+                self.label_column.as_deref(),
+            ),
         }
     }
 

@@ -29,12 +29,6 @@ pub struct Args {
 /// The test split for `model`: only the test rows are read, mapped with
 /// the model's classes and input map.
 pub fn test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<Split> {
-    let table = data.test_table()?.ok_or_else(|| {
-        anyhow!(
-            "{}: no test split of its own; give one with --test-data (evaluation never reads the training rows)",
-            data.path().display()
-        )
-    })?;
     let h = model.header();
     let classes = ClassMap {
         values: (0..h.nc as usize)
@@ -42,8 +36,26 @@ pub fn test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<Spli
             .collect(),
         names: None,
     };
-    let map = legacy_map(&table);
-    dataset::test_split(&table, &classes, &map).with_context(|| format!("evaluating {name}"))
+    let at = || format!("evaluating {name}");
+    match data.test_table()? {
+        Some(table) => {
+            let map = legacy_map(&table);
+            dataset::test_split(&table, &classes, &map).with_context(at)
+        }
+        None => {
+            // One file, split by dam train: the same stratified rows.
+            let (table, _) = data.tables()?;
+            let map = legacy_map(&table);
+            let all = dataset::test_split(&table, &classes, &map).with_context(at)?;
+            let (_, rows) = dataset::stratified(
+                &all.labels,
+                classes.len(),
+                data.test_fraction,
+                data.split_seed,
+            );
+            Ok(all.select(&rows))
+        }
+    }
 }
 
 /// The input map of a model that does not store one: 8-bit images mapped
