@@ -36,8 +36,13 @@
 //! ```
 
 mod header;
+mod preprocessing;
 
-pub use header::{CRC_LEN, DATA_ALIGN, HEADER_LEN, Header, MAGIC, VERSION};
+pub use header::{
+    CRC_LEN, DATA_ALIGN, HEADER_LEN, Header, Layout, MAGIC, Offsets, PreprocessingKind, VERSION,
+    VERSION_1,
+};
+pub use preprocessing::Preprocessing;
 
 use crate::classifier::Classifier;
 use crate::error::{Error, Result};
@@ -122,6 +127,11 @@ pub enum Field {
     Leak,
     /// Bytes that must be zero.
     Reserved,
+    /// The preprocessing code (version 2, offset 56).
+    Preprocessing,
+    /// The class-names length (version 2, offset 60): non-zero for a model
+    /// without classes.
+    NamesLen,
 }
 
 /// Why a byte string is not a usable model.
@@ -192,6 +202,29 @@ pub enum ModelError {
     /// This reader runs on a big-endian target; the format is little-endian
     /// and is read in place.
     BigEndianHost,
+    /// A padding byte (between sections, or before the CRC) is not zero.
+    Padding {
+        /// Its offset in the file.
+        offset: usize,
+    },
+    /// A preprocessing scale or offset is not finite.
+    Preprocessing {
+        /// Its index: `i` for the scale `a_i`, `Nv + i` for the offset `b_i`.
+        index: usize,
+    },
+    /// A class-name end offset is smaller than the previous one, beyond the
+    /// names blob, or (the last) short of its end.
+    NameOffset {
+        /// The class.
+        class: usize,
+        /// The end offset stored for it.
+        offset: u32,
+    },
+    /// A class name is not valid UTF-8.
+    NameUtf8 {
+        /// The class.
+        class: usize,
+    },
 }
 
 impl fmt::Display for ModelError {
@@ -201,7 +234,7 @@ impl fmt::Display for ModelError {
             ModelError::UnknownVersion { found } => {
                 write!(
                     f,
-                    "unknown format version {found} (this reader knows {VERSION})"
+                    "unknown format version {found} (this reader knows {VERSION_1} to {VERSION})"
                 )
             }
             ModelError::Length { declared, found } => write!(
@@ -230,6 +263,19 @@ impl fmt::Display for ModelError {
             }
             ModelError::BigEndianHost => {
                 write!(f, "big-endian targets cannot read models in place")
+            }
+            ModelError::Padding { offset } => {
+                write!(f, "padding byte at offset {offset} is not zero")
+            }
+            ModelError::Preprocessing { index } => {
+                write!(f, "preprocessing parameter {index} is not finite")
+            }
+            ModelError::NameOffset { class, offset } => write!(
+                f,
+                "class name {class}: end offset {offset} is out of order or out of range"
+            ),
+            ModelError::NameUtf8 { class } => {
+                write!(f, "class name {class} is not valid UTF-8")
             }
         }
     }
@@ -293,14 +339,71 @@ impl Element for f64 {
 #[derive(Debug, Clone, Copy)]
 pub struct Model<'a> {
     header: Header,
+    layout: Layout,
     labels: &'a [u8],
     scales: &'a [u8],
     memories: &'a [u8],
+    preprocessing: Option<Preprocessing<'a>>,
+    name_ends: &'a [u8],
+    names: &'a [u8],
+}
+
+/// Checks `Nc` name end offsets (little-endian `u32`) against the blob:
+/// non-decreasing, the last equal to its length, each name UTF-8.
+fn check_names(ends: &[u8], names: &[u8], nc: usize) -> core::result::Result<(), ModelError> {
+    let mut start = 0usize;
+    for class in 0..nc {
+        let offset = u32_at(ends, class).unwrap_or(u32::MAX);
+        let end = offset as usize;
+        let last = class.checked_add(1) == Some(nc);
+        let bad = end < start || end > names.len() || (last && end != names.len());
+        let Some(name) = names.get(start..end).filter(|_| !bad) else {
+            return Err(ModelError::NameOffset { class, offset });
+        };
+        if core::str::from_utf8(name).is_err() {
+            return Err(ModelError::NameUtf8 { class });
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+/// `bytes[range]`, or the `Dims` error of `h`.
+fn section<'a>(
+    bytes: &'a [u8],
+    start: usize,
+    end: usize,
+    h: &Header,
+) -> core::result::Result<&'a [u8], ModelError> {
+    bytes.get(start..end).ok_or(ModelError::Dims {
+        k: h.k,
+        nv: h.nv,
+        nc: h.nc,
+    })
+}
+
+/// Checks that `bytes[start..end]` are zero.
+fn check_padding(bytes: &[u8], start: usize, end: usize) -> core::result::Result<(), ModelError> {
+    let pad = bytes.get(start..end).unwrap_or(&[]);
+    match pad.iter().position(|&b| b != 0) {
+        None => Ok(()),
+        Some(i) => Err(ModelError::Padding {
+            offset: start.saturating_add(i),
+        }),
+    }
+}
+
+/// The `i`-th little-endian `u32` of `bytes`.
+fn u32_at(bytes: &[u8], i: usize) -> Option<u32> {
+    let b = bytes.get(i.checked_mul(4)?..)?.first_chunk::<4>()?;
+    Some(u32::from_le_bytes(*b))
 }
 
 impl<'a> Model<'a> {
     /// Parses and checks `bytes`: magic, version, length, CRC, header fields,
-    /// dimensions and alignment (in that order). No allocation, no copy.
+    /// dimensions, alignment, zero padding, and the version-2 sections
+    /// (finite preprocessing parameters; ordered, in-range name offsets and
+    /// UTF-8 names), in that order. No allocation, no copy.
     pub fn parse(bytes: &'a [u8]) -> core::result::Result<Self, ModelError> {
         if cfg!(target_endian = "big") {
             return Err(ModelError::BigEndianHost);
@@ -312,7 +415,7 @@ impl<'a> Model<'a> {
             }
             let v = bytes.get(8..10).and_then(|b| b.first_chunk::<2>());
             let v = u16::from_le_bytes(v.copied().unwrap_or([0; 2]));
-            if v != VERSION {
+            if v != VERSION && v != VERSION_1 {
                 return Err(ModelError::UnknownVersion { found: v });
             }
         }
@@ -335,39 +438,69 @@ impl<'a> Model<'a> {
         if stored != computed {
             return Err(ModelError::Crc { stored, computed });
         }
-        let (header, total) = Header::decode(body)?;
-        if total != bytes.len() {
-            return Err(ModelError::Dims {
-                k: header.k,
-                nv: header.nv,
-                nc: header.nc,
-            });
-        }
-        // `total_len` succeeded, so these cannot saturate.
-        let offset = header.data_offset();
-        let labels_end = HEADER_LEN.saturating_add((header.nc as usize).saturating_mul(4));
-        let labels = body.get(HEADER_LEN..labels_end);
-        let scales_end = labels_end.saturating_add(header.scale_count().saturating_mul(4));
-        let scales = body.get(labels_end..scales_end);
-        let memories = body.get(offset..);
-        let (Some(labels), Some(scales), Some(memories)) = (labels, scales, memories) else {
-            return Err(ModelError::Dims {
-                k: header.k,
-                nv: header.nv,
-                nc: header.nc,
-            });
+        let (header, layout, total) = Header::decode_layout(body)?;
+        let h = &header;
+        let dims = ModelError::Dims {
+            k: h.k,
+            nv: h.nv,
+            nc: h.nc,
         };
-        // Memories and scales both start at multiples of `align` from the
-        // first byte.
+        let o = match h.offsets(&layout) {
+            Some(o) if o.total == total && total == bytes.len() => o,
+            _ => return Err(dims),
+        };
+        let labels = section(body, o.labels, o.scales, h)?;
+        let scales_end = o
+            .scales
+            .checked_add(h.scale_count().saturating_mul(4))
+            .ok_or(dims)?;
+        let scales = section(body, o.scales, scales_end, h)?;
+        let memories = section(body, o.data, o.data_end, h)?;
+        // Memories and scales (and the version-2 sections) all start at
+        // multiples of `align` from the first byte.
         let align = header.element.align();
         if (memories.as_ptr() as usize) % align != 0 {
-            return Err(ModelError::Misaligned { offset, align });
+            return Err(ModelError::Misaligned {
+                offset: o.data,
+                align,
+            });
         }
+        check_padding(body, scales_end, o.data)?;
+        check_padding(body, o.data_end, o.preprocessing)?;
+        check_padding(body, o.preprocessing_end, o.names)?;
+        check_padding(body, o.names_end, o.crc)?;
+        let preprocessing = match layout.preprocessing {
+            PreprocessingKind::None => None,
+            PreprocessingKind::Affine => {
+                let all = section(body, o.preprocessing, o.preprocessing_end, h)?;
+                Some(Preprocessing::from_bytes(
+                    all,
+                    h.nv as usize,
+                    o.preprocessing,
+                )?)
+            }
+        };
+        let names_start = o
+            .names
+            .checked_add((h.nc as usize).saturating_mul(4))
+            .ok_or(dims)?;
+        let (name_ends, names) = if layout.names_len == 0 {
+            (&[][..], &[][..])
+        } else {
+            let ends = section(body, o.names, names_start, h)?;
+            let names = section(body, names_start, o.names_end, h)?;
+            check_names(ends, names, h.nc as usize)?;
+            (ends, names)
+        };
         Ok(Model {
             header,
+            layout,
             labels,
             scales,
             memories,
+            preprocessing,
+            name_ends,
+            names,
         })
     }
 
@@ -376,11 +509,89 @@ impl<'a> Model<'a> {
         &self.header
     }
 
-    /// The label of class `α` (e.g. the digit), `None` if `α ≥ Nc`.
+    /// The format version and the sections present.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The stored label of class `α` (e.g. the digit), `None` if `α ≥ Nc`:
+    /// a `u32` in version 1, an `i32` (two's complement) in version 2, both
+    /// returned exactly.
+    ///
+    /// ```
+    /// # use dam_core::model::{ElementType, Header, Kind, Layout, Model, crc32};
+    /// # use dam_core::{Form, Interaction};
+    /// # let h = Header { kind: Kind::Classifier, element: ElementType::F32,
+    /// #     interaction: Interaction::RectifiedPolynomial { n: 3 }, form: Form::Normalized { beta: 1.0 },
+    /// #     k: 1, nv: 1, nc: 2 };
+    /// # #[repr(C, align(16))] struct Aligned([u8; 96]);
+    /// # let mut b = Aligned([0u8; 96]);
+    /// # let mut head = [0u8; 64]; h.encode_layout(&Layout::V2, &mut head)?;
+    /// # b.0[..64].copy_from_slice(&head);
+    /// # b.0[64..72].copy_from_slice(&[0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0]);
+    /// # b.0[80..92].copy_from_slice(&[0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f, 0, 0, 0x80, 0xbf]);
+    /// # let crc = crc32(&b.0[..92]); b.0[92..].copy_from_slice(&crc.to_le_bytes());
+    /// // A version-2 model whose classes are labelled -1 and 1:
+    /// let model = Model::parse(&b.0)?;
+    /// assert_eq!((model.label_value(0), model.label_value(1)), (Some(-1), Some(1)));
+    /// assert_eq!(model.label(0), None); // not a u32
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn label_value(&self, alpha: usize) -> Option<i64> {
+        let bits = u32_at(self.labels, alpha)?;
+        Some(if self.layout.signed_labels() {
+            i64::from(bits as i32)
+        } else {
+            i64::from(bits)
+        })
+    }
+
+    /// The label of class `α` as a `u32`: `None` if `α ≥ Nc` or if the
+    /// label is negative ([`Model::label_value`] returns every label).
     pub fn label(&self, alpha: usize) -> Option<u32> {
-        let start = alpha.checked_mul(4)?;
-        let b = self.labels.get(start..)?.first_chunk::<4>()?;
-        Some(u32::from_le_bytes(*b))
+        u32::try_from(self.label_value(alpha)?).ok()
+    }
+
+    /// The name of class `α`, `None` if `α ≥ Nc` or the model stores no
+    /// names (a stored empty name is `Some("")`).
+    ///
+    /// ```
+    /// # use dam_core::model::{ElementType, Header, Kind, Layout, Model, crc32};
+    /// # use dam_core::{Form, Interaction};
+    /// # let h = Header { kind: Kind::Classifier, element: ElementType::F32,
+    /// #     interaction: Interaction::RectifiedPolynomial { n: 3 }, form: Form::Normalized { beta: 1.0 },
+    /// #     k: 1, nv: 1, nc: 2 };
+    /// # let layout = Layout { names_len: 9, ..Layout::V2 };
+    /// # #[repr(C, align(16))] struct Aligned([u8; 120]);
+    /// # let mut b = Aligned([0u8; 120]);
+    /// # let mut head = [0u8; 64]; h.encode_layout(&layout, &mut head)?;
+    /// # b.0[..64].copy_from_slice(&head);
+    /// # b.0[64..72].copy_from_slice(&[0, 0, 0, 0, 1, 0, 0, 0]);
+    /// # b.0[80..92].copy_from_slice(&[0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f, 0, 0, 0x80, 0xbf]);
+    /// # b.0[96..104].copy_from_slice(&[4, 0, 0, 0, 9, 0, 0, 0]);
+    /// # b.0[104..113].copy_from_slice(b"cold warm");
+    /// # let crc = crc32(&b.0[..116]); b.0[116..].copy_from_slice(&crc.to_le_bytes());
+    /// let model = Model::parse(&b.0)?;
+    /// assert_eq!(model.class_name(0), Some("cold"));
+    /// assert_eq!(model.class_name(1), Some(" warm"));
+    /// assert_eq!(model.class_name(2), None);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn class_name(&self, alpha: usize) -> Option<&'a str> {
+        let end = u32_at(self.name_ends, alpha)? as usize;
+        let start = match alpha.checked_sub(1) {
+            None => 0,
+            Some(prev) => u32_at(self.name_ends, prev)? as usize,
+        };
+        core::str::from_utf8(self.names.get(start..end)?).ok()
+    }
+
+    /// The stored input map, `None` if the model has none (always in
+    /// version 1): feed raw features through [`Preprocessing::apply`] (or
+    /// [`Preprocessing::apply_quantized`] for an `i8`/`i16` model) before
+    /// the classifier.
+    pub fn preprocessing(&self) -> Option<Preprocessing<'a>> {
+        self.preprocessing
     }
 
     /// The raw little-endian bytes of the memories.
