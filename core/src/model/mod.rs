@@ -790,6 +790,234 @@ mod tests {
         out
     }
 
+    /// A valid version-2 f32 classifier (entries as [`model_of`]) with
+    /// labels `labels`, the input map `a_i = i/4 − 1`, `b_i = 0.5 − i` if
+    /// `affine`, and `names` if any.
+    fn model_v2(k: u32, nv: u32, labels: &[i32], affine: bool, names: &[&str]) -> Vec<u8> {
+        let nc = labels.len() as u32;
+        let h = Header {
+            kind: Kind::Classifier,
+            element: ElementType::F32,
+            interaction: Interaction::RectifiedPolynomial { n: 3 },
+            form: Form::Normalized { beta: 1.0 },
+            k,
+            nv,
+            nc,
+        };
+        let names_len: usize = names.iter().map(|n| n.len()).sum();
+        let layout = Layout {
+            version: VERSION,
+            preprocessing: if affine {
+                PreprocessingKind::Affine
+            } else {
+                PreprocessingKind::None
+            },
+            names_len: names_len as u32,
+        };
+        let o = h.offsets(&layout).unwrap();
+        let mut head = [0u8; HEADER_LEN];
+        h.encode_layout(&layout, &mut head).unwrap();
+        let mut out = head.to_vec();
+        for l in labels {
+            out.extend_from_slice(&l.to_le_bytes());
+        }
+        out.resize(o.data, 0);
+        for i in 0..k * (nv + nc) {
+            out.extend_from_slice(&(((i % 20) as f32 - 10.0) / 10.0).to_le_bytes());
+        }
+        if affine {
+            out.resize(o.preprocessing, 0);
+            for i in 0..nv {
+                out.extend_from_slice(&(i as f32 / 4.0 - 1.0).to_le_bytes());
+            }
+            for i in 0..nv {
+                out.extend_from_slice(&(0.5 - i as f32).to_le_bytes());
+            }
+        }
+        if names_len > 0 {
+            out.resize(o.names, 0);
+            let mut end = 0u32;
+            for n in names {
+                end += n.len() as u32;
+                out.extend_from_slice(&end.to_le_bytes());
+            }
+            for n in names {
+                out.extend_from_slice(n.as_bytes());
+            }
+        }
+        out.resize(o.crc, 0);
+        let crc = crc32(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(out.len(), o.total);
+        out
+    }
+
+    /// Rewrites the CRC after an edit, so that the other checks are reached.
+    fn fix_crc(b: &mut [u8]) {
+        let n = b.len() - CRC_LEN;
+        let crc = crc32(&b[..n]);
+        b[n..].copy_from_slice(&crc.to_le_bytes());
+    }
+
+    fn parse_copy(b: &[u8]) -> core::result::Result<(), ModelError> {
+        let w = aligned(b);
+        Model::parse(as_bytes(&w, b.len())).map(|_| ())
+    }
+
+    #[test]
+    fn version_2_sections_read_back() {
+        let b = model_v2(3, 5, &[-1, 7, i32::MIN], true, &["neg", "", "Ωmega"]);
+        let w = aligned(&b);
+        let m = Model::parse(as_bytes(&w, b.len())).unwrap();
+        assert_eq!(m.layout().version, 2);
+        assert_eq!(
+            (0..4).map(|a| m.label_value(a)).collect::<Vec<_>>(),
+            [Some(-1), Some(7), Some(i64::from(i32::MIN)), None]
+        );
+        assert_eq!((m.label(0), m.label(1)), (None, Some(7)));
+        assert_eq!(
+            (0..4).map(|a| m.class_name(a)).collect::<Vec<_>>(),
+            [Some("neg"), Some(""), Some("Ωmega"), None]
+        );
+        let p = m.preprocessing().unwrap();
+        let a: Vec<f32> = (0..5).map(|i| i as f32 / 4.0 - 1.0).collect();
+        let o: Vec<f32> = (0..5).map(|i| 0.5 - i as f32).collect();
+        assert_eq!((p.scales(), p.offsets()), (&a[..], &o[..]));
+        assert_eq!(m.memories::<f32>().unwrap().row(0).unwrap()[1], -0.9);
+        let clf = m.classifier::<f32>().unwrap();
+        let mut x = [0.0f32; 5];
+        p.apply(&[1.0, 2.0, 3.0, 4.0, 5.0], &mut x).unwrap();
+        assert!(clf.forward(&x, &mut [0.0; 3], &mut [0.0; 3]).unwrap() < 3);
+
+        // Labels alone make a version-2 file with no sections.
+        let b = model_v2(2, 3, &[-5, 5], false, &[]);
+        let w = aligned(&b);
+        let m = Model::parse(as_bytes(&w, b.len())).unwrap();
+        assert_eq!((m.label_value(0), m.class_name(0)), (Some(-5), None));
+        assert!(m.preprocessing().is_none());
+    }
+
+    /// A version-1 file reads as before: unsigned labels, no sections.
+    #[test]
+    fn version_1_still_reads() {
+        let b = model(3, 5, 2);
+        assert_eq!(b[8], 1);
+        let w = aligned(&b);
+        let m = Model::parse(as_bytes(&w, b.len())).unwrap();
+        assert_eq!(*m.layout(), Layout::V1);
+        assert_eq!((m.label_value(1), m.label(1)), (Some(101), Some(101)));
+        assert!(m.preprocessing().is_none() && m.class_name(0).is_none());
+        // A u32 label above i32::MAX stays positive in version 1.
+        let mut b = b;
+        b[64..68].copy_from_slice(&u32::MAX.to_le_bytes());
+        fix_crc(&mut b);
+        let w = aligned(&b);
+        let m = Model::parse(as_bytes(&w, b.len())).unwrap();
+        assert_eq!(m.label_value(0), Some(i64::from(u32::MAX)));
+        // The bytes at 56 must stay zero in version 1.
+        let mut b = model(3, 5, 2);
+        b[56] = 1;
+        fix_crc(&mut b);
+        assert!(matches!(
+            parse_copy(&b),
+            Err(ModelError::Field {
+                field: Field::Reserved,
+                ..
+            })
+        ));
+    }
+
+    /// Every single-byte corruption of a version-2 model with every
+    /// section is rejected.
+    #[test]
+    fn every_byte_of_a_version_2_model_is_checked() {
+        let good = model_v2(2, 3, &[-1, 1], true, &["no", "yés"]);
+        assert!(parse_copy(&good).is_ok());
+        for at in 0..good.len() {
+            for flip in [0x01u8, 0x80, 0xff] {
+                let mut b = good.clone();
+                b[at] ^= flip;
+                assert!(parse_copy(&b).is_err(), "byte {at} ^ {flip:#x} accepted");
+            }
+        }
+    }
+
+    /// With the CRC fixed up, each section check names its problem.
+    #[test]
+    fn version_2_typed_errors() {
+        let good = model_v2(2, 3, &[-1, 1], true, &["no", "yés"]);
+        let w = aligned(&good);
+        let m = Model::parse(as_bytes(&w, good.len())).unwrap();
+        let o = m.header().offsets(m.layout()).unwrap();
+        let edit = |at: usize, bytes: &[u8]| {
+            let mut b = good.clone();
+            b[at..at + bytes.len()].copy_from_slice(bytes);
+            fix_crc(&mut b);
+            parse_copy(&b)
+        };
+        assert_eq!(
+            edit(56, &[2]),
+            Err(ModelError::Field {
+                field: Field::Preprocessing,
+                value: 2
+            })
+        );
+        assert_eq!(
+            edit(9, &[1]),
+            Err(ModelError::UnknownVersion { found: 0x102 })
+        );
+        assert_eq!(
+            edit(o.preprocessing + 4, &f32::NAN.to_le_bytes()),
+            Err(ModelError::Preprocessing { index: 1 })
+        );
+        assert_eq!(
+            edit(o.preprocessing + 20, &f32::INFINITY.to_le_bytes()),
+            Err(ModelError::Preprocessing { index: 5 })
+        );
+        assert_eq!(
+            edit(o.names, &9u32.to_le_bytes()),
+            Err(ModelError::NameOffset {
+                class: 0,
+                offset: 9
+            })
+        );
+        assert_eq!(
+            edit(o.names, &4u32.to_le_bytes()),
+            Err(ModelError::NameUtf8 { class: 0 }) // "noy" and half of "é"
+        );
+        assert_eq!(
+            edit(o.names + 4, &5u32.to_le_bytes()),
+            Err(ModelError::NameOffset {
+                class: 1,
+                offset: 5
+            })
+        );
+        assert_eq!(
+            edit(o.names + 8 + 3, &[0xff]),
+            Err(ModelError::NameUtf8 { class: 1 })
+        );
+        assert_eq!(
+            edit(o.data_end, &[1]),
+            Err(ModelError::Padding { offset: o.data_end })
+        );
+        assert_eq!(
+            edit(o.crc - 1, &[1]),
+            Err(ModelError::Padding { offset: o.crc - 1 })
+        );
+        // Names on a model without classes.
+        let mut b = model(2, 4, 0);
+        b[8] = 2;
+        b[60] = 1;
+        fix_crc(&mut b);
+        assert!(matches!(
+            parse_copy(&b),
+            Err(ModelError::Field {
+                field: Field::NamesLen,
+                value: 1
+            })
+        ));
+    }
+
     /// Copies into 16-byte-aligned storage.
     fn aligned(bytes: &[u8]) -> Vec<u128> {
         let mut words = std::vec![0u128; bytes.len().div_ceil(16)];
@@ -935,6 +1163,46 @@ mod tests {
         fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let w = aligned(&bytes);
             let _ = Model::parse(as_bytes(&w, bytes.len()));
+        }
+
+        /// `apply` is the scalar formula bit for bit, and `apply_quantized`
+        /// is `apply` then `quantize_query`.
+        #[test]
+        fn preprocessing_is_the_scalar_formula(
+            v in proptest::collection::vec((-1e3f32..1e3, -10f32..10.0, -10f32..10.0), 1..40),
+        ) {
+            let raw: Vec<f32> = v.iter().map(|t| t.0).collect();
+            let a: Vec<f32> = v.iter().map(|t| t.1).collect();
+            let b: Vec<f32> = v.iter().map(|t| t.2).collect();
+            let p = Preprocessing::new(&a, &b).unwrap();
+            let mut out = std::vec![0.0f32; v.len()];
+            p.apply(&raw, &mut out).unwrap();
+            for i in 0..v.len() {
+                let want = a[i] * raw[i] + b[i];
+                prop_assert_eq!(out[i].to_bits(), want.to_bits());
+            }
+            let mut q = std::vec![0i8; v.len()];
+            let mut want = std::vec![0i8; v.len()];
+            p.apply_quantized(&raw, &mut q).unwrap();
+            crate::quantized::quantize_query(&out, &mut want).unwrap();
+            prop_assert_eq!(&q, &want);
+            let mut q = std::vec![0i16; v.len()];
+            let mut want = std::vec![0i16; v.len()];
+            p.apply_quantized(&raw, &mut q).unwrap();
+            crate::quantized::quantize_query(&out, &mut want).unwrap();
+            prop_assert_eq!(&q, &want);
+        }
+
+        #[test]
+        fn edits_of_a_version_2_model_are_rejected(
+            at in 0usize..1000, value in any::<u8>(), cut in 0usize..4,
+        ) {
+            let mut b = model_v2(3, 5, &[-2, 0, 9], true, &["a", "bb", "ccc"]);
+            let at = at % b.len();
+            prop_assume!(b[at] != value);
+            b[at] = value;
+            b.truncate(b.len() - cut);
+            prop_assert!(parse_copy(&b).is_err());
         }
 
         #[test]
