@@ -8,7 +8,7 @@ use dam_core::quantized::{FixedRow, Level, Score, quantize_query};
 use rayon::prelude::*;
 
 use crate::data::mnist::Split;
-use crate::model_io::{Entries, encode};
+use crate::model_io::{Entries, OwnedExtras, encode_with};
 use crate::train::kh16::Evaluation;
 
 /// The element type to store a model's memories as.
@@ -49,7 +49,8 @@ pub fn quantize_rows<Q: Level>(xi: &[f32], d: usize) -> (Vec<Q>, Vec<f32>) {
 }
 
 /// Re-encodes an `f32` model at `precision` (header, labels and CRC
-/// rewritten; `F`, form and dimensions unchanged).
+/// rewritten; `F`, form and dimensions unchanged). The label values, the
+/// input map and the class names of `model` are carried over unchanged.
 pub fn quantize_model(model: &Model<'_>, precision: Precision) -> Result<Vec<u8>> {
     let h = model.header();
     if h.element != ElementType::F32 {
@@ -59,31 +60,26 @@ pub fn quantize_model(model: &Model<'_>, precision: Precision) -> Result<Vec<u8>
         );
     }
     let xi = model.memories::<f32>().map_err(|e| anyhow!("{e}"))?;
-    let labels: Vec<u32> = (0..h.nc as usize).filter_map(|a| model.label(a)).collect();
+    let kept = OwnedExtras::of(model)?;
+    let (labels, extras) = (&kept.labels, &kept.extras());
     let (xi, d) = (xi.as_slice(), h.d());
     match precision {
-        Precision::F32 => encode(h, &labels, Entries::F32(xi)),
+        Precision::F32 => encode_with(h, labels, Entries::F32(xi), extras),
         Precision::I16 => {
             let (levels, scales) = quantize_rows::<i16>(xi, d);
-            encode(
-                h,
-                &labels,
-                Entries::I16 {
-                    levels: &levels,
-                    scales: &scales,
-                },
-            )
+            let entries = Entries::I16 {
+                levels: &levels,
+                scales: &scales,
+            };
+            encode_with(h, labels, entries, extras)
         }
         Precision::I8 => {
             let (levels, scales) = quantize_rows::<i8>(xi, d);
-            encode(
-                h,
-                &labels,
-                Entries::I8 {
-                    levels: &levels,
-                    scales: &scales,
-                },
-            )
+            let entries = Entries::I8 {
+                levels: &levels,
+                scales: &scales,
+            };
+            encode_with(h, labels, entries, extras)
         }
     }
 }
