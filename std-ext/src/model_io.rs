@@ -533,6 +533,144 @@ mod tests {
         );
     }
 
+    /// A small v2 model: signed labels, an input map with a constant
+    /// feature (`a = 0`) and odd values, and names (one empty, one not ASCII).
+    fn small_v2() -> (Header, Vec<i64>, Vec<f32>, Vec<f32>, Vec<f32>, Vec<String>) {
+        let (h, _, xi) = small();
+        let a = vec![0.5, 0.0, -3.25e-7, f32::MAX];
+        let b = vec![-1.0, 0.125, f32::MIN_POSITIVE, -0.0];
+        let names = vec!["".to_string(), "größer".to_string()];
+        (h, vec![-1, i64::from(i32::MAX)], xi, a, b, names)
+    }
+
+    #[test]
+    fn version_2_round_trip_is_exact() {
+        let (h, labels, xi, a, b, names) = small_v2();
+        let extras = Extras {
+            preprocessing: Some((&a, &b)),
+            names: Some(&names),
+        };
+        let bytes = encode_with(&h, &labels, Entries::F32(&xi), &extras).unwrap();
+        assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), 2);
+        assert_eq!(bytes.len() % 4, 0);
+        let aligned = AlignedBytes::new(&bytes);
+        let m = Model::parse(aligned.as_bytes()).unwrap();
+        assert_eq!(*m.header(), h);
+        let kept = OwnedExtras::of(&m).unwrap();
+        assert_eq!(kept.labels, labels);
+        let (ka, kb) = kept.preprocessing.clone().unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!((bits(&ka), bits(&kb)), (bits(&a), bits(&b)));
+        assert_eq!(kept.names.as_deref(), Some(&names[..]));
+        assert_eq!(bits(m.memories::<f32>().unwrap().as_slice()), bits(&xi));
+        // Re-encoding what was read gives the same bytes.
+        let again = encode_with(&h, &kept.labels, Entries::F32(&xi), &kept.extras()).unwrap();
+        assert_eq!(again, bytes);
+
+        // Each section alone.
+        for (labels, pre, names, version) in [
+            (vec![0, 1], None, None, 1),
+            (vec![-1, 1], None, None, 2),
+            (vec![3, 42], Some((&a[..], &b[..])), None, 2),
+            (vec![3, 42], None, Some(&names[..]), 2),
+        ] {
+            let extras = Extras {
+                preprocessing: pre,
+                names,
+            };
+            let bytes = encode_with(&h, &labels, Entries::F32(&xi), &extras).unwrap();
+            let aligned = AlignedBytes::new(&bytes);
+            let m = Model::parse(aligned.as_bytes()).unwrap();
+            assert_eq!(m.layout().version, version);
+            let kept = OwnedExtras::of(&m).unwrap();
+            assert_eq!(kept.labels, labels);
+            assert_eq!(kept.extras(), extras);
+        }
+    }
+
+    /// With nothing newer to store, the writer's bytes are version 1 and
+    /// identical to what [`encode`] writes.
+    #[test]
+    fn version_1_when_nothing_needs_version_2() {
+        let (h, labels, xi) = small();
+        let v1 = encode(&h, &labels, Entries::F32(&xi)).unwrap();
+        assert_eq!(v1[8], 1);
+        assert_eq!(v1.len(), h.total_len().unwrap());
+        let wide: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
+        let same = encode_with(&h, &wide, Entries::F32(&xi), &Extras::default()).unwrap();
+        assert_eq!(same, v1);
+    }
+
+    #[test]
+    fn writer_refuses_bad_extras() {
+        let (h, labels, xi, a, b, names) = small_v2();
+        let enc = |labels: &[i64], e: Extras<'_>| {
+            encode_with(&h, labels, Entries::F32(&xi), &e)
+                .unwrap_err()
+                .to_string()
+        };
+        fn pre<'a>(p: (&'a [f32], &'a [f32])) -> Extras<'a> {
+            Extras {
+                preprocessing: Some(p),
+                names: None,
+            }
+        }
+        assert!(enc(&[0, 1 << 31], Extras::default()).contains("outside the i32"));
+        assert!(enc(&[0], Extras::default()).contains("class labels"));
+        assert!(enc(&labels, pre((&a[1..], &b))).contains("3 scales and 4 offsets"));
+        let mut nan = a.clone();
+        nan[2] = f32::NAN;
+        assert!(enc(&labels, pre((&nan, &b))).contains("a_2"));
+        let mut inf = b.clone();
+        inf[3] = f32::INFINITY;
+        assert!(enc(&labels, pre((&a, &inf))).contains("b_3"));
+        fn names_of(n: &[String]) -> Extras<'_> {
+            Extras {
+                preprocessing: None,
+                names: Some(n),
+            }
+        }
+        assert!(enc(&labels, names_of(&names[..1])).contains("1 class names"));
+        let empty = vec![String::new(), String::new()];
+        assert!(enc(&labels, names_of(&empty)).contains("empty"));
+    }
+
+    /// Every single-byte corruption of a small v2 model (input map and
+    /// names) is rejected, and every truncation.
+    #[test]
+    fn every_single_byte_corruption_of_a_version_2_model_is_rejected() {
+        let (h, labels, xi, a, b, names) = small_v2();
+        let extras = Extras {
+            preprocessing: Some((&a, &b)),
+            names: Some(&names),
+        };
+        let (q8, s8) = crate::quantize::quantize_rows::<i8>(&xi, h.d());
+        let i8_entries = Entries::I8 {
+            levels: &q8,
+            scales: &s8,
+        };
+        for good in [
+            encode_with(&h, &labels, Entries::F32(&xi), &extras).unwrap(),
+            encode_with(&h, &labels, i8_entries, &extras).unwrap(),
+        ] {
+            assert!(Model::parse(AlignedBytes::new(&good).as_bytes()).is_ok());
+            for i in 0..good.len() {
+                for delta in [1u8, 0x80, 0xff] {
+                    let mut bad = good.clone();
+                    bad[i] ^= delta;
+                    let bytes = AlignedBytes::new(&bad);
+                    assert!(
+                        Model::parse(bytes.as_bytes()).is_err(),
+                        "flip {delta:#x} at byte {i} accepted"
+                    );
+                }
+            }
+            for n in 0..good.len() {
+                assert!(Model::parse(AlignedBytes::new(&good[..n]).as_bytes()).is_err());
+            }
+        }
+    }
+
     #[test]
     fn typed_errors() {
         let (h, labels, xi) = small();
