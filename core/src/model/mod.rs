@@ -2,8 +2,10 @@
 //! reader.
 //!
 //! A model is a 64-byte little-endian [`Header`], `Nc` class labels, the
-//! `K × D` memories aligned to [`DATA_ALIGN`] bytes, and a CRC-32 of
-//! everything before it. [`Model::parse`] checks all of it and borrows the
+//! `K × D` memories aligned to [`DATA_ALIGN`] bytes, in version 2 an
+//! optional input map ([`Model::preprocessing`]) and optional class names
+//! ([`Model::class_name`]), and a CRC-32 of everything before it. Version-1
+//! files are read as before. [`Model::parse`] checks all of it and borrows the
 //! memories straight out of the bytes, so a model in flash
 //! (`include_bytes!`) is used in place. The bytes must start at an address
 //! aligned for the element type; wrap `include_bytes!` as below.
