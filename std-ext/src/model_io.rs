@@ -535,7 +535,9 @@ mod tests {
 
     /// A small v2 model: signed labels, an input map with a constant
     /// feature (`a = 0`) and odd values, and names (one empty, one not ASCII).
-    fn small_v2() -> (Header, Vec<i64>, Vec<f32>, Vec<f32>, Vec<f32>, Vec<String>) {
+    type SmallV2 = (Header, Vec<i64>, Vec<f32>, Vec<f32>, Vec<f32>, Vec<String>);
+
+    fn small_v2() -> SmallV2 {
         let (h, _, xi) = small();
         let a = vec![0.5, 0.0, -3.25e-7, f32::MAX];
         let b = vec![-1.0, 0.125, f32::MIN_POSITIVE, -0.0];

@@ -288,7 +288,7 @@ mod tests {
             let b = by_hand.forward(&q, &mut s2, &mut vec![0.0; k]).unwrap();
             assert_eq!((a, bits(&s1)), (b, bits(&s2)));
             let c = fixed
-                .forward(&q, &mut vec![Score::ZERO; 10], &mut vec![FixedRow::ZERO; k])
+                .forward(&q, &mut [Score::ZERO; 10], &mut vec![FixedRow::ZERO; k])
                 .unwrap();
             assert!(c < 10);
         }
