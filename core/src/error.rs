@@ -21,6 +21,9 @@ pub enum Operand {
     Output,
     /// A mask of clamped coordinates.
     Mask,
+    /// The scales and offsets of an input map
+    /// ([`crate::model::Preprocessing`]).
+    Preprocessing,
 }
 
 /// Which parameter an [`Error::InvalidParameter`] is about.

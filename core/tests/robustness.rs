@@ -311,6 +311,8 @@ fn every_error_variant_is_reachable() {
         "a failed step must leave the state alone"
     );
 
+    seen.push(dam_core::model::Preprocessing::new(&[1.0], &[]).unwrap_err());
+
     let has = |p: &dyn Fn(&Error) -> bool| seen.iter().any(p);
     for op in [
         Operand::Memories,
@@ -318,6 +320,7 @@ fn every_error_variant_is_reachable() {
         Operand::Scratch,
         Operand::Output,
         Operand::Mask,
+        Operand::Preprocessing,
     ] {
         assert!(
             has(&|e| matches!(e, Error::ShapeMismatch { operand, .. } if *operand == op)),

@@ -38,6 +38,22 @@ fn exercise(file: &[u8], seed: &[u8]) {
     let _ = model.header();
     let _ = model.label(0);
     let _ = model.label(usize::MAX);
+    for a in 0..model.header().nc.min(64) as usize {
+        let _ = model.label_value(a);
+        let _ = model.class_name(a);
+    }
+    let _ = model.class_name(usize::MAX);
+    if let Some(p) = model.preprocessing() {
+        let raw: Vec<f32> = (0..p.len())
+            .map(|i| f32::from(seed.get(i).copied().unwrap_or(0)) - 128.0)
+            .collect();
+        let mut out = vec![0.0f32; p.len()];
+        if p.apply(&raw, &mut out).is_ok() {
+            assert!(out.iter().all(|x| x.is_finite()));
+        }
+        let mut q = vec![0i8; p.len()];
+        let _ = p.apply_quantized(&raw, &mut q);
+    }
     let _ = (model.interaction::<f32>(), model.form::<f64>());
     classify::<f32>(&model, seed, |b| f32::from(b) / 127.5 - 1.0);
     classify::<f64>(&model, seed, |b| f64::from(b) / 127.5 - 1.0);

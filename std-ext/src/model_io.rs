@@ -43,7 +43,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 use anyhow::bail;
-use dam_core::model::{CRC_LEN, ElementType, HEADER_LEN, Header, Model, crc32};
+use dam_core::model::{
+    CRC_LEN, ElementType, HEADER_LEN, Header, Layout, Model, PreprocessingKind, VERSION, crc32,
+};
 use zerocopy::IntoBytes;
 
 /// Memory entries to store, by element type.
@@ -91,6 +93,122 @@ pub enum Entries<'a> {
 /// # Ok::<(), anyhow::Error>(())
 /// ```
 pub fn encode(header: &Header, labels: &[u32], memories: Entries<'_>) -> Result<Vec<u8>> {
+    let labels: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
+    encode_with(header, &labels, memories, &Extras::default())
+}
+
+/// What a version-2 model adds to the memories: the input map and the class
+/// names (the label values, any `i32`, are an argument of [`encode_with`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Extras<'a> {
+    /// The per-feature input map `x'_i = a_i·x_i + b_i`: (`a`, `b`), `Nv`
+    /// finite values each.
+    pub preprocessing: Option<(&'a [f32], &'a [f32])>,
+    /// One name per class (`Nc`), any UTF-8; not all empty.
+    pub names: Option<&'a [String]>,
+}
+
+/// The label values and [`Extras`] of a parsed model, owned, to carry them
+/// into a re-encoded model ([`crate::quantize::quantize_model`]).
+///
+/// ```
+/// use dam_core::model::{ElementType, Header, Kind, Model};
+/// use dam_core::{Form, Interaction};
+/// use dam_std::model_io::{AlignedBytes, Entries, Extras, OwnedExtras, encode_with};
+/// let h = Header { kind: Kind::Classifier, element: ElementType::F32,
+///     interaction: Interaction::RectifiedPolynomial { n: 3 }, form: Form::Normalized { beta: 1.0 },
+///     k: 2, nv: 2, nc: 2 };
+/// let names = ["off".to_string(), "on".to_string()];
+/// let extras = Extras { preprocessing: Some((&[0.5, 2.0], &[0.0, -1.0])), names: Some(&names) };
+/// let bytes = AlignedBytes::new(&encode_with(&h, &[-1, 1], Entries::F32(&[0.5; 8]), &extras)?);
+/// let kept = OwnedExtras::of(&Model::parse(bytes.as_bytes())?)?;
+/// assert_eq!(kept.labels, [-1, 1]);
+/// assert_eq!(kept.extras(), extras);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OwnedExtras {
+    /// The label value of each class.
+    pub labels: Vec<i64>,
+    /// The input map (`a`, `b`), if any.
+    pub preprocessing: Option<(Vec<f32>, Vec<f32>)>,
+    /// The class names, if any.
+    pub names: Option<Vec<String>>,
+}
+
+impl OwnedExtras {
+    /// Copies the labels, input map and names of `model`.
+    pub fn of(model: &Model<'_>) -> Result<Self> {
+        let nc = model.header().nc as usize;
+        let labels = (0..nc)
+            .map(|a| model.label_value(a))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| anyhow::anyhow!("the model has fewer labels than Nc = {nc}"))?;
+        let preprocessing = model
+            .preprocessing()
+            .map(|p| (p.scales().to_vec(), p.offsets().to_vec()));
+        let names = match model.class_name(0) {
+            None => None,
+            Some(_) => Some(
+                (0..nc)
+                    .map(|a| model.class_name(a).map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| anyhow::anyhow!("the model has fewer names than Nc = {nc}"))?,
+            ),
+        };
+        Ok(OwnedExtras {
+            labels,
+            preprocessing,
+            names,
+        })
+    }
+
+    /// The borrowed [`Extras`] (the labels are [`OwnedExtras::labels`]).
+    pub fn extras(&self) -> Extras<'_> {
+        Extras {
+            preprocessing: self
+                .preprocessing
+                .as_ref()
+                .map(|(a, b)| (a.as_slice(), b.as_slice())),
+            names: self.names.as_deref(),
+        }
+    }
+}
+
+/// Encodes a model as [`encode`] does, with class label values `labels`
+/// (any `i32`, one per class) and the [`Extras`]. Writes format version 1
+/// when there is no input map, no names and every label is in `0..2^31`
+/// (so such a file is byte-identical to what [`encode`] writes), else
+/// version 2. Errors name the problem: wrong counts, a label outside
+/// `i32`, a non-finite `a_i` or `b_i`, names too long or all empty.
+///
+/// ```
+/// use dam_core::model::{ElementType, Header, Kind, Model};
+/// use dam_core::{Form, Interaction};
+/// use dam_std::model_io::{AlignedBytes, Entries, Extras, encode_with};
+/// let h = Header { kind: Kind::Classifier, element: ElementType::F32,
+///     interaction: Interaction::RectifiedPolynomial { n: 3 }, form: Form::Normalized { beta: 1.0 },
+///     k: 2, nv: 2, nc: 2 };
+/// let names = ["cold".to_string(), "hot".to_string()];
+/// let extras = Extras { preprocessing: Some((&[0.1, 0.1], &[-2.0, -2.0])), names: Some(&names) };
+/// let xi = [1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
+/// let bytes = AlignedBytes::new(&encode_with(&h, &[3, 42], Entries::F32(&xi), &extras)?);
+/// let model = Model::parse(bytes.as_bytes())?;
+/// assert_eq!((model.layout().version, model.label_value(1), model.class_name(1)), (2, Some(42), Some("hot")));
+/// // Raw readings in, the prediction of the preprocessed query out.
+/// let mut x = [0.0f32; 2];
+/// model.preprocessing().unwrap().apply(&[13.0, 11.0], &mut x)?;
+/// let class = model.classifier::<f32>()?.forward(&x, &mut [0.0; 2], &mut [0.0; 2])?;
+/// assert_eq!(model.class_name(class), Some("hot"));
+/// assert!(encode_with(&h, &[3, 1 << 40], Entries::F32(&xi), &Extras::default()).is_err());
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+pub fn encode_with(
+    header: &Header,
+    labels: &[i64],
+    memories: Entries<'_>,
+    extras: &Extras<'_>,
+) -> Result<Vec<u8>> {
     let mut header = *header;
     let (element, bytes, len, scales): (_, &[u8], usize, &[f32]) = match memories {
         Entries::F32(v) => (ElementType::F32, v.as_bytes(), v.len(), &[]),
@@ -109,6 +227,15 @@ pub fn encode(header: &Header, labels: &[u32], memories: Entries<'_>) -> Result<
     if labels.len() != header.nc as usize {
         bail!("{} class labels for Nc = {}", labels.len(), header.nc);
     }
+    let mut signed = false;
+    let mut label_words = Vec::with_capacity(labels.len());
+    for (alpha, &l) in labels.iter().enumerate() {
+        let Ok(v) = i32::try_from(l) else {
+            bail!("class {alpha}: label {l} is outside the i32 range the format stores");
+        };
+        signed |= v < 0;
+        label_words.push(v);
+    }
     if Some(len) != header.entries() {
         bail!(
             "{len} entries for K = {} × D = {} ({:?} model)",
@@ -124,21 +251,86 @@ pub fn encode(header: &Header, labels: &[u32], memories: Entries<'_>) -> Result<
             header.k
         );
     }
+    if let Some((a, b)) = extras.preprocessing {
+        let nv = header.nv as usize;
+        if a.len() != nv || b.len() != nv {
+            bail!(
+                "preprocessing: {} scales and {} offsets for Nv = {nv} features",
+                a.len(),
+                b.len()
+            );
+        }
+        if let Some(i) = a.iter().position(|x| !x.is_finite()) {
+            bail!("preprocessing: scale a_{i} = {} is not finite", a[i]);
+        }
+        if let Some(i) = b.iter().position(|x| !x.is_finite()) {
+            bail!("preprocessing: offset b_{i} = {} is not finite", b[i]);
+        }
+    }
+    let mut name_ends = Vec::new();
+    let mut blob = Vec::new();
+    if let Some(names) = extras.names {
+        if names.len() != header.nc as usize {
+            bail!("{} class names for Nc = {}", names.len(), header.nc);
+        }
+        for n in names {
+            blob.extend_from_slice(n.as_bytes());
+            let Ok(end) = u32::try_from(blob.len()) else {
+                bail!("class names: more than 4 GiB of text");
+            };
+            name_ends.push(end);
+        }
+        if blob.is_empty() {
+            bail!(
+                "class names: all {} are empty; leave the names out",
+                names.len()
+            );
+        }
+    }
+    let v2 = signed || extras.preprocessing.is_some() || !blob.is_empty();
+    let layout = if v2 {
+        Layout {
+            version: VERSION,
+            preprocessing: if extras.preprocessing.is_some() {
+                PreprocessingKind::Affine
+            } else {
+                PreprocessingKind::None
+            },
+            // Checked above: the blob fits u32.
+            names_len: blob.len() as u32,
+        }
+    } else {
+        Layout::V1
+    };
     let mut head = [0u8; HEADER_LEN];
     header
-        .encode(&mut head)
+        .encode_layout(&layout, &mut head)
         .map_err(|e| anyhow::anyhow!("cannot encode the model header: {e}"))?;
-    let mut out = Vec::with_capacity(header.total_len().unwrap_or(0));
+    let Some(o) = header.offsets(&layout) else {
+        bail!("the model layout overflows this host's address space");
+    };
+    let mut out = Vec::with_capacity(o.total);
     out.extend_from_slice(&head);
-    for l in labels {
+    for l in &label_words {
         out.extend_from_slice(&l.to_le_bytes());
     }
     out.extend_from_slice(scales.as_bytes());
-    out.resize(header.data_offset(), 0);
+    out.resize(o.data, 0);
     out.extend_from_slice(bytes);
+    if let Some((a, b)) = extras.preprocessing {
+        out.resize(o.preprocessing, 0);
+        out.extend_from_slice(a.as_bytes());
+        out.extend_from_slice(b.as_bytes());
+    }
+    if !blob.is_empty() {
+        out.resize(o.names, 0);
+        out.extend_from_slice(name_ends.as_bytes());
+        out.extend_from_slice(&blob);
+    }
+    out.resize(o.crc, 0);
     let crc = crc32(&out);
     out.extend_from_slice(&crc.to_le_bytes());
-    debug_assert_eq!(Some(out.len()), header.total_len());
+    debug_assert_eq!(out.len(), o.total);
     debug_assert!(out.len() >= HEADER_LEN + CRC_LEN);
     Ok(out)
 }
@@ -146,6 +338,17 @@ pub fn encode(header: &Header, labels: &[u32], memories: Entries<'_>) -> Result<
 /// Encodes and writes a model atomically.
 pub fn save(path: &Path, header: &Header, labels: &[u32], memories: Entries<'_>) -> Result<()> {
     write_atomic(path, &encode(header, labels, memories)?)
+}
+
+/// [`encode_with`], written atomically.
+pub fn save_with(
+    path: &Path,
+    header: &Header,
+    labels: &[i64],
+    memories: Entries<'_>,
+    extras: &Extras<'_>,
+) -> Result<()> {
+    write_atomic(path, &encode_with(header, labels, memories, extras)?)
 }
 
 /// Bytes stored at a 16-byte-aligned address, so that [`Model::parse`] can
@@ -330,6 +533,146 @@ mod tests {
         );
     }
 
+    /// A small v2 model: signed labels, an input map with a constant
+    /// feature (`a = 0`) and odd values, and names (one empty, one not ASCII).
+    type SmallV2 = (Header, Vec<i64>, Vec<f32>, Vec<f32>, Vec<f32>, Vec<String>);
+
+    fn small_v2() -> SmallV2 {
+        let (h, _, xi) = small();
+        let a = vec![0.5, 0.0, -3.25e-7, f32::MAX];
+        let b = vec![-1.0, 0.125, f32::MIN_POSITIVE, -0.0];
+        let names = vec!["".to_string(), "größer".to_string()];
+        (h, vec![-1, i64::from(i32::MAX)], xi, a, b, names)
+    }
+
+    #[test]
+    fn version_2_round_trip_is_exact() {
+        let (h, labels, xi, a, b, names) = small_v2();
+        let extras = Extras {
+            preprocessing: Some((&a, &b)),
+            names: Some(&names),
+        };
+        let bytes = encode_with(&h, &labels, Entries::F32(&xi), &extras).unwrap();
+        assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), 2);
+        assert_eq!(bytes.len() % 4, 0);
+        let aligned = AlignedBytes::new(&bytes);
+        let m = Model::parse(aligned.as_bytes()).unwrap();
+        assert_eq!(*m.header(), h);
+        let kept = OwnedExtras::of(&m).unwrap();
+        assert_eq!(kept.labels, labels);
+        let (ka, kb) = kept.preprocessing.clone().unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!((bits(&ka), bits(&kb)), (bits(&a), bits(&b)));
+        assert_eq!(kept.names.as_deref(), Some(&names[..]));
+        assert_eq!(bits(m.memories::<f32>().unwrap().as_slice()), bits(&xi));
+        // Re-encoding what was read gives the same bytes.
+        let again = encode_with(&h, &kept.labels, Entries::F32(&xi), &kept.extras()).unwrap();
+        assert_eq!(again, bytes);
+
+        // Each section alone.
+        for (labels, pre, names, version) in [
+            (vec![0, 1], None, None, 1),
+            (vec![-1, 1], None, None, 2),
+            (vec![3, 42], Some((&a[..], &b[..])), None, 2),
+            (vec![3, 42], None, Some(&names[..]), 2),
+        ] {
+            let extras = Extras {
+                preprocessing: pre,
+                names,
+            };
+            let bytes = encode_with(&h, &labels, Entries::F32(&xi), &extras).unwrap();
+            let aligned = AlignedBytes::new(&bytes);
+            let m = Model::parse(aligned.as_bytes()).unwrap();
+            assert_eq!(m.layout().version, version);
+            let kept = OwnedExtras::of(&m).unwrap();
+            assert_eq!(kept.labels, labels);
+            assert_eq!(kept.extras(), extras);
+        }
+    }
+
+    /// With nothing newer to store, the writer's bytes are version 1 and
+    /// identical to what [`encode`] writes.
+    #[test]
+    fn version_1_when_nothing_needs_version_2() {
+        let (h, labels, xi) = small();
+        let v1 = encode(&h, &labels, Entries::F32(&xi)).unwrap();
+        assert_eq!(v1[8], 1);
+        assert_eq!(v1.len(), h.total_len().unwrap());
+        let wide: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
+        let same = encode_with(&h, &wide, Entries::F32(&xi), &Extras::default()).unwrap();
+        assert_eq!(same, v1);
+    }
+
+    #[test]
+    fn writer_refuses_bad_extras() {
+        let (h, labels, xi, a, b, names) = small_v2();
+        let enc = |labels: &[i64], e: Extras<'_>| {
+            encode_with(&h, labels, Entries::F32(&xi), &e)
+                .unwrap_err()
+                .to_string()
+        };
+        fn pre<'a>(p: (&'a [f32], &'a [f32])) -> Extras<'a> {
+            Extras {
+                preprocessing: Some(p),
+                names: None,
+            }
+        }
+        assert!(enc(&[0, 1 << 31], Extras::default()).contains("outside the i32"));
+        assert!(enc(&[0], Extras::default()).contains("class labels"));
+        assert!(enc(&labels, pre((&a[1..], &b))).contains("3 scales and 4 offsets"));
+        let mut nan = a.clone();
+        nan[2] = f32::NAN;
+        assert!(enc(&labels, pre((&nan, &b))).contains("a_2"));
+        let mut inf = b.clone();
+        inf[3] = f32::INFINITY;
+        assert!(enc(&labels, pre((&a, &inf))).contains("b_3"));
+        fn names_of(n: &[String]) -> Extras<'_> {
+            Extras {
+                preprocessing: None,
+                names: Some(n),
+            }
+        }
+        assert!(enc(&labels, names_of(&names[..1])).contains("1 class names"));
+        let empty = vec![String::new(), String::new()];
+        assert!(enc(&labels, names_of(&empty)).contains("empty"));
+    }
+
+    /// Every single-byte corruption of a small v2 model (input map and
+    /// names) is rejected, and every truncation.
+    #[test]
+    fn every_single_byte_corruption_of_a_version_2_model_is_rejected() {
+        let (h, labels, xi, a, b, names) = small_v2();
+        let extras = Extras {
+            preprocessing: Some((&a, &b)),
+            names: Some(&names),
+        };
+        let (q8, s8) = crate::quantize::quantize_rows::<i8>(&xi, h.d());
+        let i8_entries = Entries::I8 {
+            levels: &q8,
+            scales: &s8,
+        };
+        for good in [
+            encode_with(&h, &labels, Entries::F32(&xi), &extras).unwrap(),
+            encode_with(&h, &labels, i8_entries, &extras).unwrap(),
+        ] {
+            assert!(Model::parse(AlignedBytes::new(&good).as_bytes()).is_ok());
+            for i in 0..good.len() {
+                for delta in [1u8, 0x80, 0xff] {
+                    let mut bad = good.clone();
+                    bad[i] ^= delta;
+                    let bytes = AlignedBytes::new(&bad);
+                    assert!(
+                        Model::parse(bytes.as_bytes()).is_err(),
+                        "flip {delta:#x} at byte {i} accepted"
+                    );
+                }
+            }
+            for n in 0..good.len() {
+                assert!(Model::parse(AlignedBytes::new(&good[..n]).as_bytes()).is_err());
+            }
+        }
+    }
+
     #[test]
     fn typed_errors() {
         let (h, labels, xi) = small();
@@ -339,8 +682,8 @@ mod tests {
         let parse = |b: &[u8]| Model::parse(AlignedBytes::new(b).as_bytes()).map(|_| ());
         assert_eq!(parse(&bad), Err(ModelError::BadMagic));
         let mut bad = good.clone();
-        bad[8] = 2;
-        assert_eq!(parse(&bad), Err(ModelError::UnknownVersion { found: 2 }));
+        bad[8] = 3;
+        assert_eq!(parse(&bad), Err(ModelError::UnknownVersion { found: 3 }));
         let mut bad = good.clone();
         bad[70] ^= 1;
         assert!(matches!(parse(&bad), Err(ModelError::Crc { .. })));

@@ -8,7 +8,7 @@ use dam_core::quantized::{FixedRow, Level, Score, quantize_query};
 use rayon::prelude::*;
 
 use crate::data::mnist::Split;
-use crate::model_io::{Entries, encode};
+use crate::model_io::{Entries, OwnedExtras, encode_with};
 use crate::train::kh16::Evaluation;
 
 /// The element type to store a model's memories as.
@@ -49,7 +49,8 @@ pub fn quantize_rows<Q: Level>(xi: &[f32], d: usize) -> (Vec<Q>, Vec<f32>) {
 }
 
 /// Re-encodes an `f32` model at `precision` (header, labels and CRC
-/// rewritten; `F`, form and dimensions unchanged).
+/// rewritten; `F`, form and dimensions unchanged). The label values, the
+/// input map and the class names of `model` are carried over unchanged.
 pub fn quantize_model(model: &Model<'_>, precision: Precision) -> Result<Vec<u8>> {
     let h = model.header();
     if h.element != ElementType::F32 {
@@ -59,31 +60,26 @@ pub fn quantize_model(model: &Model<'_>, precision: Precision) -> Result<Vec<u8>
         );
     }
     let xi = model.memories::<f32>().map_err(|e| anyhow!("{e}"))?;
-    let labels: Vec<u32> = (0..h.nc as usize).filter_map(|a| model.label(a)).collect();
+    let kept = OwnedExtras::of(model)?;
+    let (labels, extras) = (&kept.labels, &kept.extras());
     let (xi, d) = (xi.as_slice(), h.d());
     match precision {
-        Precision::F32 => encode(h, &labels, Entries::F32(xi)),
+        Precision::F32 => encode_with(h, labels, Entries::F32(xi), extras),
         Precision::I16 => {
             let (levels, scales) = quantize_rows::<i16>(xi, d);
-            encode(
-                h,
-                &labels,
-                Entries::I16 {
-                    levels: &levels,
-                    scales: &scales,
-                },
-            )
+            let entries = Entries::I16 {
+                levels: &levels,
+                scales: &scales,
+            };
+            encode_with(h, labels, entries, extras)
         }
         Precision::I8 => {
             let (levels, scales) = quantize_rows::<i8>(xi, d);
-            encode(
-                h,
-                &labels,
-                Entries::I8 {
-                    levels: &levels,
-                    scales: &scales,
-                },
-            )
+            let entries = Entries::I8 {
+                levels: &levels,
+                scales: &scales,
+            };
+            encode_with(h, labels, entries, extras)
         }
     }
 }
@@ -174,4 +170,171 @@ pub fn tally(labels: &[u16], preds: &[usize], nc: usize) -> Result<Evaluation> {
         accuracy: correct as f64 / labels.len().max(1) as f64,
         confusion,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model_io::{AlignedBytes, Extras, encode, encode_with};
+    use dam_core::model::{Header, Kind};
+    use dam_core::quantized::QuantizedView;
+    use dam_core::{Form, Interaction};
+
+    fn header() -> Header {
+        Header {
+            kind: Kind::Classifier,
+            element: ElementType::F32,
+            interaction: Interaction::RectifiedPolynomial { n: 3 },
+            form: Form::Normalized { beta: 2.0 },
+            k: 4,
+            nv: 5,
+            nc: 3,
+        }
+    }
+
+    fn xi() -> Vec<f32> {
+        (0..32).map(|i| ((i * 7) % 11) as f32 / 5.0 - 1.0).collect()
+    }
+
+    /// `dam export --quantize` keeps the label values, the input map and the
+    /// names, bit for bit.
+    #[test]
+    fn quantized_export_keeps_the_extras() {
+        let (a, b) = (
+            vec![0.5f32, 0.0, 1e-3, -2.0, 7.25],
+            vec![-1.0f32, 0.3, 0.0, 1.5, -0.1],
+        );
+        let names = ["setosa", "versicolor", "virginica"].map(String::from);
+        let extras = Extras {
+            preprocessing: Some((&a, &b)),
+            names: Some(&names),
+        };
+        let labels = [-1, 3, 42];
+        let f32_bytes = AlignedBytes::new(
+            &encode_with(&header(), &labels, Entries::F32(&xi()), &extras).unwrap(),
+        );
+        let model = Model::parse(f32_bytes.as_bytes()).unwrap();
+        let want = OwnedExtras::of(&model).unwrap();
+        for precision in [Precision::F32, Precision::I16, Precision::I8] {
+            let out = AlignedBytes::new(&quantize_model(&model, precision).unwrap());
+            let q = Model::parse(out.as_bytes()).unwrap();
+            assert_eq!(q.layout().version, 2);
+            let got = OwnedExtras::of(&q).unwrap();
+            assert_eq!(got.labels, labels);
+            assert_eq!(got.names.as_deref(), Some(&names[..]));
+            let (ga, gb) = got.preprocessing.clone().unwrap();
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!((bits(&ga), bits(&gb)), (bits(&a), bits(&b)));
+            assert_eq!(got, want);
+        }
+    }
+
+    /// The committed version-1 board model still parses, reads as before
+    /// (its bytes re-encode identically) and classifies exactly as a view
+    /// built from the version-1 layout by hand.
+    #[test]
+    fn committed_version_1_model_is_unchanged() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../boards/data/mnist-k120.i8.dam"
+        );
+        let raw = std::fs::read(path).unwrap();
+        let bytes = AlignedBytes::new(&raw);
+        let m = Model::parse(bytes.as_bytes()).unwrap();
+        let h = *m.header();
+        assert_eq!(raw[8], 1);
+        assert_eq!(*m.layout(), dam_core::model::Layout::V1);
+        assert_eq!(
+            (h.kind, h.element, h.k, h.nv, h.nc),
+            (Kind::Classifier, ElementType::I8, 120, 784, 10)
+        );
+        assert!(m.preprocessing().is_none() && m.class_name(0).is_none());
+        let labels: Vec<u32> = (0..10).map(|a| m.label(a).unwrap()).collect();
+        assert_eq!(labels, (0..10).collect::<Vec<u32>>());
+        let v = m.quantized::<i8>().unwrap();
+        let entries = Entries::I8 {
+            levels: v.levels(),
+            scales: v.scales(),
+        };
+        assert_eq!(encode(&h, &labels, entries).unwrap(), raw);
+        // The version-1 layout by hand: labels, scales, memories at a
+        // multiple of 16, CRC.
+        let (k, d) = (120usize, 794usize);
+        let scales: Vec<f32> = raw[64 + 40..64 + 40 + 4 * k]
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        let off = (64 + 40 + 4 * k).div_ceil(16) * 16;
+        let levels: Vec<i8> = raw[off..off + k * d].iter().map(|&b| b as i8).collect();
+        assert_eq!(raw.len(), off + k * d + 4);
+        let by_hand = QuantizedView::new(&levels, &scales, k, d).unwrap();
+        let by_hand =
+            dam_core::quantized::QuantizedClassifier::new(by_hand, 10, m.interaction(), m.form())
+                .unwrap();
+        let clf = m.quantized_classifier::<i8>().unwrap();
+        let fixed = m.fixed_classifier().unwrap();
+        for seed in 0..50u32 {
+            let v: Vec<f32> = (0..784u32)
+                .map(|i| {
+                    ((i.wrapping_mul(2_654_435_761) ^ seed.wrapping_mul(40_503)) % 255) as f32
+                        / 127.0
+                        - 1.0
+                })
+                .collect();
+            let mut q = vec![0i8; 784];
+            quantize_query(&v, &mut q).unwrap();
+            let (mut s1, mut s2) = (vec![0.0; 10], vec![0.0; 10]);
+            let a = clf.forward(&q, &mut s1, &mut vec![0.0; k]).unwrap();
+            let b = by_hand.forward(&q, &mut s2, &mut vec![0.0; k]).unwrap();
+            assert_eq!((a, bits(&s1)), (b, bits(&s2)));
+            let c = fixed
+                .forward(&q, &mut [Score::ZERO; 10], &mut vec![FixedRow::ZERO; k])
+                .unwrap();
+            assert!(c < 10);
+        }
+        fn bits(v: &[f32]) -> Vec<u32> {
+            v.iter().map(|x| x.to_bits()).collect()
+        }
+    }
+
+    /// A freshly written version-1 f32 model and the same model in version
+    /// 2 (negative labels): same header, memories and predictions.
+    #[test]
+    fn fresh_version_1_and_version_2_agree() {
+        let xi = xi();
+        let v1 = AlignedBytes::new(&encode(&header(), &[0, 1, 2], Entries::F32(&xi)).unwrap());
+        let v2 = AlignedBytes::new(
+            &encode_with(
+                &header(),
+                &[-7, 0, 7],
+                Entries::F32(&xi),
+                &Extras::default(),
+            )
+            .unwrap(),
+        );
+        let (m1, m2) = (
+            Model::parse(v1.as_bytes()).unwrap(),
+            Model::parse(v2.as_bytes()).unwrap(),
+        );
+        assert_eq!((m1.layout().version, m2.layout().version), (1, 2));
+        assert_eq!(m1.header(), m2.header());
+        assert_eq!(
+            m1.memories::<f32>().unwrap().as_slice(),
+            m2.memories::<f32>().unwrap().as_slice()
+        );
+        let (c1, c2) = (
+            m1.classifier::<f32>().unwrap(),
+            m2.classifier::<f32>().unwrap(),
+        );
+        for i in 0..40 {
+            let v: Vec<f32> = (0..5)
+                .map(|j| (((i * 5 + j) * 13) % 17) as f32 / 8.0 - 1.0)
+                .collect();
+            let (mut s1, mut s2) = ([0.0f32; 3], [0.0f32; 3]);
+            let a = c1.forward(&v, &mut s1, &mut [0.0; 4]).unwrap();
+            let b = c2.forward(&v, &mut s2, &mut [0.0; 4]).unwrap();
+            assert_eq!((a, s1.map(f32::to_bits)), (b, s2.map(f32::to_bits)));
+            assert_eq!(m2.label_value(b), Some([-7, 0, 7][b]));
+        }
+    }
 }

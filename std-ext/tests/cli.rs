@@ -630,3 +630,77 @@ fn recall_drdam_agrees_with_the_exact_memory_and_drdam_error_plots() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("energy MAE"));
     assert!(std::fs::metadata(&png).unwrap().len() > 0);
 }
+
+/// A version-2 model (input map, signed labels, names): `dam info` shows
+/// the extras, `dam export --quantize i8` and the Rust module keep them.
+#[test]
+fn version_2_extras_through_info_and_export() {
+    use dam_core::model::Model;
+    use dam_std::model_io::{AlignedBytes, Extras, save_with};
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("v2.dam");
+    let h = Header {
+        kind: Kind::Classifier,
+        element: ElementType::F32,
+        interaction: Interaction::RectifiedPolynomial { n: 3 },
+        form: Form::Normalized { beta: 1.0 },
+        k: 3,
+        nv: 4,
+        nc: 2,
+    };
+    let xi: Vec<f32> = (0..18).map(|i| (i as f32 / 9.0) - 1.0).collect();
+    let names = ["low".to_string(), "high".to_string()];
+    let (a, b) = ([0.5f32, 0.25, 0.0, 2.0], [-1.0f32, 0.0, 0.5, -3.0]);
+    let extras = Extras {
+        preprocessing: Some((&a, &b)),
+        names: Some(&names),
+    };
+    save_with(&model, &h, &[-1, 1], Entries::F32(&xi), &extras).unwrap();
+
+    let out = dam(&["info", s(&model)]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "version:     2",
+        "preprocess:  yes",
+        "a in [0, 2], b in [-3, 0.5]",
+        "labels:      -1 1",
+        "names:       \"low\" \"high\"",
+    ] {
+        assert!(text.contains(needle), "{needle} not in {text}");
+    }
+
+    let out = dam(&["export", "--model", s(&model), "--quantize", "i8"]);
+    assert!(out.status.success(), "{out:?}");
+    let blob = std::fs::read(dir.path().join("v2.i8.dam")).unwrap();
+    let bytes = AlignedBytes::new(&blob);
+    let m = Model::parse(bytes.as_bytes()).unwrap();
+    assert_eq!(m.header().element, ElementType::I8);
+    assert_eq!((m.label_value(0), m.label_value(1)), (Some(-1), Some(1)));
+    assert_eq!(
+        (m.class_name(0), m.class_name(1)),
+        (Some("low"), Some("high"))
+    );
+    let p = m.preprocessing().unwrap();
+    assert_eq!((p.scales(), p.offsets()), (&a[..], &b[..]));
+
+    let rs = dir.path().join("gen.rs");
+    let out = dam(&[
+        "export",
+        "--model",
+        s(&model),
+        "--format",
+        "rust",
+        "--out",
+        s(&rs),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let src = std::fs::read_to_string(&rs).unwrap();
+    for needle in [
+        "pub const LABELS: [i32; NC] = [-1, 1];",
+        "pub const NAMES: [&str; NC] = [\"low\", \"high\"];",
+        "pub const PREPROCESSING: bool = true;",
+    ] {
+        assert!(src.contains(needle), "{needle} not in {src}");
+    }
+}

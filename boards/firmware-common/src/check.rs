@@ -227,7 +227,7 @@ fn check_images<C: Clock>(
         let (class, ticks) = classify(image, clock)?;
         out.ticks += u64::from(ticks);
         out.images += 1;
-        if model.label(class) == Some(u32::from(label)) {
+        if model.label_value(class) == Some(i64::from(label)) {
             out.correct += 1;
         }
         if usize::from(host) == class {

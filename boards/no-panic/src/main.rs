@@ -153,6 +153,16 @@ fn exercise() {
         }
         let _ = opaque(model.memories::<f32>().map(|m| m.k()));
         let _ = opaque(model.label(opaque(1)));
+        let _ = opaque(model.label_value(opaque(1)));
+        let _ = opaque(model.class_name(opaque(1)).map(str::len));
+        if let Some(p) = model.preprocessing() {
+            let (raw, rest) = out.split_at_mut(opaque(4).min(out.len()));
+            let _ = opaque(p.apply(raw, rest));
+            let mut q8 = [0i8; 16];
+            let mut q16 = [0i16; 16];
+            let _ = opaque(p.apply_quantized(raw, opaque(&mut q8[..])));
+            let _ = opaque(p.apply_quantized(raw, opaque(&mut q16[..])));
+        }
     }
     let (sin, cos) = out.split_at_mut(opaque(8).min(out.len()));
     dam_core::trig::sin_cos_slice(opaque(&MEMORIES[..8]), sin, cos);

@@ -2,8 +2,10 @@
 //! reader.
 //!
 //! A model is a 64-byte little-endian [`Header`], `Nc` class labels, the
-//! `K × D` memories aligned to [`DATA_ALIGN`] bytes, and a CRC-32 of
-//! everything before it. [`Model::parse`] checks all of it and borrows the
+//! `K × D` memories aligned to [`DATA_ALIGN`] bytes, in version 2 an
+//! optional input map ([`Model::preprocessing`]) and optional class names
+//! ([`Model::class_name`]), and a CRC-32 of everything before it. Version-1
+//! files are read as before. [`Model::parse`] checks all of it and borrows the
 //! memories straight out of the bytes, so a model in flash
 //! (`include_bytes!`) is used in place. The bytes must start at an address
 //! aligned for the element type; wrap `include_bytes!` as below.
@@ -36,8 +38,13 @@
 //! ```
 
 mod header;
+mod preprocessing;
 
-pub use header::{CRC_LEN, DATA_ALIGN, HEADER_LEN, Header, MAGIC, VERSION};
+pub use header::{
+    CRC_LEN, DATA_ALIGN, HEADER_LEN, Header, Layout, MAGIC, Offsets, PreprocessingKind, VERSION,
+    VERSION_1,
+};
+pub use preprocessing::Preprocessing;
 
 use crate::classifier::Classifier;
 use crate::error::{Error, Result};
@@ -122,6 +129,11 @@ pub enum Field {
     Leak,
     /// Bytes that must be zero.
     Reserved,
+    /// The preprocessing code (version 2, offset 56).
+    Preprocessing,
+    /// The class-names length (version 2, offset 60): non-zero for a model
+    /// without classes.
+    NamesLen,
 }
 
 /// Why a byte string is not a usable model.
@@ -192,6 +204,29 @@ pub enum ModelError {
     /// This reader runs on a big-endian target; the format is little-endian
     /// and is read in place.
     BigEndianHost,
+    /// A padding byte (between sections, or before the CRC) is not zero.
+    Padding {
+        /// Its offset in the file.
+        offset: usize,
+    },
+    /// A preprocessing scale or offset is not finite.
+    Preprocessing {
+        /// Its index: `i` for the scale `a_i`, `Nv + i` for the offset `b_i`.
+        index: usize,
+    },
+    /// A class-name end offset is smaller than the previous one, beyond the
+    /// names blob, or (the last) short of its end.
+    NameOffset {
+        /// The class.
+        class: usize,
+        /// The end offset stored for it.
+        offset: u32,
+    },
+    /// A class name is not valid UTF-8.
+    NameUtf8 {
+        /// The class.
+        class: usize,
+    },
 }
 
 impl fmt::Display for ModelError {
@@ -201,7 +236,7 @@ impl fmt::Display for ModelError {
             ModelError::UnknownVersion { found } => {
                 write!(
                     f,
-                    "unknown format version {found} (this reader knows {VERSION})"
+                    "unknown format version {found} (this reader knows {VERSION_1} to {VERSION})"
                 )
             }
             ModelError::Length { declared, found } => write!(
@@ -230,6 +265,19 @@ impl fmt::Display for ModelError {
             }
             ModelError::BigEndianHost => {
                 write!(f, "big-endian targets cannot read models in place")
+            }
+            ModelError::Padding { offset } => {
+                write!(f, "padding byte at offset {offset} is not zero")
+            }
+            ModelError::Preprocessing { index } => {
+                write!(f, "preprocessing parameter {index} is not finite")
+            }
+            ModelError::NameOffset { class, offset } => write!(
+                f,
+                "class name {class}: end offset {offset} is out of order or out of range"
+            ),
+            ModelError::NameUtf8 { class } => {
+                write!(f, "class name {class} is not valid UTF-8")
             }
         }
     }
@@ -293,14 +341,71 @@ impl Element for f64 {
 #[derive(Debug, Clone, Copy)]
 pub struct Model<'a> {
     header: Header,
+    layout: Layout,
     labels: &'a [u8],
     scales: &'a [u8],
     memories: &'a [u8],
+    preprocessing: Option<Preprocessing<'a>>,
+    name_ends: &'a [u8],
+    names: &'a [u8],
+}
+
+/// Checks `Nc` name end offsets (little-endian `u32`) against the blob:
+/// non-decreasing, the last equal to its length, each name UTF-8.
+fn check_names(ends: &[u8], names: &[u8], nc: usize) -> core::result::Result<(), ModelError> {
+    let mut start = 0usize;
+    for class in 0..nc {
+        let offset = u32_at(ends, class).unwrap_or(u32::MAX);
+        let end = offset as usize;
+        let last = class.checked_add(1) == Some(nc);
+        let bad = end < start || end > names.len() || (last && end != names.len());
+        let Some(name) = names.get(start..end).filter(|_| !bad) else {
+            return Err(ModelError::NameOffset { class, offset });
+        };
+        if core::str::from_utf8(name).is_err() {
+            return Err(ModelError::NameUtf8 { class });
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+/// `bytes[range]`, or the `Dims` error of `h`.
+fn section<'a>(
+    bytes: &'a [u8],
+    start: usize,
+    end: usize,
+    h: &Header,
+) -> core::result::Result<&'a [u8], ModelError> {
+    bytes.get(start..end).ok_or(ModelError::Dims {
+        k: h.k,
+        nv: h.nv,
+        nc: h.nc,
+    })
+}
+
+/// Checks that `bytes[start..end]` are zero.
+fn check_padding(bytes: &[u8], start: usize, end: usize) -> core::result::Result<(), ModelError> {
+    let pad = bytes.get(start..end).unwrap_or(&[]);
+    match pad.iter().position(|&b| b != 0) {
+        None => Ok(()),
+        Some(i) => Err(ModelError::Padding {
+            offset: start.saturating_add(i),
+        }),
+    }
+}
+
+/// The `i`-th little-endian `u32` of `bytes`.
+fn u32_at(bytes: &[u8], i: usize) -> Option<u32> {
+    let b = bytes.get(i.checked_mul(4)?..)?.first_chunk::<4>()?;
+    Some(u32::from_le_bytes(*b))
 }
 
 impl<'a> Model<'a> {
     /// Parses and checks `bytes`: magic, version, length, CRC, header fields,
-    /// dimensions and alignment (in that order). No allocation, no copy.
+    /// dimensions, alignment, zero padding, and the version-2 sections
+    /// (finite preprocessing parameters; ordered, in-range name offsets and
+    /// UTF-8 names), in that order. No allocation, no copy.
     pub fn parse(bytes: &'a [u8]) -> core::result::Result<Self, ModelError> {
         if cfg!(target_endian = "big") {
             return Err(ModelError::BigEndianHost);
@@ -312,7 +417,7 @@ impl<'a> Model<'a> {
             }
             let v = bytes.get(8..10).and_then(|b| b.first_chunk::<2>());
             let v = u16::from_le_bytes(v.copied().unwrap_or([0; 2]));
-            if v != VERSION {
+            if v != VERSION && v != VERSION_1 {
                 return Err(ModelError::UnknownVersion { found: v });
             }
         }
@@ -335,39 +440,69 @@ impl<'a> Model<'a> {
         if stored != computed {
             return Err(ModelError::Crc { stored, computed });
         }
-        let (header, total) = Header::decode(body)?;
-        if total != bytes.len() {
-            return Err(ModelError::Dims {
-                k: header.k,
-                nv: header.nv,
-                nc: header.nc,
-            });
-        }
-        // `total_len` succeeded, so these cannot saturate.
-        let offset = header.data_offset();
-        let labels_end = HEADER_LEN.saturating_add((header.nc as usize).saturating_mul(4));
-        let labels = body.get(HEADER_LEN..labels_end);
-        let scales_end = labels_end.saturating_add(header.scale_count().saturating_mul(4));
-        let scales = body.get(labels_end..scales_end);
-        let memories = body.get(offset..);
-        let (Some(labels), Some(scales), Some(memories)) = (labels, scales, memories) else {
-            return Err(ModelError::Dims {
-                k: header.k,
-                nv: header.nv,
-                nc: header.nc,
-            });
+        let (header, layout, total) = Header::decode_layout(body)?;
+        let h = &header;
+        let dims = ModelError::Dims {
+            k: h.k,
+            nv: h.nv,
+            nc: h.nc,
         };
-        // Memories and scales both start at multiples of `align` from the
-        // first byte.
+        let o = match h.offsets(&layout) {
+            Some(o) if o.total == total && total == bytes.len() => o,
+            _ => return Err(dims),
+        };
+        let labels = section(body, o.labels, o.scales, h)?;
+        let scales_end = o
+            .scales
+            .checked_add(h.scale_count().saturating_mul(4))
+            .ok_or(dims)?;
+        let scales = section(body, o.scales, scales_end, h)?;
+        let memories = section(body, o.data, o.data_end, h)?;
+        // Memories and scales (and the version-2 sections) all start at
+        // multiples of `align` from the first byte.
         let align = header.element.align();
         if (memories.as_ptr() as usize) % align != 0 {
-            return Err(ModelError::Misaligned { offset, align });
+            return Err(ModelError::Misaligned {
+                offset: o.data,
+                align,
+            });
         }
+        check_padding(body, scales_end, o.data)?;
+        check_padding(body, o.data_end, o.preprocessing)?;
+        check_padding(body, o.preprocessing_end, o.names)?;
+        check_padding(body, o.names_end, o.crc)?;
+        let preprocessing = match layout.preprocessing {
+            PreprocessingKind::None => None,
+            PreprocessingKind::Affine => {
+                let all = section(body, o.preprocessing, o.preprocessing_end, h)?;
+                Some(Preprocessing::from_bytes(
+                    all,
+                    h.nv as usize,
+                    o.preprocessing,
+                )?)
+            }
+        };
+        let names_start = o
+            .names
+            .checked_add((h.nc as usize).saturating_mul(4))
+            .ok_or(dims)?;
+        let (name_ends, names) = if layout.names_len == 0 {
+            (&[][..], &[][..])
+        } else {
+            let ends = section(body, o.names, names_start, h)?;
+            let names = section(body, names_start, o.names_end, h)?;
+            check_names(ends, names, h.nc as usize)?;
+            (ends, names)
+        };
         Ok(Model {
             header,
+            layout,
             labels,
             scales,
             memories,
+            preprocessing,
+            name_ends,
+            names,
         })
     }
 
@@ -376,11 +511,89 @@ impl<'a> Model<'a> {
         &self.header
     }
 
-    /// The label of class `α` (e.g. the digit), `None` if `α ≥ Nc`.
+    /// The format version and the sections present.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The stored label of class `α` (e.g. the digit), `None` if `α ≥ Nc`:
+    /// a `u32` in version 1, an `i32` (two's complement) in version 2, both
+    /// returned exactly.
+    ///
+    /// ```
+    /// # use dam_core::model::{ElementType, Header, Kind, Layout, Model, crc32};
+    /// # use dam_core::{Form, Interaction};
+    /// # let h = Header { kind: Kind::Classifier, element: ElementType::F32,
+    /// #     interaction: Interaction::RectifiedPolynomial { n: 3 }, form: Form::Normalized { beta: 1.0 },
+    /// #     k: 1, nv: 1, nc: 2 };
+    /// # #[repr(C, align(16))] struct Aligned([u8; 96]);
+    /// # let mut b = Aligned([0u8; 96]);
+    /// # let mut head = [0u8; 64]; h.encode_layout(&Layout::V2, &mut head)?;
+    /// # b.0[..64].copy_from_slice(&head);
+    /// # b.0[64..72].copy_from_slice(&[0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0]);
+    /// # b.0[80..92].copy_from_slice(&[0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f, 0, 0, 0x80, 0xbf]);
+    /// # let crc = crc32(&b.0[..92]); b.0[92..].copy_from_slice(&crc.to_le_bytes());
+    /// // A version-2 model whose classes are labelled -1 and 1:
+    /// let model = Model::parse(&b.0)?;
+    /// assert_eq!((model.label_value(0), model.label_value(1)), (Some(-1), Some(1)));
+    /// assert_eq!(model.label(0), None); // not a u32
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn label_value(&self, alpha: usize) -> Option<i64> {
+        let bits = u32_at(self.labels, alpha)?;
+        Some(if self.layout.signed_labels() {
+            i64::from(bits as i32)
+        } else {
+            i64::from(bits)
+        })
+    }
+
+    /// The label of class `α` as a `u32`: `None` if `α ≥ Nc` or if the
+    /// label is negative ([`Model::label_value`] returns every label).
     pub fn label(&self, alpha: usize) -> Option<u32> {
-        let start = alpha.checked_mul(4)?;
-        let b = self.labels.get(start..)?.first_chunk::<4>()?;
-        Some(u32::from_le_bytes(*b))
+        u32::try_from(self.label_value(alpha)?).ok()
+    }
+
+    /// The name of class `α`, `None` if `α ≥ Nc` or the model stores no
+    /// names (a stored empty name is `Some("")`).
+    ///
+    /// ```
+    /// # use dam_core::model::{ElementType, Header, Kind, Layout, Model, crc32};
+    /// # use dam_core::{Form, Interaction};
+    /// # let h = Header { kind: Kind::Classifier, element: ElementType::F32,
+    /// #     interaction: Interaction::RectifiedPolynomial { n: 3 }, form: Form::Normalized { beta: 1.0 },
+    /// #     k: 1, nv: 1, nc: 2 };
+    /// # let layout = Layout { names_len: 9, ..Layout::V2 };
+    /// # #[repr(C, align(16))] struct Aligned([u8; 120]);
+    /// # let mut b = Aligned([0u8; 120]);
+    /// # let mut head = [0u8; 64]; h.encode_layout(&layout, &mut head)?;
+    /// # b.0[..64].copy_from_slice(&head);
+    /// # b.0[64..72].copy_from_slice(&[0, 0, 0, 0, 1, 0, 0, 0]);
+    /// # b.0[80..92].copy_from_slice(&[0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f, 0, 0, 0x80, 0xbf]);
+    /// # b.0[96..104].copy_from_slice(&[4, 0, 0, 0, 9, 0, 0, 0]);
+    /// # b.0[104..113].copy_from_slice(b"cold warm");
+    /// # let crc = crc32(&b.0[..116]); b.0[116..].copy_from_slice(&crc.to_le_bytes());
+    /// let model = Model::parse(&b.0)?;
+    /// assert_eq!(model.class_name(0), Some("cold"));
+    /// assert_eq!(model.class_name(1), Some(" warm"));
+    /// assert_eq!(model.class_name(2), None);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn class_name(&self, alpha: usize) -> Option<&'a str> {
+        let end = u32_at(self.name_ends, alpha)? as usize;
+        let start = match alpha.checked_sub(1) {
+            None => 0,
+            Some(prev) => u32_at(self.name_ends, prev)? as usize,
+        };
+        core::str::from_utf8(self.names.get(start..end)?).ok()
+    }
+
+    /// The stored input map, `None` if the model has none (always in
+    /// version 1): feed raw features through [`Preprocessing::apply`] (or
+    /// [`Preprocessing::apply_quantized`] for an `i8`/`i16` model) before
+    /// the classifier.
+    pub fn preprocessing(&self) -> Option<Preprocessing<'a>> {
+        self.preprocessing
     }
 
     /// The raw little-endian bytes of the memories.
@@ -579,6 +792,234 @@ mod tests {
         out
     }
 
+    /// A valid version-2 f32 classifier (entries as [`model_of`]) with
+    /// labels `labels`, the input map `a_i = i/4 − 1`, `b_i = 0.5 − i` if
+    /// `affine`, and `names` if any.
+    fn model_v2(k: u32, nv: u32, labels: &[i32], affine: bool, names: &[&str]) -> Vec<u8> {
+        let nc = labels.len() as u32;
+        let h = Header {
+            kind: Kind::Classifier,
+            element: ElementType::F32,
+            interaction: Interaction::RectifiedPolynomial { n: 3 },
+            form: Form::Normalized { beta: 1.0 },
+            k,
+            nv,
+            nc,
+        };
+        let names_len: usize = names.iter().map(|n| n.len()).sum();
+        let layout = Layout {
+            version: VERSION,
+            preprocessing: if affine {
+                PreprocessingKind::Affine
+            } else {
+                PreprocessingKind::None
+            },
+            names_len: names_len as u32,
+        };
+        let o = h.offsets(&layout).unwrap();
+        let mut head = [0u8; HEADER_LEN];
+        h.encode_layout(&layout, &mut head).unwrap();
+        let mut out = head.to_vec();
+        for l in labels {
+            out.extend_from_slice(&l.to_le_bytes());
+        }
+        out.resize(o.data, 0);
+        for i in 0..k * (nv + nc) {
+            out.extend_from_slice(&(((i % 20) as f32 - 10.0) / 10.0).to_le_bytes());
+        }
+        if affine {
+            out.resize(o.preprocessing, 0);
+            for i in 0..nv {
+                out.extend_from_slice(&(i as f32 / 4.0 - 1.0).to_le_bytes());
+            }
+            for i in 0..nv {
+                out.extend_from_slice(&(0.5 - i as f32).to_le_bytes());
+            }
+        }
+        if names_len > 0 {
+            out.resize(o.names, 0);
+            let mut end = 0u32;
+            for n in names {
+                end += n.len() as u32;
+                out.extend_from_slice(&end.to_le_bytes());
+            }
+            for n in names {
+                out.extend_from_slice(n.as_bytes());
+            }
+        }
+        out.resize(o.crc, 0);
+        let crc = crc32(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(out.len(), o.total);
+        out
+    }
+
+    /// Rewrites the CRC after an edit, so that the other checks are reached.
+    fn fix_crc(b: &mut [u8]) {
+        let n = b.len() - CRC_LEN;
+        let crc = crc32(&b[..n]);
+        b[n..].copy_from_slice(&crc.to_le_bytes());
+    }
+
+    fn parse_copy(b: &[u8]) -> core::result::Result<(), ModelError> {
+        let w = aligned(b);
+        Model::parse(as_bytes(&w, b.len())).map(|_| ())
+    }
+
+    #[test]
+    fn version_2_sections_read_back() {
+        let b = model_v2(3, 5, &[-1, 7, i32::MIN], true, &["neg", "", "Ωmega"]);
+        let w = aligned(&b);
+        let m = Model::parse(as_bytes(&w, b.len())).unwrap();
+        assert_eq!(m.layout().version, 2);
+        assert_eq!(
+            (0..4).map(|a| m.label_value(a)).collect::<Vec<_>>(),
+            [Some(-1), Some(7), Some(i64::from(i32::MIN)), None]
+        );
+        assert_eq!((m.label(0), m.label(1)), (None, Some(7)));
+        assert_eq!(
+            (0..4).map(|a| m.class_name(a)).collect::<Vec<_>>(),
+            [Some("neg"), Some(""), Some("Ωmega"), None]
+        );
+        let p = m.preprocessing().unwrap();
+        let a: Vec<f32> = (0..5).map(|i| i as f32 / 4.0 - 1.0).collect();
+        let o: Vec<f32> = (0..5).map(|i| 0.5 - i as f32).collect();
+        assert_eq!((p.scales(), p.offsets()), (&a[..], &o[..]));
+        assert_eq!(m.memories::<f32>().unwrap().row(0).unwrap()[1], -0.9);
+        let clf = m.classifier::<f32>().unwrap();
+        let mut x = [0.0f32; 5];
+        p.apply(&[1.0, 2.0, 3.0, 4.0, 5.0], &mut x).unwrap();
+        assert!(clf.forward(&x, &mut [0.0; 3], &mut [0.0; 3]).unwrap() < 3);
+
+        // Labels alone make a version-2 file with no sections.
+        let b = model_v2(2, 3, &[-5, 5], false, &[]);
+        let w = aligned(&b);
+        let m = Model::parse(as_bytes(&w, b.len())).unwrap();
+        assert_eq!((m.label_value(0), m.class_name(0)), (Some(-5), None));
+        assert!(m.preprocessing().is_none());
+    }
+
+    /// A version-1 file reads as before: unsigned labels, no sections.
+    #[test]
+    fn version_1_still_reads() {
+        let b = model(3, 5, 2);
+        assert_eq!(b[8], 1);
+        let w = aligned(&b);
+        let m = Model::parse(as_bytes(&w, b.len())).unwrap();
+        assert_eq!(*m.layout(), Layout::V1);
+        assert_eq!((m.label_value(1), m.label(1)), (Some(101), Some(101)));
+        assert!(m.preprocessing().is_none() && m.class_name(0).is_none());
+        // A u32 label above i32::MAX stays positive in version 1.
+        let mut b = b;
+        b[64..68].copy_from_slice(&u32::MAX.to_le_bytes());
+        fix_crc(&mut b);
+        let w = aligned(&b);
+        let m = Model::parse(as_bytes(&w, b.len())).unwrap();
+        assert_eq!(m.label_value(0), Some(i64::from(u32::MAX)));
+        // The bytes at 56 must stay zero in version 1.
+        let mut b = model(3, 5, 2);
+        b[56] = 1;
+        fix_crc(&mut b);
+        assert!(matches!(
+            parse_copy(&b),
+            Err(ModelError::Field {
+                field: Field::Reserved,
+                ..
+            })
+        ));
+    }
+
+    /// Every single-byte corruption of a version-2 model with every
+    /// section is rejected.
+    #[test]
+    fn every_byte_of_a_version_2_model_is_checked() {
+        let good = model_v2(2, 3, &[-1, 1], true, &["no", "yés"]);
+        assert!(parse_copy(&good).is_ok());
+        for at in 0..good.len() {
+            for flip in [0x01u8, 0x80, 0xff] {
+                let mut b = good.clone();
+                b[at] ^= flip;
+                assert!(parse_copy(&b).is_err(), "byte {at} ^ {flip:#x} accepted");
+            }
+        }
+    }
+
+    /// With the CRC fixed up, each section check names its problem.
+    #[test]
+    fn version_2_typed_errors() {
+        let good = model_v2(2, 3, &[-1, 1], true, &["no", "yés"]);
+        let w = aligned(&good);
+        let m = Model::parse(as_bytes(&w, good.len())).unwrap();
+        let o = m.header().offsets(m.layout()).unwrap();
+        let edit = |at: usize, bytes: &[u8]| {
+            let mut b = good.clone();
+            b[at..at + bytes.len()].copy_from_slice(bytes);
+            fix_crc(&mut b);
+            parse_copy(&b)
+        };
+        assert_eq!(
+            edit(56, &[2]),
+            Err(ModelError::Field {
+                field: Field::Preprocessing,
+                value: 2
+            })
+        );
+        assert_eq!(
+            edit(9, &[1]),
+            Err(ModelError::UnknownVersion { found: 0x102 })
+        );
+        assert_eq!(
+            edit(o.preprocessing + 4, &f32::NAN.to_le_bytes()),
+            Err(ModelError::Preprocessing { index: 1 })
+        );
+        assert_eq!(
+            edit(o.preprocessing + 20, &f32::INFINITY.to_le_bytes()),
+            Err(ModelError::Preprocessing { index: 5 })
+        );
+        assert_eq!(
+            edit(o.names, &9u32.to_le_bytes()),
+            Err(ModelError::NameOffset {
+                class: 0,
+                offset: 9
+            })
+        );
+        assert_eq!(
+            edit(o.names, &4u32.to_le_bytes()),
+            Err(ModelError::NameUtf8 { class: 0 }) // "noy" and half of "é"
+        );
+        assert_eq!(
+            edit(o.names + 4, &5u32.to_le_bytes()),
+            Err(ModelError::NameOffset {
+                class: 1,
+                offset: 5
+            })
+        );
+        assert_eq!(
+            edit(o.names + 8 + 3, &[0xff]),
+            Err(ModelError::NameUtf8 { class: 1 })
+        );
+        assert_eq!(
+            edit(o.data_end, &[1]),
+            Err(ModelError::Padding { offset: o.data_end })
+        );
+        assert_eq!(
+            edit(o.crc - 1, &[1]),
+            Err(ModelError::Padding { offset: o.crc - 1 })
+        );
+        // Names on a model without classes.
+        let mut b = model(2, 4, 0);
+        b[8] = 2;
+        b[60] = 1;
+        fix_crc(&mut b);
+        assert!(matches!(
+            parse_copy(&b),
+            Err(ModelError::Field {
+                field: Field::NamesLen,
+                value: 1
+            })
+        ));
+    }
+
     /// Copies into 16-byte-aligned storage.
     fn aligned(bytes: &[u8]) -> Vec<u128> {
         let mut words = std::vec![0u128; bytes.len().div_ceil(16)];
@@ -724,6 +1165,46 @@ mod tests {
         fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let w = aligned(&bytes);
             let _ = Model::parse(as_bytes(&w, bytes.len()));
+        }
+
+        /// `apply` is the scalar formula bit for bit, and `apply_quantized`
+        /// is `apply` then `quantize_query`.
+        #[test]
+        fn preprocessing_is_the_scalar_formula(
+            v in proptest::collection::vec((-1e3f32..1e3, -10f32..10.0, -10f32..10.0), 1..40),
+        ) {
+            let raw: Vec<f32> = v.iter().map(|t| t.0).collect();
+            let a: Vec<f32> = v.iter().map(|t| t.1).collect();
+            let b: Vec<f32> = v.iter().map(|t| t.2).collect();
+            let p = Preprocessing::new(&a, &b).unwrap();
+            let mut out = std::vec![0.0f32; v.len()];
+            p.apply(&raw, &mut out).unwrap();
+            for i in 0..v.len() {
+                let want = a[i] * raw[i] + b[i];
+                prop_assert_eq!(out[i].to_bits(), want.to_bits());
+            }
+            let mut q = std::vec![0i8; v.len()];
+            let mut want = std::vec![0i8; v.len()];
+            p.apply_quantized(&raw, &mut q).unwrap();
+            crate::quantized::quantize_query(&out, &mut want).unwrap();
+            prop_assert_eq!(&q, &want);
+            let mut q = std::vec![0i16; v.len()];
+            let mut want = std::vec![0i16; v.len()];
+            p.apply_quantized(&raw, &mut q).unwrap();
+            crate::quantized::quantize_query(&out, &mut want).unwrap();
+            prop_assert_eq!(&q, &want);
+        }
+
+        #[test]
+        fn edits_of_a_version_2_model_are_rejected(
+            at in 0usize..1000, value in any::<u8>(), cut in 0usize..4,
+        ) {
+            let mut b = model_v2(3, 5, &[-2, 0, 9], true, &["a", "bb", "ccc"]);
+            let at = at % b.len();
+            prop_assume!(b[at] != value);
+            b[at] = value;
+            b.truncate(b.len() - cut);
+            prop_assert!(parse_copy(&b).is_err());
         }
 
         #[test]

@@ -158,11 +158,15 @@ impl Level for i16 {
 pub fn quantize_query<Q: Level>(v: &[f32], out: &mut [Q]) -> Result<()> {
     check_len(Operand::Output, v.len(), out.len())?;
     crate::error::check_finite(Operand::Query, v)?;
-    let l = Q::MAX_LEVEL as f32;
     for (o, &x) in out.iter_mut().zip(v) {
-        *o = Q::from_f32(libm::roundf(x.clamp(-1.0, 1.0) * l));
+        *o = quantize_value(x);
     }
     Ok(())
+}
+
+/// One entry of [`quantize_query`]: `round(clamp(x, −1, 1) · L)`.
+pub(crate) fn quantize_value<Q: Level>(x: f32) -> Q {
+    Q::from_f32(libm::roundf(x.clamp(-1.0, 1.0) * Q::MAX_LEVEL as f32))
 }
 
 /// `K` quantized memories of dimension `D`: row-major levels and one scale

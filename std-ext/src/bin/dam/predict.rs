@@ -94,6 +94,6 @@ fn correct(model: &Model<'_>, predictions: &[u8], labels: &[u8]) -> usize {
     predictions
         .iter()
         .zip(labels)
-        .filter(|&(&class, &label)| model.label(usize::from(class)) == Some(u32::from(label)))
+        .filter(|&(&class, &label)| model.label_value(usize::from(class)) == Some(i64::from(label)))
         .count()
 }
