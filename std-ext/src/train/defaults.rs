@@ -2,14 +2,13 @@
 //! flag on a dataset it has never seen.
 //!
 //! What is derived, and from what:
-//! * **the form and `β`**: the normalized form of \[McA\], whose good `β`
-//!   region does not move with the degree `n`, with `β` set so that a
-//!   memory equal to a training sample (its class's label units `+1`, the
-//!   others `−1`) sees that sample at `h* = 1.36`:
-//!   `β = h* · D / mean_b(|x_b|² + Nc)`. `h*` is \[KH16\]'s notebook
-//!   temperature `T = 540` on MNIST expressed this way (`β = D/T = 1.47`,
-//!   mean self-overlap `0.926`), so on MNIST it is the notebook's model and
-//!   elsewhere the same operating point of `F`;
+//! * **the form and `β`**: the normalized form of \[McA\] with `β` set so
+//!   that one memory equal to a training sample (its class's label units
+//!   `+1`, the others `−1`) moves that class's score by 1, the linear range
+//!   of `tanh`: with `ρ = mean_b(|x_b|² + Nc)/D` the mean self-overlap,
+//!   `F(β(ρ + 2/D)) − F(βρ) = 1`, so `β = ((ρ + 2/D)^n − ρ^n)^(−1/n)`.
+//!   Scores then start unsaturated whatever `D`, `Nc` and the data's scale
+//!   (on MNIST `β = 1.25`, near the notebook's `D/T = 1.47`);
 //! * **the initial memories**: copies of training samples, class by class
 //!   in turn (prototypes to refine, as in the \[TT\] Potts trainer), instead
 //!   of the notebook's `N(−0.3, 0.3)`, which suits only inputs whose
@@ -30,9 +29,6 @@ use dam_core::Interaction;
 use super::kh16::{Config, Init, Scale};
 use crate::data::Split;
 
-/// The overlap `h*` at which a memory sees the sample it was copied from.
-pub const SELF_OVERLAP: f32 = 1.36;
-
 /// Optimizer steps aimed at in a run.
 pub const TARGET_STEPS: usize = 8_000;
 
@@ -49,28 +45,27 @@ pub struct DataShape {
     pub image: Option<(usize, usize)>,
 }
 
-/// `β` for the normalized form from the training inputs (see the module
-/// docs); `1` if there are no rows.
+/// `β` for the normalized form from the training inputs and the degree
+/// `n` (see the module docs); `1` if there are no rows.
 ///
 /// ```
 /// use dam_std::data::Split;
-/// use dam_std::train::defaults::{SELF_OVERLAP, beta_for};
-/// // Inputs at ±1: |x|² = Nv, so β = h*.
+/// use dam_std::train::defaults::beta_for;
+/// // Inputs at ±1, 2 features, 2 classes: ρ = 1, D = 4, so
+/// // β = ((1 + 1/2)^3 − 1)^(−1/3).
 /// let s = Split { images: vec![1.0, -1.0, -1.0, 1.0], labels: vec![0, 1], dim: 2 };
-/// assert!((beta_for(&s, 2) - SELF_OVERLAP).abs() < 1e-6);
+/// assert!((beta_for(&s, 2, 3) - (1.5f32.powi(3) - 1.0).powf(-1.0 / 3.0)).abs() < 1e-6);
 /// ```
-pub fn beta_for(train: &Split, classes: usize) -> f32 {
+pub fn beta_for(train: &Split, classes: usize, n: u32) -> f32 {
     if train.is_empty() {
         return 1.0;
     }
-    let sq: f64 = train
-        .images
-        .iter()
-        .map(|&x| f64::from(x) * f64::from(x))
-        .sum();
-    let mean = sq / train.len() as f64 + classes as f64;
+    let sq: f64 = train.images.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
     let d = (train.dim + classes) as f64;
-    let beta = f64::from(SELF_OVERLAP) * d / mean;
+    let rho = (sq / train.len() as f64 + classes as f64) / d;
+    let n = f64::from(n.max(1));
+    let gap = (rho + 2.0 / d).powf(n) - rho.powf(n);
+    let beta = gap.powf(-1.0 / n);
     if beta.is_finite() && beta > 0.0 {
         beta as f32
     } else {
@@ -123,7 +118,7 @@ pub fn auto_config(train: &Split, shape: &DataShape, seed: u64) -> Config {
         k: memories_for(shape),
         interaction: Interaction::RectifiedPolynomial { n: 20 },
         scale: Scale::Normalized {
-            beta: beta_for(train, shape.classes),
+            beta: beta_for(train, shape.classes, 20),
         },
         m: 30,
         eps0: 0.04,

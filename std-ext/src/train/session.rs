@@ -107,11 +107,15 @@ impl Meta {
             Some(c) => c.values.clone(),
             None => (0..t.nc as i64).collect(),
         };
-        let labels: Vec<u32> = labels
-            .iter()
-            .map(|&v| u32::try_from(v).context("negative class label values need model format 2"))
-            .collect::<Result<_>>()?;
-        model_io::encode(&t.header(), &labels, Entries::F32(&t.xi))
+        let extras = model_io::Extras {
+            preprocessing: self
+                .map
+                .as_ref()
+                .filter(|m| !m.is_identity())
+                .map(|m| (&m.scale[..], &m.offset[..])),
+            names: self.classes.as_ref().and_then(|c| c.names.as_deref()),
+        };
+        model_io::encode_with(&t.header(), &labels, Entries::F32(&t.xi), &extras)
     }
 }
 

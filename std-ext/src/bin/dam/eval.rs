@@ -29,23 +29,17 @@ pub struct Args {
 /// The test split for `model`: only the test rows are read, mapped with
 /// the model's classes and input map.
 pub fn test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<Split> {
-    let h = model.header();
-    let classes = ClassMap {
-        values: (0..h.nc as usize)
-            .map(|a| model.label(a).map_or(a as i64, i64::from))
-            .collect(),
-        names: None,
-    };
+    let classes = model_classes(model);
     let at = || format!("evaluating {name}");
     match data.test_table()? {
         Some(table) => {
-            let map = legacy_map(&table);
+            let map = input_map(model, &table);
             dataset::test_split(&table, &classes, &map).with_context(at)
         }
         None => {
             // One file, split by dam train: the same stratified rows.
             let (table, _) = data.tables()?;
-            let map = legacy_map(&table);
+            let map = input_map(model, &table);
             let all = dataset::test_split(&table, &classes, &map).with_context(at)?;
             let (_, rows) = dataset::stratified(
                 &all.labels,
@@ -58,9 +52,33 @@ pub fn test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<Spli
     }
 }
 
-/// The input map of a model that does not store one: 8-bit images mapped
-/// by `2p/255 − 1` (what the trainer did before the map was stored),
-/// anything else as it is.
+/// The classes a model reports: its label values, and names if it has them.
+pub fn model_classes(model: &Model<'_>) -> ClassMap {
+    let nc = model.header().nc as usize;
+    let names: Option<Vec<String>> = (0..nc)
+        .map(|a| model.class_name(a).map(str::to_string))
+        .collect();
+    ClassMap {
+        values: (0..nc)
+            .map(|a| model.label_value(a).unwrap_or(a as i64))
+            .collect(),
+        names,
+    }
+}
+
+/// The input map stored in `model`, or for a model without one: 8-bit
+/// images mapped by `2p/255 − 1` (what the trainer did before the map was
+/// stored), anything else as it is.
+pub fn input_map(model: &Model<'_>, t: &Table) -> InputMap {
+    if let Some(p) = model.preprocessing() {
+        return InputMap {
+            scale: p.scales().to_vec(),
+            offset: p.offsets().to_vec(),
+        };
+    }
+    legacy_map(t)
+}
+
 fn legacy_map(t: &Table) -> InputMap {
     let bytes = t.image_shape.is_some()
         && t.values
