@@ -53,6 +53,10 @@ GAUSS_SEED = 20240601
 GAUSS_N_TRAIN = 4000
 GAUSS_N_TEST = 4000
 MC_SEED = 1
+# What this script prints with the default --mc (4 x 10^6 samples, MC_SEED):
+# the Bayes error of `gaussian` and its standard error, as fractions.
+GAUSS_BAYES_ERROR = 0.08463
+GAUSS_BAYES_ERROR_SE = 0.00014
 
 
 def save_npz(path, **arrays):
