@@ -28,7 +28,8 @@ Datasets: `mnist` (`data/mnist/`, the four gzip IDX files), `digits`,
   one (test points outside the training range are not clipped):
   * 1-NN: one nearest neighbour (Euclidean) among all training points;
   * logistic: multinomial logistic regression (lbfgs), C = 1, run to
-    convergence (`max_iter` 10 000; a run that stops short is flagged);
+    convergence (`max_iter` 10 000, `--logistic-max-iter`; a fit that
+    reaches it is marked in the table);
   * MLP: `MLPClassifier`, one hidden layer of h ReLU units, Adam, batch
     200, `early_stopping=True` (10% of the training split held out, the
     weights of the best held-out accuracy kept), one run per seed. It stops
@@ -43,13 +44,17 @@ Datasets: `mnist` (`data/mnist/`, the four gzip IDX files), `digits`,
 Prints a Markdown table (accuracies in % on the test split; dam and MLP as
 mean and min-max over the seeds; "dam - best" in percentage points against
 the best baseline) with the CPU model and the date, and writes the same
-results as JSON with `--json`. Progress goes to stderr.
+results as JSON with `--json`. Progress goes to stderr. `--jobs N` runs
+the baseline fits of a dataset (1-NN, logistic, one MLP per seed) in N
+processes; their seconds are then wall time under that sharing.
 """
 import argparse
+import concurrent.futures
 import datetime
 import gzip
 import json
 import math
+import multiprocessing
 import os
 import platform
 import re
@@ -65,12 +70,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 DATASETS = ["mnist", "digits", "iris", "gaussian"]
 DEFAULT_K = 100  # `dam train`'s default number of memories
-LOGISTIC_MAX_ITER = 10_000
+LOGISTIC_MAX_ITER = 10_000  # default of --logistic-max-iter
 MLP_MAX_ITER = 20_000
 MLP_PATIENCE_STEPS = 500  # early-stopping patience, in Adam steps (at least 10 epochs)
 
@@ -188,65 +194,96 @@ def mlp_params(h, nv, nc):
     return h * (nv + 1) + nc * (h + 1)
 
 
-def timed(fit_score):
-    t0 = time.perf_counter()
-    acc = fit_score()
-    return 100.0 * acc, time.perf_counter() - t0
+# The preprocessed split, set before the worker processes are forked so that
+# they share it instead of receiving a pickled copy per task.
+_SPLIT = None
 
 
-def baselines(xtr, ytr, xte, yte, k, seeds):
-    nv, nc = xtr.shape[1], len(np.unique(ytr))
-    res = {}
-
-    nn = KNeighborsClassifier(n_neighbors=1, algorithm="brute")
-    acc, sec = timed(lambda: nn.fit(xtr, ytr).score(xte, yte))
-    res["1nn"] = {"accuracy": acc, "seconds": sec}
-    log(f"  1-NN: {acc:.2f}% ({sec:.1f} s)")
-
-    lr = LogisticRegression(C=1.0, max_iter=LOGISTIC_MAX_ITER)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        acc, sec = timed(lambda: lr.fit(xtr, ytr).score(xte, yte))
-    iters = int(np.max(lr.n_iter_))
-    res["logistic"] = {
-        "accuracy": acc,
-        "seconds": sec,
-        "iterations": iters,
-        "converged": iters < LOGISTIC_MAX_ITER,
-    }
-    log(f"  logistic: {acc:.2f}% ({sec:.1f} s, {iters} iterations)")
-    if iters >= LOGISTIC_MAX_ITER:
-        log("  warning: logistic regression stopped at max_iter before converging")
-
-    h = mlp_hidden(k, nv, nc)
-    patience = mlp_patience(len(xtr))
-    runs = []
-    for s in seeds:
-        mlp = MLPClassifier(
+def fit_one(task):
+    """One baseline fit on _SPLIT: ("1nn",), ("logistic", max_iter) or
+    ("mlp", h, patience, seed). Returns a result dict (accuracy in %)."""
+    xtr, ytr, xte, yte = _SPLIT
+    kind = task[0]
+    if kind == "1nn":
+        model = KNeighborsClassifier(n_neighbors=1, algorithm="brute")
+    elif kind == "logistic":
+        model = LogisticRegression(C=1.0, max_iter=task[1])
+    else:
+        _, h, patience, seed = task
+        model = MLPClassifier(
             hidden_layer_sizes=(h,),
             early_stopping=True,
             n_iter_no_change=patience,
             max_iter=MLP_MAX_ITER,
-            random_state=s,
+            random_state=seed,
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            acc, sec = timed(lambda: mlp.fit(xtr, ytr).score(xte, yte))
-        runs.append({"seed": s, "accuracy": acc, "seconds": sec, "epochs": int(mlp.n_iter_)})
-        log(f"  MLP h={h} seed {s}: {acc:.2f}% ({sec:.1f} s, {mlp.n_iter_} epochs)")
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        acc = 100.0 * model.fit(xtr, ytr).score(xte, yte)
+    out = {"accuracy": acc, "seconds": time.perf_counter() - t0}
+    if kind == "logistic":
+        out["iterations"] = int(np.max(model.n_iter_))
+        out["converged"] = out["iterations"] < task[1]
+    elif kind == "mlp":
+        out.update(seed=task[3], epochs=int(model.n_iter_))
+    return out
+
+
+def describe(task, r):
+    if task[0] == "1nn":
+        return f"  1-NN: {r['accuracy']:.2f}% ({r['seconds']:.1f} s)"
+    if task[0] == "logistic":
+        note = "" if r["converged"] else ", stopped at max_iter before converging"
+        return f"  logistic: {r['accuracy']:.2f}% ({r['seconds']:.1f} s, {r['iterations']} iterations{note})"
+    return (
+        f"  MLP h={task[1]} seed {task[3]}: {r['accuracy']:.2f}% "
+        f"({r['seconds']:.1f} s, {r['epochs']} epochs)"
+    )
+
+
+def baselines(xtr, ytr, xte, yte, k, seeds, jobs, logistic_max_iter):
+    """1-NN, logistic regression and the MLP (one fit per seed), as
+    independent tasks run in `jobs` processes (1: in this process)."""
+    global _SPLIT
+    nv, nc = xtr.shape[1], len(np.unique(ytr))
+    h = mlp_hidden(k, nv, nc)
+    patience = mlp_patience(len(xtr))
+    tasks = [("1nn",), ("logistic", logistic_max_iter)] + [("mlp", h, patience, s) for s in seeds]
+    _SPLIT = (xtr, ytr, xte, yte)
+    if jobs <= 1:
+        done = []
+        for t in tasks:
+            done.append(fit_one(t))
+            log(describe(t, done[-1]))
+    else:
+        ctx = multiprocessing.get_context("fork")
+        # One BLAS/OpenMP thread per process: more oversubscribe the cores.
+        with concurrent.futures.ProcessPoolExecutor(
+            jobs, mp_context=ctx, initializer=threadpool_limits, initargs=(1,)
+        ) as pool:
+            futures = [pool.submit(fit_one, t) for t in tasks]
+            for t, f in zip(tasks, futures):
+                log(describe(t, f.result()))
+            done = [f.result() for f in futures]
+    _SPLIT = None
+    runs = done[2:]
     accs = [r["accuracy"] for r in runs]
-    res["mlp"] = {
-        "hidden": h,
-        "patience_epochs": patience,
-        "params": mlp_params(h, nv, nc),
-        "dam_params": k * (nv + nc),
-        "k": k,
-        "accuracy_mean": float(np.mean(accs)),
-        "accuracy_min": min(accs),
-        "accuracy_max": max(accs),
-        "runs": runs,
+    return {
+        "1nn": done[0],
+        "logistic": done[1],
+        "mlp": {
+            "hidden": h,
+            "patience_epochs": patience,
+            "params": mlp_params(h, nv, nc),
+            "dam_params": k * (nv + nc),
+            "k": k,
+            "accuracy_mean": float(np.mean(accs)),
+            "accuracy_min": min(accs),
+            "accuracy_max": max(accs),
+            "runs": runs,
+        },
     }
-    return res
 
 
 # ---------------------------------------------------------------- report
@@ -358,6 +395,15 @@ def main():
     ap.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
     ap.add_argument("--seeds", default="0,1,2", help="seeds for dam and the MLP")
     ap.add_argument("--k", default=None, help="K for the MLP match without dam: N or name=N,...")
+    ap.add_argument(
+        "--jobs", type=int, default=1, help="processes for the baselines (one task per fit)"
+    )
+    ap.add_argument(
+        "--logistic-max-iter",
+        type=int,
+        default=LOGISTIC_MAX_ITER,
+        help="lbfgs iteration cap; a fit that reaches it is marked * in the table",
+    )
     ap.add_argument("--data-dir", default=os.path.join(ROOT, "data"))
     ap.add_argument("--json", default=None, help="also write the results here")
     a = ap.parse_args()
@@ -410,7 +456,7 @@ def main():
                 "train_seconds_mean": float(np.mean(secs)),
             }
         xtr, xte = minmax(x_tr, x_te)
-        r["baselines"] = baselines(xtr, y_tr, xte, y_te, k, seeds)
+        r["baselines"] = baselines(xtr, y_tr, xte, y_te, k, seeds, a.jobs, a.logistic_max_iter)
         if name == "gaussian":
             r["bayes"] = gaussian_bayes(x_te, y_te)
         results.append(r)
