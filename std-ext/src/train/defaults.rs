@@ -15,14 +15,17 @@
 //!   background is `−1`;
 //! * **`K`**: `20` memories per class, at least 100 and at most 1 000,
 //!   never more than the training rows;
+//! * **the degree `n`**: 20 for images (\[KH16\]'s prototype regime), 6
+//!   for other data;
 //! * **the minibatch and the epochs**: about 200 rows a minibatch (at most
 //!   1/20 of the training rows, at least 1), and epochs for about 8 000
-//!   optimizer steps, between 15 and 400 epochs; the learning rate decays
-//!   to 2% of `ε0` over them; training stops early when the validation
-//!   accuracy has not improved for a quarter of the epochs, and the best
-//!   epoch's memories are kept;
-//! * **augmentation**: only for image data (square images), small affine
-//!   distortions (±8°, ±8% scale, ±1 pixel), as in the headline runs.
+//!   optimizer steps, between 15 and 400 epochs; `ε0` is the notebook's
+//!   0.04 scaled by `√(batch/1000)`, decaying to 2% over the epochs;
+//!   training stops early when the validation accuracy has not improved
+//!   for a quarter of the epochs, and the best epoch's memories are kept;
+//! * **augmentation**: only for square images of at least 16×16 pixels,
+//!   small affine distortions (±8°, ±8% scale, ±1 pixel), as in the
+//!   headline runs.
 
 use dam_core::Interaction;
 
@@ -60,7 +63,11 @@ pub fn beta_for(train: &Split, classes: usize, n: u32) -> f32 {
     if train.is_empty() {
         return 1.0;
     }
-    let sq: f64 = train.images.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+    let sq: f64 = train
+        .images
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum();
     let d = (train.dim + classes) as f64;
     let rho = (sq / train.len() as f64 + classes as f64) / d;
     let n = f64::from(n.max(1));
@@ -95,6 +102,25 @@ pub fn decay_for(epochs: usize) -> f32 {
     0.02f64.powf(1.0 / epochs.max(1) as f64) as f32
 }
 
+/// The smallest square image side that gets augmented by default: below
+/// it one pixel of shift is a large part of the image.
+pub const MIN_AUGMENTED_SIDE: usize = 16;
+
+/// The degree `n`: \[KH16\]'s `20` (the prototype regime, their best on
+/// pixels) for images, `6` (between the feature and prototype regimes,
+/// a smoother boundary) for other data.
+pub fn degree_for(image: bool) -> u32 {
+    if image { 20 } else { 6 }
+}
+
+/// The initial learning rate for minibatches of `batch`: the notebook's
+/// `0.04` at its minibatch of 1 000, scaled by `√(batch/1000)` (the
+/// square-root rule: the same step for the same gradient noise, which
+/// grows as `1/√batch`).
+pub fn eps0_for(batch: usize) -> f32 {
+    (0.04 * (batch.max(1) as f64 / 1000.0).sqrt()) as f32
+}
+
 /// The whole default configuration for `train` (whose inputs are already
 /// mapped into `[−1, 1]`), with `seed`.
 ///
@@ -104,24 +130,27 @@ pub fn decay_for(epochs: usize) -> f32 {
 /// let s = Split { images: vec![0.5; 300 * 4], labels: (0..300).map(|i| (i % 3) as u16).collect(), dim: 4 };
 /// let shape = DataShape { rows: 300, features: 4, classes: 3, image: None };
 /// let c = auto_config(&s, &shape, 0);
-/// assert_eq!((c.k, c.batch), (100, 15));
+/// assert_eq!((c.k, c.batch, c.interaction.degree()), (100, 15, Some(6)));
 /// c.validate()?;
 /// # Ok::<(), anyhow::Error>(())
 /// ```
 pub fn auto_config(train: &Split, shape: &DataShape, seed: u64) -> Config {
     let batch = batch_for(shape.rows);
     let epochs = epochs_for(shape.rows, batch);
+    let image = shape.image.is_some();
     let square = shape
         .image
-        .is_some_and(|(h, w)| h == w && h >= 8 && shape.features == h * w);
+        .is_some_and(|(h, w)| h == w && h >= MIN_AUGMENTED_SIDE && shape.features == h * w);
     Config {
         k: memories_for(shape),
-        interaction: Interaction::RectifiedPolynomial { n: 20 },
+        interaction: Interaction::RectifiedPolynomial {
+            n: degree_for(image),
+        },
         scale: Scale::Normalized {
-            beta: beta_for(train, shape.classes, 20),
+            beta: beta_for(train, shape.classes, degree_for(image)),
         },
         m: 30,
-        eps0: 0.04,
+        eps0: eps0_for(batch),
         decay: decay_for(epochs),
         momentum: 0.6,
         batch,

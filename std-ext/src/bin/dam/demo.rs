@@ -36,7 +36,7 @@ fn settings(args: &Args) -> train::Args {
         data: args.data.clone(),
         out: args.out.clone(),
         memories: None,
-        degree: 20,
+        degree: None,
         m: 30,
         temperature: None,
         normalized: None,

@@ -29,9 +29,9 @@ pub struct Args {
     /// Number of memories K [default: 20 per class, 100 to 1000; potts: 100].
     #[arg(short = 'k', long)]
     pub memories: Option<usize>,
-    /// Degree n of the rectified polynomial F.
-    #[arg(short = 'n', long, default_value_t = 20)]
-    pub degree: u32,
+    /// Degree n of the rectified polynomial F [default: 20 for images, 6 otherwise].
+    #[arg(short = 'n', long)]
+    pub degree: Option<u32>,
     /// Loss exponent m (loss Σ (t − c)^2m).
     #[arg(short = 'm', long, default_value_t = 30)]
     pub m: u32,
@@ -112,6 +112,9 @@ impl Args {
         };
         let auto = defaults::auto_config(&data.train, &shape, self.seed);
         let epochs = self.epochs.unwrap_or(auto.epochs);
+        let degree = self
+            .degree
+            .unwrap_or_else(|| auto.interaction.degree().unwrap_or(20));
         let augment_given = self.shift.is_some() || self.rotate.is_some() || self.zoom.is_some();
         let (shift, rotate, zoom) = if augment_given {
             (
@@ -124,14 +127,19 @@ impl Args {
         };
         Ok(Config {
             k: self.memories.unwrap_or(auto.k),
-            interaction: Interaction::RectifiedPolynomial { n: self.degree },
+            interaction: Interaction::RectifiedPolynomial { n: degree },
             scale: match (self.temperature, self.normalized) {
                 (Some(temperature), _) => Scale::Raw { temperature },
                 (None, Some(beta)) => Scale::Normalized { beta },
+                (None, None) if self.degree.is_some() => Scale::Normalized {
+                    beta: defaults::beta_for(&data.train, data.classes.len(), degree),
+                },
                 (None, None) => auto.scale,
             },
             m: self.m,
-            eps0: self.eps0.unwrap_or(auto.eps0),
+            eps0: self
+                .eps0
+                .unwrap_or_else(|| defaults::eps0_for(self.batch.unwrap_or(auto.batch))),
             decay: self.decay.unwrap_or_else(|| defaults::decay_for(epochs)),
             momentum: self.momentum.unwrap_or(auto.momentum),
             batch: self.batch.unwrap_or(auto.batch),
