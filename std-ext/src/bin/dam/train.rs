@@ -137,17 +137,19 @@ impl Args {
                 (None, None) => auto.scale,
             },
             m: self.m,
-            eps0: self
-                .eps0
-                .unwrap_or_else(|| defaults::eps0_for(self.batch.unwrap_or(auto.batch))),
+            eps0: self.eps0.unwrap_or(match self.batch {
+                Some(b) if b != auto.batch => defaults::eps0_for(b),
+                _ => auto.eps0,
+            }),
             decay: self.decay.unwrap_or_else(|| defaults::decay_for(epochs)),
             momentum: self.momentum.unwrap_or(auto.momentum),
             batch: self.batch.unwrap_or(auto.batch),
             epochs,
             init: match self.potts.init {
-                InitArg::Normal => Init::Normal,
-                InitArg::Samples => Init::Samples,
-                InitArg::Random => {
+                Some(InitArg::Normal) => Init::Normal,
+                Some(InitArg::Samples) => Init::Samples,
+                None => auto.init,
+                Some(InitArg::Random) => {
                     bail!("--init random is for --kind potts; kh16 takes samples or normal")
                 }
             },

@@ -29,8 +29,9 @@ pub struct PottsArgs {
     pub constraint: ConstraintArg,
     /// How the memories start: copies of training samples; random entries
     /// (potts); N(−0.3, 0.3) entries (kh16, the notebook).
-    #[arg(long, value_enum, default_value_t = InitArg::Samples)]
-    pub init: InitArg,
+    /// [default: samples; kh16: derived from the data]
+    #[arg(long, value_enum)]
+    pub init: Option<InitArg>,
     /// Potts: learn the prior p_h (otherwise uniform).
     #[arg(long)]
     pub learn_prior: bool,
@@ -100,7 +101,7 @@ impl Default for PottsArgs {
             smoothing: 0.0,
             logit_rate: 2.0,
             constraint: ConstraintArg::Box,
-            init: InitArg::Samples,
+            init: None,
             learn_prior: false,
             grow: false,
             stage_epochs: 2,
@@ -139,7 +140,7 @@ pub fn run(args: &Args) -> Result<()> {
             args.rotate.unwrap_or(0.0),
             args.zoom.unwrap_or(0.0),
         ),
-        init: match pa.init {
+        init: match pa.init.unwrap_or(InitArg::Samples) {
             InitArg::Normal => {
                 bail!("--init normal is for --kind kh16; potts takes samples or random")
             }
