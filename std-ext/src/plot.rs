@@ -622,6 +622,8 @@ where
 {
     let y_format = |v: &f64| match p.y_decimals {
         Some(d) => format!("{v:.d$}"),
+        // Log axes: powers of ten as 1e-1 … 1e16, short at any range.
+        None if p.log_y => format!("{v:.0e}"),
         None => format!("{v}"),
     };
     let (x_lo, x_hi) = {
@@ -629,7 +631,7 @@ where
         (to_f64(&r.start), to_f64(&r.end))
     };
     let mut mesh = chart.configure_mesh();
-    if p.y_decimals.is_some() {
+    if p.y_decimals.is_some() || p.log_y {
         mesh.y_label_formatter(&y_format);
     }
     mesh.x_desc(p.x_label)

@@ -695,6 +695,35 @@ mod tests {
         }
     }
 
+    /// The host's map and dam-core's `Preprocessing::apply` (what firmware
+    /// runs) give the same bits, for every scaling, on random data.
+    #[test]
+    fn host_and_dam_core_apply_the_same_bits() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let d = 13;
+        let vals: Vec<f32> = (0..50 * d)
+            .map(|i| rng.random_range(-300.0f32..300.0) * (1 + i % 5) as f32)
+            .collect();
+        for scaling in [
+            Scaling::GlobalMinMax,
+            Scaling::FeatureMinMax,
+            Scaling::Standard,
+        ] {
+            let m = InputMap::fit(&vals, d, scaling, false);
+            let core = dam_core::model::Preprocessing::new(&m.scale, &m.offset).unwrap();
+            for _ in 0..200 {
+                let raw: Vec<f32> = (0..d).map(|_| rng.random_range(-1e3f32..1e3)).collect();
+                let mut host = raw.clone();
+                m.apply(&mut host);
+                let mut out = vec![0.0f32; d];
+                core.apply(&raw, &mut out).unwrap();
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&host), bits(&out), "{scaling:?}");
+            }
+        }
+    }
+
     #[test]
     fn standard_scaling_centres_and_scales() {
         let vals = [1.0f32, 3.0, 1.0, 3.0];

@@ -19,12 +19,13 @@
 //!   background is `−1`;
 //! * **`K`**: `20` memories per class, at least 100 and at most 1 000,
 //!   never more than the training rows;
-//! * **the degree `n`**: 20 for images (\[KH16\]'s prototype regime), 6
-//!   for other data;
+//! * **the degree `n`**: 6, between \[KH16\]'s feature and prototype
+//!   regimes;
 //! * **the minibatch and the epochs**: about 200 rows a minibatch (at most
 //!   1/20 of the training rows, at least 1), and epochs for about 8 000
-//!   optimizer steps, between 15 and 400 epochs; `ε0` is the notebook's
-//!   0.04 scaled by `√(batch/1000)`, decaying to 2% over the epochs;
+//!   optimizer steps, between 15 and 400 epochs; `ε0` is 0.025 scaled by
+//!   `√(batch/1000)` (the notebook's 0.04 at its minibatch of 1 000 made
+//!   small datasets oscillate), decaying to 2% over the epochs;
 //!   training stops early when the validation accuracy has not improved
 //!   for a quarter of the epochs, and the best epoch's memories are kept;
 //! * **augmentation**: only for square images of at least 16×16 pixels,
@@ -110,19 +111,19 @@ pub fn decay_for(epochs: usize) -> f32 {
 /// it one pixel of shift is a large part of the image.
 pub const MIN_AUGMENTED_SIDE: usize = 16;
 
-/// The degree `n`: \[KH16\]'s `20` (the prototype regime, their best on
-/// pixels) for images, `6` (between the feature and prototype regimes,
-/// a smoother boundary) for other data.
-pub fn degree_for(image: bool) -> u32 {
-    if image { 20 } else { 6 }
-}
+/// The degree `n` of the derived settings: `6`, between \[KH16\]'s
+/// feature and prototype regimes (their `20` is kept for large images, see
+/// [`pixel_config`]).
+pub const DEGREE: u32 = 6;
 
-/// The initial learning rate for minibatches of `batch`: the notebook's
-/// `0.04` at its minibatch of 1 000, scaled by `√(batch/1000)` (the
-/// square-root rule: the same step for the same gradient noise, which
-/// grows as `1/√batch`).
+/// `ε0` at a minibatch of 1 000 in the derived settings.
+pub const EPS0_AT_1000: f64 = 0.025;
+
+/// The initial learning rate for minibatches of `batch`: [`EPS0_AT_1000`]
+/// scaled by `√(batch/1000)` (the square-root rule: the same step for the
+/// same gradient noise, which grows as `1/√batch`).
 pub fn eps0_for(batch: usize) -> f32 {
-    (0.04 * (batch.max(1) as f64 / 1000.0).sqrt()) as f32
+    (EPS0_AT_1000 * (batch.max(1) as f64 / 1000.0).sqrt()) as f32
 }
 
 /// The whole default configuration for `train` (whose inputs are already
@@ -144,17 +145,14 @@ pub fn auto_config(train: &Split, shape: &DataShape, seed: u64) -> Config {
     }
     let batch = batch_for(shape.rows);
     let epochs = epochs_for(shape.rows, batch);
-    let image = shape.image.is_some();
     let square = shape
         .image
         .is_some_and(|(h, w)| h == w && h >= MIN_AUGMENTED_SIDE && shape.features == h * w);
     Config {
         k: memories_for(shape),
-        interaction: Interaction::RectifiedPolynomial {
-            n: degree_for(image),
-        },
+        interaction: Interaction::RectifiedPolynomial { n: DEGREE },
         scale: Scale::Normalized {
-            beta: beta_for(train, shape.classes, degree_for(image)),
+            beta: beta_for(train, shape.classes, DEGREE),
         },
         m: 30,
         eps0: eps0_for(batch),
@@ -180,10 +178,35 @@ pub fn is_large_image(shape: &DataShape) -> bool {
             .is_some_and(|(h, w)| h == w && h >= MIN_AUGMENTED_SIDE && shape.features == h * w)
 }
 
+/// The mean self-overlap at which \[KH16\]'s notebook temperature
+/// `T = 540` puts MNIST: `β = D/T = 794/540` times its mean self-overlap
+/// `ρ = 0.926`.
+pub const NOTEBOOK_OVERLAP: f64 = 1.361;
+
+/// `β` for pixels: the notebook's operating point, `β = 1.361/ρ` with `ρ`
+/// the mean self-overlap (on MNIST exactly the notebook's `D/T`).
+pub fn pixel_beta(train: &Split, classes: usize) -> f32 {
+    if train.is_empty() {
+        return 1.0;
+    }
+    let sq: f64 = train
+        .images
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum();
+    let rho = (sq / train.len() as f64 + classes as f64) / (train.dim + classes) as f64;
+    let beta = NOTEBOOK_OVERLAP / rho;
+    if beta.is_finite() && beta > 0.0 {
+        beta as f32
+    } else {
+        1.0
+    }
+}
+
 /// The settings for large images: \[KH16\]'s notebook (10 memories per
 /// class, `n = 20`, `m = 30`, minibatch 1 000, `ε0 = 0.04`, momentum 0.6,
 /// memories from `N(−0.3, 0.3)`, which suits pixels mapped to `[−1, 1]`
-/// with a background at `−1`) with the normalized `β` of [`beta_for`],
+/// with a background at `−1`) with the normalized `β` of [`pixel_beta`],
 /// 300 epochs with the learning rate decaying to 2%, and no augmentation
 /// (the distortions need many more epochs to pay off).
 pub fn pixel_config(train: &Split, shape: &DataShape, seed: u64) -> Config {
@@ -192,7 +215,7 @@ pub fn pixel_config(train: &Split, shape: &DataShape, seed: u64) -> Config {
         k: (10 * shape.classes).clamp(100, 1000),
         interaction: Interaction::RectifiedPolynomial { n: 20 },
         scale: Scale::Normalized {
-            beta: beta_for(train, shape.classes, 20),
+            beta: pixel_beta(train, shape.classes),
         },
         m: 30,
         eps0: 0.04,

@@ -74,7 +74,7 @@ pub fn run(args: Args) -> Result<()> {
     let model = args.out.join("model.dam");
     let memories = args.out.join("memories.png");
     let curves = args.out.join("curves.png");
-    show::memories_png(&model, &memories, 10)?;
+    show::memories_png(&model, &memories, 10, None)?;
     show::curves_png(&args.out.join("metrics.csv"), &curves)?;
     println!(
         "test accuracy {:.2}% after {:.0} s",

@@ -24,6 +24,9 @@ pub struct Args {
     /// Evaluate an i8 model entirely in fixed point (the no-FPU firmware path).
     #[arg(long)]
     pub fixed: bool,
+    /// Also draw the confusion matrix as a PNG here.
+    #[arg(long, value_name = "PNG")]
+    pub confusion_png: Option<PathBuf>,
 }
 
 /// The test split for `model`: only the test rows are read, mapped with
@@ -113,22 +116,40 @@ pub fn run(args: Args) -> Result<()> {
         evaluate_model(&model, &test, path).map_err(|e| anyhow!("{}: {e}", args.model.display()))?
     };
     println!(
-        "test accuracy: {:.2}% ({} images)",
+        "test accuracy: {:.2}% ({} rows)",
         100.0 * e.accuracy,
         test.len()
     );
+    let names = model_classes(&model).display_all();
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(1)
+        .clamp(5, 12);
+    let short = |n: &str| n.chars().take(width).collect::<String>();
     println!("confusion matrix (rows: true class, columns: predicted):");
-    print!("     ");
-    for p in 0..e.confusion.len() {
-        print!("{p:>6}");
+    print!("{:>width$} ", "");
+    for n in &names {
+        print!(" {:>width$}", short(n));
     }
     println!();
-    for (t, row) in e.confusion.iter().enumerate() {
-        print!("{t:>5}");
+    for (row, n) in e.confusion.iter().zip(&names) {
+        print!("{:>width$} ", short(n));
         for c in row {
-            print!("{c:>6}");
+            print!(" {c:>width$}");
         }
         println!();
+    }
+    if let Some(png) = &args.confusion_png {
+        let title = format!(
+            "{}: test accuracy {:.2}% ({} rows)",
+            args.model.display(),
+            100.0 * e.accuracy,
+            test.len()
+        );
+        dam_std::plot::confusion(png, &e.confusion, &names, &title)?;
+        println!("confusion matrix: {}", png.display());
     }
     Ok(())
 }

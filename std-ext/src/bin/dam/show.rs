@@ -21,6 +21,10 @@ pub struct Args {
     /// Memories per row of the grid.
     #[arg(long, default_value_t = 10)]
     pub cols: usize,
+    /// Draw each memory as a HEIGHTxWIDTH image [default: square images
+    /// when Nv is a square of at least 16×16, else a heatmap of all memories].
+    #[arg(long, value_name = "HxW", value_parser = crate::common::parse_shape)]
+    pub image_shape: Option<(usize, usize)>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -34,23 +38,26 @@ pub fn run(args: Args) -> Result<()> {
             path.display()
         );
     } else {
-        memories_png(&args.model, &path, args.cols)?;
+        memories_png(&args.model, &path, args.cols, args.image_shape)?;
         println!("memories: {} (blue −1, white 0, red +1)", path.display());
     }
     if let Some(csv) = &args.metrics {
         let path = args.out.join("curves.png");
         curves_png(csv, &path)?;
-        println!(
-            "curves: {} (red: test accuracy, blue: training accuracy; grey lines at 90, 95, 97, 98, 99%)",
-            path.display()
-        );
+        println!("curves: {}", path.display());
     }
     Ok(())
 }
 
-/// Draws the visible part of every memory as a square image when `Nv` is a
-/// square (28×28 for MNIST), else as a strip.
-pub fn memories_png(model: &Path, out: &Path, cols: usize) -> Result<()> {
+/// Draws the visible part of every memory as an image of `shape`, or when
+/// none is given as a square image when `Nv` is a square of at least
+/// 16×16 (28×28 for MNIST), else all memories as one heatmap.
+pub fn memories_png(
+    model: &Path,
+    out: &Path,
+    cols: usize,
+    shape: Option<(usize, usize)>,
+) -> Result<()> {
     let bytes = model_io::load(model)?;
     let m = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{e}"))?;
     let h = *m.header();
@@ -69,14 +76,24 @@ pub fn memories_png(model: &Path, out: &Path, cols: usize) -> Result<()> {
         .chunks_exact(d)
         .flat_map(|r| r[..nv].iter().copied())
         .collect();
-    let side = (nv as f64).sqrt().round() as usize;
-    let shape = if side * side == nv {
-        (side, side)
-    } else {
-        (1, nv)
+    let side = nv.isqrt();
+    let shape = match shape {
+        Some((a, b)) if a.checked_mul(b) == Some(nv) => Some((a, b)),
+        Some((a, b)) => {
+            anyhow::bail!("--image-shape {a}x{b} does not match the model's {nv} visible units")
+        }
+        None => (side * side == nv && side >= 16).then_some((side, side)),
     };
-    let zoom = if shape.0 == 1 { 2 } else { 4 };
-    plot::memory_grid(out, &visible, shape, cols, zoom)
+    match shape {
+        Some(shape) => {
+            let zoom = (112 / shape.0.max(shape.1)).clamp(1, 8);
+            plot::memory_grid(out, &visible, shape, cols, zoom)
+        }
+        None => {
+            let title = format!("{}: {} memories × {nv} features", model.display(), h.k);
+            plot::memory_heatmap(out, &visible, (h.k as usize, nv), &title)
+        }
+    }
 }
 
 /// Draws a Potts model's memories with their soft labels (\[TT\] Figure 4);

@@ -29,7 +29,7 @@ pub struct Args {
     /// Number of memories K [default: 20 per class, 100 to 1000; potts: 100].
     #[arg(short = 'k', long)]
     pub memories: Option<usize>,
-    /// Degree n of the rectified polynomial F [default: 20 for images, 6 otherwise].
+    /// Degree n of the rectified polynomial F [default: 20 for large images, 6 otherwise].
     #[arg(short = 'n', long)]
     pub degree: Option<u32>,
     /// Loss exponent m (loss Σ (t − c)^2m).
@@ -91,6 +91,9 @@ pub struct Args {
     #[command(flatten)]
     pub potts: PottsArgs,
 }
+
+/// The smallest validation split used to choose the kept epoch.
+pub const MIN_VALIDATION: usize = 100;
 
 /// Which model `dam train` trains.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,6 +219,15 @@ pub fn train(args: &Args) -> Result<f64> {
             ""
         },
     );
+    // A validation split of fewer than MIN_VALIDATION rows moves in steps
+    // of more than a point per row: too coarse to choose epochs with.
+    let val = data.val.as_ref().filter(|v| v.len() >= MIN_VALIDATION);
+    if let Some(v) = data.val.as_ref().filter(|v| v.len() < MIN_VALIDATION) {
+        println!(
+            "validation split of {} rows (< {MIN_VALIDATION}): too small to choose epochs by, keeping the last epoch",
+            v.len()
+        );
+    }
     let meta = Meta {
         classes: Some(data.classes.clone()),
         map: Some(data.map.clone()),
@@ -243,7 +255,7 @@ pub fn train(args: &Args) -> Result<f64> {
         config,
         Data {
             train: &data.train,
-            val: data.val.as_ref(),
+            val,
             test: &data.test,
         },
         &meta,
@@ -303,6 +315,16 @@ pub fn train(args: &Args) -> Result<f64> {
                 paths.model.display(),
                 paths.metrics.display()
             );
+            // The figures are a convenience: a failure to draw them is
+            // reported, the model and metrics stay.
+            let curves = args.out.join("curves.png");
+            let memories = args.out.join("memories.png");
+            match crate::show::curves_png(&paths.metrics, &curves).and_then(|()| {
+                crate::show::memories_png(&paths.model, &memories, 10, data.image_shape)
+            }) {
+                Ok(()) => println!("figures: {} {}", curves.display(), memories.display()),
+                Err(e) => eprintln!("warning: could not draw the figures: {e:#}"),
+            }
             Ok(test)
         }
         Outcome::Interrupted { epoch } => bail!(
