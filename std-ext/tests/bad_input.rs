@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::{dam, fails_with, mini_mnist, npy, s};
 use dam_core::model::{HEADER_LEN, Model, crc32};
+use dam_std::data::npy::{Elements, NpyArray};
 
 /// A valid 2 × 4 memory model at `path`, via `dam import`.
 fn import_model(dir: &Path, path: &Path) -> Vec<u8> {
@@ -447,4 +448,282 @@ fn interrupted_training_keeps_a_whole_checkpoint() {
     signal(&child, "-KILL");
     let _ = child.wait_with_output().unwrap();
     checkpoint_is_whole(dir.path(), &out);
+}
+
+// Bad datasets for `dam train`: a one-line error naming the file and the
+// row, column or value, and no output directory afterwards.
+
+/// The options of every refused run: tiny and fast.
+const TINY: [&str; 6] = ["--epochs", "1", "-k", "4", "--threads", "1"];
+
+/// `dam train --data data` with `extra` options into `dir/out`: refused
+/// with every needle, and `out` is never created.
+fn train_refused(dir: &Path, data: &Path, extra: &[&str], needles: &[&str]) {
+    let out = dir.join("out");
+    let mut args = vec!["train", "--data", s(data), "--out", s(&out)];
+    args.extend_from_slice(&TINY);
+    args.extend_from_slice(extra);
+    fails_with(&dam(&args), needles);
+    assert!(!out.exists(), "{} was created", out.display());
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+fn text_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Two features, classes 0 and 1, four rows of each (header `a,b,label`).
+const GOOD_CSV: &str = "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n2,1,0\n4,3,1\n6,5,0\n8,7,1\n";
+
+#[test]
+fn ragged_csv_names_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = text_file(
+        dir.path(),
+        "ragged.csv",
+        "a,b,label\n1,2,0\n3,4,1\n5,1\n6,7,1\n",
+    );
+    train_refused(
+        dir.path(),
+        &csv,
+        &[],
+        &["ragged.csv", "line 4", "2 fields", "expected 3"],
+    );
+}
+
+#[test]
+fn non_numeric_csv_value_names_line_column_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = text_file(
+        dir.path(),
+        "words.csv",
+        "a,b,label\n1,2,0\n3,abc,1\n5,6,0\n",
+    );
+    train_refused(
+        dir.path(),
+        &csv,
+        &[],
+        &[
+            "words.csv",
+            "line 3",
+            "row 1",
+            "column 1 (\"b\")",
+            "\"abc\" is not a number",
+        ],
+    );
+}
+
+#[test]
+fn nan_and_inf_features_name_the_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = text_file(dir.path(), "nan.csv", "a,b,label\n1,2,0\n3,nan,1\n5,6,0\n");
+    train_refused(
+        dir.path(),
+        &csv,
+        &[],
+        &[
+            "nan.csv",
+            "line 3",
+            "row 1",
+            "column 1 (\"b\")",
+            "non-finite",
+            "nan",
+        ],
+    );
+    let csv = text_file(dir.path(), "inf.csv", "a,b,label\n1,2,0\n3,4,1\ninf,6,0\n");
+    train_refused(
+        dir.path(),
+        &csv,
+        &[],
+        &[
+            "inf.csv",
+            "line 4",
+            "row 2",
+            "column 0 (\"a\")",
+            "non-finite",
+            "inf",
+        ],
+    );
+    let (x, y) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+    npy(&x, &[3, 2], vec![1., 2., 3., 4., 5., f32::NAN]);
+    npy(&y, &[3], vec![0., 1., 0.]);
+    train_refused(
+        dir.path(),
+        &x,
+        &["--labels", s(&y)],
+        &["x.npy", "non-finite", "NaN", "row 2, column 1"],
+    );
+}
+
+#[test]
+fn one_class_only_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = text_file(dir.path(), "one.csv", "a,b,label\n1,2,7\n3,4,7\n5,6,7\n");
+    train_refused(dir.path(), &csv, &[], &["one.csv", "one class only (7)"]);
+    let csv = text_file(dir.path(), "cats.csv", "a,b,pet\n1,2,cat\n3,4,cat\n");
+    train_refused(dir.path(), &csv, &[], &["cats.csv", "one class only (cat)"]);
+}
+
+#[test]
+fn test_label_missing_from_training_names_row_and_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = text_file(dir.path(), "train.csv", GOOD_CSV);
+    let test = text_file(dir.path(), "test.csv", "a,b,label\n1,2,0\n3,4,5\n");
+    train_refused(
+        dir.path(),
+        &train,
+        &["--test-data", s(&test)],
+        &[
+            "test.csv",
+            "row 1",
+            "label 5",
+            "not a class of the training split",
+        ],
+    );
+}
+
+#[test]
+fn labels_beyond_i32_name_the_value_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+    npy(&x, &[3, 2], vec![1., 2., 3., 4., 5., 6.]);
+    NpyArray {
+        shape: vec![3],
+        data: Elements::I64(vec![0, 3_000_000_000, 1]),
+    }
+    .write(&y)
+    .unwrap();
+    train_refused(
+        dir.path(),
+        &x,
+        &["--labels", s(&y)],
+        &["y.npy", "label 3000000000", "row 1", "i32 range"],
+    );
+}
+
+#[test]
+fn features_and_labels_of_different_lengths_name_both_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+    npy(&x, &[4, 2], vec![1., 2., 3., 4., 5., 6., 7., 8.]);
+    npy(&y, &[3], vec![0., 1., 0.]);
+    train_refused(
+        dir.path(),
+        &x,
+        &["--labels", s(&y)],
+        &["x.npy", "4 rows", "y.npy", "3 labels"],
+    );
+}
+
+#[test]
+fn train_and_test_of_different_widths_name_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = text_file(dir.path(), "train.csv", GOOD_CSV);
+    let test = text_file(dir.path(), "wide.csv", "a,b,c,label\n1,2,3,0\n3,4,5,1\n");
+    train_refused(
+        dir.path(),
+        &train,
+        &["--test-data", s(&test)],
+        &["wide.csv", "3 features", "train.csv", "has 2"],
+    );
+}
+
+#[test]
+fn image_shape_that_does_not_divide_the_row_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |l: u8| format!("1,2,3,4,5,6,7,8,{l}\n");
+    let text: String = (0..8).map(|i| row(i % 2)).collect();
+    let csv = text_file(dir.path(), "d8.csv", &text);
+    train_refused(
+        dir.path(),
+        &csv,
+        &["--image-shape", "3x3"],
+        &["d8.csv", "3×3", "8 features"],
+    );
+}
+
+#[test]
+fn empty_splits_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // A header and no rows.
+    let csv = text_file(dir.path(), "empty.csv", "a,b,label\n");
+    train_refused(dir.path(), &csv, &[], &["empty.csv", "no rows"]);
+    // Nothing at all.
+    let csv = text_file(dir.path(), "blank.csv", "");
+    train_refused(dir.path(), &csv, &[], &["blank.csv", "no rows"]);
+    // Two rows per class: 1% of them rounds to no test row.
+    let csv = text_file(
+        dir.path(),
+        "two.csv",
+        "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n",
+    );
+    train_refused(
+        dir.path(),
+        &csv,
+        &["--test-fraction", "0.01"],
+        &["two.csv", "test split is empty", "--test-fraction"],
+    );
+    // An explicit test file that is empty.
+    let train = text_file(dir.path(), "train.csv", GOOD_CSV);
+    let test = text_file(dir.path(), "test.csv", "a,b,label\n");
+    train_refused(
+        dir.path(),
+        &train,
+        &["--test-data", s(&test)],
+        &["test.csv", "no rows"],
+    );
+}
+
+#[test]
+fn refused_dataset_keeps_the_earlier_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = text_file(dir.path(), "good.csv", GOOD_CSV);
+    let out = dir.path().join("out");
+    let mut args = vec!["train", "--data", s(&good), "--out", s(&out), "--quiet"];
+    args.extend_from_slice(&TINY);
+    args.extend_from_slice(&["--val-fraction", "0", "--test-fraction", "0.25"]);
+    let run = dam(&args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let model = std::fs::read(out.join("model.dam")).unwrap();
+    let before = listing(&out);
+    let bad = text_file(dir.path(), "bad.csv", "a,b,label\n1,2,0\n3,abc,1\n");
+    args[2] = s(&bad);
+    fails_with(&dam(&args), &["bad.csv", "line 3", "\"abc\""]);
+    assert_eq!(std::fs::read(out.join("model.dam")).unwrap(), model);
+    assert_eq!(listing(&out), before);
+}
+
+#[test]
+fn eval_does_not_read_the_training_data() {
+    let dir = tempfile::tempdir().unwrap();
+    mini_mnist(dir.path(), 20, 20);
+    let out = dir.path().join("trained");
+    let trained = train_once(dir.path(), &out, &["-k", "4", "--threads", "1", "--quiet"]);
+    assert!(
+        trained.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trained.stderr)
+    );
+    std::fs::write(
+        dir.path().join("train-images-idx3-ubyte"),
+        b"garbage, not an IDX file",
+    )
+    .unwrap();
+    // The training data are now unreadable to `dam train`…
+    train_refused(dir.path(), dir.path(), &[], &["train-images"]);
+    // …but `dam eval` reads only the test files.
+    let model = out.join("model.dam");
+    let e = dam(&["eval", s(&model), "--data", s(dir.path())]);
+    let stderr = String::from_utf8_lossy(&e.stderr);
+    assert!(e.status.success(), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&e.stdout).contains("test accuracy:"),
+        "{stderr}"
+    );
 }

@@ -128,6 +128,8 @@ pub struct Stopping {
 }
 
 /// How a run ended.
+// Returned once per run: the size of `Finished` costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// The run ended (every epoch, or early): `model.dam` holds the best

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 use dam_std::data::dataset::{self, Options, Prepared, Scaling};
 use dam_std::data::mnist;
@@ -148,11 +148,11 @@ impl DataArgs {
         }
     }
 
-    /// Loads, splits and scales.
+    /// Loads, splits and scales. Every error about the data names its
+    /// file already (no "dataset X: X: …").
     pub fn prepare(&self) -> Result<Prepared> {
         let (train, test) = self.tables()?;
         dataset::prepare(train, test, &self.options())
-            .with_context(|| format!("dataset {}", self.path().display()))
     }
 }
 
