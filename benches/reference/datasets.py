@@ -75,6 +75,11 @@ from threadpoolctl import threadpool_limits
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 DATASETS = ["mnist", "digits", "iris", "gaussian"]
+# Held out from the choice of dam's defaults: scikit-learn's bundled wine
+# and breast-cancer sets (no download), split at run time like the shipped
+# ones (stratified, test 0.3, random_state 0) into a temporary .npz.
+UNSEEN = ["wine", "cancer"]
+_UNSEEN_DIR = None
 DEFAULT_K = 100  # `dam train`'s default number of memories
 LOGISTIC_MAX_ITER = 10_000  # default of --logistic-max-iter
 MLP_MAX_ITER = 20_000
@@ -101,8 +106,28 @@ def read_idx(path):
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
+def unseen_path(name):
+    """Writes (once) and returns the temporary .npz of an UNSEEN dataset."""
+    global _UNSEEN_DIR
+    import tempfile
+    from sklearn.datasets import load_breast_cancer, load_wine
+    from sklearn.model_selection import train_test_split
+
+    if _UNSEEN_DIR is None:
+        _UNSEEN_DIR = tempfile.mkdtemp(prefix="dam-unseen-")
+    path = os.path.join(_UNSEEN_DIR, f"{name}.npz")
+    if not os.path.exists(path):
+        x, y = {"wine": load_wine, "cancer": load_breast_cancer}[name](return_X_y=True)
+        a, b, c, d = train_test_split(x, y, test_size=0.3, stratify=y, random_state=0)
+        np.savez(path, x_train=a.astype(np.float32), y_train=c.astype(np.int64),
+                 x_test=b.astype(np.float32), y_test=d.astype(np.int64))
+    return path
+
+
 def dataset_path(name, data_dir):
     """The path given to `dam --data`: the MNIST folder, or the .npz file."""
+    if name in UNSEEN:
+        return unseen_path(name)
     if name == "mnist":
         return os.path.join(data_dir, "mnist")
     return os.path.join(data_dir, name, f"{name}.npz")
@@ -392,7 +417,7 @@ def main():
     )
     ap.add_argument("--dam", default="./target/release/dam", help="the dam binary")
     ap.add_argument("--skip-dam", action="store_true", help="baselines only")
-    ap.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
+    ap.add_argument("--datasets", default=",".join(DATASETS + UNSEEN), help="comma-separated subset (wine and cancer: held out from the choice of the defaults)")
     ap.add_argument("--seeds", default="0,1,2", help="seeds for dam and the MLP")
     ap.add_argument("--k", default=None, help="K for the MLP match without dam: N or name=N,...")
     ap.add_argument(
@@ -410,8 +435,8 @@ def main():
 
     names = [n.strip() for n in a.datasets.split(",") if n.strip()]
     for n in names:
-        if n not in DATASETS:
-            ap.error(f"unknown dataset {n!r} (known: {', '.join(DATASETS)})")
+        if n not in DATASETS + UNSEEN:
+            ap.error(f"unknown dataset {n!r} (known: {', '.join(DATASETS + UNSEEN)})")
     seeds = [int(s) for s in a.seeds.split(",")]
     ks = parse_k(a.k, names)
     if not a.skip_dam and not os.access(a.dam, os.X_OK):
@@ -435,7 +460,7 @@ def main():
         log(f"{name}: {len(x_tr)} train, {len(x_te)} test, x {x_tr.shape[1:]} {x_tr.dtype}")
         r = {
             "dataset": name,
-            "path": os.path.relpath(path, ROOT),
+            "path": name if name in UNSEEN else os.path.relpath(path, ROOT),
             "n_train": len(x_tr),
             "n_test": len(x_te),
             "shape": list(x_tr.shape[1:]),

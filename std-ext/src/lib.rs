@@ -8,8 +8,8 @@
 //! | module | what |
 //! |---|---|
 //! | [`batch`] | multi-threaded batch classification (rayon) |
-//! | [`data`] | IDX (raw or gzip) and `.npy` arrays, MNIST scaled to `[−1, 1]` |
-//! | [`train`] | \[KH16\] classifier and \[McA\] autoassociative training, the notebook's optimizer, checkpointed runs |
+//! | [`data`] | datasets in every format (IDX, `.npy`, `.npz`, CSV/TSV), class maps, stratified splits, input maps fitted on the training split |
+//! | [`train`] | \[KH16\] classifier and \[McA\] autoassociative training, settings derived from the data, the notebook's optimizer, checkpointed runs with model selection |
 //! | [`model_io`] | the model-file writer (atomic) and aligned loading for [`dam_core::model`] |
 //! | [`quantize`], [`export`] | i8/i16 quantization, evaluation through the firmware's forward pass, `dam export` |
 //! | [`families`] | retrieval and energies of every memory family over many queries |

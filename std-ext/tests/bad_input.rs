@@ -699,6 +699,38 @@ fn refused_dataset_keeps_the_earlier_model() {
     assert_eq!(listing(&out), before);
 }
 
+/// A run that diverges (a temperature so small that `F` overflows, a huge
+/// normalized β) exits 1, names the epoch and what diverged, and leaves the
+/// earlier model byte-identical.
+#[test]
+fn a_diverging_run_keeps_the_earlier_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = text_file(dir.path(), "good.csv", GOOD_CSV);
+    let out = dir.path().join("out");
+    let mut args = vec!["train", "--data", s(&good), "--out", s(&out), "--quiet"];
+    args.extend_from_slice(&TINY);
+    args.extend_from_slice(&["--val-fraction", "0", "--test-fraction", "0.25"]);
+    let run = dam(&args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let model = std::fs::read(out.join("model.dam")).unwrap();
+    for extra in [
+        ["--temperature", "1e-30", "-n", "20"],
+        ["--normalized", "1e30", "-n", "20"],
+    ] {
+        let mut diverging = args.clone();
+        diverging.extend_from_slice(&extra);
+        fails_with(
+            &dam(&diverging),
+            &["diverged at epoch 1", "loss is NaN", "left as it was"],
+        );
+        assert_eq!(std::fs::read(out.join("model.dam")).unwrap(), model);
+    }
+}
+
 #[test]
 fn eval_does_not_read_the_training_data() {
     let dir = tempfile::tempdir().unwrap();

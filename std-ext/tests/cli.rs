@@ -58,10 +58,11 @@ fn missing_short_and_corrupt_idx() {
         &["train-images", "gzip"],
     );
 
-    std::fs::write(&images, [0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0]).unwrap();
+    // 0x0a is no IDX element type (0x08, 0x09, 0x0b–0x0e are).
+    std::fs::write(&images, [0, 0, 0x0a, 1, 0, 0, 0, 1, 0, 0, 0, 0]).unwrap();
     fails_with(
         &dam(&["train", "--data", s(dir.path()), "--out", out_s]),
-        &["0x0d", "offset 2"],
+        &["0x0a", "offset 2"],
     );
     assert!(!out.join("model.dam").exists());
 }
@@ -73,7 +74,7 @@ fn label_count_differs_from_image_count() {
     let out = dir.path().join("out");
     fails_with(
         &dam(&["train", "--data", s(dir.path()), "--out", s(&out)]),
-        &["19 labels", "20 images"],
+        &["19 labels", "20 rows"],
     );
     assert!(!out.join("model.dam").exists());
 }
@@ -189,7 +190,7 @@ fn wrong_kind_and_corrupt_models() {
     // A classifier whose pixel count does not fit the data.
     fails_with(
         &dam(&["eval", s(&classifier), "--data", s(dir.path())]),
-        &["4 pixels", "Nv = 2"],
+        &["4 features per row", "Nv = 2"],
     );
 }
 

@@ -34,14 +34,27 @@ pub struct Args {
 pub fn test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<Split> {
     let classes = model_classes(model);
     let at = || format!("evaluating {name}");
+    let nv = model.header().nv as usize;
+    let fits = |t: &Table| -> Result<()> {
+        if t.cols != nv {
+            anyhow::bail!(
+                "{}: {} features per row, the model {name} expects Nv = {nv}",
+                t.source,
+                t.cols
+            );
+        }
+        Ok(())
+    };
     match data.test_table()? {
         Some(table) => {
+            fits(&table)?;
             let map = input_map(model, &table);
             dataset::test_split(&table, &classes, &map).with_context(at)
         }
         None => {
             // One file, split by dam train: the same stratified rows.
             let (table, _) = data.tables()?;
+            fits(&table)?;
             let map = input_map(model, &table);
             let all = dataset::test_split(&table, &classes, &map).with_context(at)?;
             let (_, rows) = dataset::stratified(
@@ -60,7 +73,8 @@ pub fn model_classes(model: &Model<'_>) -> ClassMap {
     let nc = model.header().nc as usize;
     let names: Option<Vec<String>> = (0..nc)
         .map(|a| model.class_name(a).map(str::to_string))
-        .collect();
+        .collect::<Option<Vec<_>>>()
+        .filter(|n| !n.is_empty());
     ClassMap {
         values: (0..nc)
             .map(|a| model.label_value(a).unwrap_or(a as i64))
@@ -98,6 +112,12 @@ fn legacy_map(t: &Table) -> InputMap {
 pub fn run(args: Args) -> Result<()> {
     let bytes = model_io::load(&args.model)?;
     let model = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+    if model.header().kind == Kind::Memory {
+        anyhow::bail!(
+            "{}: the model is a Memory, not a classifier (dam eval scores classifiers and Potts models)",
+            args.model.display()
+        );
+    }
     let test = test_split(&args.data, &model, &args.model.display().to_string())?;
     if model.header().kind == Kind::Potts {
         return potts(&args, &model, &test);

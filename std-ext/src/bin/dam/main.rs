@@ -38,11 +38,11 @@ enum Command {
     Demo(demo::Args),
     /// Store random patterns, recall corrupted copies, print a capacity table.
     Capacity(capacity::Args),
-    /// Train the KH16 one-step classifier (or, --kind potts, Potts hidden units) on MNIST.
+    /// Train the KH16 one-step classifier (or, --kind potts, Potts hidden units) on any labelled dataset.
     Train(train::Args),
     /// Learn memories from bipolar .npy patterns (McA autoassociative training).
     TrainAuto(autoassoc::Args),
-    /// Accuracy and confusion matrix of a classifier model on the MNIST test set.
+    /// Accuracy and confusion matrix of a classifier model on a dataset's test split (only that split is read).
     Eval(eval::Args),
     /// Write MNIST test images and the predictions each board must reproduce (firmware test vectors).
     Predict(predict::Args),
