@@ -1,0 +1,108 @@
+//! `dam train --data FILE` with no other flag, on the small datasets shipped
+//! in `data/`: the derived settings must give a good model, `dam eval` must
+//! agree with the trainer, and the model must carry the input map and the
+//! class names. (Full figures over seeds: BENCHMARKS.md, "Your own data".)
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{dam, s};
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data")
+        .join(rel)
+}
+
+/// The test accuracy `dam eval` prints, in %.
+fn eval_accuracy(model: &Path, data: &Path) -> f64 {
+    let out = dam(&["eval", s(model), "--data", s(data)]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("test accuracy:"))
+        .unwrap_or_else(|| panic!("no accuracy in {text}"));
+    line["test accuracy:".len()..]
+        .trim()
+        .split('%')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Trains with the defaults into a temporary directory; returns it with the
+/// test accuracy `dam train` reports for the kept epoch.
+fn train_defaults(data: &Path) -> (tempfile::TempDir, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = dam(&["train", "--data", s(data), "--out", s(&out), "--quiet"]);
+    let text = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let kept = text
+        .lines()
+        .find(|l| l.contains("test accuracy"))
+        .unwrap_or_else(|| panic!("no summary in {text}"));
+    let acc: f64 = kept
+        .rsplit("test accuracy ")
+        .next()
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    for f in [
+        "model.dam",
+        "metrics.csv",
+        "checkpoint.bin",
+        "curves.png",
+        "memories.png",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    (dir, acc)
+}
+
+#[test]
+fn iris_with_defaults_matches_its_nearest_neighbour_baseline() {
+    let npz = data("iris/iris.npz");
+    let (dir, acc) = train_defaults(&npz);
+    let model = dir.path().join("out/model.dam");
+    // 1-NN on all training points: 97.78% (44 of 45).
+    assert!(acc >= 97.7, "iris test accuracy {acc}%");
+    assert_eq!(eval_accuracy(&model, &npz), acc);
+}
+
+#[test]
+fn iris_csv_with_text_labels_keeps_the_names_and_the_input_map() {
+    let csv = data("iris/iris.csv");
+    let (dir, acc) = train_defaults(&csv);
+    let model = dir.path().join("out/model.dam");
+    assert!(acc >= 85.0, "iris.csv test accuracy {acc}%");
+    // eval re-creates the same held-out rows from the one file.
+    assert_eq!(eval_accuracy(&model, &csv), acc);
+    let info = dam(&["info", s(&model)]);
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        text.contains("\"setosa\" \"versicolor\" \"virginica\""),
+        "{text}"
+    );
+    assert!(text.contains("preprocess:  yes"), "{text}");
+}
+
+#[test]
+fn digits_with_defaults_is_near_its_nearest_neighbour_baseline() {
+    let npz = data("digits/digits.npz");
+    let (_dir, acc) = train_defaults(&npz);
+    // 1-NN: 98.22%; the seeds of BENCHMARKS.md give 98.00–98.89%.
+    assert!(acc >= 97.5, "digits test accuracy {acc}%");
+}
