@@ -35,7 +35,11 @@ pub struct Args {
 /// epochs suffice.
 fn settings(args: &Args) -> train::Args {
     train::Args {
-        data: args.data.clone(),
+        // Every training image is used, the last epoch kept (the notebook).
+        data: DataArgs {
+            val_fraction: 0.0,
+            ..args.data.clone()
+        },
         out: args.out.clone(),
         memories: Some(100),
         degree: Some(20),
@@ -86,7 +90,7 @@ pub fn run(args: Args) -> Result<()> {
         memories.display()
     );
     println!(
-        "accuracy curves (red test, blue train): {}",
+        "loss and accuracy curves (the kept epoch marked): {}",
         curves.display()
     );
     println!(
