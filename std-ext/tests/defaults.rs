@@ -106,3 +106,74 @@ fn digits_with_defaults_is_near_its_nearest_neighbour_baseline() {
     // 1-NN: 98.22%; the seeds of BENCHMARKS.md give 98.00–98.89%.
     assert!(acc >= 97.5, "digits test accuracy {acc}%");
 }
+
+/// A thousand text classes: labels map to class indices and back, the
+/// model keeps every name, and `dam eval` summarises the confusions and
+/// draws the whole matrix.
+#[test]
+fn a_thousand_classes_train_and_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("many.csv");
+    let mut text = String::from("x,y,z,label\n");
+    for row in 0..2000 {
+        let c = row % 1000;
+        let (a, b) = ((c % 37) as f32, (c / 37) as f32);
+        text.push_str(&format!("{a},{b},{},c{c}\n", row % 3));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let out = dir.path().join("out");
+    let run = dam(&[
+        "train",
+        "--data",
+        s(&csv),
+        "--out",
+        s(&out),
+        "--quiet",
+        "-k",
+        "20",
+        "--epochs",
+        "1",
+        "--test-fraction",
+        "0.5",
+        "--threads",
+        "1",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("1000 classes"), "{stdout}");
+    let model = out.join("model.dam");
+    let png = dir.path().join("confusion.png");
+    let eval = dam(&[
+        "eval",
+        s(&model),
+        "--data",
+        s(&csv),
+        "--test-fraction",
+        "0.5",
+        "--confusion-png",
+        s(&png),
+    ]);
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    let text = String::from_utf8_lossy(&eval.stdout);
+    assert!(
+        text.contains("(1000 rows)"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    assert!(
+        text.contains("1000 classes: the most frequent confusions"),
+        "{text}"
+    );
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+    let info = String::from_utf8_lossy(&dam(&["info", s(&model)]).stdout).to_string();
+    assert!(info.contains("Nv, Nc, D:   3, 1000, 1003"), "{info}");
+    assert!(info.contains("\"c0\" \"c1\" \"c10\""), "{info}");
+}

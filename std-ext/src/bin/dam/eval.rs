@@ -63,6 +63,13 @@ pub fn test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<Spli
                 data.test_fraction,
                 data.split_seed,
             );
+            if rows.is_empty() {
+                anyhow::bail!(
+                    "{}: --test-fraction {} leaves no test rows (give the --test-fraction and --split-seed the model was trained with)",
+                    table.source,
+                    data.test_fraction
+                );
+            }
             Ok(all.select(&rows))
         }
     }
@@ -141,25 +148,29 @@ pub fn run(args: Args) -> Result<()> {
         test.len()
     );
     let names = model_classes(&model).display_all();
-    let width = names
-        .iter()
-        .map(|n| n.chars().count())
-        .max()
-        .unwrap_or(1)
-        .clamp(5, 12);
-    let short = |n: &str| n.chars().take(width).collect::<String>();
-    println!("confusion matrix (rows: true class, columns: predicted):");
-    print!("{:>width$} ", "");
-    for n in &names {
-        print!(" {:>width$}", short(n));
-    }
-    println!();
-    for (row, n) in e.confusion.iter().zip(&names) {
-        print!("{:>width$} ", short(n));
-        for c in row {
-            print!(" {c:>width$}");
+    if names.len() <= MAX_PRINTED_CLASSES {
+        print_confusion(&e.confusion, &names);
+    } else {
+        // A wide matrix is unreadable as text: the most frequent confusions.
+        let mut pairs: Vec<(u64, usize, usize)> = e
+            .confusion
+            .iter()
+            .enumerate()
+            .flat_map(|(t, row)| {
+                row.iter()
+                    .enumerate()
+                    .filter(move |&(p, &c)| p != t && c > 0)
+                    .map(move |(p, &c)| (c, t, p))
+            })
+            .collect();
+        pairs.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        println!(
+            "{} classes: the most frequent confusions (the whole matrix: --confusion-png)",
+            names.len()
+        );
+        for (c, t, p) in pairs.iter().take(10) {
+            println!("  {c:>6} × true {} predicted {}", names[*t], names[*p]);
         }
-        println!();
     }
     if let Some(png) = &args.confusion_png {
         let title = format!(
@@ -172,6 +183,33 @@ pub fn run(args: Args) -> Result<()> {
         println!("confusion matrix: {}", png.display());
     }
     Ok(())
+}
+
+/// Confusion matrices up to this many classes are printed in full.
+const MAX_PRINTED_CLASSES: usize = 30;
+
+/// Prints the confusion matrix with the class names as headers.
+fn print_confusion(confusion: &[Vec<u64>], names: &[String]) {
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(1)
+        .clamp(5, 12);
+    let short = |n: &str| n.chars().take(width).collect::<String>();
+    println!("confusion matrix (rows: true class, columns: predicted):");
+    print!("{:>width$} ", "");
+    for n in names {
+        print!(" {:>width$}", short(n));
+    }
+    println!();
+    for (row, n) in confusion.iter().zip(names) {
+        print!("{:>width$} ", short(n));
+        for c in row {
+            print!(" {c:>width$}");
+        }
+        println!();
+    }
 }
 
 /// A Potts model, one image at a time through `dam-core`'s
