@@ -626,7 +626,7 @@ fn train_and_test_of_different_widths_name_both() {
         dir.path(),
         &train,
         &["--test-data", s(&test)],
-        &["wide.csv", "3 features", "train.csv", "has 2"],
+        &["wide.csv", "3 feature columns", "train.csv", "has 2"],
     );
 }
 

@@ -23,7 +23,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::Split;
-use super::table::{Labels, Table};
+use super::table::{Labels, Table, check_same_width};
 
 /// The most classes a model may have (class indices are `u16`).
 pub const MAX_CLASSES: usize = 1 << 16;
@@ -430,43 +430,6 @@ fn to_split(t: &Table, classes: &ClassMap, map: &InputMap) -> Result<Split> {
     })
 }
 
-/// Checks what every table must satisfy: rows, columns, labels.
-pub fn check_table(t: &Table) -> Result<()> {
-    if t.rows == 0 {
-        bail!("{}: no rows", t.source);
-    }
-    if t.cols == 0 {
-        bail!("{}: no feature columns", t.source);
-    }
-    if t.values.len() != t.rows * t.cols {
-        bail!(
-            "{}: {} values for {} rows of {} columns",
-            t.source,
-            t.values.len(),
-            t.rows,
-            t.cols
-        );
-    }
-    if t.labels.len() != t.rows {
-        bail!(
-            "{}: {} labels for {} rows of features",
-            t.source,
-            t.labels.len(),
-            t.rows
-        );
-    }
-    if let Some(i) = t.values.iter().position(|x| !x.is_finite()) {
-        bail!(
-            "{}: row {}, column {}: value {} is not finite",
-            t.source,
-            i / t.cols,
-            i % t.cols,
-            t.values[i]
-        );
-    }
-    Ok(())
-}
-
 /// The first `n` rows of a table.
 fn head(t: Table, n: usize) -> Table {
     if n >= t.rows {
@@ -511,23 +474,15 @@ fn head(t: Table, n: usize) -> Table {
 /// ```
 pub fn prepare(train: Table, test: Option<Table>, opts: &Options) -> Result<Prepared> {
     opts.validate()?;
-    check_table(&train)?;
+    train.validate()?;
     let train = match opts.train_limit {
         Some(0) => bail!("--train-limit 0 leaves no training rows"),
         Some(n) => head(train, n),
         None => train,
     };
     if let Some(t) = &test {
-        check_table(t)?;
-        if t.cols != train.cols {
-            bail!(
-                "{} has {} features per row but {} has {}: train and test must have the same width",
-                t.source,
-                t.cols,
-                train.source,
-                train.cols
-            );
-        }
+        t.validate()?;
+        check_same_width(&train, t)?;
     }
     let image_shape = match opts.image_shape.or(train.image_shape) {
         Some(s) => {
@@ -601,7 +556,7 @@ pub fn prepare(train: Table, test: Option<Table>, opts: &Options) -> Result<Prep
 /// Maps a test table with a model's classes and input map (what `dam eval`
 /// does: it never reads the training data).
 pub fn test_split(t: &Table, classes: &ClassMap, map: &InputMap) -> Result<Split> {
-    check_table(t)?;
+    t.validate()?;
     if t.cols != map.scale.len() {
         bail!(
             "{}: {} features per row, the model expects {}",

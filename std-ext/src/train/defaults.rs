@@ -65,16 +65,10 @@ pub struct DataShape {
 /// assert!((beta_for(&s, 2, 3) - (1.5f32.powi(3) - 1.0).powf(-1.0 / 3.0)).abs() < 1e-6);
 /// ```
 pub fn beta_for(train: &Split, classes: usize, n: u32) -> f32 {
-    if train.is_empty() {
+    let Some(rho) = self_overlap(train, classes) else {
         return 1.0;
-    }
-    let sq: f64 = train
-        .images
-        .iter()
-        .map(|&x| f64::from(x) * f64::from(x))
-        .sum();
+    };
     let d = (train.dim + classes) as f64;
-    let rho = (sq / train.len() as f64 + classes as f64) / d;
     let n = f64::from(n.max(1));
     let gap = (rho + 2.0 / d).powf(n) - rho.powf(n);
     let beta = gap.powf(-1.0 / n);
@@ -83,6 +77,21 @@ pub fn beta_for(train: &Split, classes: usize, n: u32) -> f32 {
     } else {
         1.0
     }
+}
+
+/// The mean self-overlap `ρ = mean_b(|x_b|² + Nc)/D` of the training rows
+/// (`None` without rows): the overlap, divided by `D`, of a memory copied
+/// from a row with its class's label units `+1` and the others `−1`.
+pub fn self_overlap(train: &Split, classes: usize) -> Option<f64> {
+    if train.is_empty() {
+        return None;
+    }
+    let sq: f64 = train
+        .images
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum();
+    Some((sq / train.len() as f64 + classes as f64) / (train.dim + classes) as f64)
 }
 
 /// The number of memories `K` (see the module docs).
@@ -186,15 +195,9 @@ pub const NOTEBOOK_OVERLAP: f64 = 1.361;
 /// `β` for pixels: the notebook's operating point, `β = 1.361/ρ` with `ρ`
 /// the mean self-overlap (on MNIST exactly the notebook's `D/T`).
 pub fn pixel_beta(train: &Split, classes: usize) -> f32 {
-    if train.is_empty() {
+    let Some(rho) = self_overlap(train, classes) else {
         return 1.0;
-    }
-    let sq: f64 = train
-        .images
-        .iter()
-        .map(|&x| f64::from(x) * f64::from(x))
-        .sum();
-    let rho = (sq / train.len() as f64 + classes as f64) / (train.dim + classes) as f64;
+    };
     let beta = NOTEBOOK_OVERLAP / rho;
     if beta.is_finite() && beta > 0.0 {
         beta as f32
