@@ -235,10 +235,12 @@ pub fn run(
         // ties), or simply the last epoch without a validation split.
         // Patience counts epochs without a strict improvement.
         let improved = val_accuracy.is_some_and(|v| v > sel.best_val);
+        // Encoded once per epoch: the checkpoint's model, and the best one.
+        let model = meta.encode(&trainer)?;
         if val_accuracy.is_none_or(|v| v >= sel.best_val) {
             sel.best_epoch = trainer.epoch;
             sel.best_val = val_accuracy.unwrap_or(f64::NEG_INFINITY);
-            sel.best_model = meta.encode(&trainer)?;
+            sel.best_model = model.clone();
         }
         sel.since_best = if improved { 0 } else { sel.since_best + 1 };
         let record = Record {
@@ -247,7 +249,7 @@ pub fn run(
             test_accuracy,
             seconds,
         };
-        save_checkpoint(&trainer, meta, &sel, &paths, &record)?;
+        save_checkpoint(&trainer, &model, &sel, &paths, &record)?;
         on_epoch(&record);
     }
     if sel.best_epoch == 0 {
@@ -315,12 +317,11 @@ const CHECKPOINT_HEAD: usize = 8 + 8 * 8;
 /// whole and one epoch ahead at most.
 fn save_checkpoint(
     t: &Trainer,
-    meta: &Meta,
+    model: &[u8],
     sel: &Selection,
     paths: &Paths,
     record: &Record,
 ) -> Result<()> {
-    let model = meta.encode(t)?;
     let mut metrics = std::fs::read(&paths.metrics)
         .with_context(|| format!("cannot read {}", paths.metrics.display()))?;
     writeln!(metrics, "{}", metrics_row(record))?;
@@ -336,7 +337,7 @@ fn save_checkpoint(
     for n in [model.len(), sel.best_model.len(), metrics.len()] {
         out.extend_from_slice(&(n as u64).to_le_bytes());
     }
-    out.extend_from_slice(&model);
+    out.extend_from_slice(model);
     out.extend_from_slice(&sel.best_model);
     out.extend_from_slice(&metrics);
     t.opt
