@@ -1,53 +1,54 @@
-//! Test vectors for the board firmware (`boards/`): MNIST test images as
-//! pixel bytes, the input value of every byte, the true labels, and the
-//! host's predictions computed in each board's floating-point order, so a
-//! board can check that it classifies every image exactly as the host does.
+//! Test vectors for the board firmware (`boards/`): test rows of any
+//! dataset, their true classes, and the host's predictions for a model
+//! computed exactly as a board computes them, so a board can check that it
+//! classifies every row as the host does.
 //!
-//! Only the dot products `ξ^μ·v` are summed differently on different
-//! targets (`dam_core::simd` picks a kernel per target); everything after
-//! them is the same scalar code everywhere. [`SumOrder`] reproduces each
-//! board's order on the host and [`predict`] feeds it to
-//! [`Classifier::forward_with`], so the predictions are bit-identical to
-//! the board's rather than merely close: a rounding difference can flip a
-//! close `argmax`.
+//! A board feeds the model **raw values**: the firmware applies the input
+//! map stored in the model ([`dam_core::model::Model::preprocessing`],
+//! identity for a model without one) and, for an `i8` model, the query
+//! quantization, with `dam-core`'s own code; [`predict`] does the same here.
+//! For a model without a stored map (format version 1), the host maps 8-bit
+//! images by `2p/255 − 1` before they reach the board (what the trainer did
+//! before the map was stored): [`Vectors::new`]'s `host_map`.
+//!
+//! Only the dot products `ξ^μ·v` of an `f32` model are summed differently
+//! on different targets (`dam_core::simd` picks a kernel per target);
+//! everything else is the same scalar code everywhere. [`SumOrder`]
+//! reproduces each board's order on the host, so the predictions are
+//! bit-identical to the board's rather than merely close: a rounding
+//! difference can flip a close `argmax`. For an `i8` model the dot products
+//! are exact integer sums; only the classifier differs, and both are written.
 //!
 //! The files [`write()`] produces (all little-endian, no header; the firmware
 //! checks their lengths against the model):
 //!
 //! | file | contents |
 //! |---|---|
-//! | `images.u8` | `N × Nv` pixel bytes |
-//! | `labels.u8` | `N` true labels |
-//! | `pixel-values.f32` | 256 `f32`: the input value of each pixel byte ([`pixel_value`]) |
-//! | `predictions-<order>.u8` | `N` predicted class indices, one file per [`SumOrder`] |
+//! | `inputs.u8` + `byte-values.f32` | when every value is a byte (`0..=255`, as images are): `N × Nv` bytes, and the 256 `f32` values the bytes stand for |
+//! | `inputs.f32` | otherwise: `N × Nv` `f32` values |
+//! | `classes.u8` | `N` true class indices (`0..Nc`, the model's order; 255 for a label the model does not know) |
+//! | `predictions-<name>.u8` | `N` predicted class indices, one file per [`Target`] of the model's element type |
+//! | `model.crc32` | the CRC trailer of the model, so that a firmware build refuses vectors made for another model |
 //!
-//! For an `i8` model ([`write_i8()`]) the dot products are exact integer
-//! sums, so no order is needed: every board computes what the host does.
-//! The firmware feeds the classifier the level of each pixel byte
-//! ([`pixel_level`], the query quantization of `dam-core`) and compares
-//! with one of two files:
-//!
-//! | file | contents |
-//! |---|---|
-//! | `pixel-levels.i8` | 256 `i8`: the query level of each pixel byte ([`pixel_level`]) |
-//! | `predictions-i8.u8` | `N` classes of `QuantizedClassifier<i8>` (integer overlaps, `f32` rescale and scoring: FPU boards) |
-//! | `predictions-fixed.u8` | `N` classes of `FixedClassifier` (fixed point only: boards without an FPU) |
-//!
-//! `dam predict` also writes `model.crc32`, the CRC trailer of the model it
-//! predicted with, so that a firmware build can refuse vectors made for
-//! another model.
+//! | model | `<name>` | the board that compares with it |
+//! |---|---|---|
+//! | `f32` | `cortex-m4f` | FPU targets (`vfma.f32` sums, [`SumOrder::CortexM4F`]) |
+//! | `f32` | `unfused` | targets without an FPU ([`SumOrder::Unfused`]) |
+//! | `i8` | `i8` | FPU targets: `QuantizedClassifier<i8>` (integer overlaps, `f32` rescale and scoring) |
+//! | `i8` | `fixed` | targets without an FPU: `FixedClassifier` (fixed point only) |
 
 use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use dam_core::Classifier;
-use dam_core::quantized::{FixedClassifier, FixedRow, QuantizedClassifier, Score, quantize_query};
+use dam_core::model::{ElementType, Model};
+use dam_core::quantized::{FixedRow, Score, quantize_query};
 
-use crate::data::mnist::{RawSplit, pixel_value};
+use crate::data::Split;
+use crate::data::dataset::InputMap;
 use crate::model_io::write_atomic;
 
-/// How a target sums the dot products of [`Classifier::forward`].
+/// How a target sums the dot products of [`dam_core::Classifier::forward`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SumOrder {
     /// `thumbv7em-none-eabihf` (Cortex-M4F/M7): `dam_core::simd`'s
@@ -129,149 +130,319 @@ fn reduce4(a: &[f32], b: &[f32], mac: impl Fn(f32, f32, f32) -> f32) -> f32 {
     (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
-/// The class index `clf` predicts for each image of `split` (inputs
-/// [`pixel_value`]), with the dot products summed in `order`.
-pub fn predict(clf: &Classifier<'_, f32>, split: &RawSplit, order: SumOrder) -> Result<Vec<u8>> {
-    predict_with(clf, split, |a, b| order.dot(a, b))
+/// How the vectors hold the inputs (see the module docs).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inputs {
+    /// `N × Nv` bytes and the value each byte stands for.
+    Bytes {
+        /// The rows, one byte per value.
+        rows: Vec<u8>,
+        /// The value of byte `b`, `values[b]`.
+        values: Box<[f32; 256]>,
+    },
+    /// `N × Nv` values.
+    Floats(Vec<f32>),
 }
 
-/// [`predict`] with this host's fastest kernels ([`Classifier::forward`]),
-/// to show how often they differ from a board's order.
-pub fn predict_fastest(clf: &Classifier<'_, f32>, split: &RawSplit) -> Result<Vec<u8>> {
-    predict_with(clf, split, dam_core::simd::dot)
+/// Test rows as a board receives them, with their true classes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vectors {
+    /// The inputs.
+    pub inputs: Inputs,
+    /// Features per row, `Nv`.
+    pub dim: usize,
+    /// The true class index of every row (255: not one of the model's).
+    pub classes: Vec<u8>,
 }
 
-fn predict_with(
-    clf: &Classifier<'_, f32>,
-    split: &RawSplit,
-    dot: impl Fn(&[f32], &[f32]) -> f32,
-) -> Result<Vec<u8>> {
-    if split.dim != clf.visible() {
+/// The class index written for a label the model does not know.
+pub const UNKNOWN_CLASS: u8 = 255;
+
+impl Vectors {
+    /// The rows of `raw` (values as read, labels as class indices) after
+    /// `host_map`, as bytes if every raw value is a byte and `host_map` is
+    /// the same for every feature, as `f32` otherwise. Errors: a class
+    /// index above 254, a non-finite value after the map.
+    ///
+    /// ```
+    /// use dam_std::data::{Split, dataset::InputMap};
+    /// use dam_std::firmware::{Inputs, Vectors};
+    /// let raw = Split { images: vec![0.0, 255.0, 3.0, 7.0], labels: vec![1, 0], dim: 2 };
+    /// let legacy = InputMap { scale: vec![2.0 / 255.0; 2], offset: vec![-1.0; 2] };
+    /// let v = Vectors::new(&raw, &legacy)?;
+    /// let Inputs::Bytes { rows, values } = &v.inputs else { panic!() };
+    /// assert_eq!((rows.as_slice(), values[0], values[255]), (&[0u8, 255, 3, 7][..], -1.0, 1.0));
+    /// let floats = Split { images: vec![0.5, 1.0, 3.0, 7.0], ..raw };
+    /// assert_eq!(Vectors::new(&floats, &InputMap::identity(2))?.inputs, Inputs::Floats(vec![0.5, 1.0, 3.0, 7.0]));
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn new(raw: &Split, host_map: &InputMap) -> Result<Self> {
+        if host_map.scale.len() != raw.dim || host_map.offset.len() != raw.dim {
+            bail!(
+                "an input map of {} features for rows of {}",
+                host_map.scale.len(),
+                raw.dim
+            );
+        }
+        let classes = raw
+            .labels
+            .iter()
+            .map(|&c| u8::try_from(c).ok().filter(|&c| c != UNKNOWN_CLASS))
+            .collect::<Option<Vec<u8>>>()
+            .context("the firmware vectors hold at most 255 classes")?;
+        let bytes = raw
+            .images
+            .iter()
+            .all(|&x| (0.0..=255.0).contains(&x) && x.fract() == 0.0);
+        let uniform = |v: &[f32]| v.windows(2).all(|w| w[0].to_bits() == w[1].to_bits());
+        let inputs = if bytes && uniform(&host_map.scale) && uniform(&host_map.offset) {
+            let (a, b) = (
+                host_map.scale.first().copied().unwrap_or(1.0),
+                host_map.offset.first().copied().unwrap_or(0.0),
+            );
+            let mut values = Box::new([0.0f32; 256]);
+            for (p, v) in values.iter_mut().enumerate() {
+                *v = a * p as f32 + b;
+            }
+            Inputs::Bytes {
+                rows: raw.images.iter().map(|&x| x as u8).collect(),
+                values,
+            }
+        } else {
+            let mut rows = raw.images.clone();
+            for row in rows.chunks_exact_mut(raw.dim.max(1)) {
+                host_map.apply(row);
+            }
+            Inputs::Floats(rows)
+        };
+        let v = Vectors {
+            inputs,
+            dim: raw.dim,
+            classes,
+        };
+        let mut row = vec![0.0f32; v.dim];
+        for i in 0..v.len() {
+            v.row(i, &mut row);
+            if let Some(j) = row.iter().position(|x| !x.is_finite()) {
+                bail!("row {i}, feature {j}: the value is not finite after the input map");
+            }
+        }
+        Ok(v)
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.classes.is_empty()
+    }
+
+    /// The values of row `i` (as a board reads them) into `out`
+    /// (`Nv` long).
+    pub fn row(&self, i: usize, out: &mut [f32]) {
+        let range = i * self.dim..(i + 1) * self.dim;
+        match &self.inputs {
+            Inputs::Bytes { rows, values } => {
+                for (o, &b) in out.iter_mut().zip(&rows[range]) {
+                    *o = values[usize::from(b)];
+                }
+            }
+            Inputs::Floats(rows) => out.copy_from_slice(&rows[range]),
+        }
+    }
+}
+
+/// What a board runs, and so which host predictions it compares with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// An `f32` model with the dot products summed in this order.
+    F32(SumOrder),
+    /// An `i8` model through `QuantizedClassifier<i8>` (FPU targets).
+    I8,
+    /// An `i8` model through `FixedClassifier` (no FPU).
+    Fixed,
+}
+
+impl Target {
+    /// The targets of a model with `element` entries, in file order.
+    pub fn for_element(element: ElementType) -> Result<&'static [Target]> {
+        match element {
+            ElementType::F32 => Ok(&[
+                Target::F32(SumOrder::CortexM4F),
+                Target::F32(SumOrder::Unfused),
+            ]),
+            ElementType::I8 => Ok(&[Target::I8, Target::Fixed]),
+            other => bail!(
+                "{other:?} models are not run by the board firmware (export f32 or i8: dam export --quantize i8)"
+            ),
+        }
+    }
+
+    /// The name in file names (`predictions-<name>.u8`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::F32(order) => order.name(),
+            Target::I8 => "i8",
+            Target::Fixed => "fixed",
+        }
+    }
+}
+
+/// The class index `model` gives each row of `vectors` on `target`: the
+/// model's input map (if any), then the classifier, as the firmware runs
+/// them.
+pub fn predict(model: &Model<'_>, vectors: &Vectors, target: Target) -> Result<Vec<u8>> {
+    let nv = model.header().nv as usize;
+    if vectors.dim != nv {
         bail!(
-            "{}: images of {} pixels, but the model has {} visible units",
-            split.name,
-            split.dim,
-            clf.visible()
+            "rows of {} features, but the model has Nv = {nv}",
+            vectors.dim
         );
     }
+    let named = |e: dam_core::Error| anyhow!("{e}");
+    let pre = model.preprocessing();
+    let mut raw = vec![0.0f32; nv];
+    let mut v = vec![0.0f32; nv];
+    let mut q = vec![0i8; nv];
+    let nc = model.header().nc as usize;
+    let k = model.header().k as usize;
+    let mut scores = vec![0.0f32; nc];
+    let mut scratch = vec![0.0f32; k];
+    let (mut sums, mut rows) = (vec![Score::ZERO; nc], vec![FixedRow::ZERO; k]);
+    let mut out = Vec::with_capacity(vectors.len());
+    for i in 0..vectors.len() {
+        vectors.row(i, &mut raw);
+        let class = match target {
+            Target::F32(order) => {
+                let clf = model.classifier::<f32>().map_err(named)?;
+                match pre {
+                    Some(p) => p.apply(&raw, &mut v).map_err(named)?,
+                    None => v.copy_from_slice(&raw),
+                }
+                clf.forward_with(
+                    &|a: &[f32], b: &[f32]| order.dot(a, b),
+                    &v,
+                    &mut scores,
+                    &mut scratch,
+                )
+                .map_err(named)
+            }
+            Target::I8 | Target::Fixed => {
+                match pre {
+                    Some(p) => p.apply_quantized(&raw, &mut q).map_err(named)?,
+                    None => quantize_query(&raw, &mut q).map_err(named)?,
+                }
+                if target == Target::I8 {
+                    let clf = model.quantized_classifier::<i8>().map_err(named)?;
+                    clf.forward(&q, &mut scores, &mut scratch).map_err(named)
+                } else {
+                    let clf = model.fixed_classifier().map_err(named)?;
+                    clf.forward(&q, &mut sums, &mut rows).map_err(named)
+                }
+            }
+        }
+        .with_context(|| format!("row {i}"))?;
+        out.push(u8::try_from(class).context("more than 255 classes")?);
+    }
+    Ok(out)
+}
+
+/// [`predict`] for an `f32` model with this host's fastest kernels
+/// ([`dam_core::Classifier::forward`]), to show how often they differ from
+/// a board's order.
+pub fn predict_fastest(model: &Model<'_>, vectors: &Vectors) -> Result<Vec<u8>> {
+    let named = |e: dam_core::Error| anyhow!("{e}");
+    let clf = model.classifier::<f32>().map_err(named)?;
+    let nv = clf.visible();
+    if vectors.dim != nv {
+        bail!(
+            "rows of {} features, but the model has Nv = {nv}",
+            vectors.dim
+        );
+    }
+    let (mut raw, mut v) = (vec![0.0f32; nv], vec![0.0f32; nv]);
     let mut scores = vec![0.0f32; clf.classes()];
     let mut scratch = vec![0.0f32; clf.memories().k()];
-    let mut v = vec![0.0f32; split.dim];
-    split
-        .pixels
-        .chunks_exact(split.dim)
-        .enumerate()
-        .map(|(i, image)| {
-            for (v, &p) in v.iter_mut().zip(image) {
-                *v = pixel_value(p);
+    (0..vectors.len())
+        .map(|i| {
+            vectors.row(i, &mut raw);
+            match model.preprocessing() {
+                Some(p) => p.apply(&raw, &mut v).map_err(named)?,
+                None => v.copy_from_slice(&raw),
             }
-            let class = clf
-                .forward_with(&dot, &v, &mut scores, &mut scratch)
-                .with_context(|| format!("image {i} of {}", split.name))?;
-            u8::try_from(class).context("more than 256 classes")
+            let class = clf.forward(&v, &mut scores, &mut scratch).map_err(named)?;
+            u8::try_from(class).context("more than 255 classes")
         })
         .collect()
 }
 
-/// Writes the test vectors of `split` for `clf` into `dir` (created if
-/// missing; see the module docs for the files) and returns the predictions
-/// per order.
+/// The files of the other encoding and of earlier versions, removed so
+/// that a firmware build cannot pick up stale ones.
+const OLD_FILES: [&str; 12] = [
+    "inputs.u8",
+    "byte-values.f32",
+    "inputs.f32",
+    "images.u8",
+    "labels.u8",
+    "pixel-values.f32",
+    "pixel-levels.i8",
+    "predictions-cortex-m4f.u8",
+    "predictions-unfused.u8",
+    "predictions-i8.u8",
+    "predictions-fixed.u8",
+    "classes.u8",
+];
+
+/// Writes the vectors and the host's predictions for every [`Target`] of
+/// `model` into `dir` (created if missing; the files in the module docs)
+/// and returns the predictions. `crc` is the model's CRC trailer. Every
+/// prediction is computed before any file is written.
 pub fn write(
     dir: &Path,
-    clf: &Classifier<'_, f32>,
-    split: &RawSplit,
-) -> Result<Vec<(SumOrder, Vec<u8>)>> {
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let values: Vec<u8> = (0..=255u8)
-        .flat_map(|p| pixel_value(p).to_le_bytes())
-        .collect();
-    write_atomic(&dir.join("images.u8"), &split.pixels)?;
-    write_atomic(&dir.join("labels.u8"), &split.labels)?;
-    write_atomic(&dir.join("pixel-values.f32"), &values)?;
-    SumOrder::ALL
+    model: &Model<'_>,
+    crc: [u8; 4],
+    vectors: &Vectors,
+) -> Result<Vec<(Target, Vec<u8>)>> {
+    let predictions = Target::for_element(model.header().element)?
         .iter()
-        .map(|&order| {
-            let p = predict(clf, split, order)?;
-            let name = format!("predictions-{}.u8", order.name());
-            write_atomic(&dir.join(name), &p)?;
-            Ok((order, p))
-        })
-        .collect()
-}
-
-/// The `i8` query level of pixel byte `p`: [`pixel_value`] quantized as
-/// `dam_core::quantized::quantize_query` does.
-pub fn pixel_level(p: u8) -> i8 {
-    let mut q = [0i8];
-    // A pixel value is finite, so quantizing it cannot fail.
-    let _ = quantize_query(&[pixel_value(p)], &mut q);
-    q[0]
-}
-
-/// The predictions of an `i8` model for each image of `split` (queries
-/// [`pixel_level`]): `(QuantizedClassifier<i8>, FixedClassifier)`.
-pub fn predict_i8(
-    clf: &QuantizedClassifier<'_, i8>,
-    fixed: &FixedClassifier<'_>,
-    split: &RawSplit,
-) -> Result<(Vec<u8>, Vec<u8>)> {
-    if split.dim != clf.visible() {
-        bail!(
-            "{}: images of {} pixels, but the model has {} visible units",
-            split.name,
-            split.dim,
-            clf.visible()
-        );
-    }
-    let k = clf.memories().k();
-    let (mut scores, mut scratch) = (vec![0.0f32; clf.classes()], vec![0.0f32; k]);
-    let (mut sums, mut rows) = (vec![Score::ZERO; clf.classes()], vec![FixedRow::ZERO; k]);
-    let levels: Vec<i8> = (0..=255u8).map(pixel_level).collect();
-    let mut v = vec![0i8; split.dim];
-    let (mut rescaled, mut fixed_point) = (Vec::new(), Vec::new());
-    for (i, image) in split.pixels.chunks_exact(split.dim).enumerate() {
-        for (v, &p) in v.iter_mut().zip(image) {
-            *v = levels[usize::from(p)];
-        }
-        let context = || format!("image {i} of {}", split.name);
-        let a = clf
-            .forward(&v, &mut scores, &mut scratch)
-            .map_err(|e| anyhow!("{e}"))
-            .with_context(context)?;
-        let b = fixed
-            .forward(&v, &mut sums, &mut rows)
-            .map_err(|e| anyhow!("{e}"))
-            .with_context(context)?;
-        rescaled.push(u8::try_from(a).context("more than 256 classes")?);
-        fixed_point.push(u8::try_from(b).context("more than 256 classes")?);
-    }
-    Ok((rescaled, fixed_point))
-}
-
-/// [`write()`] for an `i8` model: the images, labels, `pixel-levels.i8`,
-/// `predictions-i8.u8` and `predictions-fixed.u8` (see the module docs);
-/// returns the two prediction vectors.
-pub fn write_i8(
-    dir: &Path,
-    clf: &QuantizedClassifier<'_, i8>,
-    fixed: &FixedClassifier<'_>,
-    split: &RawSplit,
-) -> Result<(Vec<u8>, Vec<u8>)> {
-    let (rescaled, fixed_point) = predict_i8(clf, fixed, split)?;
+        .map(|&t| Ok((t, predict(model, vectors, t)?)))
+        .collect::<Result<Vec<_>>>()?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let levels: Vec<u8> = (0..=255u8).map(|p| pixel_level(p) as u8).collect();
-    write_atomic(&dir.join("images.u8"), &split.pixels)?;
-    write_atomic(&dir.join("labels.u8"), &split.labels)?;
-    write_atomic(&dir.join("pixel-levels.i8"), &levels)?;
-    write_atomic(&dir.join("predictions-i8.u8"), &rescaled)?;
-    write_atomic(&dir.join("predictions-fixed.u8"), &fixed_point)?;
-    Ok((rescaled, fixed_point))
+    for stale in OLD_FILES {
+        let p = dir.join(stale);
+        if p.exists() {
+            fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
+    match &vectors.inputs {
+        Inputs::Bytes { rows, values } => {
+            write_atomic(&dir.join("inputs.u8"), rows)?;
+            let values: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            write_atomic(&dir.join("byte-values.f32"), &values)?;
+        }
+        Inputs::Floats(rows) => {
+            let bytes: Vec<u8> = rows.iter().flat_map(|v| v.to_le_bytes()).collect();
+            write_atomic(&dir.join("inputs.f32"), &bytes)?;
+        }
+    }
+    write_atomic(&dir.join("classes.u8"), &vectors.classes)?;
+    for (t, p) in &predictions {
+        write_atomic(&dir.join(format!("predictions-{}.u8", t.name())), p)?;
+    }
+    write_atomic(&dir.join("model.crc32"), &crc)?;
+    Ok(predictions)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model_io::{AlignedBytes, Entries, Extras, encode_with};
+    use dam_core::model::{Header, Kind};
     use dam_core::simd::{Isa, Kernels};
+    use dam_core::{Form, Interaction};
 
     fn values(n: usize, seed: u64) -> Vec<f32> {
         let mut x = seed;
@@ -285,73 +456,127 @@ mod tests {
             .collect()
     }
 
+    /// 2 features, 2 memories of 2 classes: bright → class 0, dark →
+    /// class 1, with `extras`.
+    fn toy(memories: Entries<'_>, extras: &Extras<'_>) -> AlignedBytes {
+        let element = match memories {
+            Entries::I8 { .. } => ElementType::I8,
+            _ => ElementType::F32,
+        };
+        let h = Header {
+            kind: Kind::Classifier,
+            element,
+            interaction: Interaction::RectifiedPolynomial { n: 3 },
+            form: Form::Normalized { beta: 1.0 },
+            k: 2,
+            nv: 2,
+            nc: 2,
+        };
+        AlignedBytes::new(&encode_with(&h, &[7, 9], memories, extras).unwrap())
+    }
+
+    const XI: [f32; 8] = [1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
+
     #[test]
-    fn write_produces_the_files_the_firmware_checks() {
-        use dam_core::{Form, Interaction, MemoryView};
-        // 2 pixels + 2 labels: bright → class 0, dark → class 1.
-        let xi = [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
-        let clf = Classifier::new(
-            MemoryView::new(&xi, 2, 4).unwrap(),
-            2,
-            Interaction::RectifiedPolynomial { n: 3 },
-            Form::Normalized { beta: 1.0 },
-        )
-        .unwrap();
-        let split = RawSplit {
-            pixels: vec![250, 240, 10, 0, 200, 255],
+    fn bytes_with_the_legacy_map_give_the_files_the_firmware_checks() {
+        let bytes = toy(Entries::F32(&XI), &Extras::default());
+        let model = Model::parse(bytes.as_bytes()).unwrap();
+        let raw = Split {
+            images: vec![250.0, 240.0, 10.0, 0.0, 200.0, 255.0],
             labels: vec![0, 1, 1],
             dim: 2,
-            name: "toy".into(),
         };
+        let legacy = InputMap {
+            scale: vec![2.0 / 255.0; 2],
+            offset: vec![-1.0; 2],
+        };
+        let v = Vectors::new(&raw, &legacy).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let written = write(dir.path(), &clf, &split).unwrap();
+        // A file of the other encoding from an earlier run goes.
+        fs::write(dir.path().join("inputs.f32"), [0u8; 8]).unwrap();
+        let written = write(dir.path(), &model, [1, 2, 3, 4], &v).unwrap();
         let read = |f: &str| fs::read(dir.path().join(f)).unwrap();
-        assert_eq!(read("images.u8"), split.pixels);
-        assert_eq!(read("labels.u8"), split.labels);
-        let values = read("pixel-values.f32");
+        assert_eq!(read("inputs.u8"), [250, 240, 10, 0, 200, 255]);
+        assert_eq!(read("classes.u8"), [0, 1, 1]);
+        assert_eq!(read("model.crc32"), [1, 2, 3, 4]);
+        assert!(!dir.path().join("inputs.f32").exists());
+        let values = read("byte-values.f32");
         assert_eq!(values.len(), 1024);
         assert_eq!(values[4 * 255..], 1.0f32.to_le_bytes());
-        for (order, p) in written {
-            assert_eq!(p, [0, 1, 0], "{order:?}");
-            assert_eq!(read(&format!("predictions-{}.u8", order.name())), p);
+        assert_eq!(values[..4], (-1.0f32).to_le_bytes());
+        assert_eq!(written.len(), 2);
+        for (t, p) in written {
+            assert_eq!(p, [0, 1, 0], "{t:?}");
+            assert_eq!(read(&format!("predictions-{}.u8", t.name())), p);
         }
-        let wrong_dim = RawSplit { dim: 3, ..split };
-        assert!(predict(&clf, &wrong_dim, SumOrder::Unfused).is_err());
+        let wrong_dim = Vectors { dim: 3, ..v };
+        assert!(predict(&model, &wrong_dim, Target::F32(SumOrder::Unfused)).is_err());
     }
 
     #[test]
-    fn write_i8_produces_the_files_the_firmware_checks() {
-        use dam_core::quantized::QuantizedView;
-        use dam_core::{Form, Interaction};
-        // 2 pixels + 2 labels: bright → class 0, dark → class 1.
+    fn floats_go_through_the_stored_map_of_an_i8_model() {
+        // Raw temperatures: the stored map sends 20 → −1 and 30 → +1.
+        let (a, b) = ([0.2f32, 0.2], [-5.0f32, -5.0]);
         let levels = [127i8, 127, 127, -127, -127, -127, -127, 127];
-        let view = QuantizedView::new(&levels, &[1.0 / 127.0; 2], 2, 4).unwrap();
-        let (f, form) = (
-            Interaction::RectifiedPolynomial { n: 3 },
-            Form::Normalized { beta: 1.0 },
-        );
-        let clf = QuantizedClassifier::new(view, 2, f, form).unwrap();
-        let fixed = FixedClassifier::new(view, 2, f, form).unwrap();
-        let split = RawSplit {
-            pixels: vec![250, 240, 10, 0, 200, 255],
-            labels: vec![0, 1, 1],
-            dim: 2,
-            name: "toy".into(),
+        let extras = Extras {
+            preprocessing: Some((&a, &b)),
+            names: None,
         };
+        let scales = [1.0f32 / 127.0; 2];
+        let memories = Entries::I8 {
+            levels: &levels,
+            scales: &scales,
+        };
+        let bytes = toy(memories, &extras);
+        let model = Model::parse(bytes.as_bytes()).unwrap();
+        let raw = Split {
+            images: vec![29.5, 30.0, 20.5, 20.0, 28.25, 29.0, 21.0, 20.0],
+            labels: vec![0, 1, 0, 3],
+            dim: 2,
+        };
+        let v = Vectors::new(&raw, &InputMap::identity(2)).unwrap();
+        assert_eq!(v.inputs, Inputs::Floats(raw.images.clone()));
         let dir = tempfile::tempdir().unwrap();
-        let (a, b) = write_i8(dir.path(), &clf, &fixed, &split).unwrap();
-        assert_eq!(
-            (a.as_slice(), b.as_slice()),
-            (&[0u8, 1, 0][..], &[0u8, 1, 0][..])
-        );
-        let read = |f: &str| fs::read(dir.path().join(f)).unwrap();
-        assert_eq!(read("images.u8"), split.pixels);
-        assert_eq!(read("predictions-i8.u8"), a);
-        assert_eq!(read("predictions-fixed.u8"), b);
-        let lv = read("pixel-levels.i8");
-        assert_eq!((lv.len(), lv[0] as i8, lv[255] as i8), (256, -127, 127));
-        let wrong_dim = RawSplit { dim: 3, ..split };
-        assert!(predict_i8(&clf, &fixed, &wrong_dim).is_err());
+        let written = write(dir.path(), &model, [0; 4], &v).unwrap();
+        let names: Vec<_> = written.iter().map(|(t, _)| t.name()).collect();
+        assert_eq!(names, ["i8", "fixed"]);
+        for (_, p) in &written {
+            assert_eq!(p, &[0, 1, 0, 1]);
+        }
+        let floats = fs::read(dir.path().join("inputs.f32")).unwrap();
+        assert_eq!(floats[..4], 29.5f32.to_le_bytes());
+        assert!(!dir.path().join("inputs.u8").exists());
+    }
+
+    #[test]
+    fn vectors_refuse_what_a_board_cannot_hold() {
+        let many = Split {
+            images: vec![0.0; 2],
+            labels: vec![0, 255],
+            dim: 1,
+        };
+        assert!(Vectors::new(&many, &InputMap::identity(1)).is_err());
+        let huge = Split {
+            images: vec![3e38, 1.0],
+            labels: vec![0, 1],
+            dim: 1,
+        };
+        let doubling = InputMap {
+            scale: vec![10.0],
+            offset: vec![0.0],
+        };
+        let e = Vectors::new(&huge, &doubling).unwrap_err().to_string();
+        assert!(e.contains("row 0"), "{e}");
+        let shape = Split {
+            images: vec![1.0; 4],
+            labels: vec![0, 1],
+            dim: 2,
+        };
+        assert!(Vectors::new(&shape, &InputMap::identity(3)).is_err());
+        let bytes = toy(Entries::F64(&[0.5; 8]), &Extras::default());
+        let model = Model::parse(bytes.as_bytes()).unwrap();
+        let v = Vectors::new(&shape, &InputMap::identity(2)).unwrap();
+        assert!(write(tempfile::tempdir().unwrap().path(), &model, [0; 4], &v).is_err());
     }
 
     #[test]

@@ -229,19 +229,32 @@ fn predict_writes_firmware_test_vectors() {
             s(&vectors),
         ])
     };
-    fails_with(&predict("21"), &["--count 21", "1..=20"]);
+    fails_with(&predict("0"), &["--count 0"]);
+    let len = |f: &str| std::fs::metadata(vectors.join(f)).unwrap().len();
+    // --count is a maximum: the 20 test images.
+    let out = predict("21");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(len("classes.u8"), 20);
     let out = predict("7");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let len = |f: &str| std::fs::metadata(vectors.join(f)).unwrap().len();
-    assert_eq!(len("images.u8"), 7 * 4);
-    assert_eq!(len("labels.u8"), 7);
-    assert_eq!(len("pixel-values.f32"), 1024);
+    // Pixel bytes, and the value of each byte: the raw pixel value, since
+    // the model stores its own input map and the board applies it.
+    assert_eq!(len("inputs.u8"), 7 * 4);
+    assert_eq!(len("classes.u8"), 7);
+    let values = std::fs::read(vectors.join("byte-values.f32")).unwrap();
+    assert_eq!(values.len(), 1024);
+    assert_eq!(values[4 * 255..], 255.0f32.to_le_bytes());
     assert_eq!(len("predictions-cortex-m4f.u8"), 7);
     assert_eq!(len("predictions-unfused.u8"), 7);
+    assert!(!vectors.join("inputs.f32").exists());
     // A model of another pixel count.
     let other = dir.path().join("other.dam");
     memory_model(&other, Kind::Classifier);
@@ -257,7 +270,7 @@ fn predict_writes_firmware_test_vectors() {
             "--count",
             "3",
         ]),
-        &["4 pixels", "2 visible units"],
+        &["4 features per row", "Nv = 2"],
     );
 }
 

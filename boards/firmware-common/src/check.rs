@@ -1,14 +1,19 @@
-//! Classify every embedded image; count correct answers and agreement with
-//! the host.
+//! Classify every embedded test row; count correct answers and agreement
+//! with the host.
+//!
+//! Each row's raw values go through the model's stored input map (if it
+//! has one) and, for an `i8` model, the query quantization, before the
+//! classifier: what a product feeding sensor values does. The ticks count
+//! the classification alone.
 
 use core::fmt;
 
 use dam_core::model::Model;
 
 use crate::clock::Clock;
-use crate::vectors::{IMAGES, LABELS, PREDICTIONS, model};
+use crate::vectors::{CLASSES, PREDICTIONS, VALUE_BYTES, inputs, model, values};
 
-/// Largest `Nv` and `K` the fixed buffers hold (MNIST: 784 and 100).
+/// Largest `Nv` and `K` the fixed buffers hold (MNIST: 784 and 120).
 const MAX_VISIBLE: usize = 1024;
 #[cfg(dam_model = "f32")]
 const MAX_MEMORIES: usize = 512;
@@ -18,25 +23,25 @@ const MAX_MEMORIES: usize = 512;
 const MAX_MEMORIES: usize = 160;
 const MAX_CLASSES: usize = 16;
 
-/// An image where the board and the host disagree.
+/// A row where the board and the host disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Mismatch {
-    /// Index of the image.
-    pub image: u32,
+    /// Index of the row.
+    pub row: u32,
     /// The class the board predicted.
     pub board: u8,
     /// The class the host predicted.
     pub host: u8,
 }
 
-/// What [`mnist_check`] found.
+/// What [`vectors_check`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Outcome {
-    /// Images classified.
-    pub images: u32,
-    /// Predictions equal to the true label.
+    /// Rows classified.
+    pub rows: u32,
+    /// Predictions equal to the true class.
     pub correct: u32,
     /// Predictions equal to the host's.
     pub agree: u32,
@@ -47,33 +52,33 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// `true` if there were images and the board agreed with the host on
+    /// `true` if there were rows and the board agreed with the host on
     /// every one.
     pub fn passed(&self) -> bool {
-        self.images > 0 && self.agree == self.images
+        self.rows > 0 && self.agree == self.rows
     }
 }
 
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Integer per-mille: float formatting would add kilobytes of code.
-        let permille = u64::from(self.correct) * 1000 / u64::from(self.images.max(1));
+        let permille = u64::from(self.correct) * 1000 / u64::from(self.rows.max(1));
         write!(
             f,
-            "MNIST: {} images, {} correct ({}.{}%), {}/{} predictions equal the host's (predictions-{}.u8)",
-            self.images,
+            "test vectors: {} rows, {} correct ({}.{}%), {}/{} predictions equal the host's (predictions-{}.u8)",
+            self.rows,
             self.correct,
             permille / 10,
             permille % 10,
             self.agree,
-            self.images,
+            self.rows,
             crate::SUM_ORDER
         )?;
         if let Some(m) = self.first_mismatch {
             write!(
                 f,
-                "; first mismatch: image {} board {} host {}",
-                m.image, m.board, m.host
+                "; first mismatch: row {} board {} host {}",
+                m.row, m.board, m.host
             )?;
         }
         Ok(())
@@ -115,60 +120,86 @@ impl From<dam_core::Error> for Failure {
     }
 }
 
-/// Classifies the first `limit` embedded images (all of them if fewer),
+/// Classifies the first `limit` embedded rows (all of them if fewer),
 /// timing each classification with `clock`. Never inlined, so that
 /// [`crate::stack_used`] around a call counts its buffers.
 #[cfg(dam_model = "f32")]
 #[inline(never)]
-pub fn mnist_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Failure> {
+pub fn vectors_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Failure> {
     let model = Model::parse(model()).map_err(dam_core::Error::from)?;
     let clf = model.classifier::<f32>()?;
+    let pre = model.preprocessing();
     let (nv, k, nc) = (clf.visible(), clf.memories().k(), clf.classes());
     let mut v = [0.0f32; MAX_VISIBLE];
+    let mut raw = [0.0f32; MAX_VISIBLE];
     let mut scratch = [0.0f32; MAX_MEMORIES];
     let mut scores = [0.0f32; MAX_CLASSES];
-    let (Some(v), Some(scratch), Some(scores)) =
-        (v.get_mut(..nv), scratch.get_mut(..k), scores.get_mut(..nc))
-    else {
+    let (Some(v), Some(raw), Some(scratch), Some(scores)) = (
+        v.get_mut(..nv),
+        raw.get_mut(..nv),
+        scratch.get_mut(..k),
+        scores.get_mut(..nc),
+    ) else {
         return Err(Failure::TooLarge);
     };
-    if crate::vectors::PIXEL_VALUES.len() != 256 * 4 {
-        return Err(Failure::Vectors);
-    }
-    check_images(&model, nv, limit, clock, |image, clock| {
-        for (x, &p) in v.iter_mut().zip(image) {
-            *x = pixel_value(p);
+    check_rows(nv, limit, clock, |row, clock| {
+        if !values(row, raw) {
+            return Err(Failure::Vectors);
+        }
+        match pre {
+            Some(p) => p.apply(raw, v)?,
+            None => v.copy_from_slice(raw),
         }
         timed(clock, || clf.forward(v, scores, scratch))
     })
 }
 
-/// Classifies the first `limit` embedded images (all of them if fewer),
+/// Classifies the first `limit` embedded rows (all of them if fewer),
 /// timing each classification with `clock`: `QuantizedClassifier<i8>` on
 /// an FPU target, `FixedClassifier` (no float) otherwise. Never inlined,
 /// so that [`crate::stack_used`] around a call counts its buffers.
 #[cfg(dam_model = "i8")]
 #[inline(never)]
-pub fn mnist_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Failure> {
+pub fn vectors_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Failure> {
     let model = Model::parse(model()).map_err(dam_core::Error::from)?;
     let clf = model.quantized_classifier::<i8>()?;
+    let pre = model.preprocessing();
     let (nv, k, nc) = (clf.visible(), clf.memories().k(), clf.classes());
     let mut v = [0i8; MAX_VISIBLE];
-    let Some(v) = v.get_mut(..nv) else {
+    let mut raw = [0.0f32; MAX_VISIBLE];
+    let (Some(v), Some(raw)) = (v.get_mut(..nv), raw.get_mut(..nv)) else {
         return Err(Failure::TooLarge);
     };
-    let levels = crate::vectors::PIXEL_LEVELS;
-    if levels.len() != 256 {
-        return Err(Failure::Vectors);
-    }
-    let fill = |v: &mut [i8], image: &[u8]| {
-        for (x, &p) in v.iter_mut().zip(image) {
-            *x = levels.get(usize::from(p)).map_or(0, |&l| l as i8);
+    // Skip the level of a zero byte or value in the overlaps (for images
+    // the background, most pixels): the same integers, so the same
+    // predictions, whatever level is skipped.
+    let zero = [0u8; VALUE_BYTES];
+    let background = {
+        let mut raw0 = [0.0f32];
+        if !values(&zero, &mut raw0) {
+            return Err(Failure::Vectors);
         }
+        raw.fill(raw0[0]);
+        let mut level = [0i8; 1];
+        match pre {
+            Some(p) => {
+                p.apply_quantized(raw, v)?;
+                level[0] = v.first().copied().unwrap_or(0);
+            }
+            None => dam_core::quantized::quantize_query(&raw0, &mut level)?,
+        }
+        level[0]
     };
-    // Most pixels are background (0, the level of −1): skip them in the
-    // overlaps (the same integers, so the same predictions).
-    let background = levels.first().map_or(0, |&l| l as i8);
+    let mut quantize = |row: &[u8], v: &mut [i8]| -> Result<(), Failure> {
+        if !values(row, raw) {
+            return Err(Failure::Vectors);
+        }
+        match pre {
+            Some(p) => p.apply_quantized(raw, v)?,
+            None => dam_core::quantized::quantize_query(raw, v)?,
+        }
+        Ok(())
+    };
     let mut row_sums = [0i32; MAX_MEMORIES];
     let row_sums = row_sums.get_mut(..k).ok_or(Failure::TooLarge)?;
     #[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
@@ -179,8 +210,8 @@ pub fn mnist_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Fail
             return Err(Failure::TooLarge);
         };
         let clf = clf.with_background(background, row_sums)?;
-        check_images(&model, nv, limit, clock, |image, clock| {
-            fill(v, image);
+        check_rows(nv, limit, clock, |row, clock| {
+            quantize(row, v)?;
             timed(clock, || clf.forward(v, scores, scratch))
         })
     }
@@ -195,46 +226,49 @@ pub fn mnist_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Fail
         let (Some(rows), Some(sums)) = (rows.get_mut(..k), sums.get_mut(..nc)) else {
             return Err(Failure::TooLarge);
         };
-        check_images(&model, nv, limit, clock, |image, clock| {
-            fill(v, image);
+        check_rows(nv, limit, clock, |row, clock| {
+            quantize(row, v)?;
             timed(clock, || fixed.forward(v, sums, rows))
         })
     }
 }
 
-/// The loop both model kinds share: `classify(image, clock)` returns the
+/// The loop both model kinds share: `classify(row, clock)` returns the
 /// predicted class and the ticks of the classification alone.
-fn check_images<C: Clock>(
-    model: &Model<'_>,
+fn check_rows<C: Clock>(
     nv: usize,
     limit: usize,
     clock: &mut C,
     mut classify: impl FnMut(&[u8], &mut C) -> Result<(usize, u32), Failure>,
 ) -> Result<Outcome, Failure> {
-    let n = LABELS.len();
-    if IMAGES.len() != n * nv || PREDICTIONS.len() != n {
+    let n = CLASSES.len();
+    let row_bytes = nv.checked_mul(VALUE_BYTES).ok_or(Failure::Vectors)?;
+    if row_bytes == 0 || inputs().len() != n.saturating_mul(row_bytes) || PREDICTIONS.len() != n {
         return Err(Failure::Vectors);
     }
     let mut out = Outcome {
-        images: 0,
+        rows: 0,
         correct: 0,
         agree: 0,
         first_mismatch: None,
         ticks: 0,
     };
-    let images = IMAGES.chunks_exact(nv).zip(LABELS).zip(PREDICTIONS);
-    for (i, ((image, &label), &host)) in images.take(limit).enumerate() {
-        let (class, ticks) = classify(image, clock)?;
+    let rows = inputs()
+        .chunks_exact(row_bytes)
+        .zip(CLASSES)
+        .zip(PREDICTIONS);
+    for (i, ((row, &truth), &host)) in rows.take(limit).enumerate() {
+        let (class, ticks) = classify(row, clock)?;
         out.ticks += u64::from(ticks);
-        out.images += 1;
-        if model.label_value(class) == Some(i64::from(label)) {
+        out.rows += 1;
+        if usize::from(truth) == class {
             out.correct += 1;
         }
         if usize::from(host) == class {
             out.agree += 1;
         } else if out.first_mismatch.is_none() {
             out.first_mismatch = Some(Mismatch {
-                image: i as u32,
+                row: i as u32,
                 board: class as u8,
                 host,
             });
@@ -251,14 +285,4 @@ fn timed(
     let mut class = Ok(0);
     let ticks = clock.ticks(&mut || class = classify());
     Ok((class?, ticks))
-}
-
-/// The host's input value of pixel byte `p` (from the embedded table).
-#[cfg(dam_model = "f32")]
-fn pixel_value(p: u8) -> f32 {
-    let at = usize::from(p) * 4;
-    let bytes = crate::vectors::PIXEL_VALUES
-        .get(at..at + 4)
-        .and_then(|b| b.first_chunk::<4>());
-    f32::from_le_bytes(bytes.copied().unwrap_or([0; 4]))
 }

@@ -3,30 +3,30 @@
 
 use cortex_m_semihosting::{debug, hprintln};
 
-use crate::check::mnist_check;
+use crate::check::vectors_check;
 use crate::clock::SysTickClock;
 use crate::stack::{PAINT_DEPTH, stack_used};
 
 /// Iterations of the calibration loop (2 instructions each).
 const CALIBRATION: u32 = 100_000;
-/// Runs [`mnist_check`] on the first `limit` images under QEMU, prints the
+/// Runs [`vectors_check`] on the first `limit` rows under QEMU, prints the
 /// outcome and the instructions per classification (SysTick calibrated
 /// against a loop of known length; exact only with `-icount shift=0`), and
 /// returns `true` if it passed.
-pub fn qemu_mnist_check(limit: usize) -> bool {
+pub fn qemu_vectors_check(limit: usize) -> bool {
     let Some(p) = cortex_m::Peripherals::take() else {
-        hprintln!("MNIST check failed: core peripherals already taken");
+        hprintln!("test-vector check failed: core peripherals already taken");
         return false;
     };
     let mut clock = SysTickClock::new(p.SYST);
     let cal = clock.calibrate(CALIBRATION).max(1);
-    let (result, stack) = stack_used(PAINT_DEPTH, || mnist_check(limit, &mut clock));
+    let (result, stack) = stack_used(PAINT_DEPTH, || vectors_check(limit, &mut clock));
     match result {
         Ok(o) => {
             hprintln!("{}", o);
             hprintln!("stack used by the check: {} bytes", stack);
             let instructions = 2 * u64::from(CALIBRATION);
-            let per_image = o.ticks * instructions / u64::from(cal) / u64::from(o.images.max(1));
+            let per_image = o.ticks * instructions / u64::from(cal) / u64::from(o.rows.max(1));
             hprintln!(
                 "{} instructions per classification (SysTick: {} ticks per {} instructions)",
                 per_image,
@@ -36,7 +36,7 @@ pub fn qemu_mnist_check(limit: usize) -> bool {
             o.passed()
         }
         Err(e) => {
-            hprintln!("MNIST check failed: {}", e);
+            hprintln!("test-vector check failed: {}", e);
             false
         }
     }

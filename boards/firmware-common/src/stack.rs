@@ -2,7 +2,7 @@
 
 /// The paint: a word the code is unlikely to leave on the stack.
 const PAINT: u32 = 0x5AFE_C0DE;
-/// Bytes of stack the boards paint around the MNIST check: more than it
+/// Bytes of stack the boards paint around the test-vector check: more than it
 /// uses, less than the free stack of every board (≥ 100 KB).
 pub(crate) const PAINT_DEPTH: usize = 32 * 1024;
 /// Bytes left unpainted below the stack pointer for `paint`'s own frame.

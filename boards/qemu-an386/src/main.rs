@@ -9,9 +9,9 @@
 //! - the seeded DrDAM projection is bit-identical to the host's (the golden
 //!   row of `dam-core`'s unit test `golden_row`, and checksums of a whole
 //!   64 × 13 projection in f32 and f64, `golden_checksum_of_a_whole_projection`);
-//! - the MNIST check of `dam-firmware-common`: the embedded K = 100 model
+//! - the test-vector check of `dam-firmware-common`: the embedded model (by default the MNIST K = 120 one)
 //!   (i8: the DSP integer kernels and the `f32` rescale here, fixed point
-//!   in the thumbv6m build) classifies the first 500 test images exactly
+//!   in the thumbv6m build) classifies the embedded test rows exactly
 //!   as the host predicted
 //!   (instruction counts per classification from SysTick under
 //!   `-icount shift=0`).
@@ -24,7 +24,7 @@ use cortex_m_semihosting::hprintln;
 use dam_core::{
     BipolarMemory, Classifier, Form, Interaction, MemoryView, Real, SeededProjection, UpdateOrder,
 };
-use dam_firmware_common::qemu_mnist_check;
+use dam_firmware_common::qemu_vectors_check;
 
 const D: usize = 64;
 const K: usize = 12;
@@ -187,11 +187,11 @@ fn whole_projection_checksums() -> bool {
     )
 }
 
-/// Images the MNIST check classifies: all 500 embedded ones with the FPU;
+/// Rows the test-vector check classifies: all (up to 500) embedded ones with the FPU;
 /// the first 100 without (fixed point for an i8 model, soft float for an
 /// f32 one: 35–90× the instructions; keeps the emulation well under a
 /// minute).
-const IMAGES: usize = if FPU { 500 } else { 100 };
+const ROWS: usize = if FPU { 500 } else { 100 };
 
 #[entry]
 fn main() -> ! {
@@ -208,8 +208,8 @@ fn main() -> ! {
         & classifier()
         & seeded_projection()
         & check(
-            "MNIST: every prediction equals the host's",
-            qemu_mnist_check(IMAGES),
+            "test vectors: every prediction equals the host's",
+            qemu_vectors_check(ROWS),
         );
     hprintln!(
         "{}",

@@ -12,7 +12,7 @@
 #![no_std]
 #![no_main]
 
-use dam_firmware_common::{Clock, probe_mnist_check};
+use dam_firmware_common::{Clock, probe_vectors_check};
 use rp2040_hal::{self as hal, Clock as _, pac};
 use {defmt_rtt as _, panic_probe as _};
 
@@ -24,7 +24,7 @@ pub static BOOT2: [u8; 256] = rp2040_boot2::BOOT_LOADER_W25Q080;
 /// The Pico's crystal.
 const XOSC_HZ: u32 = 12_000_000;
 /// Images to classify: all 500 embedded ones fit the 2 MB flash.
-const IMAGES: usize = 500;
+const ROWS: usize = 500;
 
 /// Microseconds from the RP2040's 64-bit timer.
 struct Micros(hal::Timer);
@@ -61,5 +61,5 @@ fn main() -> ! {
         dam_firmware_common::SUM_ORDER
     );
     let mut timer = Micros(hal::Timer::new(p.TIMER, &mut p.RESETS, &clocks));
-    probe_mnist_check(IMAGES, &mut timer, "µs")
+    probe_vectors_check(ROWS, &mut timer, "µs")
 }

@@ -12,12 +12,12 @@
 use cortex_m_rt::entry;
 
 /// Images to classify: all 500 embedded ones fit the 1 MB flash.
-const IMAGES: usize = 500;
+const ROWS: usize = 500;
 
 #[cfg(feature = "qemu")]
 #[entry]
 fn main() -> ! {
-    dam_firmware_common::exit(dam_firmware_common::qemu_mnist_check(IMAGES))
+    dam_firmware_common::exit(dam_firmware_common::qemu_vectors_check(ROWS))
 }
 
 #[cfg(feature = "qemu")]
@@ -29,10 +29,10 @@ use {defmt_rtt as _, panic_probe as _};
 #[cfg(not(feature = "qemu"))]
 #[entry]
 fn main() -> ! {
-    use dam_firmware_common::{SysTickClock, probe_mnist_check};
+    use dam_firmware_common::{SysTickClock, probe_vectors_check};
     let Some(p) = cortex_m::Peripherals::take() else {
         defmt::panic!("core peripherals already taken");
     };
     let mut clock = SysTickClock::new(p.SYST);
-    probe_mnist_check(IMAGES, &mut clock, "SysTick ticks (core cycles)")
+    probe_vectors_check(ROWS, &mut clock, "SysTick ticks (core cycles)")
 }

@@ -32,6 +32,17 @@ pub struct Args {
 /// The test split for `model`: only the test rows are read, mapped with
 /// the model's classes and input map.
 pub fn test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<Split> {
+    let (mut split, map) = raw_test_split(data, model, name)?;
+    for row in split.images.chunks_exact_mut(split.dim.max(1)) {
+        map.apply(row);
+    }
+    Ok(split)
+}
+
+/// The test rows for `model` as read (values unmapped, labels as the
+/// model's class indices), and the input map to apply to them
+/// ([`input_map`]). Only the test rows are read.
+pub fn raw_test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<(Split, InputMap)> {
     let classes = model_classes(model);
     let at = || format!("evaluating {name}");
     let nv = model.header().nv as usize;
@@ -45,18 +56,20 @@ pub fn test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<Spli
         }
         Ok(())
     };
+    let identity = InputMap::identity(nv);
     match data.test_table()? {
         Some(table) => {
             fits(&table)?;
             let map = input_map(model, &table);
-            dataset::test_split(&table, &classes, &map).with_context(at)
+            let split = dataset::test_split(&table, &classes, &identity).with_context(at)?;
+            Ok((split, map))
         }
         None => {
             // One file, split by dam train: the same stratified rows.
             let (table, _) = data.tables()?;
             fits(&table)?;
             let map = input_map(model, &table);
-            let all = dataset::test_split(&table, &classes, &map).with_context(at)?;
+            let all = dataset::test_split(&table, &classes, &identity).with_context(at)?;
             let (_, rows) = dataset::stratified(
                 &all.labels,
                 classes.len(),
@@ -70,7 +83,7 @@ pub fn test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<Spli
                     data.test_fraction
                 );
             }
-            Ok(all.select(&rows))
+            Ok((all.select(&rows), map))
         }
     }
 }

@@ -44,7 +44,7 @@ enum Command {
     TrainAuto(autoassoc::Args),
     /// Accuracy and confusion matrix of a classifier model on a dataset's test split (only that split is read).
     Eval(eval::Args),
-    /// Write MNIST test images and the predictions each board must reproduce (firmware test vectors).
+    /// Write test rows of any dataset and the predictions each board must reproduce (firmware test vectors).
     Predict(predict::Args),
     /// Quantize a model (f32, i16, i8) and write it as a blob or a Rust module for firmware.
     Export(export::Args),

@@ -1,12 +1,17 @@
-//! `dam predict`: the test vectors the board firmware embeds.
+//! `dam predict`: the test vectors the board firmware embeds, for any
+//! classifier model and any dataset.
 
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
 use clap::Args as ClapArgs;
-use dam_core::model::{ElementType, Model};
-use dam_std::data::mnist;
-use dam_std::{firmware, model_io};
+use dam_core::model::{Kind, Model};
+use dam_std::data::dataset::InputMap;
+use dam_std::firmware::{self, Target, Vectors};
+use dam_std::model_io;
+
+use crate::common::DataArgs;
+use crate::eval::raw_test_split;
 
 /// Options of `dam predict`.
 #[derive(ClapArgs, Debug)]
@@ -14,86 +19,80 @@ pub struct Args {
     /// The classifier model file (f32, or i8 as `dam export --quantize i8` writes it).
     #[arg(long)]
     pub model: PathBuf,
-    /// Directory holding the MNIST IDX files [default: the shipped data/mnist].
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
-    /// Number of test images, from the first.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// At most this many test rows, from the first.
     #[arg(long, default_value_t = 500)]
     pub count: usize,
-    /// Output directory (images.u8, labels.u8, pixel-values.f32, predictions-*.u8).
+    /// Output directory (inputs.u8 + byte-values.f32 or inputs.f32, classes.u8,
+    /// predictions-*.u8, model.crc32).
     #[arg(long)]
     pub out: PathBuf,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let bytes = model_io::load(&args.model)?;
-    let model =
-        Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{}: {e}", args.model.display()))?;
-    let dir = args.data.unwrap_or_else(mnist::default_dir);
-    let mut test = mnist::load_raw_split(&dir, "t10k")?;
-    if args.count == 0 || args.count > test.labels.len() {
+    let name = args.model.display().to_string();
+    let model = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{name}: {e}"))?;
+    if model.header().kind != Kind::Classifier {
         bail!(
-            "--count {}: the test set has 1..={} images",
-            args.count,
-            test.labels.len()
+            "{name}: the model is a {:?}; the board firmware runs classifiers",
+            model.header().kind
         );
     }
-    test.pixels.truncate(args.count * test.dim);
-    test.labels.truncate(args.count);
+    // Checked before any data is read.
+    Target::for_element(model.header().element).map_err(|e| anyhow!("{name}: {e}"))?;
+    if args.count == 0 {
+        bail!("--count 0: give at least one row");
+    }
+    let (raw, map) = raw_test_split(&args.data, &model, &name)?;
+    // A model with a stored map gets raw values (the board applies the
+    // map); a version-1 model gets them mapped here, as `dam eval` does.
+    let host_map = if model.preprocessing().is_some() {
+        InputMap::identity(raw.dim)
+    } else {
+        map
+    };
+    let vectors = Vectors::new(&raw.head(args.count), &host_map)?;
     // The model's CRC trailer: the firmware build checks the vectors are for its model.
     let crc = bytes
         .as_bytes()
         .last_chunk::<4>()
         .copied()
         .unwrap_or_default();
-    std::fs::create_dir_all(&args.out)?;
-    model_io::write_atomic(&args.out.join("model.crc32"), &crc)?;
-    let named = |e: dam_core::Error| anyhow!("{}: {e}", args.model.display());
-    if model.header().element == ElementType::I8 {
-        let clf = model.quantized_classifier::<i8>().map_err(named)?;
-        let fixed = model.fixed_classifier().map_err(named)?;
-        let (a, b) = firmware::write_i8(&args.out, &clf, &fixed, &test)?;
-        for (name, p) in [("i8 (f32 rescale)", &a), ("fixed point", &b)] {
-            println!(
-                "{name:>16}: {}/{} correct",
-                correct(&model, p, &test.labels),
-                args.count
-            );
-        }
-        let differ = a.iter().zip(&b).filter(|(x, y)| x != y).count();
-        println!("predictions that differ between the two: {differ}");
-        println!("wrote {}", args.out.display());
-        return Ok(());
-    }
-    let clf = model.classifier::<f32>().map_err(named)?;
-    let predictions = firmware::write(&args.out, &clf, &test)?;
-    for (order, p) in &predictions {
-        let correct = correct(&model, p, &test.labels);
+    let predictions = firmware::write(&args.out, &model, crc, &vectors)?;
+    let n = vectors.len();
+    for (target, p) in &predictions {
+        let correct = p
+            .iter()
+            .zip(&vectors.classes)
+            .filter(|(a, b)| a == b)
+            .count();
         println!(
-            "{:>10} order: {correct}/{} correct ({:.1}%)",
-            order.name(),
-            args.count,
-            100.0 * correct as f64 / args.count as f64
+            "{:>10}: {correct}/{n} correct ({:.1}%)",
+            target.name(),
+            100.0 * correct as f64 / n as f64
         );
     }
     if let [(_, a), (_, b)] = predictions.as_slice() {
         let differ = a.iter().zip(b).filter(|(x, y)| x != y).count();
-        println!("predictions that differ between the orders: {differ}");
-        let fast = firmware::predict_fastest(&clf, &test)?;
+        println!("predictions that differ between the two: {differ}");
+    }
+    if let Some((Target::F32(_), a)) = predictions.first() {
+        let fast = firmware::predict_fastest(&model, &vectors)?;
         let differ = a.iter().zip(&fast).filter(|(x, y)| x != y).count();
         println!(
             "predictions of this host's fastest kernels that differ from the cortex-m4f order: {differ}"
         );
     }
-    println!("wrote {}", args.out.display());
+    let inputs = match vectors.inputs {
+        firmware::Inputs::Bytes { .. } => "bytes",
+        firmware::Inputs::Floats(_) => "f32",
+    };
+    println!(
+        "wrote {} ({n} rows of {} features as {inputs})",
+        args.out.display(),
+        vectors.dim
+    );
     Ok(())
-}
-
-/// How many predicted classes map to the true label.
-fn correct(model: &Model<'_>, predictions: &[u8], labels: &[u8]) -> usize {
-    predictions
-        .iter()
-        .zip(labels)
-        .filter(|&(&class, &label)| model.label_value(usize::from(class)) == Some(i64::from(label)))
-        .count()
 }
