@@ -355,8 +355,11 @@ fn failed_writes_keep_the_earlier_model() {
     assert_eq!(after, before);
 }
 
-/// The options of the long training run.
-const LONG_RUN: [&str; 8] = [
+/// The options of the long training run (`-n` given: no choice of the
+/// degree before the first epoch).
+const LONG_RUN: [&str; 10] = [
+    "-n",
+    "3",
     "-k",
     "4",
     "--batch",

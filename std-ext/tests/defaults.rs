@@ -49,6 +49,11 @@ fn train_defaults(data: &Path) -> (tempfile::TempDir, f64) {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
+    // Small data, no -n: the degree is chosen on held-out rows first.
+    assert!(
+        text.contains("choosing the degree n among [6, 3, 10]") && text.contains("  kept n = "),
+        "{text}"
+    );
     let kept = text
         .lines()
         .find(|l| l.contains("test accuracy"))

@@ -44,6 +44,20 @@ impl Split {
         }
     }
 
+    /// Appends the rows of `other` (of the same width).
+    ///
+    /// ```
+    /// use dam_std::data::Split;
+    /// let mut a = Split { images: vec![1.0, 2.0], labels: vec![0], dim: 2 };
+    /// a.append(&Split { images: vec![3.0, 4.0], labels: vec![1], dim: 2 });
+    /// assert_eq!((a.images, a.labels), (vec![1.0, 2.0, 3.0, 4.0], vec![0, 1]));
+    /// ```
+    pub fn append(&mut self, other: &Split) {
+        debug_assert_eq!(self.dim, other.dim);
+        self.images.extend_from_slice(&other.images);
+        self.labels.extend_from_slice(&other.labels);
+    }
+
     /// The rows at `indices`, in that order (panics on an index `≥ len()`).
     ///
     /// ```

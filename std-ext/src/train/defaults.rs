@@ -20,7 +20,8 @@
 //! * **`K`**: `20` memories per class, at least 100 and at most 1 000,
 //!   never more than the training rows;
 //! * **the degree `n`**: 6, between \[KH16\]'s feature and prototype
-//!   regimes;
+//!   regimes, as the start; `dam train` then chooses among 6, 3 and 10 on
+//!   held-out rows ([`super::select`]) unless `-n` is given;
 //! * **the minibatch and the epochs**: about 200 rows a minibatch (at most
 //!   1/20 of the training rows, at least 1), and epochs for about 8 000
 //!   optimizer steps, between 15 and 400 epochs; `ε0` is 0.025 scaled by

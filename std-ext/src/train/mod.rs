@@ -7,4 +7,5 @@ pub mod kh16;
 pub mod mca;
 pub mod optimizer;
 pub mod overlaps;
+pub mod select;
 pub mod session;

@@ -359,6 +359,16 @@ struct Checkpoint {
     velocity: Vec<f32>,
 }
 
+/// The header of the model in `dir`'s checkpoint: the settings a
+/// `--resume` must train with (e.g. the degree chosen on held-out rows).
+pub fn checkpoint_header(dir: &Path) -> Result<dam_core::model::Header> {
+    let path = Paths::new(dir).checkpoint;
+    let ckpt = read_checkpoint(&path)?;
+    let model = Model::parse(ckpt.model.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{}: its model: {e}", path.display()))?;
+    Ok(*model.header())
+}
+
 fn read_checkpoint(path: &Path) -> Result<Checkpoint> {
     let bytes = std::fs::read(path).with_context(|| {
         format!(

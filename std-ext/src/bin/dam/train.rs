@@ -10,6 +10,7 @@ use dam_core::Interaction;
 use dam_std::data::dataset::Prepared;
 use dam_std::train::defaults::{self, DataShape};
 use dam_std::train::kh16::{Config, Init, Scale};
+use dam_std::train::select::{self, Held};
 use dam_std::train::session::{self, Data, Meta, Outcome, Paths, Record, Stopping};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -29,7 +30,7 @@ pub struct Args {
     /// Number of memories K [default: 20 per class, 100 to 1000; potts: 100].
     #[arg(short = 'k', long)]
     pub memories: Option<usize>,
-    /// Degree n of the rectified polynomial F [default: 20 for large images, 6 otherwise].
+    /// Degree n of the rectified polynomial F [default: 20 for large images; otherwise chosen among 6, 3, 10 on held-out rows].
     #[arg(short = 'n', long)]
     pub degree: Option<u32>,
     /// Loss exponent m (loss Σ (t − c)^2m).
@@ -163,6 +164,21 @@ impl Args {
         })
     }
 
+    /// Whether the degree is chosen on held-out rows: neither `-n` nor a
+    /// `β`/`T` given, and data that do not get the large-image settings.
+    pub fn chooses_degree(&self, data: &Prepared) -> bool {
+        let shape = DataShape {
+            rows: data.train.len(),
+            features: data.train.dim,
+            classes: data.classes.len(),
+            image: data.image_shape,
+        };
+        self.degree.is_none()
+            && self.normalized.is_none()
+            && self.temperature.is_none()
+            && !defaults::is_large_image(&shape)
+    }
+
     /// Early stopping: as given, or a quarter of the epochs.
     pub fn stopping(&self, config: &Config) -> Stopping {
         Stopping {
@@ -175,11 +191,64 @@ impl Args {
     }
 }
 
+/// The derived settings with the degree chosen on held-out rows
+/// (`train::select`), reporting each candidate.
+fn choose_degree(
+    config: &Config,
+    data: &Prepared,
+    val: Option<&dam_std::data::Split>,
+    stopping: &Stopping,
+    stop: &AtomicBool,
+) -> Result<Config> {
+    let nc = data.classes.len();
+    let how = match val {
+        Some(v) if v.len() >= select::MIN_HELD => format!("the {} validation rows", v.len()),
+        _ => format!(
+            "{}-fold cross-validation on the {} training rows",
+            select::FOLDS.min(data.train.len()),
+            data.train.len()
+        ),
+    };
+    println!(
+        "choosing the degree n among {:?} by {how} (-n skips this)",
+        select::DEGREES
+    );
+    let patience = stopping.patience.unwrap_or(config.epochs);
+    let choice = select::choose_degree(
+        config,
+        &data.train,
+        val,
+        nc,
+        patience,
+        &|| stop.load(Ordering::SeqCst),
+        |n, acc| println!("  n = {n:>2}: held-out accuracy {:.2}%", 100.0 * acc),
+    )?;
+    let Some(choice) = choice else {
+        bail!("interrupted while choosing the degree; nothing was written");
+    };
+    let scored = match choice.held {
+        Held::Validation => "validation",
+        Held::Folds(_) => "cross-validated",
+    };
+    println!("  kept n = {} (best {scored} accuracy)", choice.degree);
+    Ok(select::with_degree(config, &data.train, nc, choice.degree))
+}
+
 /// Trains, with a progress bar; returns the test accuracy of the kept
 /// (best) epoch.
 pub fn train(args: &Args) -> Result<f64> {
     set_threads(args.threads)?;
-    let data = args.data.prepare()?;
+    let mut data = args.data.prepare()?;
+    // A validation split of fewer than MIN_VALIDATION rows moves in steps
+    // of more than a point per row: too coarse to choose epochs with, so
+    // its rows train instead.
+    if let Some(v) = data.val.take_if(|v| v.len() < MIN_VALIDATION) {
+        println!(
+            "validation split of {} rows (< {MIN_VALIDATION}): too small to choose epochs by; its rows train, and the last epoch is kept",
+            v.len()
+        );
+        data.train.append(&v);
+    }
     let config = args.config(&data)?;
     config.validate()?;
     if let Some((h, w)) = data.image_shape
@@ -197,6 +266,31 @@ pub fn train(args: &Args) -> Result<f64> {
         );
     }
     let stopping = args.stopping(&config);
+    let val = data.val.as_ref();
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // Only the first handler installed counts; later calls fail harmlessly.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+    let config = if args.chooses_degree(&data) {
+        if args.resume {
+            // The degree chosen when the run started, from its checkpoint.
+            let h = session::checkpoint_header(&args.out)?;
+            let beta = h.form.beta() as f32;
+            Config {
+                interaction: Interaction::RectifiedPolynomial {
+                    n: h.interaction.degree().unwrap_or(defaults::DEGREE),
+                },
+                scale: Scale::Normalized { beta },
+                ..config
+            }
+        } else {
+            choose_degree(&config, &data, val, &stopping, &stop)?
+        }
+    } else {
+        config
+    };
     let beta = match config.scale {
         Scale::Normalized { beta } => format!("normalized, β = {beta:.4}"),
         Scale::Raw { temperature } => format!("raw, T = {temperature}"),
@@ -219,25 +313,10 @@ pub fn train(args: &Args) -> Result<f64> {
             ""
         },
     );
-    // A validation split of fewer than MIN_VALIDATION rows moves in steps
-    // of more than a point per row: too coarse to choose epochs with.
-    let val = data.val.as_ref().filter(|v| v.len() >= MIN_VALIDATION);
-    if let Some(v) = data.val.as_ref().filter(|v| v.len() < MIN_VALIDATION) {
-        println!(
-            "validation split of {} rows (< {MIN_VALIDATION}): too small to choose epochs by, keeping the last epoch",
-            v.len()
-        );
-    }
     let meta = Meta {
         classes: Some(data.classes.clone()),
         map: Some(data.map.clone()),
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        // Only the first handler installed counts; later calls fail harmlessly.
-        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
-    }
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
