@@ -20,12 +20,13 @@
 //!
 //! ## Panics
 //! No entry point has a reachable panic: `boards/no-panic` links them for
-//! Cortex-M4F with a panic handler whose reference fails the link. On
-//! bare-metal targets (`target_os = "none"`) the staticlib carries a panic
-//! handler (an idle loop, never reached) since a `no_std` staticlib needs
-//! one; build with `--cfg dam_ffi_external_panic_handler` to leave it out
-//! when linking into Rust firmware that has its own. On hosts the
-//! library links `std`, whose handler it uses.
+//! Cortex-M4F with this crate's panic handler built to fail the link when
+//! referenced (`--cfg dam_no_panic_proof`). Otherwise, on bare-metal targets
+//! (`target_os = "none"`), the handler is an idle loop, never reached; a
+//! `no_std` staticlib must carry one. Rust firmware should use
+//! [`dam_core::Prepared`] directly rather than link this crate next to its
+//! own panic handler. On hosts the library links `std`, whose handler it
+//! uses.
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -593,11 +594,23 @@ impl DamStatus {
     }
 }
 
-/// The panic handler of bare-metal builds: never reached (no entry point
-/// has a reachable panic; `boards/no-panic` proves it at link time).
-#[cfg(all(target_os = "none", not(dam_ffi_external_panic_handler), not(test)))]
+/// The panic handler of bare-metal builds (a `no_std` staticlib needs
+/// one): never reached, since no entry point has a reachable panic. Built
+/// with `--cfg dam_no_panic_proof` (as `boards/no-panic` does), it calls a
+/// function that does not exist, so a reachable panic fails the link.
+#[cfg(all(target_os = "none", not(test)))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
+    #[cfg(dam_no_panic_proof)]
+    {
+        unsafe extern "C" {
+            fn dam_core_panic_is_reachable() -> !;
+        }
+        // SAFETY: never called in a successful build: the symbol does not
+        // exist, so any reference to this handler fails the link.
+        unsafe { dam_core_panic_is_reachable() }
+    }
+    #[cfg(not(dam_no_panic_proof))]
     loop {
         core::hint::spin_loop();
     }
