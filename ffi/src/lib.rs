@@ -425,13 +425,9 @@ pub unsafe extern "C" fn dam_classify_f32(
     scratch_len: usize,
     class_out: *mut u32,
 ) -> DamStatus {
-    let run = |clf: &Prepared<'_>, s: &mut [u8]| {
-        // SAFETY: forwarded from the caller.
-        let raw = unsafe { self::input(input, len) }?;
-        clf.classify(raw, s).map_err(status_of)
-    };
+    let run = |clf: &Prepared<'_>, v: &[f32], s: &mut [u8]| clf.classify(v, s);
     // SAFETY: forwarded from the caller.
-    done(unsafe { classify(model, scratch, scratch_len, class_out, run) })
+    done(unsafe { classify(model, (input, len), (scratch, scratch_len), class_out, run) })
 }
 
 /// [`dam_classify_f32`] for an `i8` model, from a query already mapped and
@@ -450,26 +446,22 @@ pub unsafe extern "C" fn dam_classify_i8(
     scratch_len: usize,
     class_out: *mut u32,
 ) -> DamStatus {
-    let run = |clf: &Prepared<'_>, s: &mut [u8]| {
-        // SAFETY: forwarded from the caller.
-        let levels = unsafe { self::input(input, len) }?;
-        clf.classify_i8(levels, s).map_err(status_of)
-    };
+    let run = |clf: &Prepared<'_>, v: &[i8], s: &mut [u8]| clf.classify_i8(v, s);
     // SAFETY: forwarded from the caller.
-    done(unsafe { classify(model, scratch, scratch_len, class_out, run) })
+    done(unsafe { classify(model, (input, len), (scratch, scratch_len), class_out, run) })
 }
 
-/// The shared part of the classify calls: the handle, the scratch, the
-/// output pointer.
+/// The classify calls: checks the handle, the output pointer, the input
+/// and the scratch, then `run`s the handle's method on them.
 ///
 /// # Safety
 /// As [`dam_classify_f32`].
-unsafe fn classify(
+unsafe fn classify<T>(
     model: *const DamModel,
-    scratch: *mut core::ffi::c_void,
-    scratch_len: usize,
+    (input, len): (*const T, usize),
+    (scratch, scratch_len): (*mut core::ffi::c_void, usize),
     class_out: *mut u32,
-    run: impl FnOnce(&Prepared<'_>, &mut [u8]) -> Result<usize, DamStatus>,
+    run: impl FnOnce(&Prepared<'_>, &[T], &mut [u8]) -> dam_core::Result<usize>,
 ) -> Result<DamStatus, DamStatus> {
     // SAFETY: forwarded from the caller.
     let clf = unsafe { handle(model) }?;
@@ -477,8 +469,10 @@ unsafe fn classify(
         return Err(DAM_ERR_NULL);
     }
     // SAFETY: forwarded from the caller.
+    let input = unsafe { self::input(input, len) }?;
+    // SAFETY: forwarded from the caller.
     let s = unsafe { self::scratch(clf, scratch.cast::<u8>(), scratch_len) }?;
-    let class = run(clf, s)?;
+    let class = run(clf, input, s).map_err(status_of)?;
     // Below `Nc`, a `u32`.
     let class = u32::try_from(class).map_err(|_| DAM_ERR_OUT_OF_RANGE)?;
     // SAFETY: forwarded from the caller.
