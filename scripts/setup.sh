@@ -24,6 +24,15 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked --version 0.13.2
 fi
 
+# cbindgen generates include/dam.h from ffi/ (.ci/run checks it is current).
+# The CLI rather than a build-dependency: only the header check needs it,
+# not every build of dam-ffi (its build script would compile syn and serde
+# for the thumb builds too).
+if ! command -v cbindgen >/dev/null 2>&1; then
+    echo "setup: cargo install cbindgen"
+    cargo install cbindgen --locked --version 0.29.4
+fi
+
 # User-mode QEMU and a cross linker: the NEON kernel tests run on an
 # emulated aarch64 (.cargo/config.toml names the linker and the runner).
 if ! command -v qemu-aarch64 >/dev/null 2>&1 || ! command -v aarch64-linux-gnu-gcc >/dev/null 2>&1; then

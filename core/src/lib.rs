@@ -12,6 +12,9 @@
 //! | random-feature memory \[DrDAM\] | [`DrDam`] | §6 |
 //! | Potts hidden unit, soft labels \[TT\] | [`PottsClassifier`] | §7 |
 //!
+//! Firmware that classifies with a model file runs the classifiers through
+//! one handle, [`Prepared`]: parse once, then one call per query.
+//!
 //! All are generic over [`Real`] (`f32`, `f64`), read their memories through a
 //! validated, borrowed [`MemoryView`] (a `static` array in flash works), take
 //! every buffer they need from the caller, and return [`Error`] for bad input.
@@ -81,6 +84,7 @@ pub mod lse;
 pub mod memory;
 pub mod model;
 pub mod potts;
+pub mod prepared;
 pub mod quantized;
 pub mod real;
 pub mod simd;
@@ -99,5 +103,6 @@ pub use interaction::{Form, Interaction, InteractionSum, MAX_DEGREE};
 pub use lse::{LseMemory, Similarity};
 pub use memory::{Memories, MemoryView};
 pub use potts::PottsClassifier;
+pub use prepared::{Arithmetic, Path, Prepared, Scratch};
 pub use real::Real;
 pub use wide::Wide;

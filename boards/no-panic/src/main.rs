@@ -1,7 +1,8 @@
 //! Link-time proof that no panic is reachable from `dam-core`'s public
-//! retrieval functions on Cortex-M4F.
+//! retrieval functions and `dam-ffi`'s C entry points on Cortex-M4F.
 //!
-//! The panic handler calls a function that does not exist. If the optimized,
+//! The panic handler (dam-ffi's, built with `--cfg dam_no_panic_proof`)
+//! calls a function that does not exist. If the optimized,
 //! LTO-linked firmware below still contains any path to a panic (an index
 //! out of bounds, an `unwrap`, an arithmetic overflow check, a slice length
 //! assertion), the linker needs that symbol and the build fails with
@@ -19,6 +20,7 @@ use dam_core::quantized::{
     FixedClassifier, FixedRow, QuantizedClassifier, QuantizedView, Score, quantize_query,
 };
 use dam_core::simd;
+use dam_core::{Arithmetic, Path, Prepared, Scratch};
 use dam_core::{
     BipolarMemory, Classifier, DrDam, EnergyModel, Form, Interaction, LseMemory, MemoryView,
     PottsClassifier, SeededProjection, Similarity, StoredProjection, UpdateOrder,
@@ -171,6 +173,95 @@ fn exercise() {
     let _ = opaque(f.derivative(opaque(2.0)));
     let _ = opaque(form().term(&f, opaque(3.0), d));
     quantized(f);
+    prepared();
+    c_abi();
+}
+
+/// The prepared handle on a model blob of any content, every call.
+fn prepared() {
+    #[repr(C, align(16))]
+    struct Blob([u8; 256]);
+    static BLOB: Blob = Blob([0; 256]);
+    let bytes = opaque(&BLOB.0[..opaque(200usize).min(256)]);
+    let arithmetic = if opaque(true) {
+        Arithmetic::Float
+    } else {
+        Arithmetic::FixedPoint
+    };
+    let Ok(clf) = Prepared::with_arithmetic(bytes, arithmetic) else {
+        return;
+    };
+    let mut row_sums = [0i32; 16];
+    let clf = clf
+        .with_background(opaque(-127), opaque(&mut row_sums[..]))
+        .unwrap_or(clf);
+    let mut scratch = Scratch::<512>::new();
+    let s = opaque(scratch.bytes_mut());
+    let raw = opaque(&[0.25f32; 16][..]);
+    let levels = opaque(&[3i8; 16][..]);
+    let mut scores = [0.0f32; 8];
+    let scores = opaque(&mut scores[..]);
+    let _ = opaque(clf.classify(raw, s));
+    let _ = opaque(clf.classify_i8(levels, s));
+    let _ = opaque(clf.scores(raw, s, scores));
+    let _ = opaque(clf.scores_i8(levels, s, scores));
+    let _ = opaque((clf.scratch_bytes(), clf.path(), clf.inputs(), clf.classes()));
+    let _ = opaque(clf.label_value(opaque(1)));
+    let _ = opaque(clf.class_name(opaque(1)).map(str::len));
+    let _ = opaque(Path::I8Fixed.scratch_bytes(opaque(784), opaque(120), opaque(10), false));
+}
+
+/// Every C entry point, with pointers and lengths the optimizer cannot see.
+fn c_abi() {
+    use dam_ffi::*;
+    let mut model = opaque(core::mem::MaybeUninit::<DamModel>::zeroed());
+    let model = opaque(model.as_mut_ptr());
+    let bytes = opaque(MEMORIES.as_ptr().cast::<u8>());
+    let mut scratch = [0u64; 64];
+    let scratch = opaque(scratch.as_mut_ptr().cast::<core::ffi::c_void>());
+    let input = opaque(MEMORIES.as_ptr());
+    let levels = opaque(LEVELS8.as_ptr());
+    let (len, scratch_len) = (opaque(16usize), opaque(512usize));
+    let mut class = 0u32;
+    let class = opaque(&mut class as *mut u32);
+    let mut label = 0i32;
+    let mut scores = [0.0f32; 8];
+    let scores = opaque(scores.as_mut_ptr());
+    // SAFETY: every pointer points to live buffers at least as long as the
+    // lengths passed (the build, not a run, is the check).
+    unsafe {
+        let _ = opaque(dam_model_init(model, bytes, opaque(256)));
+        let _ = opaque(dam_scratch_bytes(model));
+        let _ = opaque(dam_model_inputs(model));
+        let _ = opaque(dam_model_classes(model));
+        let _ = opaque(dam_class_label(model, opaque(1), &mut label));
+        let _ = opaque(dam_classify_f32(
+            model,
+            input,
+            len,
+            scratch,
+            scratch_len,
+            class,
+        ));
+        let _ = opaque(dam_classify_i8(
+            model,
+            levels,
+            len,
+            scratch,
+            scratch_len,
+            class,
+        ));
+        let _ = opaque(dam_scores(
+            model,
+            input,
+            len,
+            scratch,
+            scratch_len,
+            scores,
+            opaque(8),
+        ));
+    }
+    let _ = opaque(dam_status_str(opaque(3)));
 }
 
 static LEVELS8: [i8; 64] = [3; 64];
@@ -283,12 +374,9 @@ pub extern "C" fn _start() -> ! {
     }
 }
 
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    unsafe extern "C" {
-        fn dam_core_panic_is_reachable() -> !;
-    }
-    // SAFETY: never called in a successful build: the symbol does not exist,
-    // so any reference to this handler fails the link.
-    unsafe { dam_core_panic_is_reachable() }
-}
+// The panic handler is dam-ffi's (a staticlib crate must bring one): with
+// `--cfg dam_no_panic_proof` it calls `dam_core_panic_is_reachable`, which
+// does not exist, so any reachable panic fails the link. Without the cfg
+// the proof would be void: refuse to build.
+#[cfg(not(dam_no_panic_proof))]
+compile_error!("build with --cfg dam_no_panic_proof (boards/no-panic/.cargo/config.toml)");

@@ -57,6 +57,57 @@ impl FixedRow {
     };
 }
 
+/// Where [`FixedClassifier`] keeps one memory's scratch row.
+pub(crate) trait RowSlot {
+    /// The row stored last.
+    fn load(&self) -> FixedRow;
+    /// Stores a row.
+    fn store(&mut self, row: FixedRow);
+}
+
+impl RowSlot for FixedRow {
+    fn load(&self) -> FixedRow {
+        *self
+    }
+    fn store(&mut self, row: FixedRow) {
+        *self = row;
+    }
+}
+
+/// A row as the bit patterns of its three fixed-point numbers.
+impl RowSlot for [i64; 3] {
+    fn load(&self) -> FixedRow {
+        let [step, x_u, f_u] = *self;
+        FixedRow {
+            step: Arg::from_bits(step),
+            x_u: Arg::from_bits(x_u),
+            f_u: Score::from_bits(f_u),
+        }
+    }
+    fn store(&mut self, row: FixedRow) {
+        *self = [row.step.to_bits(), row.x_u.to_bits(), row.f_u.to_bits()];
+    }
+}
+
+/// Where [`FixedClassifier`] writes a class sum.
+pub(crate) trait SumSlot {
+    /// Stores a sum.
+    fn store(&mut self, sum: Score);
+}
+
+impl SumSlot for Score {
+    fn store(&mut self, sum: Score) {
+        *self = sum;
+    }
+}
+
+/// A sum as its bit pattern.
+impl SumSlot for i64 {
+    fn store(&mut self, sum: Score) {
+        *self = sum.to_bits();
+    }
+}
+
 /// The one-step classifier of SPEC §4 (normalized form) in fixed point.
 ///
 /// ```
@@ -175,6 +226,18 @@ impl<'a> FixedClassifier<'a> {
     /// [`super::quantize_query`] (length `Nv`); `scratch` needs at least `K`
     /// rows. Errors: shape mismatches.
     pub fn forward(&self, v: &[i8], sums: &mut [Score], scratch: &mut [FixedRow]) -> Result<usize> {
+        self.forward_in(v, sums, scratch)
+    }
+
+    /// [`FixedClassifier::forward`] with the sums and rows kept in any
+    /// [`SumSlot`] and [`RowSlot`]: the typed ones, or the `i64` bit
+    /// patterns of scratch carved from bytes ([`crate::Prepared`]).
+    pub(crate) fn forward_in<S: SumSlot, R: RowSlot>(
+        &self,
+        v: &[i8],
+        sums: &mut [S],
+        scratch: &mut [R],
+    ) -> Result<usize> {
         let (nv, k) = self.shape.check_forward(v, sums, scratch)?;
         let rows = scratch.get_mut(..k).unwrap_or(&mut []);
         let memories = self.shape.memories();
@@ -182,21 +245,26 @@ impl<'a> FixedClassifier<'a> {
         integer_overlaps(&memories, nv, v, self.shape.skip(), |mu, t| {
             if let (Some(r), Some(&s)) = (rows.get_mut(mu), scales.get(mu)) {
                 let scale = Arg::checked_from_num(s).unwrap_or(Arg::ZERO);
-                r.step = scale.saturating_mul(self.unit);
-                r.x_u = r.step.saturating_mul_int(t);
-                r.f_u = self.f(r.x_u);
+                let step = scale.saturating_mul(self.unit);
+                let x_u = step.saturating_mul_int(t);
+                r.store(FixedRow {
+                    step,
+                    x_u,
+                    f_u: self.f(x_u),
+                });
             }
         })?;
         let mut best: Option<(usize, Score)> = None;
         for (alpha, out) in sums.iter_mut().enumerate() {
             let mut sum = Score::ZERO;
             for (r, (q, _)) in rows.iter().zip(memories.column(nv + alpha)) {
+                let r = r.load();
                 let x_w = r
                     .x_u
                     .saturating_add(r.step.saturating_mul_int(254 * i64::from(q)));
                 sum = sum.saturating_add(self.f(x_w).saturating_sub(r.f_u));
             }
-            *out = sum;
+            out.store(sum);
             if best.is_none_or(|(_, b)| sum > b) {
                 best = Some((alpha, sum));
             }
