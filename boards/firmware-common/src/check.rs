@@ -8,7 +8,9 @@
 
 use core::fmt;
 
-use dam_core::model::Model;
+#[cfg(dam_model = "i8")]
+use dam_core::Arithmetic;
+use dam_core::{Path, Prepared, Scratch};
 
 use crate::clock::Clock;
 use crate::vectors::{CLASSES, PREDICTIONS, VALUE_BYTES, inputs, model, values};
@@ -120,117 +122,82 @@ impl From<dam_core::Error> for Failure {
     }
 }
 
-/// Classifies the first `limit` embedded rows (all of them if fewer),
-/// timing each classification with `clock`. Never inlined, so that
-/// [`crate::stack_used`] around a call counts its buffers.
+/// The scratch bytes of the largest model the buffers allow, for the
+/// paths of this build's model type.
 #[cfg(dam_model = "f32")]
+const SCRATCH: usize = max(
+    Path::F32.scratch_bytes(MAX_VISIBLE, MAX_MEMORIES, MAX_CLASSES, true),
+    Path::Potts.scratch_bytes(MAX_VISIBLE, MAX_MEMORIES, MAX_CLASSES, true),
+);
+/// The scratch bytes of the largest model the buffers allow, for the
+/// paths of this build's model type.
+#[cfg(dam_model = "i8")]
+const SCRATCH: usize = match Arithmetic::NATIVE {
+    Arithmetic::Float => Path::I8,
+    Arithmetic::FixedPoint => Path::I8Fixed,
+}
+.scratch_bytes(MAX_VISIBLE, MAX_MEMORIES, MAX_CLASSES, true);
+
+#[cfg(dam_model = "f32")]
+const fn max(a: usize, b: usize) -> usize {
+    if a > b { a } else { b }
+}
+
+/// Classifies the first `limit` embedded rows (all of them if fewer) with
+/// `dam-core`'s [`Prepared`] handle, built once from the model bytes (f32:
+/// `Classifier<f32>`; i8: `QuantizedClassifier<i8>` on an FPU target,
+/// `FixedClassifier` otherwise, both skipping the level of a zero input),
+/// timing each classification, raw values to class, with `clock`. Never
+/// inlined, so that [`crate::stack_used`] around a call counts its buffers.
 #[inline(never)]
 pub fn vectors_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Failure> {
-    let model = Model::parse(model()).map_err(dam_core::Error::from)?;
-    let clf = model.classifier::<f32>()?;
-    let pre = model.preprocessing();
-    let (nv, k, nc) = (clf.visible(), clf.memories().k(), clf.classes());
-    let mut v = [0.0f32; MAX_VISIBLE];
-    let mut raw = [0.0f32; MAX_VISIBLE];
-    let mut scratch = [0.0f32; MAX_MEMORIES];
-    let mut scores = [0.0f32; MAX_CLASSES];
-    let (Some(v), Some(raw), Some(scratch), Some(scores)) = (
-        v.get_mut(..nv),
-        raw.get_mut(..nv),
-        scratch.get_mut(..k),
-        scores.get_mut(..nc),
-    ) else {
+    let prepared = Prepared::new(model())?;
+    let (nv, k, nc) = (prepared.inputs(), prepared.memories(), prepared.classes());
+    if nv > MAX_VISIBLE || k > MAX_MEMORIES || nc > MAX_CLASSES {
         return Err(Failure::TooLarge);
+    }
+    let mut raw = [0.0f32; MAX_VISIBLE];
+    let raw = raw.get_mut(..nv).ok_or(Failure::TooLarge)?;
+    let mut row_sums = [0i32; MAX_MEMORIES];
+    let row_sums = row_sums.get_mut(..k).ok_or(Failure::TooLarge)?;
+    let prepared = match prepared.path() {
+        Path::I8 | Path::I8Fixed => {
+            let background = zero_level(&prepared)?;
+            prepared.with_background(background, row_sums)?
+        }
+        Path::F32 | Path::Potts => prepared,
     };
+    let mut scratch = Scratch::<SCRATCH>::new();
     check_rows(nv, limit, clock, |row, clock| {
         if !values(row, raw) {
             return Err(Failure::Vectors);
         }
-        match pre {
-            Some(p) => p.apply(raw, v)?,
-            None => v.copy_from_slice(raw),
-        }
-        timed(clock, || clf.forward(v, scores, scratch))
+        timed(clock, || prepared.classify(raw, scratch.bytes_mut()))
     })
 }
 
-/// Classifies the first `limit` embedded rows (all of them if fewer),
-/// timing each classification with `clock`: `QuantizedClassifier<i8>` on
-/// an FPU target, `FixedClassifier` (no float) otherwise. Never inlined,
-/// so that [`crate::stack_used`] around a call counts its buffers.
-#[cfg(dam_model = "i8")]
-#[inline(never)]
-pub fn vectors_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Failure> {
-    let model = Model::parse(model()).map_err(dam_core::Error::from)?;
-    let clf = model.quantized_classifier::<i8>()?;
-    let pre = model.preprocessing();
-    let (nv, k, nc) = (clf.visible(), clf.memories().k(), clf.classes());
-    let mut v = [0i8; MAX_VISIBLE];
-    let mut raw = [0.0f32; MAX_VISIBLE];
-    let (Some(v), Some(raw)) = (v.get_mut(..nv), raw.get_mut(..nv)) else {
-        return Err(Failure::TooLarge);
-    };
-    // Skip the level of a zero byte or value in the overlaps (for images
-    // the background, most pixels): the same integers, so the same
-    // predictions, whatever level is skipped.
+/// The query level of a zero input byte or value (for images the
+/// background, most pixels), through the model's input map: the level the
+/// overlaps skip. Skipping gives the same integers, so the same
+/// predictions, whatever level is skipped; this one skips the most.
+fn zero_level(prepared: &Prepared<'_>) -> Result<i8, Failure> {
     let zero = [0u8; VALUE_BYTES];
-    let background = {
-        let mut raw0 = [0.0f32];
-        if !values(&zero, &mut raw0) {
-            return Err(Failure::Vectors);
-        }
-        raw.fill(raw0[0]);
-        let mut level = [0i8; 1];
-        match pre {
-            Some(p) => {
-                p.apply_quantized(raw, v)?;
-                level[0] = v.first().copied().unwrap_or(0);
-            }
-            None => dam_core::quantized::quantize_query(&raw0, &mut level)?,
-        }
-        level[0]
-    };
-    let mut quantize = |row: &[u8], v: &mut [i8]| -> Result<(), Failure> {
-        if !values(row, raw) {
-            return Err(Failure::Vectors);
-        }
-        match pre {
-            Some(p) => p.apply_quantized(raw, v)?,
-            None => dam_core::quantized::quantize_query(raw, v)?,
-        }
-        Ok(())
-    };
-    let mut row_sums = [0i32; MAX_MEMORIES];
-    let row_sums = row_sums.get_mut(..k).ok_or(Failure::TooLarge)?;
-    #[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
-    {
-        let mut scratch = [0.0f32; MAX_MEMORIES];
-        let mut scores = [0.0f32; MAX_CLASSES];
-        let (Some(scratch), Some(scores)) = (scratch.get_mut(..k), scores.get_mut(..nc)) else {
-            return Err(Failure::TooLarge);
-        };
-        let clf = clf.with_background(background, row_sums)?;
-        check_rows(nv, limit, clock, |row, clock| {
-            quantize(row, v)?;
-            timed(clock, || clf.forward(v, scores, scratch))
-        })
+    let mut raw = [0.0f32];
+    if !values(&zero, &mut raw) {
+        return Err(Failure::Vectors);
     }
-    #[cfg(not(all(target_arch = "arm", target_os = "none", target_abi = "eabihf")))]
-    {
-        use dam_core::quantized::{FixedRow, Score};
-        let fixed = model
-            .fixed_classifier()?
-            .with_background(background, row_sums)?;
-        let mut rows = [FixedRow::ZERO; MAX_MEMORIES];
-        let mut sums = [Score::ZERO; MAX_CLASSES];
-        let (Some(rows), Some(sums)) = (rows.get_mut(..k), sums.get_mut(..nc)) else {
-            return Err(Failure::TooLarge);
-        };
-        check_rows(nv, limit, clock, |row, clock| {
-            quantize(row, v)?;
-            timed(clock, || fixed.forward(v, sums, rows))
-        })
+    let mut level = [0i8; 1];
+    match prepared.model().preprocessing() {
+        Some(p) => {
+            let (Some(&a), Some(&b)) = (p.scales().first(), p.offsets().first()) else {
+                return Err(Failure::Vectors);
+            };
+            // Feature 0's map alone: the value through the same arithmetic.
+            dam_core::model::Preprocessing::new(&[a], &[b])?.apply_quantized(&raw, &mut level)?;
+        }
+        None => dam_core::quantized::quantize_query(&raw, &mut level)?,
     }
+    Ok(level[0])
 }
 
 /// The loop both model kinds share: `classify(row, clock)` returns the
