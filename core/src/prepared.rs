@@ -66,7 +66,30 @@ pub enum Path {
     Potts,
 }
 
+/// Every [`Path`]: the default `PATHS` of a [`Prepared`] handle.
+pub const ALL_PATHS: u8 = 0b1111;
+
 impl Path {
+    /// This path's bit in the `PATHS` parameter of [`Prepared`]: a handle
+    /// `Prepared<'a, PATHS>` runs (and links the code of) only the paths
+    /// whose bits are set, so firmware that knows its model's type does
+    /// not carry the other forward passes.
+    ///
+    /// ```
+    /// use dam_core::{ALL_PATHS, Path};
+    /// const I8_ONLY: u8 = Path::I8.bit();
+    /// assert_eq!(Path::F32.bit() | Path::I8.bit() | Path::I8Fixed.bit() | Path::Potts.bit(), ALL_PATHS);
+    /// assert_eq!(I8_ONLY & Path::F32.bit(), 0);
+    /// ```
+    pub const fn bit(self) -> u8 {
+        match self {
+            Path::F32 => 1,
+            Path::I8 => 2,
+            Path::I8Fixed => 4,
+            Path::Potts => 8,
+        }
+    }
+
     /// The scratch bytes this path needs for a model with `nv` inputs, `k`
     /// memories and `nc` classes (`preprocessing`: whether the model stores
     /// an input map), as [`Prepared::scratch_bytes`] reports it; a `const
@@ -271,8 +294,14 @@ enum Query<'r> {
 /// Supported models: [`Kind::Classifier`] with `f32` or `i8` memories,
 /// [`Kind::Potts`] with `f32` memories. Others are refused when the handle
 /// is built ([`ModelError::WrongKind`], [`ModelError::ElementType`]).
+///
+/// `PATHS` ([`ALL_PATHS`] by default) is the set of paths the handle can
+/// run, as [`Path::bit`]s: with fewer, the code of the others is not linked
+/// (a firmware with an `i8` model and an FPU needs only [`Path::I8`]), and
+/// a model that needs another path is refused when the handle is built
+/// ([`Prepared::only`]).
 #[derive(Debug, Clone, Copy)]
-pub struct Prepared<'a> {
+pub struct Prepared<'a, const PATHS: u8 = ALL_PATHS> {
     model: Model<'a>,
     engine: Engine<'a>,
     needs: Needs,
@@ -301,17 +330,69 @@ impl<'a> Prepared<'a> {
     ///                  Err(Error::Model(_))));
     /// ```
     pub fn with_arithmetic(bytes: &'a [u8], arithmetic: Arithmetic) -> Result<Self> {
+        Self::only(bytes, arithmetic)
+    }
+}
+
+impl<'a, const PATHS: u8> Prepared<'a, PATHS> {
+    /// [`Prepared::with_arithmetic`] for a handle that runs only the paths
+    /// in `PATHS` ([`Path::bit`]s): a model whose path is not among them is
+    /// refused here ([`ModelError::WrongKind`] for a Potts model,
+    /// [`ModelError::ElementType`] otherwise), and the code of the other
+    /// paths is not linked.
+    ///
+    /// ```
+    /// use dam_core::{Arithmetic, Path, Prepared};
+    /// # use dam_core::model::{ElementType, Header, Kind, crc32, HEADER_LEN};
+    /// # use dam_core::{Form, Interaction};
+    /// # #[repr(C, align(16))] struct Aligned<B: ?Sized>(B);
+    /// # let h = Header { kind: Kind::Classifier, element: ElementType::F32,
+    /// #     interaction: Interaction::RectifiedPolynomial { n: 3 }, form: Form::Normalized { beta: 1.0 },
+    /// #     k: 2, nv: 2, nc: 2 };
+    /// # let mut b = [0u8; 64 + 16 + 2 * 4 * 4 + 4];
+    /// # let mut head = [0u8; HEADER_LEN]; h.encode(&mut head)?; b[..64].copy_from_slice(&head);
+    /// # b[64..72].copy_from_slice(&[0, 0, 0, 0, 1, 0, 0, 0]);
+    /// # for (i, x) in [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0].iter().enumerate() {
+    /// #     b[80 + 4 * i..84 + 4 * i].copy_from_slice(&x.to_le_bytes()); }
+    /// # let crc = crc32(&b[..112]); b[112..].copy_from_slice(&crc.to_le_bytes());
+    /// # let f32_model = Aligned(b);
+    /// // An f32 model: an i8-only handle refuses it, an f32-only one runs it.
+    /// assert!(Prepared::<{ Path::I8.bit() }>::only(&f32_model.0, Arithmetic::Float).is_err());
+    /// let clf = Prepared::<{ Path::F32.bit() }>::only(&f32_model.0, Arithmetic::Float)?;
+    /// assert_eq!(clf.path(), Path::F32);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn only(bytes: &'a [u8], arithmetic: Arithmetic) -> Result<Self> {
         let model = Model::parse(bytes)?;
         let h = *model.header();
+        let has = |p: Path| PATHS & p.bit() != 0;
+        let not_here = |requested: ElementType| -> Error {
+            ModelError::ElementType {
+                stored: h.element,
+                requested,
+            }
+            .into()
+        };
+        // Each engine is built behind a constant test of `PATHS`, so the
+        // code of the paths left out is never reached and not linked.
         let engine = match (h.kind, h.element, arithmetic) {
-            (Kind::Classifier, ElementType::F32, _) => Engine::F32(model.classifier()?),
-            (Kind::Classifier, ElementType::I8, Arithmetic::Float) => {
+            (Kind::Classifier, ElementType::F32, _) if has(Path::F32) => {
+                Engine::F32(model.classifier()?)
+            }
+            (Kind::Classifier, ElementType::I8, Arithmetic::Float) if has(Path::I8) => {
                 Engine::I8(model.quantized_classifier()?)
             }
-            (Kind::Classifier, ElementType::I8, Arithmetic::FixedPoint) => {
+            (Kind::Classifier, ElementType::I8, Arithmetic::FixedPoint) if has(Path::I8Fixed) => {
                 Engine::Fixed(model.fixed_classifier()?)
             }
-            (Kind::Potts, ElementType::F32, _) => Engine::Potts(model.potts()?),
+            (Kind::Potts, ElementType::F32, _) if has(Path::Potts) => Engine::Potts(model.potts()?),
+            (Kind::Potts, _, _) if !has(Path::Potts) => {
+                return Err(ModelError::WrongKind {
+                    expected: Kind::Classifier,
+                    found: Kind::Potts,
+                }
+                .into());
+            }
             (Kind::Memory, _, _) => {
                 return Err(ModelError::WrongKind {
                     expected: Kind::Classifier,
@@ -319,12 +400,19 @@ impl<'a> Prepared<'a> {
                 }
                 .into());
             }
+            (Kind::Classifier, ElementType::F32, _) => {
+                return Err(not_here(if has(Path::I8) || has(Path::I8Fixed) {
+                    ElementType::I8
+                } else {
+                    ElementType::F32
+                }));
+            }
             (_, stored, _) => {
-                return Err(ModelError::ElementType {
-                    stored,
-                    requested: ElementType::F32,
-                }
-                .into());
+                return Err(not_here(if stored == ElementType::I8 && !has(Path::F32) {
+                    ElementType::I8
+                } else {
+                    ElementType::F32
+                }));
             }
         };
         let (nv, k, nc) = (h.nv as usize, h.k as usize, h.nc as usize);
@@ -487,20 +575,23 @@ impl<'a> Prepared<'a> {
             Some(out) => out,
             None => scores,
         };
+        let has = |p: Path| PATHS & p.bit() != 0;
+        // The guards are constants: the arms of paths left out of `PATHS`
+        // (never built, see `Prepared::only`) are removed with their code.
         match self.engine {
-            Engine::F32(clf) => {
+            Engine::F32(clf) if has(Path::F32) => {
                 let v = self.mapped(query, input)?;
                 clf.forward(v, scores, overlaps)
             }
-            Engine::Potts(clf) => {
+            Engine::Potts(clf) if has(Path::Potts) => {
                 let v = self.mapped(query, input)?;
                 clf.posterior(v, scores, overlaps)
             }
-            Engine::I8(clf) => {
+            Engine::I8(clf) if has(Path::I8) => {
                 let v = self.quantized(query, levels)?;
                 clf.forward(v, scores, overlaps)
             }
-            Engine::Fixed(clf) => {
+            Engine::Fixed(clf) if has(Path::I8Fixed) => {
                 let v = self.quantized(query, levels)?;
                 let class = clf.forward_in(v, sums, rows)?;
                 // Scores only on request: `tanh` is soft float here.
@@ -512,6 +603,7 @@ impl<'a> Prepared<'a> {
                 }
                 Ok(class)
             }
+            _ => Err(self.not_i8()),
         }
     }
 
@@ -780,6 +872,29 @@ mod tests {
             let skip = (SCRATCH_ALIGN - shift % SCRATCH_ALIGN) % SCRATCH_ALIGN;
             let scratch = &mut all[shift..shift + skip + clf.scratch_bytes()];
             prop_assert_eq!(clf.classify(&raw, scratch), Ok(want));
+            // A handle restricted to this path gives the same class; one
+            // restricted to every other path refuses the model.
+            macro_rules! restricted {
+                ($paths:expr) => {
+                    Prepared::<'_, { $paths }>::only(bytes, arithmetic)
+                        .and_then(|c| c.classify(&raw, scratch))
+                };
+            }
+            let (only_this, all_but) = match path {
+                Path::F32 => (restricted!(Path::F32.bit()), restricted!(ALL_PATHS & !Path::F32.bit())),
+                Path::I8 => (restricted!(Path::I8.bit()), restricted!(ALL_PATHS & !Path::I8.bit())),
+                Path::I8Fixed => (
+                    restricted!(Path::I8Fixed.bit()),
+                    restricted!(ALL_PATHS & !Path::I8Fixed.bit()),
+                ),
+                Path::Potts => (restricted!(Path::Potts.bit()), restricted!(ALL_PATHS & !Path::Potts.bit())),
+            };
+            prop_assert_eq!(only_this, Ok(want));
+            let refused = matches!(
+                all_but,
+                Err(Error::Model(ModelError::ElementType { .. } | ModelError::WrongKind { .. }))
+            );
+            prop_assert!(refused, "{:?}", all_but);
             let mut scores = vec![0.0f32; nc as usize];
             prop_assert_eq!(clf.scores(&raw, scratch, &mut scores), Ok(want));
             prop_assert_eq!(&scores, &want_scores);

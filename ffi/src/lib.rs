@@ -55,7 +55,30 @@ use core::ptr;
 
 use dam_core::model::ModelError;
 use dam_core::prepared::SCRATCH_ALIGN;
-use dam_core::{Error, Operand, Prepared};
+use dam_core::{Arithmetic, Error, Operand, Path, Prepared};
+
+/// The forward passes this build links, from its cargo features (`f32`,
+/// `i8`, `potts`; all by default): a model that needs another one is
+/// refused by `dam_model_init` (`DAM_ERR_MODEL_UNSUPPORTED`).
+const PATHS: u8 = (if cfg!(feature = "f32") {
+    Path::F32.bit()
+} else {
+    0
+}) | (if cfg!(feature = "i8") {
+    match Arithmetic::NATIVE {
+        Arithmetic::Float => Path::I8.bit(),
+        Arithmetic::FixedPoint => Path::I8Fixed.bit(),
+    }
+} else {
+    0
+}) | (if cfg!(feature = "potts") {
+    Path::Potts.bit()
+} else {
+    0
+});
+
+/// The handle a `dam_model` holds: [`Prepared`] with this build's paths.
+type Handle<'m> = Prepared<'m, PATHS>;
 
 /// `dam_model` holds this many 64-bit words (`sizeof(dam_model)` is 8
 /// times as many bytes), enough for the handle on 32- and 64-bit targets.
@@ -135,7 +158,7 @@ const MAGIC: u64 = u64::from_le_bytes(*b"dam-ffi1");
 #[repr(C)]
 struct Slot {
     state: u64,
-    handle: Prepared<'static>,
+    handle: Handle<'static>,
 }
 
 // The handle must fit the storage C reserves for it, on every target.
@@ -197,7 +220,7 @@ fn init_status(e: Error) -> DamStatus {
 ///
 /// # Safety
 /// `model` is NULL or points to a readable `DamModel` that lives for `'m`.
-unsafe fn handle<'m>(model: *const DamModel) -> Result<&'m Prepared<'m>, DamStatus> {
+unsafe fn handle<'m>(model: *const DamModel) -> Result<&'m Handle<'m>, DamStatus> {
     if model.is_null() {
         return Err(DAM_ERR_NULL);
     }
@@ -244,7 +267,7 @@ unsafe fn input<'r, T>(data: *const T, len: usize) -> Result<&'r [T], DamStatus>
 /// `scratch` is NULL or points to `len` writable bytes that live for `'s`
 /// and are not otherwise accessed meanwhile.
 unsafe fn scratch<'s>(
-    clf: &Prepared<'_>,
+    clf: &Handle<'_>,
     scratch: *mut u8,
     len: usize,
 ) -> Result<&'s mut [u8], DamStatus> {
@@ -326,7 +349,7 @@ pub unsafe extern "C" fn dam_model_init(
         Err(DAM_ERR_INPUT_LENGTH) => return DAM_ERR_MODEL_LENGTH,
         Err(e) => return e,
     };
-    match Prepared::new(bytes) {
+    match Handle::only(bytes, Arithmetic::NATIVE) {
         Ok(handle) => {
             // SAFETY: as above; a whole `Slot` is written at once, the
             // state word with the handle.
@@ -425,7 +448,7 @@ pub unsafe extern "C" fn dam_classify_f32(
     scratch_len: usize,
     class_out: *mut u32,
 ) -> DamStatus {
-    let run = |clf: &Prepared<'_>, v: &[f32], s: &mut [u8]| clf.classify(v, s);
+    let run = |clf: &Handle<'_>, v: &[f32], s: &mut [u8]| clf.classify(v, s);
     // SAFETY: forwarded from the caller.
     done(unsafe { classify(model, (input, len), (scratch, scratch_len), class_out, run) })
 }
@@ -446,7 +469,7 @@ pub unsafe extern "C" fn dam_classify_i8(
     scratch_len: usize,
     class_out: *mut u32,
 ) -> DamStatus {
-    let run = |clf: &Prepared<'_>, v: &[i8], s: &mut [u8]| clf.classify_i8(v, s);
+    let run = |clf: &Handle<'_>, v: &[i8], s: &mut [u8]| clf.classify_i8(v, s);
     // SAFETY: forwarded from the caller.
     done(unsafe { classify(model, (input, len), (scratch, scratch_len), class_out, run) })
 }
@@ -461,7 +484,7 @@ unsafe fn classify<T>(
     (input, len): (*const T, usize),
     (scratch, scratch_len): (*mut core::ffi::c_void, usize),
     class_out: *mut u32,
-    run: impl FnOnce(&Prepared<'_>, &[T], &mut [u8]) -> dam_core::Result<usize>,
+    run: impl FnOnce(&Handle<'_>, &[T], &mut [u8]) -> dam_core::Result<usize>,
 ) -> Result<DamStatus, DamStatus> {
     // SAFETY: forwarded from the caller.
     let clf = unsafe { handle(model) }?;

@@ -8,9 +8,7 @@
 
 use core::fmt;
 
-#[cfg(dam_model = "i8")]
-use dam_core::Arithmetic;
-use dam_core::{Path, Prepared, Scratch};
+use dam_core::{Arithmetic, Path, Prepared, Scratch};
 
 use crate::clock::Clock;
 use crate::vectors::{CLASSES, PREDICTIONS, VALUE_BYTES, inputs, model, values};
@@ -122,26 +120,37 @@ impl From<dam_core::Error> for Failure {
     }
 }
 
-/// The scratch bytes of the largest model the buffers allow, for the
-/// paths of this build's model type.
+/// The paths this build links: the f32 classifier (and Potts) for an f32
+/// model; for an i8 model the one of this target's arithmetic (float with
+/// an FPU, fixed point without).
 #[cfg(dam_model = "f32")]
-const SCRATCH: usize = max(
-    Path::F32.scratch_bytes(MAX_VISIBLE, MAX_MEMORIES, MAX_CLASSES, true),
-    Path::Potts.scratch_bytes(MAX_VISIBLE, MAX_MEMORIES, MAX_CLASSES, true),
-);
-/// The scratch bytes of the largest model the buffers allow, for the
-/// paths of this build's model type.
+const PATHS: u8 = Path::F32.bit() | Path::Potts.bit();
+/// The paths this build links: the f32 classifier (and Potts) for an f32
+/// model; for an i8 model the one of this target's arithmetic (float with
+/// an FPU, fixed point without).
 #[cfg(dam_model = "i8")]
-const SCRATCH: usize = match Arithmetic::NATIVE {
-    Arithmetic::Float => Path::I8,
-    Arithmetic::FixedPoint => Path::I8Fixed,
-}
-.scratch_bytes(MAX_VISIBLE, MAX_MEMORIES, MAX_CLASSES, true);
+const PATHS: u8 = match Arithmetic::NATIVE {
+    Arithmetic::Float => Path::I8.bit(),
+    Arithmetic::FixedPoint => Path::I8Fixed.bit(),
+};
 
-#[cfg(dam_model = "f32")]
-const fn max(a: usize, b: usize) -> usize {
-    if a > b { a } else { b }
-}
+/// The scratch bytes of the largest model the buffers allow, for the
+/// paths of this build.
+const SCRATCH: usize = {
+    let mut most = 0;
+    let paths = [Path::F32, Path::I8, Path::I8Fixed, Path::Potts];
+    let mut i = 0;
+    while i < paths.len() {
+        if PATHS & paths[i].bit() != 0 {
+            let b = paths[i].scratch_bytes(MAX_VISIBLE, MAX_MEMORIES, MAX_CLASSES, true);
+            if b > most {
+                most = b;
+            }
+        }
+        i += 1;
+    }
+    most
+};
 
 /// Classifies the first `limit` embedded rows (all of them if fewer) with
 /// `dam-core`'s [`Prepared`] handle, built once from the model bytes (f32:
@@ -151,7 +160,7 @@ const fn max(a: usize, b: usize) -> usize {
 /// inlined, so that [`crate::stack_used`] around a call counts its buffers.
 #[inline(never)]
 pub fn vectors_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Failure> {
-    let prepared = Prepared::new(model())?;
+    let prepared = Prepared::<PATHS>::only(model(), Arithmetic::NATIVE)?;
     let (nv, k, nc) = (prepared.inputs(), prepared.memories(), prepared.classes());
     if nv > MAX_VISIBLE || k > MAX_MEMORIES || nc > MAX_CLASSES {
         return Err(Failure::TooLarge);
@@ -180,7 +189,7 @@ pub fn vectors_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Fa
 /// background, most pixels), through the model's input map: the level the
 /// overlaps skip. Skipping gives the same integers, so the same
 /// predictions, whatever level is skipped; this one skips the most.
-fn zero_level(prepared: &Prepared<'_>) -> Result<i8, Failure> {
+fn zero_level(prepared: &Prepared<'_, PATHS>) -> Result<i8, Failure> {
     let zero = [0u8; VALUE_BYTES];
     let mut raw = [0.0f32];
     if !values(&zero, &mut raw) {
