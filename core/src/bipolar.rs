@@ -1,4 +1,4 @@
-//! Bipolar autoassociative retrieval (SPEC §3) \[KH16, McA\].
+//! Bipolar autoassociative retrieval (math.md §3) \[KH16, McA\].
 //!
 //! The state is `σ ∈ {−1,+1}^D`, stored as `i8`. Neuron `i` takes the sign of
 //! `Σ_μ F(α(m_μ − ξ^μ_i σ_i + ξ^μ_i)) − F(α(m_μ − ξ^μ_i σ_i − ξ^μ_i))`, where
@@ -372,10 +372,10 @@ impl SplitMix64 {
         for i in (1..items.len()).rev() {
             let j = self.below_or_equal(i);
             // Swap items j and i (j ≤ i) without a bounds-checked index.
-            if let Some((first, rest)) = items.get_mut(j..=i).and_then(|s| s.split_first_mut()) {
-                if let Some(last) = rest.last_mut() {
-                    core::mem::swap(first, last);
-                }
+            if let Some((first, rest)) = items.get_mut(j..=i).and_then(|s| s.split_first_mut())
+                && let Some(last) = rest.last_mut()
+            {
+                core::mem::swap(first, last);
             }
         }
     }

@@ -1,4 +1,4 @@
-//! The one-step classifier of \[KH16\] (SPEC §4), raw and normalized.
+//! The one-step classifier of \[KH16\] (math.md §4), raw and normalized.
 //!
 //! A memory holds `Nv` visible and `Nc` label entries. For input `v` let `u`
 //! be `v` followed by `Nc` entries `−1`, and `w_α` the same with label `α`

@@ -1,5 +1,5 @@
-//! Interaction (separation) functions `F` of SPEC §1, in the raw \[KH16\] and
-//! normalized \[McA\] forms of SPEC §2, and the overflow-free sums behind every
+//! Interaction (separation) functions `F` of math.md §1, in the raw \[KH16\] and
+//! normalized \[McA\] forms of math.md §2, and the overflow-free sums behind every
 //! energy, update decision and class score of the crate.
 //!
 //! The raw form evaluates `F(ξ·x)` literally and, like the paper, overflows:
@@ -17,7 +17,7 @@ use crate::wide::Wide;
 /// The largest degree `n` accepted (keeps `n · exponent` inside `i32`).
 pub const MAX_DEGREE: u32 = 1 << 16;
 
-/// An interaction function `F` (SPEC §1).
+/// An interaction function `F` (math.md §1).
 ///
 /// ```
 /// use dam_core::Interaction;
@@ -44,7 +44,7 @@ pub enum Interaction<T> {
     LeakyRectifiedPolynomial {
         /// The degree, `1 ≤ n ≤ MAX_DEGREE`.
         n: u32,
-        /// The leak `ε`, finite and `≥ 0` (SPEC default `1e-2`).
+        /// The leak `ε`, finite and `≥ 0` (default `1e-2`, math.md §1).
         leak: T,
     },
     /// `F(s) = e^s` (log-sum-exp energies).
@@ -52,7 +52,7 @@ pub enum Interaction<T> {
 }
 
 impl<T: Real> Interaction<T> {
-    /// The leaky rectified polynomial with the SPEC's default leak `ε = 1e-2`.
+    /// The leaky rectified polynomial with the default leak `ε = 1e-2`.
     pub fn leaky(n: u32) -> Self {
         Interaction::LeakyRectifiedPolynomial {
             n,
@@ -210,7 +210,7 @@ pub(crate) fn finite_or_overflow<T: Real>(
     }
 }
 
-/// Where `β` goes (SPEC §2).
+/// Where `β` goes (math.md §2).
 ///
 /// ```
 /// use dam_core::{Form, Interaction};
@@ -229,7 +229,7 @@ pub(crate) fn finite_or_overflow<T: Real>(
 pub enum Form<T> {
     /// \[KH16\]: terms `F(ξ·x)`, their sum multiplied by `β` from outside
     /// (`β = 1/T^n` in the paper; `β = 1` for the plain bipolar energy of
-    /// SPEC §3). Evaluated literally; overflows like the paper's.
+    /// math.md §3). Evaluated literally; overflows like the paper's.
     Raw {
         /// The outside factor, finite and `> 0`.
         beta: T,

@@ -4,7 +4,7 @@
 //! microcontrollers and desktops alike: `#![no_std]`, no allocator, no panics
 //! on any input, and no `Inf` or `NaN` out of any public function.
 //!
-//! | model | type | SPEC |
+//! | model | type | `docs/math.md` |
 //! |---|---|---|
 //! | bipolar autoassociative memory \[KH16, McA\] | [`BipolarMemory`] | §3 |
 //! | one-step classifier \[KH16, McA\] | [`Classifier`] | §4 |

@@ -1,4 +1,4 @@
-//! Continuous log-sum-exp memory (SPEC §5) \[DrDAM\]: energy, gradient and
+//! Continuous log-sum-exp memory (math.md §5) \[DrDAM\]: energy, gradient and
 //! retrieval by gradient descent.
 //!
 //! `E(x) = −(1/β) log Σ_μ exp(ℓ_μ(x))` with `ℓ_μ = −(β/2)‖x − ξ^μ‖²`

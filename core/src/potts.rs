@@ -1,4 +1,4 @@
-//! Potts hidden unit: the attention-like classifier of \[TT\] (SPEC §7),
+//! Potts hidden unit: the attention-like classifier of \[TT\] (math.md §7),
 //! inference only (training is in `dam-std`).
 //!
 //! `P` memories `w^μ ∈ R^D`, soft class weights `p^μ_y` (each row a

@@ -1,5 +1,5 @@
 //! Test 5 of the foundation issue: the classifier equals a naive f64
-//! evaluation of SPEC §4, with `Nc` separate dot products per memory.
+//! evaluation of math.md §4, with `Nc` separate dot products per memory.
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! Potts-hidden-unit inference [TT] against a naive f64 evaluation of
-//! SPEC §7.
+//! math.md §7.
 
 mod common;
 

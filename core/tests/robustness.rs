@@ -458,8 +458,8 @@ mod arbitrary_input {
                     if finite_before { prop_assert!(all_finite(&x)); }
                 }
             }
-            if let Ok(proj) = SeededProjection::new(u64::from(steps as u32), k + 1, d) {
-                if let Ok(mut dam) = DrDam::new(proj, beta, data.get(..2 * (k + 1)).unwrap_or(&[]).to_vec()) {
+            if let Ok(proj) = SeededProjection::new(u64::from(steps as u32), k + 1, d)
+                && let Ok(mut dam) = DrDam::new(proj, beta, data.get(..2 * (k + 1)).unwrap_or(&[]).to_vec()) {
                     let before = dam.memory().to_vec();
                     let ok = dam.store(&query, &mut scratch).is_ok();
                     prop_assert!(all_finite(dam.memory()));
@@ -475,7 +475,6 @@ mod arbitrary_input {
                     let _ = dam.descend(&mut x, None, step, steps, &mut scratch);
                     if finite_before { prop_assert!(all_finite(&x)); }
                 }
-            }
         }
     }
 }

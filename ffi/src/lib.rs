@@ -274,7 +274,7 @@ unsafe fn scratch<'s>(
     if scratch.is_null() {
         return Err(DAM_ERR_NULL);
     }
-    if (scratch as usize) % DAM_SCRATCH_ALIGN != 0 {
+    if !(scratch as usize).is_multiple_of(DAM_SCRATCH_ALIGN) {
         return Err(DAM_ERR_MISALIGNED);
     }
     let needed = clf.scratch_bytes();

@@ -50,7 +50,7 @@ pub fn classify<T: Real + Send + Sync>(
     inputs: &[T],
 ) -> Result<Classified<T>> {
     let (nv, nc) = (clf.visible(), clf.classes());
-    if inputs.len() % nv != 0 {
+    if !inputs.len().is_multiple_of(nv) {
         bail!(
             "inputs: {} values do not split into rows of Nv = {nv}",
             inputs.len()
@@ -77,7 +77,7 @@ pub fn classify<T: Real + Send + Sync>(
 
 /// A worker's buffers for one block of inputs.
 struct Block<T> {
-    /// Inputs followed by `Nc` entries `−1` (the `u` of SPEC §4), `× D`.
+    /// Inputs followed by `Nc` entries `−1` (the `u` of math.md §4), `× D`.
     padded: Vec<T>,
     /// `ξ^μ·u_b` at `[b·K + μ]`.
     overlaps: Vec<T>,

@@ -1,4 +1,4 @@
-//! Random-feature memories (\[DrDAM\], SPEC §6) for batches of queries on
+//! Random-feature memories (\[DrDAM\], math.md §6) for batches of queries on
 //! the desktop: the projection and its transpose held in RAM, the two
 //! products of every energy-and-gradient pass done as packed matrix
 //! products (`matrixmultiply::sgemm` through
@@ -100,7 +100,7 @@ impl DrDamBatch {
     }
 
     fn check(&self, xs: &[f32]) -> Result<()> {
-        if self.d == 0 || xs.len() % self.d != 0 {
+        if self.d == 0 || !xs.len().is_multiple_of(self.d) {
             bail!("{} values are not whole rows of D = {}", xs.len(), self.d);
         }
         if let Some(i) = xs.iter().position(|x| !x.is_finite()) {

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 /// Which memory, with its parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Family {
-    /// Bipolar autoassociative memory (SPEC §3); queries are binarized
+    /// Bipolar autoassociative memory (math.md §3); queries are binarized
     /// (`x ≥ 0 → +1`).
     Bipolar {
         /// `F`.
@@ -18,7 +18,7 @@ pub enum Family {
         /// Raw or normalized, and `β`.
         form: Form<f64>,
     },
-    /// Continuous log-sum-exp memory (SPEC §5).
+    /// Continuous log-sum-exp memory (math.md §5).
     Lse {
         /// `β`.
         beta: f64,
@@ -122,7 +122,7 @@ pub fn recall(
 }
 
 fn view(memories: &[f64], d: usize) -> Result<MemoryView<'_, f64>> {
-    if d == 0 || memories.len() % d != 0 {
+    if d == 0 || !memories.len().is_multiple_of(d) {
         bail!(
             "memories: {} entries do not split into rows of {d}",
             memories.len()

@@ -90,7 +90,7 @@ pub fn memory_grid(
     cols: usize,
     zoom: usize,
 ) -> Result<()> {
-    if h == 0 || w == 0 || cols == 0 || zoom == 0 || images.len() % (h * w) != 0 {
+    if h == 0 || w == 0 || cols == 0 || zoom == 0 || !images.len().is_multiple_of(h * w) {
         bail!(
             "memory grid: {} values do not split into {h}×{w} tiles",
             images.len()

@@ -42,7 +42,7 @@ pub struct DrDam<T, P, M> {
 }
 
 impl<T: Real, P: Projection<T>, M: AsRef<[T]>> DrDam<T, P, M> {
-    /// The floor `ε` under `φ(x)·T` before the logarithm (SPEC §6).
+    /// The floor `ε` under `φ(x)·T` before the logarithm (math.md §6).
     pub const FLOOR: f64 = 1e-30;
 
     /// A memory over `projection` with inverse temperature `β` (finite,

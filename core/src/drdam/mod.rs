@@ -1,4 +1,4 @@
-//! Random-feature Dense Associative Memory ("DrDAM", SPEC §6) \[DrDAM\].
+//! Random-feature Dense Associative Memory ("DrDAM", math.md §6) \[DrDAM\].
 //!
 //! The Gaussian kernel `exp(−(β/2)‖x − ξ‖²)` is approximated by
 //! `φ(x)·φ(ξ)` with trigonometric random features

@@ -60,12 +60,12 @@ use core::fmt;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
 pub enum Kind {
-    /// A one-step classifier (SPEC §4): `Nv` visible and `Nc ≥ 1` label units.
+    /// A one-step classifier (math.md §4): `Nv` visible and `Nc ≥ 1` label units.
     Classifier = 1,
     /// Plain memories of dimension `D = Nv` (`Nc = 0`): bipolar
     /// autoassociative or log-sum-exp retrieval.
     Memory = 2,
-    /// A Potts-hidden-unit classifier (SPEC §7): `K` memories of `Nv`
+    /// A Potts-hidden-unit classifier (math.md §7): `K` memories of `Nv`
     /// entries, then a `K × Nc` table of class weights, then `K` log-priors;
     /// exponential `F`, raw form (`π = softmax(β w·v + ln p_h)`).
     Potts = 3,
@@ -461,7 +461,7 @@ impl<'a> Model<'a> {
         // Memories and scales (and the version-2 sections) all start at
         // multiples of `align` from the first byte.
         let align = header.element.align();
-        if (memories.as_ptr() as usize) % align != 0 {
+        if !(memories.as_ptr() as usize).is_multiple_of(align) {
             return Err(ModelError::Misaligned {
                 offset: o.data,
                 align,

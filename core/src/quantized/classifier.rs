@@ -8,7 +8,7 @@ use crate::interaction::{Form, Interaction};
 use crate::real::Real;
 use crate::wide::Wide;
 
-/// The one-step classifier of SPEC §4 on [`QuantizedView`] memories:
+/// The one-step classifier of math.md §4 on [`QuantizedView`] memories:
 /// integer dot products, then `ξ^μ·u = (s_μ/L)·t_μ` in `f32` and the same
 /// scoring as [`crate::Classifier::forward`] (raw or normalized form).
 ///

@@ -108,7 +108,7 @@ impl SumSlot for i64 {
     }
 }
 
-/// The one-step classifier of SPEC §4 (normalized form) in fixed point.
+/// The one-step classifier of math.md §4 (normalized form) in fixed point.
 ///
 /// ```
 /// use dam_core::quantized::{FixedClassifier, FixedRow, QuantizedView, Score};

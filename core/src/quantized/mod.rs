@@ -1,5 +1,5 @@
 //! Quantized memories: integer levels with one scale per memory, and the
-//! classifier forward pass on them (SPEC §4).
+//! classifier forward pass on them (math.md §4).
 //!
 //! Memory `μ` is stored as levels `q^μ_i` (`i8` or `i16`) and a scale
 //! `s_μ > 0`, standing for `ξ^μ_i ≈ s_μ q^μ_i`. Queries are quantized with

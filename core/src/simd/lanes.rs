@@ -167,11 +167,11 @@ pub(crate) unsafe fn axpy<V: Lanes>(alpha: V::E, x: &[V::E], y: &mut [V::E]) {
         }
         let (ry, rx) = (cy.into_remainder(), cx.remainder());
         let n = ry.len().min(rx.len());
-        if let (Some(ry), Some(rx)) = (ry.get_mut(..n), rx.get(..n)) {
-            if !ry.is_empty() {
-                a.mul_add(V::load_partial(rx), V::load_partial(ry))
-                    .store_partial(ry);
-            }
+        if let (Some(ry), Some(rx)) = (ry.get_mut(..n), rx.get(..n))
+            && !ry.is_empty()
+        {
+            a.mul_add(V::load_partial(rx), V::load_partial(ry))
+                .store_partial(ry);
         }
     }
 }

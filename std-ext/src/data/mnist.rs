@@ -1,4 +1,4 @@
-//! MNIST: the four IDX files, pixels scaled to `[−1, 1]` as in SPEC §4.
+//! MNIST: the four IDX files, pixels scaled to `[−1, 1]` as in math.md §4.
 //!
 //! The repository ships them in `data/mnist/` (gzip); any directory holding
 //! `train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]`,
@@ -62,7 +62,7 @@ impl Split {
     /// # Ok::<(), anyhow::Error>(())
     /// ```
     pub fn from_bytes(pixels: &[u8], labels: &[u8], dim: usize, name: &str) -> Result<Self> {
-        if dim == 0 || pixels.len() % dim != 0 {
+        if dim == 0 || !pixels.len().is_multiple_of(dim) {
             bail!(
                 "{name}: {} pixels do not split into images of {dim}",
                 pixels.len()

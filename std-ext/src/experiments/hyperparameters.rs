@@ -4,7 +4,7 @@
 //! and the normalized form; each cell is the mean Euclidean distance between
 //! a learned pattern and the state retrieval relaxes it to.
 //!
-//! The two forms differ only in where `β` sits (SPEC §2, §4):
+//! The two forms differ only in where `β` sits (math.md §2, §4):
 //! raw \[KH16\] `tanh(β Σ F(ξ·x))`, normalized \[McA\] `tanh(Σ F(β ξ·x / D))`.
 //! For a homogeneous `F` of degree `n`, `β_raw Σ F(m) = Σ F(β_raw^{1/n} m)`,
 //! so the raw model with outside factor `β_raw` is trained, exactly and

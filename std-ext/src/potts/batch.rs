@@ -1,6 +1,6 @@
 //! One chunk of samples through the Potts memory: the forward pass
 //! `p(y | v)`, the loss of a [`Target`] and its gradient with respect to
-//! memories, class-weight logits and prior logits (SPEC §7).
+//! memories, class-weight logits and prior logits (math.md §7).
 //!
 //! With `a_μb = (β/D) w^μ·v_b + ln p_h(μ)`, `π_·b = softmax(a_·b)` and
 //! `q_b = (1 − ς) Σ_μ π_μb p^μ + ς q⁰` (`q⁰ = Σ_μ p_h(μ) p^μ`, the

@@ -1,4 +1,4 @@
-//! The saddle hierarchy and growth by splitting \[TT\] (SPEC §7).
+//! The saddle hierarchy and growth by splitting \[TT\] (math.md §7).
 //!
 //! Duplicating every hidden state of a trained network (copies share the
 //! original's prior mass, [`Params::duplicated`]) gives a network of twice

@@ -1,4 +1,4 @@
-//! Potts hidden units \[TT\] (SPEC §7): training by constrained SGD,
+//! Potts hidden units \[TT\] (math.md §7): training by constrained SGD,
 //! supervised or with latent classes, the `ς` regularization, growth by
 //! splitting through the saddle hierarchy. Design and measurements:
 //! `docs/potts.md`.

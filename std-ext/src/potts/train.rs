@@ -478,10 +478,10 @@ fn check(data: &Split, params: &Params, task: Task) -> Result<()> {
             params.d
         );
     }
-    if let Task::Supervised { classes } = task {
-        if let Some(&l) = data.labels.iter().find(|&&l| usize::from(l) >= classes) {
-            bail!("label {l} does not fit {classes} classes");
-        }
+    if let Task::Supervised { classes } = task
+        && let Some(&l) = data.labels.iter().find(|&&l| usize::from(l) >= classes)
+    {
+        bail!("label {l} does not fit {classes} classes");
     }
     Ok(())
 }

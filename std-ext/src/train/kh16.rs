@@ -1,4 +1,4 @@
-//! The \[KH16\] one-step classifier (SPEC §4), trained with the authors'
+//! The \[KH16\] one-step classifier (math.md §4), trained with the authors'
 //! notebook algorithm, in the raw and the normalized \[McA\] forms.
 //!
 //! Both forms evaluate `c_α = tanh(Σ_μ F(c·ξ^μ·w_α) − F(c·ξ^μ·u))` with one

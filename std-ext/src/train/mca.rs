@@ -1,4 +1,4 @@
-//! \[McA\] autoassociative training of bipolar patterns (SPEC §4, last part).
+//! \[McA\] autoassociative training of bipolar patterns (math.md §4, last part).
 //!
 //! Every neuron `i` of every training pattern `ξ_a` is a target: with
 //! `r = ξ^μ·ξ_a − ξ^μ_i ξ_{a,i}` (the overlap without neuron `i`),
@@ -76,7 +76,7 @@ impl Default for Config {
 /// # Ok::<(), anyhow::Error>(())
 /// ```
 pub fn train(patterns: &[f32], d: usize, cfg: &Config) -> Result<(Vec<f32>, Vec<f64>)> {
-    if d == 0 || patterns.is_empty() || patterns.len() % d != 0 {
+    if d == 0 || patterns.is_empty() || !patterns.len().is_multiple_of(d) {
         bail!(
             "patterns: {} entries do not split into rows of {d}",
             patterns.len()

@@ -1,4 +1,4 @@
-//! Training (SPEC §4): the \[KH16\] one-step classifier, the shared optimizer
+//! Training (math.md §4): the \[KH16\] one-step classifier, the shared optimizer
 //! of the authors' notebook, and the batched overlaps both use.
 
 pub mod augment;

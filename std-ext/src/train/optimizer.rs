@@ -1,4 +1,4 @@
-//! The optimizer of the \[KH16\] notebook (SPEC §4): momentum, a step
+//! The optimizer of the \[KH16\] notebook (math.md §4): momentum, a step
 //! normalized per memory by its largest entry, clipping to `[−1, 1]`, and an
 //! exponentially decaying learning rate.
 
