@@ -58,3 +58,12 @@ if ! command -v qemu-system-arm >/dev/null 2>&1; then
     $sudo_cmd apt-get update -qq || true
     $sudo_cmd apt-get install -y -qq qemu-system-arm
 fi
+
+# The Arm GNU toolchain and newlib for the C firmware (boards/c-qemu).
+if ! command -v arm-none-eabi-gcc >/dev/null 2>&1 || [ ! -d /usr/lib/arm-none-eabi/newlib ]; then
+    echo "setup: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi"
+    sudo_cmd=""
+    if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+    $sudo_cmd apt-get update -qq || true
+    $sudo_cmd apt-get install -y -qq gcc-arm-none-eabi libnewlib-arm-none-eabi
+fi

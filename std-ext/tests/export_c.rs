@@ -77,6 +77,48 @@ fn exported_c_compiles_for_f32_and_i8_models() {
 }
 
 #[test]
+fn an_i8_model_exports_as_it_is() {
+    // The bytes must be the file's (its CRC is what `dam predict`'s vectors record).
+    let dir = tempfile::tempdir().unwrap();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../boards/data/mnist-k120.i8.dam");
+    let bytes = std::fs::read(&model).unwrap();
+    let c = dir.path().join("board.c");
+    export(&model, "i8", &c);
+    compiles(&c);
+    let src = std::fs::read_to_string(&c).unwrap();
+    // The last line of the array: the CRC trailer.
+    let last: String = bytes
+        .chunks(16)
+        .last()
+        .unwrap()
+        .iter()
+        .map(|b| format!(" 0x{b:02x},"))
+        .collect();
+    assert!(src.contains(&format!("   {last}\n}};")), "{last}");
+    let h = std::fs::read_to_string(c.with_extension("h")).unwrap();
+    assert!(
+        h.contains(&format!("#define BOARD_MODEL_BYTES {}u", bytes.len())),
+        "{h}"
+    );
+    let bin = dir.path().join("board.i8.dam");
+    let run = dam(&[
+        "export",
+        "--model",
+        s(&model),
+        "--quantize",
+        "i8",
+        "--out",
+        s(&bin),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(std::fs::read(&bin).unwrap(), bytes);
+}
+
+#[test]
 fn class_names_are_escaped_for_c() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("odd.csv");

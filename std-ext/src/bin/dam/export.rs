@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args as ClapArgs, ValueEnum};
-use dam_core::model::Model;
+use dam_core::model::{ElementType, Model};
 use dam_std::export::{c_identifier, c_source, rust_module};
 use dam_std::model_io::{self, AlignedBytes};
 use dam_std::quantize::{Precision, quantize_model};
@@ -36,7 +36,8 @@ pub enum FormatArg {
 /// `include_bytes!` or a Rust module.
 #[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// The f32 model file (as `dam train` writes it).
+    /// The f32 model file (as `dam train` writes it), or a model already
+    /// quantized to the `--quantize` type (written as it is).
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
     /// Element type of the exported memories.
@@ -61,8 +62,19 @@ pub fn run(args: Args) -> Result<()> {
         QuantizeArg::I16 => (Precision::I16, "i16"),
         QuantizeArg::I8 => (Precision::I8, "i8"),
     };
-    let blob = quantize_model(&model, precision)
-        .with_context(|| format!("cannot export {}", args.model.display()))?;
+    // A model already quantized to the requested type goes out as it is
+    // (quantization starts from f32), so that its CRC, which `dam predict`'s
+    // vectors record, is unchanged.
+    let already = matches!(
+        (model.header().element, precision),
+        (ElementType::I8, Precision::I8) | (ElementType::I16, Precision::I16)
+    );
+    let blob = if already {
+        bytes.as_bytes().to_vec()
+    } else {
+        quantize_model(&model, precision)
+            .with_context(|| format!("cannot export {}", args.model.display()))?
+    };
     let stem = args
         .model
         .file_stem()
