@@ -150,6 +150,29 @@ extern "C" {
 dam_status dam_model_init(struct dam_model *model, const uint8_t *bytes, size_t len);
 
 /**
+ * Makes the classify calls of an `i8` model skip, in its overlaps, every
+ * input whose query level equals that of `raw_value` (through the model's
+ * input map for the first feature, then the quantization): for images,
+ * pass the value of a background pixel. The results stay the same, bit for
+ * bit; the classification gets faster by the share of inputs skipped.
+ * `row_sums` receives one sum per memory, computed once, here: it must
+ * hold at least `K` (the model's memories) `int32_t` and stay alive and
+ * unchanged as long as `model` is used. Errors:
+ * `DAM_ERR_WRONG_KIND` (not an `i8` model), `DAM_ERR_OUTPUT_TOO_SMALL`
+ * (`row_sums_len` below `K`), `DAM_ERR_NON_FINITE` (`raw_value` or its
+ * mapped value). On an error the handle is unchanged.
+ *
+ * # Safety
+ * `model` is NULL or points to a writable `dam_model`; `row_sums` is NULL
+ * or points to `row_sums_len` writable `int32_t` that outlive every use of
+ * `model` and are not otherwise accessed meanwhile.
+ */
+dam_status dam_model_skip_input(struct dam_model *model,
+                                float raw_value,
+                                int32_t *row_sums,
+                                size_t row_sums_len);
+
+/**
  * The scratch bytes the classify calls need for `model` (at an address
  * aligned to `DAM_SCRATCH_ALIGN`); 0 for a NULL or uninitialised model.
  *
@@ -166,6 +189,15 @@ size_t dam_scratch_bytes(const struct dam_model *model);
  * `model` is NULL or points to a readable `dam_model`.
  */
 uint32_t dam_model_inputs(const struct dam_model *model);
+
+/**
+ * The number of memories `K` (the `row_sums` of `dam_model_skip_input`
+ * hold as many); 0 for a NULL or uninitialised model.
+ *
+ * # Safety
+ * `model` is NULL or points to a readable `dam_model`.
+ */
+uint32_t dam_model_memories(const struct dam_model *model);
 
 /**
  * The number of classes `Nc`; 0 for a NULL or uninitialised model.

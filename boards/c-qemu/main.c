@@ -1,6 +1,8 @@
 /* The test-vector check of the Rust boards (boards/firmware-common), in C:
- * classify every embedded row with the exported model's model_classify()
- * (libdam_ffi.a), count the answers equal to the true class and to the
+ * classify every embedded row with the exported model (model_model[]) and
+ * libdam_ffi.a, as the Rust boards do: one handle, the overlaps of an i8
+ * model skipping the level of a zero input byte (for images the
+ * background), count the answers equal to the true class and to the
  * host's prediction, and print the outcome, the stack the check used and
  * the instructions per classification through semihosting. main returns
  * 0 (exit status 0) only if every prediction equals the host's. */
@@ -145,6 +147,11 @@ struct outcome {
     uint64_t ticks; /* SysTick ticks of all classifications together */
 };
 
+/* The handle, its scratch (8-byte aligned) and the row sums of skipping. */
+static dam_model handle;
+static uint64_t scratch[(MODEL_SCRATCH_BYTES + 7u) / 8u];
+static int32_t row_sums[MODEL_MEMORIES];
+
 static size_t span(const uint8_t *begin, const uint8_t *end)
 {
     return (size_t)(end - begin);
@@ -185,19 +192,44 @@ __attribute__((noinline)) static const char *check(struct outcome *o)
         return "the test vectors are for another model: regenerate them with `dam predict`";
     }
     uint32_t cls;
-    /* The first call initialises the handle (parses the model, checks its
-     * CRC): made once, untimed, so the ticks count classifications alone. */
-    row_values(0u, raw);
-    dam_status s = model_classify(raw, &cls);
+    /* The handle: the model parsed and checked (CRC) once, here, untimed,
+     * so the ticks count classifications alone. */
+    dam_status s = dam_model_init(&handle, model_model, MODEL_MODEL_BYTES);
     if (s != DAM_OK) {
         return dam_status_str(s);
+    }
+    /* i8 models: skip the level of a zero byte's value (an f32 model has
+     * nothing to skip: DAM_ERR_WRONG_KIND). */
+    float zero;
+#if VALUE_BYTES == 1
+    memcpy(&zero, tv_byte_values, sizeof zero);
+#else
+    zero = 0.0f;
+#endif
+    s = dam_model_skip_input(&handle, zero, row_sums, MODEL_MEMORIES);
+    if (s != DAM_OK && s != DAM_ERR_WRONG_KIND) {
+        return dam_status_str(s);
+    }
+    /* The exported one-call wrapper agrees with the handle on row 0. */
+    uint32_t wrapped;
+    row_values(0u, raw);
+    s = model_classify(raw, &wrapped);
+    if (s != DAM_OK) {
+        return dam_status_str(s);
+    }
+    s = dam_classify_f32(&handle, raw, MODEL_INPUTS, scratch, sizeof scratch, &cls);
+    if (s != DAM_OK) {
+        return dam_status_str(s);
+    }
+    if (cls != wrapped) {
+        return "model_classify() and the handle disagree on row 0";
     }
     memset(o, 0, sizeof *o);
     for (size_t i = 0; i < n && i < ROWS; i++) {
         row_values(i, raw);
         SYST_CVR = 0u;
         uint32_t start = SYST_CVR;
-        s = model_classify(raw, &cls);
+        s = dam_classify_f32(&handle, raw, MODEL_INPUTS, scratch, sizeof scratch, &cls);
         uint32_t end = SYST_CVR;
         if (s != DAM_OK) {
             return dam_status_str(s);

@@ -624,6 +624,62 @@ impl<'a, const PATHS: u8> Prepared<'a, PATHS> {
 
     /// The level query: `raw` mapped and quantized into `levels`, or the
     /// caller's levels.
+    /// The `i8` query level a raw value of input `feature` becomes (the
+    /// model's input map for that feature, if any, then the quantization):
+    /// for [`Prepared::with_background`], e.g. the level of an image's
+    /// background pixel. Errors: `feature ≥ Nv` ([`Error::ShapeMismatch`]),
+    /// a non-finite value or mapped value ([`Error::NonFinite`]).
+    ///
+    /// ```
+    /// use dam_core::Prepared;
+    /// # use dam_core::model::{ElementType, Header, Kind, crc32, HEADER_LEN};
+    /// # use dam_core::{Form, Interaction};
+    /// # #[repr(C, align(16))] struct Aligned<B: ?Sized>(B);
+    /// # let h = Header { kind: Kind::Classifier, element: ElementType::F32,
+    /// #     interaction: Interaction::RectifiedPolynomial { n: 3 }, form: Form::Normalized { beta: 1.0 },
+    /// #     k: 2, nv: 2, nc: 2 };
+    /// # let mut b = [0u8; 64 + 16 + 2 * 4 * 4 + 4];
+    /// # let mut head = [0u8; HEADER_LEN]; h.encode(&mut head)?; b[..64].copy_from_slice(&head);
+    /// # b[64..72].copy_from_slice(&[0, 0, 0, 0, 1, 0, 0, 0]);
+    /// # for (i, x) in [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0].iter().enumerate() {
+    /// #     b[80 + 4 * i..84 + 4 * i].copy_from_slice(&x.to_le_bytes()); }
+    /// # let crc = crc32(&b[..112]); b[112..].copy_from_slice(&crc.to_le_bytes());
+    /// # let model = Aligned(b);
+    /// let clf = Prepared::new(&model.0)?; // a model without an input map
+    /// assert_eq!(clf.level_of(0, -1.0)?, -127); // a −1 pixel
+    /// assert_eq!(clf.level_of(1, 0.5)?, 64);
+    /// assert!(clf.level_of(2, 0.0).is_err()); // Nv = 2
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn level_of(&self, feature: usize, raw: f32) -> Result<i8> {
+        let nv = self.inputs();
+        if feature >= nv {
+            return Err(Error::ShapeMismatch {
+                operand: Operand::Query,
+                expected: nv,
+                found: feature.saturating_add(1),
+            });
+        }
+        let mut level = [0i8];
+        match self.model.preprocessing() {
+            Some(p) => {
+                let (Some(&a), Some(&b)) = (p.scales().get(feature), p.offsets().get(feature))
+                else {
+                    return Err(Error::ShapeMismatch {
+                        operand: Operand::Preprocessing,
+                        expected: nv,
+                        found: p.len(),
+                    });
+                };
+                // Feature `feature`'s map alone: the same arithmetic as `apply_quantized`.
+                crate::model::Preprocessing::new(&[a], &[b])?
+                    .apply_quantized(&[raw], &mut level)?;
+            }
+            None => quantize_query(&[raw], &mut level)?,
+        }
+        Ok(level[0])
+    }
+
     fn quantized<'r>(&self, query: Query<'r>, levels: &'r mut [i8]) -> Result<&'r [i8]> {
         match query {
             Query::Levels(v) => Ok(v),

@@ -365,6 +365,68 @@ pub unsafe extern "C" fn dam_model_init(
     }
 }
 
+/// Makes the classify calls of an `i8` model skip, in its overlaps, every
+/// input whose query level equals that of `raw_value` (through the model's
+/// input map for the first feature, then the quantization): for images,
+/// pass the value of a background pixel. The results stay the same, bit for
+/// bit; the classification gets faster by the share of inputs skipped.
+/// `row_sums` receives one sum per memory, computed once, here: it must
+/// hold at least `K` (the model's memories) `int32_t` and stay alive and
+/// unchanged as long as `model` is used. Errors:
+/// `DAM_ERR_WRONG_KIND` (not an `i8` model), `DAM_ERR_OUTPUT_TOO_SMALL`
+/// (`row_sums_len` below `K`), `DAM_ERR_NON_FINITE` (`raw_value` or its
+/// mapped value). On an error the handle is unchanged.
+///
+/// # Safety
+/// `model` is NULL or points to a writable `dam_model`; `row_sums` is NULL
+/// or points to `row_sums_len` writable `int32_t` that outlive every use of
+/// `model` and are not otherwise accessed meanwhile.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dam_model_skip_input(
+    model: *mut DamModel,
+    raw_value: f32,
+    row_sums: *mut i32,
+    row_sums_len: usize,
+) -> DamStatus {
+    // SAFETY: forwarded from the caller.
+    let clf = match unsafe { handle(model) } {
+        Ok(clf) => *clf,
+        Err(e) => return e,
+    };
+    if !matches!(clf.path(), Path::I8 | Path::I8Fixed) {
+        return DAM_ERR_WRONG_KIND;
+    }
+    if row_sums.is_null() {
+        return DAM_ERR_NULL;
+    }
+    if !row_sums.is_aligned() {
+        return DAM_ERR_MISALIGNED;
+    }
+    let k = clf.memories();
+    if row_sums_len < k {
+        return DAM_ERR_OUTPUT_TOO_SMALL;
+    }
+    let level = match clf.level_of(0, raw_value) {
+        Ok(l) => l,
+        Err(e) => return status_of(e),
+    };
+    // SAFETY: non-NULL, aligned, `k ≤ row_sums_len` writable `i32` that
+    // outlive the handle and nothing else touches (caller); `k` fits
+    // `isize` since the model holds `K` memories in memory.
+    let sums: &'static mut [i32] = unsafe { core::slice::from_raw_parts_mut(row_sums, k) };
+    match clf.with_background(level, sums) {
+        Ok(skipping) => {
+            let slot = model.cast::<Slot>();
+            // SAFETY: `handle` checked `model` is non-NULL, aligned and
+            // initialised; writable (caller). The new handle borrows the
+            // same model bytes and the caller's row sums.
+            unsafe { ptr::addr_of_mut!((*slot).handle).write(skipping) };
+            DAM_OK
+        }
+        Err(e) => status_of(e),
+    }
+}
+
 /// The scratch bytes the classify calls need for `model` (at an address
 /// aligned to `DAM_SCRATCH_ALIGN`); 0 for a NULL or uninitialised model.
 ///
@@ -385,6 +447,17 @@ pub unsafe extern "C" fn dam_scratch_bytes(model: *const DamModel) -> usize {
 pub unsafe extern "C" fn dam_model_inputs(model: *const DamModel) -> u32 {
     // SAFETY: forwarded from the caller.
     unsafe { handle(model) }.map_or(0, |clf| clf.model().header().nv)
+}
+
+/// The number of memories `K` (the `row_sums` of `dam_model_skip_input`
+/// hold as many); 0 for a NULL or uninitialised model.
+///
+/// # Safety
+/// `model` is NULL or points to a readable `dam_model`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dam_model_memories(model: *const DamModel) -> u32 {
+    // SAFETY: forwarded from the caller.
+    unsafe { handle(model) }.map_or(0, |clf| clf.model().header().k)
 }
 
 /// The number of classes `Nc`; 0 for a NULL or uninitialised model.

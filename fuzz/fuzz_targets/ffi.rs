@@ -103,6 +103,21 @@ fn exercise(call: &Call, bytes: &[u8]) {
         assert_eq!((need, nv, nc), (0, 0, 0));
     }
 
+    // Background skipping, with row sums for up to `scores_len · 8`
+    // memories; they outlive every use of the handle below.
+    let mut sums = vec![0i32; usize::from(call.scores_len) * 8];
+    if null & 8 != 0 {
+        let value = call.inputs.first().copied().unwrap_or(-1.0);
+        // SAFETY: `h` is a live `DamModel`; `sums` holds `sums.len()` `i32`.
+        let s = unsafe { dam_model_skip_input(h, value, sums.as_mut_ptr(), sums.len()) };
+        status_ok(s);
+        // SAFETY: as above.
+        let k = unsafe { dam_model_memories(h) } as usize;
+        if s == DamStatus::DAM_OK {
+            assert!(k <= sums.len());
+        }
+    }
+
     let scratch_len = (need as i64 + i64::from(call.scratch_delta)).clamp(0, 1 << 20) as usize;
     let sshift = usize::from(call.scratch_shift % 16);
     let mut scratch = vec![0u64; (scratch_len + sshift).div_ceil(8) + 1];

@@ -195,18 +195,7 @@ fn zero_level(prepared: &Prepared<'_, PATHS>) -> Result<i8, Failure> {
     if !values(&zero, &mut raw) {
         return Err(Failure::Vectors);
     }
-    let mut level = [0i8; 1];
-    match prepared.model().preprocessing() {
-        Some(p) => {
-            let (Some(&a), Some(&b)) = (p.scales().first(), p.offsets().first()) else {
-                return Err(Failure::Vectors);
-            };
-            // Feature 0's map alone: the value through the same arithmetic.
-            dam_core::model::Preprocessing::new(&[a], &[b])?.apply_quantized(&raw, &mut level)?;
-        }
-        None => dam_core::quantized::quantize_query(&raw, &mut level)?,
-    }
-    Ok(level[0])
+    Ok(prepared.level_of(0, raw[0])?)
 }
 
 /// The loop both model kinds share: `classify(row, clock)` returns the

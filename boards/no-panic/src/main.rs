@@ -234,7 +234,16 @@ fn c_abi() {
         let _ = opaque(dam_scratch_bytes(model));
         let _ = opaque(dam_model_inputs(model));
         let _ = opaque(dam_model_classes(model));
+        let _ = opaque(dam_model_memories(model));
         let _ = opaque(dam_class_label(model, opaque(1), &mut label));
+        // Row sums in a static: they must outlive the handle.
+        static mut ROW_SUMS: [i32; 16] = [0; 16];
+        let _ = opaque(dam_model_skip_input(
+            model,
+            opaque(-1.0),
+            opaque(core::ptr::addr_of_mut!(ROW_SUMS).cast::<i32>()),
+            opaque(16),
+        ));
         let _ = opaque(dam_classify_f32(
             model,
             input,

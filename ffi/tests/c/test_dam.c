@@ -106,6 +106,7 @@ int main(int argc, char **argv) {
     CHECK(dam_scratch_bytes(NULL) == 0);
     CHECK(dam_model_inputs(NULL) == 0);
     CHECK(dam_model_classes(NULL) == 0);
+    CHECK(dam_model_memories(NULL) == 0);
     CHECK_STATUS(dam_class_label(NULL, 0, &label), DAM_ERR_NULL);
     CHECK_STATUS(dam_classify_f32(NULL, input, nv, scratch, sizeof scratch_words, &class_out),
                  DAM_ERR_NULL);
@@ -209,6 +210,10 @@ int main(int argc, char **argv) {
     }
     CHECK_STATUS(dam_classify_i8(&model, levels, nv, scratch, need, &class_out),
                  DAM_ERR_WRONG_KIND);
+    {
+        int32_t sums[4];
+        CHECK_STATUS(dam_model_skip_input(&model, -1.0f, sums, 4), DAM_ERR_WRONG_KIND);
+    }
     /* The scratch contents on entry do not matter. */
     memset(scratch_words, 0xff, sizeof scratch_words);
     CHECK_STATUS(dam_classify_f32(&model, input, nv, scratch, need, &class_out), DAM_OK);
@@ -238,6 +243,27 @@ int main(int argc, char **argv) {
                  DAM_ERR_SCRATCH_TOO_SMALL);
     CHECK_STATUS(dam_scores(&model, input, nv, scratch, need8, scores, 16), DAM_OK);
     for (size_t i = 0; i < nc; i++) CHECK(scores[i] >= -1.0f && scores[i] <= 1.0f);
+
+    /* Skipping the level of a background pixel (-1): the same classes. */
+    {
+        static int32_t row_sums[1024];
+        const uint32_t k = dam_model_memories(&model);
+        CHECK(k == 120u);
+        CHECK_STATUS(dam_model_skip_input(NULL, -1.0f, row_sums, k), DAM_ERR_NULL);
+        CHECK_STATUS(dam_model_skip_input(&model, -1.0f, NULL, k), DAM_ERR_NULL);
+        CHECK_STATUS(dam_model_skip_input(&model, -1.0f, row_sums, k - 1), DAM_ERR_OUTPUT_TOO_SMALL);
+        CHECK_STATUS(dam_model_skip_input(&model, NAN, row_sums, k), DAM_ERR_NON_FINITE);
+        CHECK_STATUS(dam_model_skip_input(&model, -1.0f,
+                                          (int32_t *)(void *)((uint8_t *)row_sums + 1), k - 1),
+                     DAM_ERR_MISALIGNED);
+        CHECK_STATUS(dam_model_skip_input(&model, -1.0f, row_sums, k), DAM_OK);
+        CHECK_STATUS(dam_classify_f32(&model, input, nv, scratch, need8, &class_out), DAM_OK);
+        CHECK(class_out == want_i8);
+        CHECK_STATUS(dam_classify_i8(&model, levels, nv, scratch, need8, &class_out), DAM_OK);
+        CHECK(class_out == want_levels);
+        CHECK_STATUS(dam_scores(&model, input, nv, scratch, need8, scores, 16), DAM_OK);
+        for (size_t i = 0; i < nc; i++) CHECK(scores[i] >= -1.0f && scores[i] <= 1.0f);
+    }
 
     /* A failed re-init leaves the handle uninitialised. */
     CHECK_STATUS(dam_model_init(&model, i8_model.bytes, i8_model.len - 4), DAM_ERR_MODEL_LENGTH);
