@@ -458,17 +458,36 @@ fn export_blobs_and_rust_modules() {
             blob
         );
     }
-    // Only f32 models can be quantized, and the error names the file.
+    // Only f32 models can be quantized, and the error names the file; a
+    // model already of the requested type goes out unchanged.
     let i8_model = dir.path().join("m.i8.dam");
     let out = dam(&[
         "export",
         "--model",
         s(&i8_model),
+        "--quantize",
+        "i16",
         "--out",
         s(&dir.path().join("x.dam")),
     ]);
     fails_with(&out, &["m.i8.dam", "f32"]);
     assert!(!dir.path().join("x.dam").exists());
+    let out = dam(&[
+        "export",
+        "--model",
+        s(&i8_model),
+        "--out",
+        s(&dir.path().join("same.dam")),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("same.dam")).unwrap(),
+        std::fs::read(&i8_model).unwrap()
+    );
 }
 
 /// `dam train --kind potts --grow` (on the sphere, with shifts) writes a
