@@ -411,8 +411,27 @@ impl AlignedBytes {
 /// Reads a model file into aligned memory and checks it with
 /// [`Model::parse`]; call [`load`]`(…)?.as_bytes()` and parse again (free)
 /// to use it. Errors name the file and the problem.
+///
+/// At most the length the header declares (plus one byte, to see that a
+/// file is longer) is read, so a device or a pipe (`/dev/zero`) is not read
+/// without bound; nothing is allocated beyond what was read.
 pub fn load(path: &Path) -> Result<AlignedBytes> {
-    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    use std::io::Read;
+    let cannot = || format!("cannot read {}", path.display());
+    let file = std::fs::File::open(path).with_context(cannot)?;
+    let mut raw = Vec::new();
+    let mut file = file.take(HEADER_LEN as u64);
+    file.read_to_end(&mut raw).with_context(cannot)?;
+    // The total length, offset 48 (docs/model-format.md); a shorter file
+    // is left to the parser's error.
+    if let Some(field) = raw.get(48..56) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(field);
+        let declared = u64::from_le_bytes(b);
+        let rest = declared.saturating_sub(HEADER_LEN as u64).saturating_add(1);
+        let mut file = file.into_inner().take(rest);
+        file.read_to_end(&mut raw).with_context(cannot)?;
+    }
     let bytes = AlignedBytes::new(&raw);
     Model::parse(bytes.as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: not a usable model: {e}", path.display()))?;

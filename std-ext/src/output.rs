@@ -118,9 +118,7 @@ impl DirLock {
                 .truncate(false)
                 .open(&path)
                 .with_context(|| format!("cannot create the lock file {}", path.display()))?;
-            if !try_lock(&file)
-                .with_context(|| format!("cannot lock {}", path.display()))?
-            {
+            if !try_lock(&file).with_context(|| format!("cannot lock {}", path.display()))? {
                 let holder = std::fs::read_to_string(&path).unwrap_or_default();
                 let holder = holder.trim();
                 let by = if holder.is_empty() {
@@ -141,7 +139,10 @@ impl DirLock {
                 .with_context(|| format!("cannot write {}", path.display()))?;
             return Ok(DirLock { _file: file, path });
         }
-        bail!("{}: cannot take the lock (it keeps changing)", path.display())
+        bail!(
+            "{}: cannot take the lock (it keeps changing)",
+            path.display()
+        )
     }
 }
 

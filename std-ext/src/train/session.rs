@@ -371,11 +371,7 @@ fn save_checkpoint(
     for x in [sel.best_val, sel.min_loss] {
         out.extend_from_slice(&x.to_bits().to_le_bytes());
     }
-    for n in [
-        identity.seed,
-        identity.rows,
-        u64::from(identity.labels_crc),
-    ] {
+    for n in [identity.seed, identity.rows, u64::from(identity.labels_crc)] {
         out.extend_from_slice(&n.to_le_bytes());
     }
     for n in [model.len(), sel.best_model.len(), metrics.len()] {
@@ -429,7 +425,11 @@ fn read_checkpoint(path: &Path) -> Result<Checkpoint> {
         .ok_or_else(|| bad("shorter than its header"))?;
     let (body, crc) = bytes.split_at(body_len);
     let v3 = body.get(..8) == Some(&CHECKPOINT_MAGIC[..]);
-    let head = if v3 { CHECKPOINT_HEAD } else { CHECKPOINT_HEAD - 24 };
+    let head = if v3 {
+        CHECKPOINT_HEAD
+    } else {
+        CHECKPOINT_HEAD - 24
+    };
     if body.len() < head || !(v3 || &body[..8] == CHECKPOINT_MAGIC_2) {
         return Err(bad(
             "not a checkpoint of this version (bad magic or too short)",

@@ -179,10 +179,14 @@ pub fn refuse_inputs(outputs: &[PathBuf], inputs: &[PathBuf]) -> Result<()> {
 impl MemoryArgs {
     /// Every file these options name.
     pub fn inputs(&self) -> Vec<PathBuf> {
-        [self.memories.clone(), self.model.clone(), Some(self.queries.clone())]
-            .into_iter()
-            .flatten()
-            .collect()
+        [
+            self.memories.clone(),
+            self.model.clone(),
+            Some(self.queries.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 }
 

@@ -14,8 +14,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::common::{DataArgs, set_threads};
 use crate::signals;
-use dam_std::output;
 use crate::train_potts::{InitArg, PottsArgs};
+use dam_std::output;
 
 /// Options of `dam train`: the KH16 classifier on any labelled dataset.
 /// Every setting left out is derived from the data (see
@@ -452,7 +452,7 @@ fn check_counts(args: &Args) -> Result<()> {
     if let Some(k) = args.memories
         && !(1..=MAX_MEMORIES).contains(&k)
     {
-        bail!("-k {k}: the number of memories must be between 1 and {MAX_MEMORIES}");
+        bail!("-k {k}: K, the number of memories, must be between 1 and {MAX_MEMORIES}");
     }
     crate::common::check_threads(args.threads)
 }

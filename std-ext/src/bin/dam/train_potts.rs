@@ -119,10 +119,7 @@ const HEADER: &str = "epoch,loss,train_accuracy,test_accuracy,test_accuracy_nn,p
 /// The Potts options `Config::validate` does not see.
 fn check_options(pa: &PottsArgs) -> Result<()> {
     if pa.grow && !(pa.split_delta.is_finite() && pa.split_delta > 0.0) {
-        bail!(
-            "--split-delta {}: must be finite and > 0",
-            pa.split_delta
-        );
+        bail!("--split-delta {}: must be finite and > 0", pa.split_delta);
     }
     if pa.latent == Some(0) {
         bail!("--latent 0: give at least one latent class");
