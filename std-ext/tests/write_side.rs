@@ -414,3 +414,27 @@ fn absurd_counts_and_unbounded_files_are_refused() {
         assert!(start.elapsed() < Duration::from_secs(10));
     }
 }
+
+/// The exponential F with β around `2^30·ln 2`: an overflow error on both
+/// sides of the point where the exponent once wrapped (and 0 was printed).
+#[test]
+fn energy_overflow_past_the_exponent_limit_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, q) = (dir.path().join("m.npy"), dir.path().join("q.npy"));
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    npy(&q, &[1, 4], vec![1., 1., -1., -1.]);
+    for beta in ["7e8", "7.5e8", "1e12"] {
+        let out = dam(&[
+            "energy",
+            "--memories",
+            s(&mem),
+            "--queries",
+            s(&q),
+            "--interaction",
+            "exp",
+            "--beta",
+            beta,
+        ]);
+        fails_with(&out, &["overflows"]);
+    }
+}
