@@ -11,6 +11,10 @@ use core::ops::{Add, Mul, Neg};
 use crate::error::{Error, Quantity, Result};
 use crate::real::Real;
 
+/// The largest `|k|` of `e^x = e^r · 2^k` that [`Wide::exp`] represents;
+/// beyond it, it saturates.
+pub(crate) const EXP_LIMIT: i32 = i32::MAX / 2;
+
 /// `mantissa · 2^exponent`, with `0.5 ≤ |mantissa| < 1`, or exactly zero.
 ///
 /// ```
@@ -58,8 +62,10 @@ impl<T: Real> Wide<T> {
         }
     }
 
-    /// `e^x` for any finite `x` (`x` up to `±2^31·ln 2`; beyond that it
-    /// saturates the exponent).
+    /// `e^x` for any finite `x`. Beyond `x = ±2^30·ln 2` it saturates:
+    /// above, at `2^(2^30)` (so [`Wide::to_real`] reports
+    /// [`Error::Overflow`] with `ln_magnitude ≥ 2^30·ln 2`, never a wrapped
+    /// or zero value); below, at zero.
     pub fn exp(x: T) -> Self {
         let xf = x.to_f64();
         if !xf.is_finite() {
@@ -67,7 +73,17 @@ impl<T: Real> Wide<T> {
         }
         // x = k·ln2 + r with |r| ≤ ln2/2, so e^x = e^r · 2^k exactly split.
         let k = libm::round(xf / core::f64::consts::LN_2);
-        let k = k.clamp(f64::from(i32::MIN / 2), f64::from(i32::MAX / 2));
+        // Past the limit the remainder r would no longer be small (e^r
+        // overflows to ∞, which `from_parts` turns into zero): saturate.
+        if k > f64::from(EXP_LIMIT) {
+            return Wide {
+                mantissa: T::ONE.ldexp(-1),
+                exponent: EXP_LIMIT + 1,
+            };
+        }
+        if k < -f64::from(EXP_LIMIT) {
+            return Self::ZERO;
+        }
         // Cody–Waite: LN2_HI has 32 significant bits, so k·LN2_HI is exact
         // for |k| < 2^21 and the reduction keeps full precision.
         const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
@@ -256,6 +272,53 @@ mod tests {
             huge.to_real(Quantity::Energy),
             Err(Error::Overflow { .. })
         ));
+    }
+
+    /// Just below `2^30·ln 2` the exponent is exact; at and above it, `e^x`
+    /// saturates at `2^(2^30)`: an overflow, never zero (it once wrapped
+    /// to zero, and `dam energy` printed 0).
+    #[test]
+    fn exp_saturates_at_the_exponent_limit() {
+        let edge = f64::from(EXP_LIMIT) * core::f64::consts::LN_2;
+        for x in [edge - 1.0, edge, edge + 1.0, 1e12, f64::MAX] {
+            let w = Wide::exp(x);
+            assert_eq!(w.signum(), 1, "x = {x}");
+            assert!(w.ln() >= edge - 1.5, "x = {x}: ln {}", w.ln());
+            assert!(matches!(
+                w.to_real(Quantity::Energy),
+                Err(Error::Overflow { .. })
+            ));
+            // f64::MAX is ∞ as an f32: a non-finite argument gives zero.
+            assert!(
+                !(x as f32).is_finite()
+                    || matches!(
+                        Wide::exp(x as f32).to_real(Quantity::Energy),
+                        Err(Error::Overflow { .. })
+                    )
+            );
+        }
+        assert!(Wide::exp(-edge - 2.0).is_zero() || Wide::exp(-edge - 2.0).ln() < -edge + 2.0);
+        assert!(Wide::<f64>::exp(-1e12).is_zero());
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Across the whole exponent range: `e^x` is never zero for
+        /// `x ≥ −2^30·ln 2`, its `ln` is `x` (or the saturation point), and
+        /// it grows with `x`.
+        #[test]
+        fn exp_is_monotone_and_never_wraps(a in -1e10f64..1e10, b in -1e10f64..1e10) {
+            let edge = f64::from(EXP_LIMIT) * core::f64::consts::LN_2;
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            let (wl, wh) = (Wide::exp(lo), Wide::exp(hi));
+            prop_assert_ne!(wl.compare(&wh), Ordering::Greater);
+            if hi > -edge + 1.0 {
+                prop_assert!(!wh.is_zero());
+                let want = hi.min(edge);
+                prop_assert!((wh.ln() - want).abs() <= 1.0 + 1e-9 * want.abs(), "x = {} ln = {}", hi, wh.ln());
+            }
+        }
     }
 
     #[test]

@@ -380,8 +380,9 @@ pub fn predict_fastest(model: &Model<'_>, vectors: &Vectors) -> Result<Vec<u8>> 
 }
 
 /// The files of the other encoding and of earlier versions, removed so
-/// that a firmware build cannot pick up stale ones.
-const OLD_FILES: [&str; 12] = [
+/// that a firmware build cannot pick up stale ones (with `model.crc32`,
+/// every file [`write()`] writes or removes).
+pub const OLD_FILES: [&str; 12] = [
     "inputs.u8",
     "byte-values.f32",
     "inputs.f32",

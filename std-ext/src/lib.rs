@@ -10,6 +10,7 @@
 //! | [`batch`] | multi-threaded batch classification (rayon) |
 //! | [`data`] | datasets in every format (IDX, `.npy`, `.npz`, CSV/TSV), class maps, stratified splits, input maps fitted on the training split |
 //! | [`train`] | \[KH16\] classifier and \[McA\] autoassociative training, settings derived from the data, the notebook's optimizer, checkpointed runs with model selection |
+//! | [`output`] | the write discipline: outputs never overwrite inputs, one run per training directory, stale temporary files removed |
 //! | [`model_io`] | the model-file writer (atomic) and aligned loading for [`dam_core::model`] |
 //! | [`quantize`], [`export`] | i8/i16 quantization, evaluation through the firmware's forward pass, `dam export` |
 //! | [`families`] | retrieval and energies of every memory family over many queries |
@@ -39,6 +40,7 @@ pub mod export;
 pub mod families;
 pub mod firmware;
 pub mod model_io;
+pub mod output;
 pub mod patterns;
 pub mod plot;
 pub mod potts;

@@ -7,7 +7,9 @@ use anyhow::{Context, Result};
 
 /// Writes `bytes` to `path` atomically: into a temporary file in the same
 /// directory, flushed to disk, then renamed over `path`. A crash or an error
-/// leaves either the old file or the new one, never a partial file.
+/// leaves either the old file or the new one, never a partial file. A new
+/// file gets the mode the umask gives; a replaced file keeps its mode. The
+/// temporary file is named [`crate::output::TEMP_PREFIX`]`…`.
 ///
 /// ```
 /// # fn main() -> anyhow::Result<()> {
@@ -19,20 +21,50 @@ use anyhow::{Context, Result};
 /// # Ok(()) }
 /// ```
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = temporary_beside(path, "")?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    persist(tmp, path)
+}
+
+/// A new temporary file in `path`'s directory, named
+/// [`crate::output::TEMP_PREFIX`]`…suffix`, with the mode `path` will have:
+/// that of the file it replaces, or for a new file what the umask gives
+/// (`0666 & !umask`, as `open` would; tempfile alone makes 0600). Fill it,
+/// then [`persist`] it.
+pub fn temporary_beside(path: &Path, suffix: &str) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(crate::output::TEMP_PREFIX).suffix(suffix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(dir).with_context(|| {
         format!(
             "cannot write {}: cannot create a file in {}",
             path.display(),
             dir.display()
         )
     })?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.is_file()
+    {
+        tmp.as_file()
+            .set_permissions(meta.permissions())
+            .with_context(|| format!("cannot write {}: cannot keep its mode", path.display()))?;
+    }
+    Ok(tmp)
+}
+
+/// Renames the filled temporary file `tmp` over `path`; on failure it is
+/// deleted at once.
+pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
     // The error owns the temporary file; delete it now rather than when the
     // error is dropped, which a program exiting on the error never does.
     tmp.persist(path).map_err(|e| {
@@ -379,8 +411,27 @@ impl AlignedBytes {
 /// Reads a model file into aligned memory and checks it with
 /// [`Model::parse`]; call [`load`]`(…)?.as_bytes()` and parse again (free)
 /// to use it. Errors name the file and the problem.
+///
+/// At most the length the header declares (plus one byte, to see that a
+/// file is longer) is read, so a device or a pipe (`/dev/zero`) is not read
+/// without bound; nothing is allocated beyond what was read.
 pub fn load(path: &Path) -> Result<AlignedBytes> {
-    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    use std::io::Read;
+    let cannot = || format!("cannot read {}", path.display());
+    let file = std::fs::File::open(path).with_context(cannot)?;
+    let mut raw = Vec::new();
+    let mut file = file.take(HEADER_LEN as u64);
+    file.read_to_end(&mut raw).with_context(cannot)?;
+    // The total length, offset 48 (docs/model-format.md); a shorter file
+    // is left to the parser's error.
+    if let Some(field) = raw.get(48..56) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(field);
+        let declared = u64::from_le_bytes(b);
+        let rest = declared.saturating_sub(HEADER_LEN as u64).saturating_add(1);
+        let mut file = file.into_inner().take(rest);
+        file.read_to_end(&mut raw).with_context(cannot)?;
+    }
     let bytes = AlignedBytes::new(&raw);
     Model::parse(bytes.as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: not a usable model: {e}", path.display()))?;

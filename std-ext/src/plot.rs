@@ -1127,23 +1127,14 @@ fn fonts() -> Result<()> {
 fn draw(path: &Path, size: (u32, u32), body: impl FnOnce(&Area<'_>) -> DrawResult) -> Result<()> {
     // Draw into a temporary file beside the target, then rename: no
     // half-written PNG on failure.
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .suffix(".png")
-        .tempfile_in(dir)
-        .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
+    let tmp = crate::model_io::temporary_beside(path, ".png")?;
     {
         let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
         body(&root).map_err(|e| anyhow!("cannot draw {}: {e}", path.display()))?;
         root.present()
             .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
     }
-    tmp.persist(path)
-        .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
-    Ok(())
+    crate::model_io::persist(tmp, path)
 }
 
 #[cfg(test)]

@@ -431,12 +431,12 @@ fn interrupted_training_keeps_a_whole_checkpoint() {
     mini_mnist(dir.path(), 20, 20);
     let out = dir.path().join("out");
 
-    // Ctrl-C: the run stops at an epoch boundary, says so, exits 1.
+    // Ctrl-C: the run stops at a minibatch boundary, says so, exits 128 + 2.
     let child = start_training(dir.path(), &out);
     signal(&child, "-INT");
     let done = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&done.stderr);
-    assert_eq!(done.status.code(), Some(1), "{err}");
+    assert_eq!(done.status.code(), Some(130), "{err}");
     assert!(
         err.contains("interrupted") && err.contains("--resume"),
         "{err}"

@@ -176,8 +176,13 @@ impl Config {
         if self.p == 0 || self.batch == 0 {
             bail!("P and the minibatch size must be at least 1");
         }
-        if !(pos(self.beta) && pos(self.eps0) && pos(self.decay) && self.logit_rate >= 0.0) {
-            bail!("need beta, eps0, decay > 0 and logit_rate ≥ 0");
+        if !(pos(self.beta)
+            && pos(self.eps0)
+            && pos(self.decay)
+            && self.logit_rate.is_finite()
+            && self.logit_rate >= 0.0)
+        {
+            bail!("need finite beta, eps0, decay > 0 and a finite logit_rate ≥ 0");
         }
         if !(0.0..1.0).contains(&self.smoothing) || !(0.0..1.0).contains(&self.momentum) {
             bail!("smoothing and momentum must be in [0, 1)");

@@ -14,9 +14,15 @@
 //! times above its lowest with the training accuracy fallen to chance) stops with an error naming the epoch and what
 //! diverged, and leaves `model.dam` as it was before the run.
 //!
-//! `checkpoint.bin` layout (little-endian): the magic `DAMCKPT2`; the epoch,
+//! One run at a time writes into a directory: [`run`] holds its
+//! [`DirLock`](crate::output::DirLock) until it returns, and first removes
+//! the temporary files a killed run left there.
+//!
+//! `checkpoint.bin` layout (little-endian): the magic `DAMCKPT3`; the epoch,
 //! the best epoch, the epochs since the best, the best validation accuracy
-//! (`f64` bits) and the lowest loss (`f64` bits), then the byte lengths of
+//! (`f64` bits) and the lowest loss (`f64` bits); the seed, the number of
+//! training rows and the CRC-32 of their labels (so that `--resume` refuses
+//! another `--seed`, `--train-limit` or dataset); then the byte lengths of
 //! the current model, the best model and the metrics text (`u64` each);
 //! the two models (the `.dam` format, each with its own CRC), the metrics
 //! text, the velocity (`K·D` `f32`), and a CRC-32 of everything before it.
@@ -185,6 +191,10 @@ pub fn run(
     };
     // Everything is checked before the first file is touched.
     config.validate()?;
+    if config.epochs == 0 {
+        bail!("--epochs 0: a run needs at least one epoch");
+    }
+    let identity = Identity::of(&config, data.train);
     let fresh = || Trainer::for_data(config.clone(), data.train, nc);
     let mut trainer = fresh()?;
     if data.train.is_empty() || data.test.is_empty() {
@@ -192,9 +202,11 @@ pub fn run(
     }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
+    let _lock = crate::output::DirLock::acquire(dir)?;
+    crate::output::remove_stale_temporaries(dir)?;
     let paths = Paths::new(dir);
     let mut sel = if resume {
-        load_checkpoint(&mut trainer, &paths)?
+        load_checkpoint(&mut trainer, &paths, &identity)?
     } else {
         model_io::write_atomic(&paths.metrics, format!("{METRICS_HEADER}\n").as_bytes())?;
         Selection {
@@ -249,7 +261,7 @@ pub fn run(
             test_accuracy,
             seconds,
         };
-        save_checkpoint(&trainer, &model, &sel, &paths, &record)?;
+        save_checkpoint(&trainer, &model, &sel, &identity, &paths, &record)?;
         on_epoch(&record);
     }
     if sel.best_epoch == 0 {
@@ -308,9 +320,33 @@ fn check_divergence(t: &Trainer, stats: &EpochStats, min_loss: f64, paths: &Path
     Ok(())
 }
 
-const CHECKPOINT_MAGIC: &[u8; 8] = b"DAMCKPT2";
-/// Bytes before the models: magic, five state fields, three lengths.
-const CHECKPOINT_HEAD: usize = 8 + 8 * 8;
+const CHECKPOINT_MAGIC: &[u8; 8] = b"DAMCKPT3";
+/// The previous version: no [`Identity`] (resumed without that check).
+const CHECKPOINT_MAGIC_2: &[u8; 8] = b"DAMCKPT2";
+/// Bytes before the models: magic, five state fields, three identity
+/// fields, three lengths.
+const CHECKPOINT_HEAD: usize = 8 + 11 * 8;
+
+/// What a resumed run must share with the run it continues beyond the
+/// model's header: the seed (initial memories, shuffles) and the training
+/// rows (`--train-limit`, the dataset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Identity {
+    seed: u64,
+    rows: u64,
+    labels_crc: u32,
+}
+
+impl Identity {
+    fn of(config: &Config, train: &Split) -> Self {
+        let labels: Vec<u8> = train.labels.iter().flat_map(|l| l.to_le_bytes()).collect();
+        Identity {
+            seed: config.seed,
+            rows: train.len() as u64,
+            labels_crc: dam_core::model::crc32(&labels),
+        }
+    }
+}
 
 /// Writes `checkpoint.bin` (the only file `--resume` reads), then the
 /// metrics row: a kill between the two renames leaves a checkpoint that is
@@ -319,6 +355,7 @@ fn save_checkpoint(
     t: &Trainer,
     model: &[u8],
     sel: &Selection,
+    identity: &Identity,
     paths: &Paths,
     record: &Record,
 ) -> Result<()> {
@@ -333,6 +370,9 @@ fn save_checkpoint(
     }
     for x in [sel.best_val, sel.min_loss] {
         out.extend_from_slice(&x.to_bits().to_le_bytes());
+    }
+    for n in [identity.seed, identity.rows, u64::from(identity.labels_crc)] {
+        out.extend_from_slice(&n.to_le_bytes());
     }
     for n in [model.len(), sel.best_model.len(), metrics.len()] {
         out.extend_from_slice(&(n as u64).to_le_bytes());
@@ -357,6 +397,8 @@ struct Checkpoint {
     model: AlignedBytes,
     metrics: Vec<u8>,
     velocity: Vec<f32>,
+    /// `None` in a version-2 checkpoint.
+    identity: Option<Identity>,
 }
 
 /// The header of the model in `dir`'s checkpoint: the settings a
@@ -382,7 +424,13 @@ fn read_checkpoint(path: &Path) -> Result<Checkpoint> {
         .checked_sub(4)
         .ok_or_else(|| bad("shorter than its header"))?;
     let (body, crc) = bytes.split_at(body_len);
-    if body.len() < CHECKPOINT_HEAD || &body[..8] != CHECKPOINT_MAGIC {
+    let v3 = body.get(..8) == Some(&CHECKPOINT_MAGIC[..]);
+    let head = if v3 {
+        CHECKPOINT_HEAD
+    } else {
+        CHECKPOINT_HEAD - 24
+    };
+    if body.len() < head || !(v3 || &body[..8] == CHECKPOINT_MAGIC_2) {
         return Err(bad(
             "not a checkpoint of this version (bad magic or too short)",
         ));
@@ -398,8 +446,15 @@ fn read_checkpoint(path: &Path) -> Result<Checkpoint> {
     let size = |i: usize| usize::try_from(word(i)).map_err(|_| bad("a length does not fit"));
     let (epoch, best_epoch, since_best) = (size(0)?, size(1)?, size(2)?);
     let (best_val, min_loss) = (f64::from_bits(word(3)), f64::from_bits(word(4)));
-    let (model_len, best_len, metrics_len) = (size(5)?, size(6)?, size(7)?);
-    let rest = &body[CHECKPOINT_HEAD..];
+    let lengths = if v3 { 8 } else { 5 };
+    let identity = v3.then(|| Identity {
+        seed: word(5),
+        rows: word(6),
+        labels_crc: word(7) as u32,
+    });
+    let (model_len, best_len, metrics_len) =
+        (size(lengths)?, size(lengths + 1)?, size(lengths + 2)?);
+    let rest = &body[head..];
     let mut at = 0usize;
     let mut take = |n: usize| -> Result<&[u8]> {
         let end = at
@@ -432,6 +487,7 @@ fn read_checkpoint(path: &Path) -> Result<Checkpoint> {
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect(),
+        identity,
     })
 }
 
@@ -506,8 +562,25 @@ pub fn read_metrics(path: &Path) -> Result<Vec<MetricsRow>> {
     Ok(rows)
 }
 
-fn load_checkpoint(t: &mut Trainer, paths: &Paths) -> Result<Selection> {
+fn load_checkpoint(t: &mut Trainer, paths: &Paths, identity: &Identity) -> Result<Selection> {
     let ckpt = read_checkpoint(&paths.checkpoint)?;
+    if let Some(was) = ckpt.identity {
+        let ckpt_name = paths.checkpoint.display();
+        if was.seed != identity.seed {
+            bail!(
+                "{ckpt_name} was trained with --seed {}, this run has --seed {}; resume with the same seed",
+                was.seed,
+                identity.seed
+            );
+        }
+        if was.rows != identity.rows || was.labels_crc != identity.labels_crc {
+            bail!(
+                "{ckpt_name} was trained on {} training rows, this run has {} (other data or --train-limit); resume with the same data and options",
+                was.rows,
+                identity.rows
+            );
+        }
+    }
     let model = Model::parse(ckpt.model.as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: its model: {e}", paths.checkpoint.display()))?;
     if *model.header() != t.header() {

@@ -40,6 +40,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    crate::common::refuse_inputs(
+        std::slice::from_ref(&args.out),
+        std::slice::from_ref(&args.patterns),
+    )?;
     let name = args.patterns.display().to_string();
     let a = NpyArray::read(&args.patterns)?;
     if a.shape.len() != 2 {

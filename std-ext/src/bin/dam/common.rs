@@ -148,6 +148,19 @@ impl DataArgs {
         }
     }
 
+    /// Every file the data options name (to refuse an output over one).
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        [
+            Some(self.path()),
+            self.labels.clone(),
+            self.test_data.clone(),
+            self.test_labels.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
     /// Loads, splits and scales. Every error about the data names its
     /// file already (no "dataset X: X: …").
     pub fn prepare(&self) -> Result<Prepared> {
@@ -156,8 +169,44 @@ impl DataArgs {
     }
 }
 
+/// [`dam_std::output::refuse_inputs`] for owned paths.
+pub fn refuse_inputs(outputs: &[PathBuf], inputs: &[PathBuf]) -> Result<()> {
+    let o: Vec<&std::path::Path> = outputs.iter().map(PathBuf::as_path).collect();
+    let i: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+    dam_std::output::refuse_inputs(&o, &i)
+}
+
+impl MemoryArgs {
+    /// Every file these options name.
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        [
+            self.memories.clone(),
+            self.model.clone(),
+            Some(self.queries.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// The most worker threads `--threads` takes.
+pub const MAX_THREADS: usize = 1024;
+
+/// An error if `--threads` is 0 or above [`MAX_THREADS`] (each thread
+/// reserves its stack: a huge count aborts or hangs the program).
+pub fn check_threads(threads: Option<usize>) -> Result<()> {
+    match threads {
+        Some(n) if !(1..=MAX_THREADS).contains(&n) => {
+            anyhow::bail!("--threads {n}: give between 1 and {MAX_THREADS}")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Sets the number of worker threads (once, before any parallel work).
 pub fn set_threads(threads: Option<usize>) -> Result<()> {
+    check_threads(threads)?;
     if let Some(n) = threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))

@@ -130,6 +130,11 @@ fn legacy_map(t: &Table) -> InputMap {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    if let Some(png) = &args.confusion_png {
+        let mut inputs = args.data.inputs();
+        inputs.push(args.model.clone());
+        crate::common::refuse_inputs(std::slice::from_ref(png), &inputs)?;
+    }
     let bytes = model_io::load(&args.model)?;
     let model = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{e}"))?;
     if model.header().kind == Kind::Memory {

@@ -85,6 +85,7 @@ pub fn run(args: Args) -> Result<()> {
             let out = args
                 .out
                 .unwrap_or_else(|| dir.join(format!("{stem}.{tag}.dam")));
+            refuse(&[&out], &args.model)?;
             ensure_parent(&out)?;
             model_io::write_atomic(&out, &blob)?;
             println!("wrote {} ({} bytes, {tag})", out.display(), blob.len());
@@ -112,6 +113,7 @@ pub fn run(args: Args) -> Result<()> {
                 bail!("{header_file}: a C #include cannot name this file");
             }
             let src = c_source(&exported, &blob, &name, &header_file, scratch)?;
+            refuse(&[&out, &header], &args.model)?;
             ensure_parent(&out)?;
             model_io::write_atomic(&header, src.header.as_bytes())?;
             model_io::write_atomic(&out, src.source.as_bytes())?;
@@ -135,6 +137,7 @@ pub fn run(args: Args) -> Result<()> {
             let parsed = AlignedBytes::new(&blob);
             let exported = Model::parse(parsed.as_bytes()).map_err(|e| anyhow!("{e}"))?;
             let src = rust_module(&exported, &blob_name, blob.len())?;
+            refuse(&[&out, &blob_path], &args.model)?;
             ensure_parent(&out)?;
             model_io::write_atomic(&blob_path, &blob)?;
             model_io::write_atomic(&out, src.as_bytes())?;
@@ -162,6 +165,11 @@ fn c_scratch_bytes(bytes: &[u8]) -> Result<usize> {
         most = most.max(p.scratch_bytes());
     }
     Ok(most)
+}
+
+/// An error if an output is the model being exported (or they collide).
+fn refuse(outputs: &[&Path], model: &Path) -> Result<()> {
+    dam_std::output::refuse_inputs(outputs, &[model])
 }
 
 /// Creates the directory `out` goes into, if missing (as `dam train --out`

@@ -38,6 +38,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    crate::common::refuse_inputs(
+        std::slice::from_ref(&args.out),
+        std::slice::from_ref(&args.input),
+    )?;
     let name = args.input.display().to_string();
     let a = NpyArray::read(&args.input)?;
     if a.shape.len() != 2 {

@@ -17,6 +17,7 @@ mod info;
 mod predict;
 mod recall;
 mod show;
+mod signals;
 mod tables;
 mod train;
 mod train_potts;
@@ -65,6 +66,7 @@ enum Command {
 }
 
 fn main() {
+    signals::default_sigpipe();
     let cli = Cli::parse();
     let result: Result<()> = match cli.command {
         Command::Demo(args) => demo::run(args),
@@ -84,6 +86,10 @@ fn main() {
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        // A run stopped by a signal exits as the shell expects of one.
+        let code = e
+            .downcast_ref::<signals::Stopped>()
+            .map_or(1, |s| 128 + s.signal);
+        std::process::exit(code);
     }
 }

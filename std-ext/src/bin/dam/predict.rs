@@ -31,6 +31,15 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let mut inputs = args.data.inputs();
+    inputs.push(args.model.clone());
+    // Also the files it removes.
+    let outputs: Vec<PathBuf> = firmware::OLD_FILES
+        .iter()
+        .chain(&["model.crc32"])
+        .map(|f| args.out.join(f))
+        .collect();
+    crate::common::refuse_inputs(&outputs, &inputs)?;
     let bytes = model_io::load(&args.model)?;
     let name = args.model.display().to_string();
     let model = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{name}: {e}"))?;

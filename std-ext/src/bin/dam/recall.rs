@@ -37,6 +37,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    crate::common::refuse_inputs(std::slice::from_ref(&args.out), &args.mem.inputs())?;
     let l = args.mem.load()?;
     let opts = RecallOptions {
         steps: args.steps,

@@ -28,6 +28,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let mut inputs = vec![args.model.clone()];
+    inputs.extend(args.metrics.clone());
+    crate::common::refuse_inputs(
+        &[args.out.join("memories.png"), args.out.join("curves.png")],
+        &inputs,
+    )?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| anyhow!("cannot create {}: {e}", args.out.display()))?;
     let path = args.out.join("memories.png");

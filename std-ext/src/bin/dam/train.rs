@@ -1,8 +1,6 @@
 //! `dam train`.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Result, bail};
 use clap::{Args as ClapArgs, ValueEnum};
@@ -15,7 +13,9 @@ use dam_std::train::session::{self, Data, Meta, Outcome, Paths, Record, Stopping
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::common::{DataArgs, set_threads};
+use crate::signals;
 use crate::train_potts::{InitArg, PottsArgs};
+use dam_std::output;
 
 /// Options of `dam train`: the KH16 classifier on any labelled dataset.
 /// Every setting left out is derived from the data (see
@@ -198,7 +198,6 @@ fn choose_degree(
     data: &Prepared,
     val: Option<&dam_std::data::Split>,
     stopping: &Stopping,
-    stop: &AtomicBool,
 ) -> Result<Config> {
     let nc = data.classes.len();
     let how = match val {
@@ -220,7 +219,7 @@ fn choose_degree(
         val,
         nc,
         patience,
-        &|| stop.load(Ordering::SeqCst),
+        &|| signals::received().is_some(),
         |n, acc| println!("  n = {n:>2}: held-out accuracy {:.2}%", 100.0 * acc),
     )?;
     let Some(choice) = choice else {
@@ -267,12 +266,8 @@ pub fn train(args: &Args) -> Result<f64> {
     }
     let stopping = args.stopping(&config);
     let val = data.val.as_ref();
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        // Only the first handler installed counts; later calls fail harmlessly.
-        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
-    }
+    // SIGINT, SIGTERM and SIGHUP stop the run at a minibatch boundary.
+    signals::install();
     let config = if args.chooses_degree(&data) {
         if args.resume {
             // The degree chosen when the run started, from its checkpoint.
@@ -286,7 +281,7 @@ pub fn train(args: &Args) -> Result<f64> {
                 ..config
             }
         } else {
-            choose_degree(&config, &data, val, &stopping, &stop)?
+            choose_degree(&config, &data, val, &stopping)?
         }
     } else {
         config
@@ -341,7 +336,7 @@ pub fn train(args: &Args) -> Result<f64> {
         stopping,
         &args.out,
         args.resume,
-        &|| stop.load(Ordering::SeqCst),
+        &|| signals::received().is_some(),
         |r: &Record| {
             let val = r
                 .val_accuracy
@@ -406,14 +401,64 @@ pub fn train(args: &Args) -> Result<f64> {
             }
             Ok(test)
         }
-        Outcome::Interrupted { epoch } => bail!(
-            "interrupted; the checkpoint in {} holds epoch {epoch} (continue with --resume); model.dam was not written",
-            args.out.display()
-        ),
+        Outcome::Interrupted { epoch } => {
+            let signal = signals::received().unwrap_or(2);
+            Err(signals::Stopped {
+                signal,
+                message: format!(
+                    "interrupted by {}; the checkpoint in {} holds epoch {epoch} (continue with --resume); model.dam was not written",
+                    signals::name(signal),
+                    args.out.display()
+                ),
+            }
+            .into())
+        }
     }
 }
 
+/// The files a run writes in `--out` (with [`session::Paths`]).
+pub const RUN_FILES: [&str; 5] = [
+    "model.dam",
+    "metrics.csv",
+    "checkpoint.bin",
+    "curves.png",
+    "memories.png",
+];
+
+/// Checks what needs no data: the output files are none of the inputs, and
+/// the counts are at least 1.
+fn check_options(args: &Args) -> Result<()> {
+    if args.epochs == Some(0) {
+        bail!("--epochs 0: a run needs at least one epoch");
+    }
+    if args.data.train_limit == Some(0) {
+        bail!("--train-limit 0 leaves no training rows");
+    }
+    check_counts(args)?;
+    let outputs: Vec<PathBuf> = RUN_FILES.iter().map(|f| args.out.join(f)).collect();
+    let outputs: Vec<&std::path::Path> = outputs.iter().map(PathBuf::as_path).collect();
+    let inputs = args.data.inputs();
+    let inputs: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+    output::refuse_inputs(&outputs, &inputs)
+}
+
+/// The most memories `-k` takes: beyond it the memories alone need more
+/// than a few GiB for any dataset worth training on.
+pub const MAX_MEMORIES: usize = 1 << 20;
+
+/// `-k` and `--threads` within bounds (clear errors instead of an
+/// allocation abort or a hang).
+fn check_counts(args: &Args) -> Result<()> {
+    if let Some(k) = args.memories
+        && !(1..=MAX_MEMORIES).contains(&k)
+    {
+        bail!("-k {k}: K, the number of memories, must be between 1 and {MAX_MEMORIES}");
+    }
+    crate::common::check_threads(args.threads)
+}
+
 pub fn run(args: Args) -> Result<()> {
+    check_options(&args)?;
     match args.kind {
         KindArg::Kh16 => train(&args).map(|_| ()),
         KindArg::Potts => crate::train_potts::run(&args),

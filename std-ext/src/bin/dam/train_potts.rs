@@ -10,6 +10,7 @@ use dam_std::potts::patches::patches;
 use dam_std::potts::{Config, Constraint, Init, Task, Trainer, evaluate, figure};
 
 use crate::common::set_threads;
+use crate::signals;
 use crate::train::Args;
 
 /// The Potts options of `dam train` (used with --kind potts).
@@ -115,11 +116,41 @@ impl Default for PottsArgs {
 
 const HEADER: &str = "epoch,loss,train_accuracy,test_accuracy,test_accuracy_nn,p,ops,seconds";
 
-/// Trains, writes model.dam (after every epoch), metrics.csv and memories.png.
+/// The Potts options `Config::validate` does not see.
+fn check_options(pa: &PottsArgs) -> Result<()> {
+    if pa.grow && !(pa.split_delta.is_finite() && pa.split_delta > 0.0) {
+        bail!("--split-delta {}: must be finite and > 0", pa.split_delta);
+    }
+    if pa.latent == Some(0) {
+        bail!("--latent 0: give at least one latent class");
+    }
+    if pa.latent.is_some() && (pa.patch == 0 || pa.patches == 0) {
+        bail!("--patch and --patches must be at least 1");
+    }
+    Ok(())
+}
+
+/// The error for an epoch whose loss is not finite: nothing more is
+/// written, the earlier model.dam stays.
+fn diverged(point: &Point, model: &std::path::Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "training diverged at epoch {} (P = {}): the loss is {}; {} was left as it was \
+         (try a smaller --beta, --eps0 or --logit-rate)",
+        point.epoch,
+        point.p,
+        point.loss,
+        model.display()
+    )
+}
+
+/// Trains, checking the loss after every epoch; writes metrics.csv as it
+/// goes, and model.dam and memories.png at the end (only from finite
+/// parameters).
 pub fn run(args: &Args) -> Result<()> {
     if args.resume {
         bail!("--resume is not supported for --kind potts");
     }
+    check_options(&args.potts)?;
     set_threads(args.threads)?;
     let pa = &args.potts;
     let config = Config {
@@ -168,8 +199,13 @@ pub fn run(args: &Args) -> Result<()> {
             data.test,
         ),
     };
+    // Every setting and the data are checked before a file is touched.
+    Trainer::new(config.clone(), task, &train_set)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let _lock = dam_std::output::DirLock::acquire(&args.out)?;
+    dam_std::output::remove_stale_temporaries(&args.out)?;
+    signals::install();
     let metrics = args.out.join("metrics.csv");
     let mut csv = std::fs::File::create(&metrics)
         .with_context(|| format!("cannot create {}", metrics.display()))?;
@@ -187,6 +223,9 @@ pub fn run(args: &Args) -> Result<()> {
             point.seconds
         );
         writeln!(csv, "{line}")?;
+        if !point.loss.is_finite() {
+            return Err(diverged(point, &model));
+        }
         if !args.quiet {
             println!(
                 "P {:5} epoch {:3}  loss {:.4}  test argmax {:.2}%  1-NN {:.2}%  ops {:.3e}  {:.1} s",
@@ -227,8 +266,17 @@ pub fn run(args: &Args) -> Result<()> {
         let mut seconds = 0.0;
         for _ in 0..config.epochs {
             let start = Instant::now();
-            let Some(stats) = t.run_epoch(&train_set, &|| false)? else {
-                unreachable!("never stopped")
+            let Some(stats) = t.run_epoch(&train_set, &|| signals::received().is_some())? else {
+                let signal = signals::received().unwrap_or(2);
+                return Err(signals::Stopped {
+                    signal,
+                    message: format!(
+                        "interrupted by {}; {} was not written (--kind potts does not resume)",
+                        signals::name(signal),
+                        model.display()
+                    ),
+                }
+                .into());
             };
             seconds += start.elapsed().as_secs_f64();
             let point = Point {
@@ -240,10 +288,19 @@ pub fn run(args: &Args) -> Result<()> {
                 loss: stats.loss,
             };
             log(&point)?;
-            t.params.save(&model)?;
         }
         t.params
     };
+    if let Some(bad) = [&params.w, &params.theta, &params.rho]
+        .iter()
+        .flat_map(|v| v.iter())
+        .find(|x| !x.is_finite())
+    {
+        bail!(
+            "training diverged: a parameter is {bad}; {} was left as it was",
+            model.display()
+        );
+    }
     params.save(&model)?;
     let png = args.out.join("memories.png");
     figure::memories_with_labels(&png, &params, 10)?;

@@ -1,0 +1,440 @@
+//! The write side of the `dam` program (the "Write side" table of
+//! docs/robustness.md): outputs never overwrite inputs, inputs are checked
+//! before an output is touched, files get the umask's mode, a closed pipe
+//! ends a command quietly, one run at a time per training directory,
+//! SIGTERM stops training like Ctrl-C, `--resume` refuses other settings,
+//! and absurd counts are refused.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{dam, fails_with, mini_mnist, npy, s};
+
+/// Two features, classes 0 and 1, four rows of each.
+const GOOD_CSV: &str = "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n2,1,0\n4,3,1\n6,5,0\n8,7,1\n";
+
+/// The options of a quick run on [`GOOD_CSV`].
+const QUICK: [&str; 12] = [
+    "--epochs",
+    "1",
+    "-k",
+    "4",
+    "-n",
+    "3",
+    "--threads",
+    "1",
+    "--val-fraction",
+    "0",
+    "--test-fraction",
+    "0.25",
+];
+
+fn ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A 2-class classifier model (K = 2, Nv = 2) at `path`, via `dam import`.
+fn classifier(dir: &Path, path: &Path) -> Vec<u8> {
+    let mem = dir.join("clf.npy");
+    npy(&mem, &[2, 4], vec![1., -1., 1., -1., -1., 1., -1., 1.]);
+    ok(&dam(&[
+        "import",
+        s(&mem),
+        "--out",
+        s(path),
+        "--kind",
+        "classifier",
+        "--classes",
+        "2",
+        "-n",
+        "3",
+    ]));
+    std::fs::read(path).unwrap()
+}
+
+/// `dam train` on `data` into `out` with `extra` and the [`QUICK`]
+/// options `extra` does not give.
+fn train(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["train", "--data", s(data), "--out", s(out), "--quiet"];
+    for pair in QUICK.chunks(2) {
+        if !extra.contains(&pair[0]) {
+            args.extend_from_slice(pair);
+        }
+    }
+    args.extend_from_slice(extra);
+    dam(&args)
+}
+
+#[test]
+fn outputs_that_are_inputs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.dam");
+    let good = classifier(dir.path(), &model);
+    // export --format rust --out DIR/model.rs: the blob would be DIR/model.dam.
+    let rs = dir.path().join("model.rs");
+    fails_with(
+        &dam(&[
+            "export",
+            "--model",
+            s(&model),
+            "--format",
+            "rust",
+            "--out",
+            s(&rs),
+        ]),
+        &["model.dam", "overwrite the input"],
+    );
+    assert!(!rs.exists());
+    // --out the model itself, also through another spelling.
+    let other = dir.path().join(".").join("model.dam");
+    fails_with(
+        &dam(&["export", "--model", s(&model), "--out", s(&other)]),
+        &["overwrite the input"],
+    );
+    // A Rust module whose blob is the module itself.
+    let clash = dir.path().join("x.dam");
+    fails_with(
+        &dam(&[
+            "export",
+            "--model",
+            s(&model),
+            "--format",
+            "rust",
+            "--out",
+            s(&clash),
+        ]),
+        &["same file"],
+    );
+    assert_eq!(std::fs::read(&model).unwrap(), good);
+    // import and recall with --out an input.
+    let mem = dir.path().join("clf.npy");
+    let before = std::fs::read(&mem).unwrap();
+    fails_with(
+        &dam(&["import", s(&mem), "--out", s(&mem)]),
+        &["clf.npy", "overwrite the input"],
+    );
+    let q = dir.path().join("q.npy");
+    npy(&q, &[1, 4], vec![1., -1., 1., -1.]);
+    let q_before = std::fs::read(&q).unwrap();
+    fails_with(
+        &dam(&[
+            "recall",
+            "--memories",
+            s(&mem),
+            "--queries",
+            s(&q),
+            "--out",
+            s(&q),
+        ]),
+        &["q.npy", "overwrite the input"],
+    );
+    assert_eq!(std::fs::read(&mem).unwrap(), before);
+    assert_eq!(std::fs::read(&q).unwrap(), q_before);
+    // train --out holding the data as one of its run files.
+    let out = dir.path().join("run");
+    std::fs::create_dir(&out).unwrap();
+    let data = out.join("metrics.csv");
+    std::fs::write(&data, GOOD_CSV).unwrap();
+    fails_with(
+        &train(&data, &out, &[]),
+        &["metrics.csv", "overwrite the input"],
+    );
+    assert_eq!(std::fs::read_to_string(&data).unwrap(), GOOD_CSV);
+}
+
+#[test]
+fn a_refused_run_does_not_touch_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("good.csv");
+    std::fs::write(&data, GOOD_CSV).unwrap();
+    let out = dir.path().join("out");
+    ok(&train(&data, &out, &[]));
+    let metrics = std::fs::read(out.join("metrics.csv")).unwrap();
+    let model = std::fs::read(out.join("model.dam")).unwrap();
+    fails_with(&train(&data, &out, &["--epochs", "0"]), &["--epochs 0"]);
+    fails_with(
+        &train(&data, &out, &["--train-limit", "0"]),
+        &["--train-limit 0"],
+    );
+    fails_with(
+        &train(&data, &out, &["--kind", "potts", "--epochs", "0"]),
+        &["--epochs 0"],
+    );
+    assert_eq!(std::fs::read(out.join("metrics.csv")).unwrap(), metrics);
+    assert_eq!(std::fs::read(out.join("model.dam")).unwrap(), model);
+}
+
+#[cfg(unix)]
+#[test]
+fn files_get_the_mode_the_umask_gives() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.npy");
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    let model = dir.path().join("m.dam");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let import = |umask: &str| {
+        let st = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask {umask}; exec \"$0\" import \"$1\" --out \"$2\" >/dev/null"
+            ))
+            .args([env!("CARGO_BIN_EXE_dam"), s(&mem), s(&model)])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    import("027");
+    assert_eq!(mode(&model), 0o640);
+    // An existing file keeps its mode.
+    std::fs::set_permissions(&model, std::fs::Permissions::from_mode(0o604)).unwrap();
+    import("077");
+    assert_eq!(mode(&model), 0o604);
+    // Training writes every file with the umask's mode too.
+    let data = dir.path().join("good.csv");
+    std::fs::write(&data, GOOD_CSV).unwrap();
+    let out = dir.path().join("out");
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(
+            "umask 022; d=$1; o=$2; shift 2; \
+             exec \"$0\" train --data \"$d\" --out \"$o\" --quiet \"$@\" >/dev/null 2>&1",
+        )
+        .args([env!("CARGO_BIN_EXE_dam"), s(&data), s(&out)])
+        .args(QUICK)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    for f in [
+        "model.dam",
+        "metrics.csv",
+        "checkpoint.bin",
+        "curves.png",
+        "memories.png",
+    ] {
+        assert_eq!(mode(&out.join(f)), 0o644, "{f}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.dam");
+    classifier(dir.path(), &model);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dam"))
+        .args(["info", s(&model)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the only reader before dam writes.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(101), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert!(
+            out.status.code() == Some(0) || out.status.signal() == Some(13),
+            "{:?} {err}",
+            out.status
+        );
+    }
+}
+
+/// The options of the long training run (`-n` given: no choice of the
+/// degree before the first epoch).
+const LONG_RUN: [&str; 10] = [
+    "-n",
+    "3",
+    "-k",
+    "4",
+    "--batch",
+    "5",
+    "--epochs",
+    "1000000",
+    "--threads",
+    "1",
+];
+
+/// Starts a long `dam train` and waits for its first checkpoint.
+fn start_training(data: &Path, out: &Path) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_dam"))
+        .args(["train", "--data", s(data), "--out", s(out), "--quiet"])
+        .args(LONG_RUN)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !out.join("checkpoint.bin").exists() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no checkpoint");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    child
+}
+
+/// Kills the child if a test fails before it has ended.
+struct Reaper(Option<std::process::Child>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn signal(pid: u32, sig: &str) {
+    let sent = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Names in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Resumes the run in `out` for one more epoch (so the checkpoint was whole).
+fn resume_one_more(data: &Path, out: &Path) {
+    let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let next = metrics.lines().count().to_string(); // the header + one row per epoch
+    let mut args: Vec<&str> = vec!["train", "--data", s(data), "--out", s(out), "--quiet"];
+    args.extend(LONG_RUN);
+    let at = args.iter().position(|a| *a == "1000000").unwrap();
+    args[at] = &next;
+    args.push("--resume");
+    ok(&dam(&args));
+}
+
+#[test]
+fn one_run_per_directory_and_sigterm_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    mini_mnist(dir.path(), 20, 20);
+    let out = dir.path().join("out");
+    let child = start_training(dir.path(), &out);
+    let pid = child.id();
+    let mut reaper = Reaper(Some(child));
+    // A second run into the same directory fails at once, naming it and
+    // the process holding it.
+    let start = Instant::now();
+    let mut args: Vec<&str> = vec!["train", "--data", s(dir.path()), "--out", s(&out)];
+    args.extend(LONG_RUN);
+    let second = dam(&args);
+    assert!(start.elapsed() < Duration::from_secs(30));
+    fails_with(&second, &["another dam run", s(&out), &pid.to_string()]);
+    // SIGTERM: the run checkpoints and exits 128 + 15.
+    signal(pid, "-TERM");
+    let done = reaper.0.take().unwrap().wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(143), "{err}");
+    assert!(err.contains("SIGTERM") && err.contains("--resume"), "{err}");
+    assert_eq!(listing(&out), ["checkpoint.bin", "metrics.csv"]);
+    // A temporary file a killed run left is removed by the next run.
+    let stale = out.join(format!("{}abc123", dam_std::output::TEMP_PREFIX));
+    std::fs::write(&stale, b"half").unwrap();
+    resume_one_more(dir.path(), &out);
+    assert!(!stale.exists());
+    assert!(
+        listing(&out).iter().all(|n| !n.starts_with('.')),
+        "{:?}",
+        listing(&out)
+    );
+    // SIGHUP too (128 + 1).
+    let child = start_training(dir.path(), &out);
+    let pid = child.id();
+    let mut reaper = Reaper(Some(child));
+    signal(pid, "-HUP");
+    let done = reaper.0.take().unwrap().wait_with_output().unwrap();
+    assert_eq!(done.status.code(), Some(129));
+}
+
+#[test]
+fn resume_refuses_another_seed_or_train_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("good.csv");
+    std::fs::write(&data, GOOD_CSV).unwrap();
+    let out = dir.path().join("out");
+    ok(&train(&data, &out, &[]));
+    let more = |extra: &[&str]| {
+        let mut a = vec!["--resume", "--epochs", "2"];
+        a.extend_from_slice(extra);
+        train(&data, &out, &a)
+    };
+    fails_with(
+        &more(&["--seed", "5"]),
+        &["checkpoint.bin", "--seed 0", "--seed 5"],
+    );
+    fails_with(
+        &more(&["--train-limit", "4"]),
+        &["checkpoint.bin", "training rows"],
+    );
+    ok(&more(&[]));
+}
+
+#[test]
+fn absurd_counts_and_unbounded_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: PathBuf = dir.path().join("good.csv");
+    std::fs::write(&data, GOOD_CSV).unwrap();
+    let out = dir.path().join("out");
+    fails_with(
+        &train(&data, &out, &["-k", "100000000000"]),
+        &["-k 100000000000"],
+    );
+    fails_with(
+        &train(&data, &out, &["--threads", "100000000000"]),
+        &["--threads 100000000000"],
+    );
+    fails_with(&train(&data, &out, &["--threads", "0"]), &["--threads 0"]);
+    assert!(!out.exists());
+    #[cfg(unix)]
+    {
+        let start = Instant::now();
+        fails_with(&dam(&["info", "/dev/zero"]), &["/dev/zero"]);
+        assert!(start.elapsed() < Duration::from_secs(10));
+    }
+}
+
+/// The exponential F with β around `2^30·ln 2`: an overflow error on both
+/// sides of the point where the exponent once wrapped (and 0 was printed).
+#[test]
+fn energy_overflow_past_the_exponent_limit_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, q) = (dir.path().join("m.npy"), dir.path().join("q.npy"));
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    npy(&q, &[1, 4], vec![1., 1., -1., -1.]);
+    for beta in ["7e8", "7.5e8", "1e12"] {
+        let out = dam(&[
+            "energy",
+            "--memories",
+            s(&mem),
+            "--queries",
+            s(&q),
+            "--interaction",
+            "exp",
+            "--beta",
+            beta,
+        ]);
+        fails_with(&out, &["overflows"]);
+    }
+}
