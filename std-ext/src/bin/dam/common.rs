@@ -277,11 +277,11 @@ impl FormArgs {
 /// A memory family on the command line.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FamilyArg {
-    /// Bipolar autoassociative memory with F (SPEC §3); queries are binarized.
+    /// Bipolar autoassociative memory with F (math.md §3); queries are binarized.
     Bipolar,
-    /// Log-sum-exp memory, Euclidean similarity (SPEC §5).
+    /// Log-sum-exp memory, Euclidean similarity (math.md §5).
     Lse,
-    /// Log-sum-exp memory, dot-product similarity (SPEC §5).
+    /// Log-sum-exp memory, dot-product similarity (math.md §5).
     LseDot,
 }
 

@@ -24,7 +24,7 @@ pub struct Args {
     /// Gradient step η of the log-sum-exp memories (1 = one-step update).
     #[arg(long, default_value_t = 1.0)]
     pub step: f64,
-    /// Use the random-feature memory (DrDAM, SPEC §6) in place of the exact
+    /// Use the random-feature memory (DrDAM, math.md §6) in place of the exact
     /// log-sum-exp memory (`--family lse` only).
     #[arg(long)]
     pub drdam: bool,
