@@ -438,3 +438,84 @@ fn energy_overflow_past_the_exponent_limit_is_an_error() {
         fails_with(&out, &["overflows"]);
     }
 }
+
+/// Fifty runs killed at seeded random moments (SIGKILL, SIGTERM or SIGINT,
+/// from before the data are read to mid-epoch): the model of the last
+/// completed run stays byte-identical, every checkpoint left resumes, a
+/// killed run's lock does not block the next, and no temporary file
+/// outlives the next run.
+#[test]
+fn fifty_kills_at_random_moments_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    mini_mnist(dir.path(), 20, 20);
+    let out = dir.path().join("out");
+    // A completed run: the model every killed run must leave alone.
+    let mut first: Vec<&str> = vec![
+        "train",
+        "--data",
+        s(dir.path()),
+        "--out",
+        s(&out),
+        "--quiet",
+    ];
+    first.extend(LONG_RUN);
+    let at = first.iter().position(|a| *a == "1000000").unwrap();
+    first[at] = "2";
+    ok(&dam(&first));
+    let mut model = std::fs::read(out.join("model.dam")).unwrap();
+    let mut rng = 0x5eed_u64;
+    let mut next = || {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        rng >> 33
+    };
+    let mut resumed = 0;
+    for round in 0..50 {
+        let child = Command::new(env!("CARGO_BIN_EXE_dam"))
+            .args([
+                "train",
+                "--data",
+                s(dir.path()),
+                "--out",
+                s(&out),
+                "--quiet",
+            ])
+            .args(LONG_RUN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let mut reaper = Reaper(Some(child));
+        std::thread::sleep(Duration::from_millis(next() % 400));
+        let sig = ["-KILL", "-TERM", "-INT"][(next() % 3) as usize];
+        signal(pid, sig);
+        let status = reaper.0.take().unwrap().wait().unwrap();
+        assert!(!status.success(), "round {round}: a killed run exited 0");
+        assert_eq!(
+            std::fs::read(out.join("model.dam")).unwrap(),
+            model,
+            "round {round} ({sig}): the model changed"
+        );
+        // Every tenth round: what the killed run left resumes to a whole model.
+        if round % 10 == 9 && out.join("checkpoint.bin").exists() {
+            resume_one_more(dir.path(), &out);
+            let info = dam(&["info", s(&out.join("model.dam"))]);
+            ok(&info);
+            model = std::fs::read(out.join("model.dam")).unwrap();
+            resumed += 1;
+        }
+    }
+    assert!(
+        resumed >= 2,
+        "only {resumed} checkpoints were left to resume"
+    );
+    // One more completed run: no temporary file or lock is left.
+    ok(&dam(&first));
+    let left: Vec<String> = listing(&out)
+        .into_iter()
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
