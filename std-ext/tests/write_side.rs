@@ -519,3 +519,58 @@ fn fifty_kills_at_random_moments_lose_nothing() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A full disk, as the file-size limit makes it for one process (writes
+/// beyond it fail with `EFBIG`; SIGXFSZ ignored, as a full disk sends no
+/// signal): the run fails naming the file, the completed model stays
+/// byte-identical and no temporary file is left.
+#[test]
+fn a_full_disk_fails_the_run_and_keeps_the_model() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    mini_mnist(dir.path(), 20, 20);
+    let out = dir.path().join("out");
+    let mut args: Vec<&str> = vec![
+        "train",
+        "--data",
+        s(dir.path()),
+        "--out",
+        s(&out),
+        "--quiet",
+    ];
+    args.extend(LONG_RUN);
+    let at = args.iter().position(|a| *a == "1000000").unwrap();
+    args[at] = "2";
+    ok(&dam(&args));
+    let model = std::fs::read(out.join("model.dam")).unwrap();
+    // Room for metrics.csv, not for a checkpoint (it holds the model).
+    let limit = (model.len() / 2) as libc::rlim_t;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dam"));
+    cmd.args(&args).stdout(Stdio::null()).stderr(Stdio::piped());
+    // SAFETY: between fork and exec only async-signal-safe calls
+    // (setrlimit, signal) on this process's own state.
+    unsafe {
+        cmd.pre_exec(move || {
+            let rl = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &rl) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let run = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "a run on a full disk exited 0");
+    assert!(err.contains("checkpoint") || err.contains(s(&out)), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(std::fs::read(out.join("model.dam")).unwrap(), model);
+    let left: Vec<String> = listing(&out)
+        .into_iter()
+        .filter(|n| n.starts_with(".dam-tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
