@@ -42,7 +42,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use dam_core::model::{ElementType, Model};
-use dam_core::quantized::{FixedRow, Score, quantize_query};
+use dam_core::{Arithmetic, Prepared};
 
 use crate::data::Split;
 use crate::data::dataset::InputMap;
@@ -291,10 +291,17 @@ impl Target {
     }
 }
 
-/// The class index `model` gives each row of `vectors` on `target`: the
-/// model's input map (if any), then the classifier, as the firmware runs
-/// them.
-pub fn predict(model: &Model<'_>, vectors: &Vectors, target: Target) -> Result<Vec<u8>> {
+/// One row's raw values to a class, as a board computes it.
+type Classify<'a> = dyn FnMut(&[f32]) -> dam_core::Result<usize> + 'a;
+
+/// The class index the model in `bytes` (its file, at an address aligned
+/// for it) gives each row of `vectors` on `target`, as the firmware
+/// computes it: through [`Prepared`], the boards' own handle, for an `i8`
+/// model; for an `f32` model the same steps (input map, then the
+/// classifier) with the dot products summed in the board's order.
+pub fn predict(bytes: &[u8], vectors: &Vectors, target: Target) -> Result<Vec<u8>> {
+    let named = |e: dam_core::Error| anyhow!("{e}");
+    let model = Model::parse(bytes).map_err(|e| anyhow!("{e}"))?;
     let nv = model.header().nv as usize;
     if vectors.dim != nv {
         bail!(
@@ -302,78 +309,65 @@ pub fn predict(model: &Model<'_>, vectors: &Vectors, target: Target) -> Result<V
             vectors.dim
         );
     }
-    let named = |e: dam_core::Error| anyhow!("{e}");
-    let pre = model.preprocessing();
     let mut raw = vec![0.0f32; nv];
-    let mut v = vec![0.0f32; nv];
-    let mut q = vec![0i8; nv];
-    let nc = model.header().nc as usize;
-    let k = model.header().k as usize;
-    let mut scores = vec![0.0f32; nc];
-    let mut scratch = vec![0.0f32; k];
-    let (mut sums, mut rows) = (vec![Score::ZERO; nc], vec![FixedRow::ZERO; k]);
-    let mut out = Vec::with_capacity(vectors.len());
-    for i in 0..vectors.len() {
-        vectors.row(i, &mut raw);
-        let class = match target {
-            Target::F32(order) => {
-                let clf = model.classifier::<f32>().map_err(named)?;
+    let mut classify: Box<Classify<'_>> = match target {
+        Target::F32(order) => {
+            // `Prepared` sums with this host's kernels: the board's order
+            // needs the classifier's `forward_with`.
+            let clf = model.classifier::<f32>().map_err(named)?;
+            let pre = model.preprocessing();
+            let mut v = vec![0.0f32; nv];
+            let mut scores = vec![0.0f32; clf.classes()];
+            let mut scratch = vec![0.0f32; clf.memories().k()];
+            Box::new(move |raw| {
                 match pre {
-                    Some(p) => p.apply(&raw, &mut v).map_err(named)?,
-                    None => v.copy_from_slice(&raw),
+                    Some(p) => p.apply(raw, &mut v)?,
+                    None => v.copy_from_slice(raw),
                 }
-                clf.forward_with(
-                    &|a: &[f32], b: &[f32]| order.dot(a, b),
-                    &v,
-                    &mut scores,
-                    &mut scratch,
-                )
-                .map_err(named)
-            }
-            Target::I8 | Target::Fixed => {
-                match pre {
-                    Some(p) => p.apply_quantized(&raw, &mut q).map_err(named)?,
-                    None => quantize_query(&raw, &mut q).map_err(named)?,
-                }
-                if target == Target::I8 {
-                    let clf = model.quantized_classifier::<i8>().map_err(named)?;
-                    clf.forward(&q, &mut scores, &mut scratch).map_err(named)
-                } else {
-                    let clf = model.fixed_classifier().map_err(named)?;
-                    clf.forward(&q, &mut sums, &mut rows).map_err(named)
-                }
-            }
+                let dot = |a: &[f32], b: &[f32]| order.dot(a, b);
+                clf.forward_with(&dot, &v, &mut scores, &mut scratch)
+            })
         }
-        .with_context(|| format!("row {i}"))?;
-        out.push(u8::try_from(class).context("more than 255 classes")?);
-    }
-    Ok(out)
-}
-
-/// [`predict`] for an `f32` model with this host's fastest kernels
-/// ([`dam_core::Classifier::forward`]), to show how often they differ from
-/// a board's order.
-pub fn predict_fastest(model: &Model<'_>, vectors: &Vectors) -> Result<Vec<u8>> {
-    let named = |e: dam_core::Error| anyhow!("{e}");
-    let clf = model.classifier::<f32>().map_err(named)?;
-    let nv = clf.visible();
-    if vectors.dim != nv {
-        bail!(
-            "rows of {} features, but the model has Nv = {nv}",
-            vectors.dim
-        );
-    }
-    let (mut raw, mut v) = (vec![0.0f32; nv], vec![0.0f32; nv]);
-    let mut scores = vec![0.0f32; clf.classes()];
-    let mut scratch = vec![0.0f32; clf.memories().k()];
+        Target::I8 | Target::Fixed => {
+            let arithmetic = if target == Target::I8 {
+                Arithmetic::Float
+            } else {
+                Arithmetic::FixedPoint
+            };
+            let clf = Prepared::with_arithmetic(bytes, arithmetic).map_err(named)?;
+            let mut scratch = vec![0u8; clf.scratch_bytes()];
+            Box::new(move |raw| clf.classify(raw, &mut scratch))
+        }
+    };
     (0..vectors.len())
         .map(|i| {
             vectors.row(i, &mut raw);
-            match model.preprocessing() {
-                Some(p) => p.apply(&raw, &mut v).map_err(named)?,
-                None => v.copy_from_slice(&raw),
-            }
-            let class = clf.forward(&v, &mut scores, &mut scratch).map_err(named)?;
+            let class = classify(&raw)
+                .map_err(named)
+                .with_context(|| format!("row {i}"))?;
+            u8::try_from(class).context("more than 255 classes")
+        })
+        .collect()
+}
+
+/// [`predict`] for an `f32` model with this host's fastest kernels
+/// ([`Prepared::classify`]), to show how often they differ from a board's
+/// order.
+pub fn predict_fastest(bytes: &[u8], vectors: &Vectors) -> Result<Vec<u8>> {
+    let named = |e: dam_core::Error| anyhow!("{e}");
+    let clf = Prepared::new(bytes).map_err(named)?;
+    if vectors.dim != clf.inputs() {
+        bail!(
+            "rows of {} features, but the model has Nv = {}",
+            vectors.dim,
+            clf.inputs()
+        );
+    }
+    let (mut raw, mut scratch) = (vec![0.0f32; clf.inputs()], vec![0u8; clf.scratch_bytes()]);
+    (0..vectors.len())
+        .map(|i| {
+            vectors.row(i, &mut raw);
+            let class = clf.classify(&raw, &mut scratch).map_err(named)?;
             u8::try_from(class).context("more than 255 classes")
         })
         .collect()
@@ -398,18 +392,16 @@ pub const OLD_FILES: [&str; 12] = [
 ];
 
 /// Writes the vectors and the host's predictions for every [`Target`] of
-/// `model` into `dir` (created if missing; the files in the module docs)
-/// and returns the predictions. `crc` is the model's CRC trailer. Every
-/// prediction is computed before any file is written.
-pub fn write(
-    dir: &Path,
-    model: &Model<'_>,
-    crc: [u8; 4],
-    vectors: &Vectors,
-) -> Result<Vec<(Target, Vec<u8>)>> {
+/// the model in `bytes` (its file, aligned) into `dir` (created if missing;
+/// the files in the module docs, `model.crc32` from the file's CRC
+/// trailer) and returns the predictions. Every prediction is computed
+/// before any file is written.
+pub fn write(dir: &Path, bytes: &[u8], vectors: &Vectors) -> Result<Vec<(Target, Vec<u8>)>> {
+    let model = Model::parse(bytes).map_err(|e| anyhow!("{e}"))?;
+    let crc = bytes.last_chunk::<4>().copied().unwrap_or_default();
     let predictions = Target::for_element(model.header().element)?
         .iter()
-        .map(|&t| Ok((t, predict(model, vectors, t)?)))
+        .map(|&t| Ok((t, predict(bytes, vectors, t)?)))
         .collect::<Result<Vec<_>>>()?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     for stale in OLD_FILES {
@@ -481,7 +473,6 @@ mod tests {
     #[test]
     fn bytes_with_the_legacy_map_give_the_files_the_firmware_checks() {
         let bytes = toy(Entries::F32(&XI), &Extras::default());
-        let model = Model::parse(bytes.as_bytes()).unwrap();
         let raw = Split {
             images: vec![250.0, 240.0, 10.0, 0.0, 200.0, 255.0],
             labels: vec![0, 1, 1],
@@ -495,11 +486,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // A file of the other encoding from an earlier run goes.
         fs::write(dir.path().join("inputs.f32"), [0u8; 8]).unwrap();
-        let written = write(dir.path(), &model, [1, 2, 3, 4], &v).unwrap();
+        let written = write(dir.path(), bytes.as_bytes(), &v).unwrap();
         let read = |f: &str| fs::read(dir.path().join(f)).unwrap();
         assert_eq!(read("inputs.u8"), [250, 240, 10, 0, 200, 255]);
         assert_eq!(read("classes.u8"), [0, 1, 1]);
-        assert_eq!(read("model.crc32"), [1, 2, 3, 4]);
+        assert_eq!(
+            read("model.crc32"),
+            bytes.as_bytes()[bytes.as_bytes().len() - 4..]
+        );
         assert!(!dir.path().join("inputs.f32").exists());
         let values = read("byte-values.f32");
         assert_eq!(values.len(), 1024);
@@ -511,7 +505,7 @@ mod tests {
             assert_eq!(read(&format!("predictions-{}.u8", t.name())), p);
         }
         let wrong_dim = Vectors { dim: 3, ..v };
-        assert!(predict(&model, &wrong_dim, Target::F32(SumOrder::Unfused)).is_err());
+        assert!(predict(bytes.as_bytes(), &wrong_dim, Target::F32(SumOrder::Unfused)).is_err());
     }
 
     #[test]
@@ -529,7 +523,6 @@ mod tests {
             scales: &scales,
         };
         let bytes = toy(memories, &extras);
-        let model = Model::parse(bytes.as_bytes()).unwrap();
         let raw = Split {
             images: vec![29.5, 30.0, 20.5, 20.0, 28.25, 29.0, 21.0, 20.0],
             labels: vec![0, 1, 0, 3],
@@ -538,7 +531,7 @@ mod tests {
         let v = Vectors::new(&raw, &InputMap::identity(2)).unwrap();
         assert_eq!(v.inputs, Inputs::Floats(raw.images.clone()));
         let dir = tempfile::tempdir().unwrap();
-        let written = write(dir.path(), &model, [0; 4], &v).unwrap();
+        let written = write(dir.path(), bytes.as_bytes(), &v).unwrap();
         let names: Vec<_> = written.iter().map(|(t, _)| t.name()).collect();
         assert_eq!(names, ["i8", "fixed"]);
         for (_, p) in &written {
@@ -575,9 +568,8 @@ mod tests {
         };
         assert!(Vectors::new(&shape, &InputMap::identity(3)).is_err());
         let bytes = toy(Entries::F64(&[0.5; 8]), &Extras::default());
-        let model = Model::parse(bytes.as_bytes()).unwrap();
         let v = Vectors::new(&shape, &InputMap::identity(2)).unwrap();
-        assert!(write(tempfile::tempdir().unwrap().path(), &model, [0; 4], &v).is_err());
+        assert!(write(tempfile::tempdir().unwrap().path(), bytes.as_bytes(), &v).is_err());
     }
 
     #[test]

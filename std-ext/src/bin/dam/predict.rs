@@ -63,13 +63,7 @@ pub fn run(args: Args) -> Result<()> {
         map
     };
     let vectors = Vectors::new(&raw.head(args.count), &host_map)?;
-    // The model's CRC trailer: the firmware build checks the vectors are for its model.
-    let crc = bytes
-        .as_bytes()
-        .last_chunk::<4>()
-        .copied()
-        .unwrap_or_default();
-    let predictions = firmware::write(&args.out, &model, crc, &vectors)?;
+    let predictions = firmware::write(&args.out, bytes.as_bytes(), &vectors)?;
     let n = vectors.len();
     for (target, p) in &predictions {
         let correct = p
@@ -88,7 +82,7 @@ pub fn run(args: Args) -> Result<()> {
         println!("predictions that differ between the two: {differ}");
     }
     if let Some((Target::F32(_), a)) = predictions.first() {
-        let fast = firmware::predict_fastest(&model, &vectors)?;
+        let fast = firmware::predict_fastest(bytes.as_bytes(), &vectors)?;
         let differ = a.iter().zip(&fast).filter(|(x, y)| x != y).count();
         println!(
             "predictions of this host's fastest kernels that differ from the cortex-m4f order: {differ}"
