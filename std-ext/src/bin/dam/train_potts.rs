@@ -1,6 +1,5 @@
 //! `dam train --kind potts`: Potts hidden units (TT), directly or by growth.
 
-use std::io::Write;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -207,9 +206,10 @@ pub fn run(args: &Args) -> Result<()> {
     dam_std::output::remove_stale_temporaries(&args.out)?;
     signals::install();
     let metrics = args.out.join("metrics.csv");
-    let mut csv = std::fs::File::create(&metrics)
-        .with_context(|| format!("cannot create {}", metrics.display()))?;
-    writeln!(csv, "{HEADER}")?;
+    // The whole file is rewritten after every epoch through the atomic
+    // writer, as the KH16 session does: a kill never leaves half a line.
+    let mut csv = format!("{HEADER}\n");
+    dam_std::model_io::write_atomic(&metrics, csv.as_bytes())?;
     let model = args.out.join("model.dam");
     let mut log = |point: &Point| -> Result<()> {
         let line = format!(
@@ -222,7 +222,9 @@ pub fn run(args: &Args) -> Result<()> {
             point.ops,
             point.seconds
         );
-        writeln!(csv, "{line}")?;
+        csv.push_str(&line);
+        csv.push('\n');
+        dam_std::model_io::write_atomic(&metrics, csv.as_bytes())?;
         if !point.loss.is_finite() {
             return Err(diverged(point, &model));
         }
