@@ -179,7 +179,10 @@ pub fn choose_degree(
         Some(_) => Held::Validation,
         None => Held::Folds(k),
     };
-    let assignment = folds(&train.labels, classes, k, base.seed);
+    let assignment = match val {
+        Some(_) => Vec::new(),
+        None => folds(&train.labels, classes, k, base.seed),
+    };
     let mut scores = Vec::with_capacity(DEGREES.len());
     for n in DEGREES {
         let config = with_degree(base, train, classes, n);
