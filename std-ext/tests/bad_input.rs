@@ -8,10 +8,10 @@ mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{dam, fails_with, mini_mnist, npy, s};
+use common::{GOOD_CSV, dam, fails_with, listing, long_run, mini_mnist, npy, s, start_training};
 use dam_core::model::{HEADER_LEN, Model, crc32};
 use dam_std::data::npy::{Elements, NpyArray};
 
@@ -60,16 +60,6 @@ fn train_once(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["train", "--data", s(data), "--out", s(out), "--epochs", "1"];
     args.extend_from_slice(extra);
     dam(&args)
-}
-
-/// Files in `dir` (names), sorted.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]
@@ -355,50 +345,13 @@ fn failed_writes_keep_the_earlier_model() {
     assert_eq!(after, before);
 }
 
-/// The options of the long training run (`-n` given: no choice of the
-/// degree before the first epoch).
-const LONG_RUN: [&str; 10] = [
-    "-n",
-    "3",
-    "-k",
-    "4",
-    "--batch",
-    "5",
-    "--epochs",
-    "1000000",
-    "--threads",
-    "1",
-];
-
-/// Starts a long `dam train` on a tiny dataset and waits until its first
-/// checkpoint is on disk.
-fn start_training(data: &Path, out: &Path) -> std::process::Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_dam"))
-        .args(["train", "--data", s(data), "--out", s(out), "--quiet"])
-        .args(LONG_RUN)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while !out.join("checkpoint.bin").exists() {
-        assert!(start.elapsed() < Duration::from_secs(60), "no checkpoint");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(200));
-    child
-}
-
 /// The checkpoint is whole: resuming it for one more epoch writes a model
 /// that `dam info` and the reader accept; no temporary file is left.
 fn checkpoint_is_whole(data: &Path, out: &Path) {
     let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
     let epochs = metrics.lines().count(); // the header + one row per epoch
-    let mut args: Vec<&str> = vec!["train", "--data", s(data), "--out", s(out), "--quiet"];
-    args.extend(LONG_RUN);
     let next = epochs.to_string();
-    let at = args.iter().position(|a| *a == "1000000").unwrap();
-    args[at] = &next;
+    let mut args = long_run(data, out, &next);
     args.push("--resume");
     let resumed = dam(&args);
     assert!(
@@ -478,8 +431,6 @@ fn text_file(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 /// Two features, classes 0 and 1, four rows of each (header `a,b,label`).
-const GOOD_CSV: &str = "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n2,1,0\n4,3,1\n6,5,0\n8,7,1\n";
-
 #[test]
 fn ragged_csv_names_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();

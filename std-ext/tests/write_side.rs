@@ -11,11 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{dam, fails_with, mini_mnist, npy, s};
+use common::{GOOD_CSV, dam, fails_with, listing, long_run, mini_mnist, npy, s, start_training};
 
 /// Two features, classes 0 and 1, four rows of each.
-const GOOD_CSV: &str = "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n2,1,0\n4,3,1\n6,5,0\n8,7,1\n";
-
 /// The options of a quick run on [`GOOD_CSV`].
 const QUICK: [&str; 12] = [
     "--epochs",
@@ -253,37 +251,6 @@ fn a_closed_pipe_ends_quietly() {
 
 /// The options of the long training run (`-n` given: no choice of the
 /// degree before the first epoch).
-const LONG_RUN: [&str; 10] = [
-    "-n",
-    "3",
-    "-k",
-    "4",
-    "--batch",
-    "5",
-    "--epochs",
-    "1000000",
-    "--threads",
-    "1",
-];
-
-/// Starts a long `dam train` and waits for its first checkpoint.
-fn start_training(data: &Path, out: &Path) -> std::process::Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_dam"))
-        .args(["train", "--data", s(data), "--out", s(out), "--quiet"])
-        .args(LONG_RUN)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while !out.join("checkpoint.bin").exists() {
-        assert!(start.elapsed() < Duration::from_secs(60), "no checkpoint");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(200));
-    child
-}
-
 /// Kills the child if a test fails before it has ended.
 struct Reaper(Option<std::process::Child>);
 
@@ -304,24 +271,11 @@ fn signal(pid: u32, sig: &str) {
     assert!(sent.success());
 }
 
-/// Names in `dir`, sorted.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 /// Resumes the run in `out` for one more epoch (so the checkpoint was whole).
 fn resume_one_more(data: &Path, out: &Path) {
     let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
     let next = metrics.lines().count().to_string(); // the header + one row per epoch
-    let mut args: Vec<&str> = vec!["train", "--data", s(data), "--out", s(out), "--quiet"];
-    args.extend(LONG_RUN);
-    let at = args.iter().position(|a| *a == "1000000").unwrap();
-    args[at] = &next;
+    let mut args = long_run(data, out, &next);
     args.push("--resume");
     ok(&dam(&args));
 }
@@ -337,9 +291,7 @@ fn one_run_per_directory_and_sigterm_checkpoints() {
     // A second run into the same directory fails at once, naming it and
     // the process holding it.
     let start = Instant::now();
-    let mut args: Vec<&str> = vec!["train", "--data", s(dir.path()), "--out", s(&out)];
-    args.extend(LONG_RUN);
-    let second = dam(&args);
+    let second = dam(&long_run(dir.path(), &out, "1000000"));
     assert!(start.elapsed() < Duration::from_secs(30));
     fails_with(&second, &["another dam run", s(&out), &pid.to_string()]);
     // SIGTERM: the run checkpoints and exits 128 + 15.
@@ -450,17 +402,7 @@ fn fifty_kills_at_random_moments_lose_nothing() {
     mini_mnist(dir.path(), 20, 20);
     let out = dir.path().join("out");
     // A completed run: the model every killed run must leave alone.
-    let mut first: Vec<&str> = vec![
-        "train",
-        "--data",
-        s(dir.path()),
-        "--out",
-        s(&out),
-        "--quiet",
-    ];
-    first.extend(LONG_RUN);
-    let at = first.iter().position(|a| *a == "1000000").unwrap();
-    first[at] = "2";
+    let first = long_run(dir.path(), &out, "2");
     ok(&dam(&first));
     let mut model = std::fs::read(out.join("model.dam")).unwrap();
     let mut rng = 0x5eed_u64;
@@ -473,15 +415,7 @@ fn fifty_kills_at_random_moments_lose_nothing() {
     let mut resumed = 0;
     for round in 0..50 {
         let child = Command::new(env!("CARGO_BIN_EXE_dam"))
-            .args([
-                "train",
-                "--data",
-                s(dir.path()),
-                "--out",
-                s(&out),
-                "--quiet",
-            ])
-            .args(LONG_RUN)
+            .args(long_run(dir.path(), &out, "1000000"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -530,17 +464,7 @@ fn a_full_disk_fails_the_run_and_keeps_the_model() {
     let dir = tempfile::tempdir().unwrap();
     mini_mnist(dir.path(), 20, 20);
     let out = dir.path().join("out");
-    let mut args: Vec<&str> = vec![
-        "train",
-        "--data",
-        s(dir.path()),
-        "--out",
-        s(&out),
-        "--quiet",
-    ];
-    args.extend(LONG_RUN);
-    let at = args.iter().position(|a| *a == "1000000").unwrap();
-    args[at] = "2";
+    let args = long_run(dir.path(), &out, "2");
     ok(&dam(&args));
     let model = std::fs::read(out.join("model.dam")).unwrap();
     // Room for metrics.csv, not for a checkpoint (it holds the model).

@@ -2,7 +2,8 @@
 #![allow(dead_code)] // each test crate uses its own subset
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use dam_std::data::idx::{IdxArray, to_bytes};
 use dam_std::data::npy::{Elements, NpyArray};
@@ -64,4 +65,61 @@ pub fn npy(path: &Path, shape: &[usize], v: Vec<f32>) {
     }
     .write(path)
     .unwrap();
+}
+
+/// A small labelled CSV (2 features, 2 classes, 8 rows).
+pub const GOOD_CSV: &str = "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n2,1,0\n4,3,1\n6,5,0\n8,7,1\n";
+
+/// The options of a long training run (`-n` given: no choice of the
+/// degree before the first epoch); `--epochs` is the 8th entry.
+pub const LONG_RUN: [&str; 10] = [
+    "-n",
+    "3",
+    "-k",
+    "4",
+    "--batch",
+    "5",
+    "--epochs",
+    "1000000",
+    "--threads",
+    "1",
+];
+
+/// The arguments of `dam train` on `data` into `out` with [`LONG_RUN`]'s
+/// options and `epochs` epochs.
+pub fn long_run<'a>(data: &'a Path, out: &'a Path, epochs: &'a str) -> Vec<&'a str> {
+    let mut args = vec!["train", "--data", s(data), "--out", s(out), "--quiet"];
+    args.extend(LONG_RUN);
+    if let Some(e) = args.iter_mut().find(|a| **a == "1000000") {
+        *e = epochs;
+    }
+    args
+}
+
+/// Starts a [`LONG_RUN`] `dam train` of a million epochs (stderr piped) and
+/// waits until its first checkpoint is on disk.
+pub fn start_training(data: &Path, out: &Path) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_dam"))
+        .args(long_run(data, out, "1000000"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !out.join("checkpoint.bin").exists() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no checkpoint");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    child
+}
+
+/// Names in `dir`, sorted.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
 }
