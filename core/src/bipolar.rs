@@ -195,10 +195,61 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
         order: UpdateOrder<'_>,
         max_sweeps: usize,
     ) -> Result<Retrieval> {
+        self.relax(state, overlaps, order, max_sweeps, None)
+    }
+
+    /// Pattern completion: [`BipolarMemory::retrieve`] with the neurons
+    /// where `known[i]` is `true` clamped (the observed part of a cue never
+    /// changes; the others follow the update rule, in the same order and
+    /// with the same overlaps as `retrieve`). `flips` counts the free
+    /// neurons that flipped.
+    ///
+    /// ```
+    /// use dam_core::{BipolarMemory, Form, Interaction, MemoryView, Stop, UpdateOrder};
+    /// let xi = [1.0f32, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0, -1.0, 1.0, -1.0];
+    /// let net = BipolarMemory::new(MemoryView::new(&xi, 3, 4)?,
+    ///     Interaction::Polynomial { n: 3 }, Form::Normalized { beta: 1.0 })?;
+    /// // The first two entries of memory 2 are known; the rest is a guess.
+    /// let mut s = [1i8, -1, -1, -1];
+    /// let known = [true, true, false, false];
+    /// let r = net.complete(&mut s, &mut [0.0; 3], UpdateOrder::Sequential, 10, &known)?;
+    /// assert_eq!((s, r.stop), ([1, -1, 1, -1], Stop::FixedPoint));
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    ///
+    /// Errors: those of `retrieve`, and a `known` not `D` long.
+    pub fn complete(
+        &self,
+        state: &mut [i8],
+        overlaps: &mut [T],
+        order: UpdateOrder<'_>,
+        max_sweeps: usize,
+        known: &[bool],
+    ) -> Result<Retrieval> {
+        if known.len() != self.memories.d() {
+            return Err(Error::ShapeMismatch {
+                operand: Operand::Mask,
+                expected: self.memories.d(),
+                found: known.len(),
+            });
+        }
+        self.relax(state, overlaps, order, max_sweeps, Some(known))
+    }
+
+    /// `retrieve` and `complete`: `known`, if given, is `D` long.
+    fn relax(
+        &self,
+        state: &mut [i8],
+        overlaps: &mut [T],
+        order: UpdateOrder<'_>,
+        max_sweeps: usize,
+        known: Option<&[bool]>,
+    ) -> Result<Retrieval> {
         self.check_state(state)?;
         let k = self.memories.k();
         let d = self.memories.d();
         check_scratch(Operand::Scratch, k, overlaps.len())?;
+        let free = |i: usize| known.is_none_or(|m| !m.get(i).copied().unwrap_or(false));
         if max_sweeps == 0 {
             return Err(Error::InvalidParameter {
                 param: Param::Iterations,
@@ -232,10 +283,12 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
             if let Some(rng) = rng.as_mut() {
                 rng.shuffle(perm);
                 for &i in perm.iter() {
-                    changed += self.update_neuron(state, overlaps, i as usize, true)?;
+                    if free(i as usize) {
+                        changed += self.update_neuron(state, overlaps, i as usize, true)?;
+                    }
                 }
             } else {
-                for i in 0..d {
+                for i in (0..d).filter(|&i| free(i)) {
                     changed += self.update_neuron(state, overlaps, i, !synchronous)?;
                 }
                 if synchronous && changed > 0 {

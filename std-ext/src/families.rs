@@ -3,7 +3,8 @@
 
 use anyhow::{Result, anyhow, bail};
 use dam_core::{
-    BipolarMemory, EnergyModel, Form, Interaction, LseMemory, MemoryView, Similarity, UpdateOrder,
+    BipolarMemory, EnergyModel, Form, Interaction, LseMemory, MemoryView, Similarity, Stop,
+    UpdateOrder,
 };
 use rayon::prelude::*;
 
@@ -34,6 +35,109 @@ pub struct RecallOptions {
     pub steps: usize,
     /// Gradient step `η` (log-sum-exp; `1` is the one-step update).
     pub step: f64,
+    /// The update order of the bipolar memory.
+    pub order: Order,
+}
+
+impl Default for RecallOptions {
+    /// 20 sweeps or steps, `η = 1`, sequential order.
+    fn default() -> Self {
+        RecallOptions {
+            steps: 20,
+            step: 1.0,
+            order: Order::Sequential,
+        }
+    }
+}
+
+/// The order in which a bipolar memory updates its neurons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Neurons `0, 1, …, D−1`, each seeing the updates before it.
+    Sequential,
+    /// A fresh shuffled order every sweep; query `i` uses the seed
+    /// `seed ^ i`, so the result does not depend on the thread.
+    Random {
+        /// The seed.
+        seed: u64,
+    },
+    /// Every neuron decides from the same old state.
+    Synchronous,
+}
+
+/// Which entries of the queries are known (clamped during retrieval).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Known<'a> {
+    /// None: every entry may change (plain retrieval).
+    None,
+    /// The same `D` flags for every query.
+    Shared(&'a [bool]),
+    /// `B × D` flags, one row per query.
+    PerQuery(&'a [bool]),
+}
+
+impl Known<'_> {
+    /// The flags of query `i` (`None`: all free).
+    fn of(&self, i: usize, d: usize) -> Option<&[bool]> {
+        match *self {
+            Known::None => None,
+            Known::Shared(m) => Some(m),
+            Known::PerQuery(m) => m.get(i * d..(i + 1) * d),
+        }
+    }
+
+    fn check(&self, b: usize, d: usize) -> Result<()> {
+        let (len, want) = match *self {
+            Known::None => return Ok(()),
+            Known::Shared(m) => (m.len(), d),
+            Known::PerQuery(m) => (m.len(), b * d),
+        };
+        if len != want {
+            bail!("the mask has {len} entries where {want} are needed ({b} queries of D = {d})");
+        }
+        Ok(())
+    }
+}
+
+/// What happened to one query.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QueryReport {
+    /// Why it stopped.
+    pub stop: StopReason,
+    /// Sweeps (bipolar) or gradient steps (log-sum-exp) run.
+    pub steps: usize,
+    /// Neurons flipped in all (bipolar), entries changed (log-sum-exp).
+    pub changed: usize,
+    /// The energy of the query as given (bipolar: binarized).
+    pub energy_before: f64,
+    /// The energy of the final state.
+    pub energy_after: f64,
+    /// The memory with the largest overlap with the final state.
+    pub nearest: usize,
+    /// That overlap, divided by `D`.
+    pub overlap: f64,
+}
+
+/// Why a query's retrieval stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// A whole sweep flipped nothing.
+    FixedPoint,
+    /// The sweep limit was reached while neurons still flipped.
+    MaxSweeps,
+    /// The log-sum-exp descent ran its steps (it has no fixed-point test).
+    Steps,
+}
+
+impl StopReason {
+    /// `fixed-point`, `max-sweeps` or `steps`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::FixedPoint => "fixed-point",
+            StopReason::MaxSweeps => "max-sweeps",
+            StopReason::Steps => "steps",
+        }
+    }
 }
 
 /// The energy of each query (`queries` is `b × D`, row-major), in parallel
@@ -70,15 +174,17 @@ pub fn energies(memories: &[f64], d: usize, queries: &[f64], family: Family) -> 
 }
 
 /// Retrieves from each query, in parallel on the current rayon pool; returns
-/// the final states (`b × D`) and, per query, the sweeps or steps taken.
+/// the final states (`b × D`) and a report per query. Entries marked in
+/// `known` are clamped: they keep the query's value.
 ///
 /// ```
 /// use dam_core::{Form, Interaction};
-/// use dam_std::families::{Family, RecallOptions, recall};
+/// use dam_std::families::{Family, Known, RecallOptions, StopReason, recall};
 /// let xi = [1.0, 1.0, 1.0, -1.0, -1.0, -1.0];
 /// let f = Family::Bipolar { f: Interaction::Polynomial { n: 3 }, form: Form::Normalized { beta: 1.0 } };
-/// let (states, _) = recall(&xi, 3, &[1.0, -1.0, 1.0], f, RecallOptions { steps: 10, step: 1.0 })?;
+/// let (states, reports) = recall(&xi, 3, &[1.0, -1.0, 1.0], f, RecallOptions::default(), Known::None)?;
 /// assert_eq!(states, [1.0, 1.0, 1.0]);
+/// assert_eq!((reports[0].stop, reports[0].nearest), (StopReason::FixedPoint, 0));
 /// # Ok::<(), anyhow::Error>(())
 /// ```
 pub fn recall(
@@ -87,38 +193,103 @@ pub fn recall(
     queries: &[f64],
     family: Family,
     opts: RecallOptions,
-) -> Result<(Vec<f64>, Vec<usize>)> {
+    known: Known<'_>,
+) -> Result<(Vec<f64>, Vec<QueryReport>)> {
     let view = view(memories, d)?;
-    let results: Vec<(Vec<f64>, usize)> = queries
+    if !queries.len().is_multiple_of(d) {
+        bail!(
+            "queries: {} entries do not split into rows of {d}",
+            queries.len()
+        );
+    }
+    known.check(queries.len() / d, d)?;
+    let results: Vec<(Vec<f64>, QueryReport)> = queries
         .par_chunks(d)
         .enumerate()
         .map_init(
-            || vec![0.0; view.k() + d],
-            |scratch, (i, q)| {
+            || (vec![0.0; view.k() + d], vec![0u32; d]),
+            |(scratch, perm), (i, q)| {
                 let ctx = |e: dam_core::Error| anyhow!("query {i}: {e}");
-                match family {
+                let mask = known.of(i, d);
+                let (state, stop, steps, changed, before, after) = match family {
                     Family::Bipolar { f, form } => {
                         let net = BipolarMemory::new(view, f, form)?;
                         let mut s = binarize(q);
-                        let r = net
-                            .retrieve(&mut s, scratch, UpdateOrder::Sequential, opts.steps)
-                            .map_err(ctx)?;
-                        Ok((s.iter().map(|&x| f64::from(x)).collect(), r.sweeps))
+                        let before = plain(net.energy_wide(&s).map_err(ctx)?);
+                        let order = match opts.order {
+                            Order::Sequential => UpdateOrder::Sequential,
+                            Order::Synchronous => UpdateOrder::Synchronous,
+                            Order::Random { seed } => UpdateOrder::Random {
+                                seed: seed ^ i as u64,
+                                order: perm,
+                            },
+                        };
+                        let r = match mask {
+                            Some(m) => net.complete(&mut s, scratch, order, opts.steps, m),
+                            None => net.retrieve(&mut s, scratch, order, opts.steps),
+                        }
+                        .map_err(ctx)?;
+                        let after = plain(net.energy_wide(&s).map_err(ctx)?);
+                        let stop = match r.stop {
+                            Stop::FixedPoint => StopReason::FixedPoint,
+                            Stop::MaxSweeps => StopReason::MaxSweeps,
+                        };
+                        let state = s.iter().map(|&x| f64::from(x)).collect();
+                        (state, stop, r.sweeps, r.flips, before, after)
                     }
                     Family::Lse { beta, similarity } => {
                         let net = LseMemory::new(view, beta, similarity)?;
+                        let before = net.energy(q, scratch).map_err(ctx)?;
                         let mut x = q.to_vec();
                         let r = net
-                            .descend(&mut x, None, opts.step, opts.steps, scratch)
+                            .descend(&mut x, mask, opts.step, opts.steps, scratch)
                             .map_err(ctx)?;
-                        Ok((x, r.steps))
+                        let changed = x.iter().zip(q).filter(|(a, b)| a != b).count();
+                        (x, StopReason::Steps, r.steps, changed, before, r.energy)
                     }
-                }
+                };
+                let (nearest, overlap) = nearest(memories, d, &state);
+                Ok((
+                    state,
+                    QueryReport {
+                        stop,
+                        steps,
+                        changed,
+                        energy_before: before,
+                        energy_after: after,
+                        nearest,
+                        overlap,
+                    },
+                ))
             },
         )
         .collect::<Result<_>>()?;
-    let (states, steps): (Vec<Vec<f64>>, Vec<usize>) = results.into_iter().unzip();
-    Ok((states.concat(), steps))
+    let (states, reports): (Vec<Vec<f64>>, Vec<QueryReport>) = results.into_iter().unzip();
+    Ok((states.concat(), reports))
+}
+
+/// A wide energy as an `f64`, `±∞` beyond its range (a report, not a
+/// computation: the states are what matter).
+fn plain(e: dam_core::Wide<f64>) -> f64 {
+    e.to_real(dam_core::Quantity::Energy)
+        .unwrap_or(if e.signum() < 0 {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        })
+}
+
+/// The memory with the largest overlap `ξ^μ·x / D` with `x` (the first
+/// of ties), and that overlap.
+pub fn nearest(memories: &[f64], d: usize, x: &[f64]) -> (usize, f64) {
+    memories
+        .chunks_exact(d.max(1))
+        .map(|m| m.iter().zip(x).map(|(a, b)| a * b).sum::<f64>() / d.max(1) as f64)
+        .enumerate()
+        .fold(
+            (0, f64::NEG_INFINITY),
+            |acc, (j, o)| if o > acc.1 { (j, o) } else { acc },
+        )
 }
 
 fn view(memories: &[f64], d: usize) -> Result<MemoryView<'_, f64>> {

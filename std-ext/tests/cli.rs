@@ -619,7 +619,7 @@ fn recall_drdam_agrees_with_the_exact_memory_and_drdam_error_plots() {
     let exact = run(false, &exact_npy);
     let approx = run(true, &drdam_npy);
     for mu in 0..k {
-        let line = format!("closest memory {mu}\n");
+        let line = format!("nearest memory {mu} (");
         assert!(exact.contains(&line), "{exact}");
         assert!(approx.contains(&line), "{approx}");
     }
@@ -735,5 +735,128 @@ fn version_2_extras_through_info_and_export() {
         "pub const PREPROCESSING: bool = true;",
     ] {
         assert!(src.contains(needle), "{needle} not in {src}");
+    }
+}
+
+/// `dam recall` completes occluded and masked cues: known entries never
+/// change, every order reaches the stored pattern, the per-query report
+/// says why each query stopped, and bad masks or options are refused
+/// before anything is written.
+#[test]
+fn recall_completes_masked_cues_in_every_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (k, d) = (4usize, 64usize);
+    let stored: Vec<f32> = dam_std::patterns::random_bipolar(k, d, 3);
+    let patterns: Vec<f64> = stored.iter().map(|&x| f64::from(x)).collect();
+    let (mem, q) = (dir.path().join("m.npy"), dir.path().join("q.npy"));
+    npy(&mem, &[k, d], stored.clone());
+    // `dam recall` on these memories and queries, `n = 3`, with `extra`.
+    let recall = |extra: &[&str]| {
+        let mut args = vec![
+            "recall",
+            "--memories",
+            s(&mem),
+            "--queries",
+            s(&q),
+            "-n",
+            "3",
+        ];
+        args.extend_from_slice(extra);
+        dam(&args)
+    };
+    let states_of = |path: &Path| {
+        let Elements::F64(states) = NpyArray::read(path).unwrap().data else {
+            panic!("recall writes float64 states")
+        };
+        states
+    };
+    // Cues: the stored patterns, their bottom half wiped to −1.
+    npy(&q, &[k, d], stored.clone());
+    for order in ["sequential", "random", "sync"] {
+        let out = dir.path().join(format!("{order}.npy"));
+        let report = dir.path().join(format!("{order}.csv"));
+        let run = recall(&[
+            "--occlude",
+            "bottom-half",
+            "--order",
+            order,
+            "--out",
+            s(&out),
+            "--report",
+            s(&report),
+        ]);
+        assert!(
+            run.status.success(),
+            "{order}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(
+            states_of(&out),
+            patterns,
+            "{order}: the top half completes every pattern"
+        );
+        let csv = std::fs::read_to_string(&report).unwrap();
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            rows[0],
+            "query,stop,steps,changed,energy_before,energy_after,nearest,overlap"
+        );
+        assert_eq!(rows.len(), k + 1, "{csv}");
+        for (i, row) in rows[1..].iter().enumerate() {
+            let f: Vec<&str> = row.split(',').collect();
+            let i = i.to_string();
+            assert_eq!(
+                (f[0], f[1], f[6], f[7]),
+                (&*i, "fixed-point", &*i, "1"),
+                "{order}: {row}"
+            );
+            let (before, after): (f64, f64) = (f[4].parse().unwrap(), f[5].parse().unwrap());
+            assert!(after < before, "{order}: the energy must fall: {row}");
+        }
+    }
+    // Only the first 8 entries known, each the opposite of the stored
+    // pattern's: they stay as given.
+    let mut cue = stored[..d].to_vec();
+    cue[..8].iter_mut().for_each(|x| *x = -*x);
+    npy(&q, &[1, d], cue.clone());
+    let mask = dir.path().join("mask.npy");
+    npy(
+        &mask,
+        &[d],
+        (0..d).map(|i| f32::from(u8::from(i < 8))).collect(),
+    );
+    let out = dir.path().join("masked.npy");
+    let run = recall(&["--mask", s(&mask), "--out", s(&out)]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let cue: Vec<f64> = cue.iter().map(|&x| f64::from(x)).collect();
+    assert_eq!(states_of(&out)[..8], cue[..8], "known entries are clamped");
+    // Refused, and nothing written: a mask of the wrong length, an order
+    // for the log-sum-exp memory, an unknown occlusion, report = out.
+    let fresh = dir.path().join("never.npy");
+    npy(&mask, &[d - 1], vec![1.0; d - 1]);
+    let refused: [(&[&str], &[&str]); 4] = [
+        (&["--mask", s(&mask)], &["mask.npy", "63 entries", "D = 64"]),
+        (
+            &["--family", "lse", "--order", "sync"],
+            &["--order applies to the bipolar memory"],
+        ),
+        (
+            &["--occlude", "left-half"],
+            &["--occlude left-half", "bottom-half"],
+        ),
+        (&["--report", s(&fresh)], &["never.npy"]),
+    ];
+    for (extra, needles) in refused {
+        let mut args = extra.to_vec();
+        args.extend(["--out", s(&fresh)]);
+        fails_with(&recall(&args), needles);
+        assert!(
+            !fresh.exists(),
+            "{extra:?}: a refused command wrote its output"
+        );
     }
 }

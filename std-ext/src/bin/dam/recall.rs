@@ -3,10 +3,14 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use clap::Args as ClapArgs;
+use clap::{Args as ClapArgs, ValueEnum};
 use dam_core::{DrDam, EnergyModel, SeededProjection, Similarity};
 use dam_std::data::npy::{Elements, NpyArray};
-use dam_std::families::{Family, RecallOptions, recall};
+use dam_std::families::{
+    Family, Known, Order, QueryReport, RecallOptions, StopReason, nearest, recall,
+};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 use crate::common::MemoryArgs;
 
@@ -34,45 +38,192 @@ pub struct Args {
     /// Seed of the `--drdam` projection (Philox4x32-10; identical on every target).
     #[arg(long, default_value_t = 0, requires = "drdam")]
     pub seed: u64,
+    /// Update order of the bipolar memory.
+    #[arg(long, value_enum, default_value_t = OrderArg::Sequential)]
+    pub order: OrderArg,
+    /// Seed of `--order random` (query `i` uses `seed ^ i`) and of
+    /// `--occlude random:P`.
+    #[arg(long, default_value_t = 0)]
+    pub order_seed: u64,
+    /// Known entries of the queries, clamped during retrieval: a .npy of
+    /// D (the same for every query) or B×D values, nonzero = known.
+    #[arg(long, value_name = "NPY", conflicts_with = "occlude")]
+    pub mask: Option<PathBuf>,
+    /// Hide part of every query and complete it: `bottom-half`, `top-half`
+    /// (square images), or `random:P` (each entry hidden with probability
+    /// P, seeded by --order-seed). Hidden entries are set to −1 (bipolar)
+    /// or 0 (log-sum-exp) and may change; the others are clamped.
+    #[arg(long, value_name = "SPEC")]
+    pub occlude: Option<String>,
+    /// A report per query (CSV): stop reason, sweeps or steps, entries
+    /// changed, energy before and after, nearest memory and its overlap.
+    #[arg(long, value_name = "CSV")]
+    pub report: Option<PathBuf>,
+}
+
+/// `--order`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderArg {
+    /// Neurons 0, 1, …, D−1 in every sweep.
+    Sequential,
+    /// A fresh seeded shuffle every sweep.
+    Random,
+    /// Every neuron decides from the same old state.
+    Sync,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    crate::common::refuse_inputs(std::slice::from_ref(&args.out), &args.mem.inputs())?;
-    let l = args.mem.load()?;
+    let mut outputs = vec![args.out.clone()];
+    outputs.extend(args.report.clone());
+    let mut inputs = args.mem.inputs();
+    inputs.extend(args.mask.clone());
+    crate::common::refuse_inputs(&outputs, &inputs)?;
+    if args.report.as_ref() == Some(&args.out) {
+        bail!(
+            "--report and --out are the same file: {}",
+            args.out.display()
+        );
+    }
+    let mut l = args.mem.load()?;
+    let is_bipolar = matches!(l.family, Family::Bipolar { .. });
+    if args.order != OrderArg::Sequential && !is_bipolar {
+        bail!(
+            "--order applies to the bipolar memory (--family bipolar); the log-sum-exp memories descend their gradient"
+        );
+    }
+    let b = l.queries.len() / l.d.max(1);
+    let known = known_entries(&args, &mut l.queries, b, l.d, is_bipolar)?;
+    let known_ref = match &known {
+        None => Known::None,
+        Some(m) if m.len() == l.d => Known::Shared(m),
+        Some(m) => Known::PerQuery(m),
+    };
     let opts = RecallOptions {
         steps: args.steps,
         step: args.step,
+        order: match args.order {
+            OrderArg::Sequential => Order::Sequential,
+            OrderArg::Random => Order::Random {
+                seed: args.order_seed,
+            },
+            OrderArg::Sync => Order::Synchronous,
+        },
     };
-    let (states, steps) = if args.drdam {
-        recall_drdam(&l, &args)?
+    let (states, reports) = if args.drdam {
+        recall_drdam(&l, &args, known_ref)?
     } else {
-        recall(&l.memories, l.d, &l.queries, l.family, opts)?
+        recall(&l.memories, l.d, &l.queries, l.family, opts, known_ref)?
     };
-    let b = states.len() / l.d;
+    // Every output is computed before the first is written.
+    let report = args.report.as_ref().map(|_| report_csv(&reports));
     NpyArray {
         shape: vec![b, l.d],
-        data: Elements::F64(states.clone()),
+        data: Elements::F64(states),
     }
     .write(&args.out)?;
-    for (i, (s, n)) in states.chunks_exact(l.d).zip(&steps).enumerate() {
-        // The memory closest (largest overlap) to the final state.
-        let best = l
-            .memories
-            .chunks_exact(l.d)
-            .map(|m| m.iter().zip(s).map(|(a, b)| a * b).sum::<f64>())
-            .enumerate()
-            .fold(
-                (0, f64::NEG_INFINITY),
-                |acc, (j, o)| if o > acc.1 { (j, o) } else { acc },
-            );
-        println!("query {i}: {n} steps, closest memory {}", best.0);
+    if let (Some(path), Some(csv)) = (&args.report, report) {
+        dam_std::model_io::write_atomic(path, csv.as_bytes())?;
+    }
+    for (i, r) in reports.iter().enumerate() {
+        let ran = match r.stop {
+            StopReason::Steps => format!("ran {} steps", r.steps),
+            stop => format!("{} after {} sweeps", stop.name(), r.steps),
+        };
+        println!(
+            "query {i}: {ran}, {} entries changed, energy {:.6e} -> {:.6e}, nearest memory {} (overlap/D {:.4})",
+            r.changed, r.energy_before, r.energy_after, r.nearest, r.overlap
+        );
     }
     println!("states: {}", args.out.display());
+    if let Some(path) = &args.report {
+        println!("report: {}", path.display());
+    }
     Ok(())
 }
 
+/// The per-query report as CSV.
+fn report_csv(reports: &[QueryReport]) -> String {
+    let mut s =
+        String::from("query,stop,steps,changed,energy_before,energy_after,nearest,overlap\n");
+    for (i, r) in reports.iter().enumerate() {
+        s += &format!(
+            "{i},{},{},{},{:e},{:e},{},{}\n",
+            r.stop.name(),
+            r.steps,
+            r.changed,
+            r.energy_before,
+            r.energy_after,
+            r.nearest,
+            r.overlap
+        );
+    }
+    s
+}
+
+/// The known-entry flags from `--mask` or `--occlude` (`None`: all free);
+/// `--occlude` also overwrites the hidden entries of `queries`.
+fn known_entries(
+    args: &Args,
+    queries: &mut [f64],
+    b: usize,
+    d: usize,
+    bipolar: bool,
+) -> Result<Option<Vec<bool>>> {
+    if let Some(path) = &args.mask {
+        let name = path.display().to_string();
+        let a = NpyArray::read(path)?;
+        let values = a.data.to_f64();
+        if values.len() != d && values.len() != b * d {
+            bail!(
+                "{name}: the mask has {} entries (shape {:?}); it needs D = {d} (one mask for every query) or B×D = {} (one per query)",
+                values.len(),
+                a.shape,
+                b * d
+            );
+        }
+        if let Some(i) = values.iter().position(|x| !x.is_finite()) {
+            bail!("{name}: entry {i} of the mask is {}", values[i]);
+        }
+        return Ok(Some(values.iter().map(|&x| x != 0.0).collect()));
+    }
+    let Some(spec) = &args.occlude else {
+        return Ok(None);
+    };
+    let hidden: Vec<bool> = if let Some(p) = spec.strip_prefix("random:") {
+        let p: f64 = p
+            .parse()
+            .ok()
+            .filter(|p: &f64| (0.0..=1.0).contains(p))
+            .with_context(|| format!("--occlude {spec}: P must be a number from 0 to 1"))?;
+        let mut rng = ChaCha8Rng::seed_from_u64(args.order_seed);
+        (0..b * d).map(|_| rng.random_bool(p)).collect()
+    } else {
+        let side = d.isqrt();
+        if side * side != d {
+            bail!("--occlude {spec}: the queries have D = {d} entries, not a square image");
+        }
+        let row: Vec<bool> = match spec.as_str() {
+            "bottom-half" => (0..d).map(|i| i / side >= side / 2).collect(),
+            "top-half" => (0..d).map(|i| i / side < side / 2).collect(),
+            _ => bail!("--occlude {spec}: expected bottom-half, top-half or random:P"),
+        };
+        row.repeat(b)
+    };
+    let fill = if bipolar { -1.0 } else { 0.0 };
+    for (x, &h) in queries.iter_mut().zip(&hidden) {
+        if h {
+            *x = fill;
+        }
+    }
+    Ok(Some(hidden.iter().map(|&h| !h).collect()))
+}
+
 /// Gradient descent on the DrDAM approximation of the log-sum-exp memory.
-fn recall_drdam(l: &crate::common::Loaded, args: &Args) -> Result<(Vec<f64>, Vec<usize>)> {
+fn recall_drdam(
+    l: &crate::common::Loaded,
+    args: &Args,
+    known: Known<'_>,
+) -> Result<(Vec<f64>, Vec<QueryReport>)> {
     let beta = match l.family {
         Family::Lse {
             beta,
@@ -91,12 +242,30 @@ fn recall_drdam(l: &crate::common::Loaded, args: &Args) -> Result<(Vec<f64>, Vec
             .with_context(|| format!("storing memory {mu}"))?;
     }
     let mut states = l.queries.clone();
-    let mut steps = Vec::new();
+    let mut reports = Vec::new();
     for (i, x) in states.chunks_exact_mut(l.d).enumerate() {
-        let r = dam
-            .descend(x, None, args.step, args.steps.max(1), &mut scratch)
+        let mask = match known {
+            Known::None => None,
+            Known::Shared(m) => Some(m),
+            Known::PerQuery(m) => m.get(i * l.d..(i + 1) * l.d),
+        };
+        let before = dam
+            .energy(x, &mut scratch)
             .with_context(|| format!("query {i}"))?;
-        steps.push(r.steps);
+        let q = x.to_vec();
+        let r = dam
+            .descend(x, mask, args.step, args.steps.max(1), &mut scratch)
+            .with_context(|| format!("query {i}"))?;
+        let (nearest, overlap) = nearest(&l.memories, l.d, x);
+        reports.push(QueryReport {
+            stop: StopReason::Steps,
+            steps: r.steps,
+            changed: x.iter().zip(&q).filter(|(a, b)| a != b).count(),
+            energy_before: before,
+            energy_after: r.energy,
+            nearest,
+            overlap,
+        });
     }
-    Ok((states, steps))
+    Ok((states, reports))
 }
