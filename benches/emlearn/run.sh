@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
         --skip-rust) SKIP_RUST=1 ;;
         --hidden) HIDDEN=${2:?--hidden needs a number}; shift ;;
         --seed) SEED=${2:?--seed needs a number}; shift ;;
-        -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
