@@ -4,14 +4,15 @@
  * model skipping the level of a zero input byte (for images the
  * background), count the answers equal to the true class and to the
  * host's prediction, and print the outcome, the stack the check used and
- * the instructions per classification through semihosting. main returns
- * 0 (exit status 0) only if every prediction equals the host's. */
+ * the instructions per classification through semihosting (measure.c).
+ * main returns 0 (exit status 0) only if every prediction equals the
+ * host's. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "measure.h"
 #include "model.h"
-#include "semihosting.h"
 
 /* Rows to classify at most (the Makefile: 500 on the M4F, 100 on the M0+). */
 #ifndef ROWS
@@ -35,117 +36,7 @@ extern const uint8_t tv_classes[], tv_classes_end[];
 extern const uint8_t tv_predictions[], tv_predictions_end[];
 extern const uint8_t tv_model_crc[], tv_model_crc_end[];
 
-/* ---- output: a line buffer and integer formatting (no printf: it would
- * add kilobytes of newlib) ---- */
-
-static char line[256];
-static size_t line_len;
-
-static void put_str(const char *s)
-{
-    while (*s != '\0' && line_len + 1 < sizeof line) {
-        line[line_len++] = *s++;
-    }
-    line[line_len] = '\0';
-}
-
-static void put_u64(uint64_t v)
-{
-    char digits[21];
-    size_t n = sizeof digits - 1;
-    digits[n] = '\0';
-    do {
-        digits[--n] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v != 0u);
-    put_str(&digits[n]);
-}
-
-static void flush_line(void)
-{
-    put_str("\n");
-    sh_puts(line);
-    line_len = 0;
-}
-
-/* ---- SysTick on the core clock, free-running over 24 bits. Under QEMU
- * with -icount shift=0 it advances with executed instructions; the
- * calibration loop says how many instructions a tick is. ---- */
-
-#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
-#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
-
-/* Iterations of the calibration loop (2 instructions each), as the Rust boards. */
-#define CALIBRATION 100000u
-
-static void systick_start(void)
-{
-    SYST_RVR = 0x00FFFFFFu;
-    SYST_CVR = 0u;
-    SYST_CSR = 5u; /* enable, processor clock, no interrupt */
-}
-
-/* A loop of exactly 2n instructions (subs + bne) for n >= 1. */
-__attribute__((noinline)) static void spin(uint32_t n)
-{
-    if (n == 0u) {
-        n = 1u;
-    }
-    /* GCC passes Thumb-1 inline assembly in divided syntax (where `subs`
-     * with an immediate does not exist) and restores unified after it. */
-    __asm__ volatile(".syntax unified\n1:\n\tsubs %0, %0, #1\n\tbne 1b" : "+l"(n) : : "cc");
-}
-
-static uint32_t calibrate(void)
-{
-    SYST_CVR = 0u;
-    uint32_t start = SYST_CVR;
-    spin(CALIBRATION);
-    uint32_t end = SYST_CVR;
-    return (start - end) & 0x00FFFFFFu;
-}
-
-/* ---- the stack high-water mark: paint the free stack, look for the
- * deepest word changed (as boards/firmware-common/src/stack.rs) ---- */
-
-#define PAINT 0x5AFEC0DEu
-#define PAINT_DEPTH (32u * 1024u)
-/* Left unpainted below the stack pointer for paint()'s own frame. */
-#define OWN_FRAME 64u
-
-__attribute__((noinline)) static uintptr_t paint(void)
-{
-    uintptr_t sp;
-    __asm__ volatile("mov %0, sp" : "=r"(sp));
-    uintptr_t top = (sp & ~(uintptr_t)3u) - OWN_FRAME;
-    for (volatile uint32_t *p = (volatile uint32_t *)(top - PAINT_DEPTH); (uintptr_t)p < top; p++) {
-        *p = PAINT;
-    }
-    return top;
-}
-
-static size_t stack_used(uintptr_t top)
-{
-    for (const volatile uint32_t *p = (const volatile uint32_t *)(top - PAINT_DEPTH); (uintptr_t)p < top; p++) {
-        if (*p != PAINT) {
-            return top - (uintptr_t)p;
-        }
-    }
-    return 0u;
-}
-
 /* ---- the check ---- */
-
-struct outcome {
-    uint32_t rows;
-    uint32_t correct;
-    uint32_t agree;
-    uint32_t mismatch_row; /* the first disagreement, if agree < rows */
-    uint32_t mismatch_board;
-    uint32_t mismatch_host;
-    uint64_t ticks; /* SysTick ticks of all classifications together */
-};
 
 /* The handle, its scratch (8-byte aligned) and the row sums of skipping. */
 static dam_model handle;
@@ -234,73 +125,12 @@ __attribute__((noinline)) static const char *check(struct outcome *o)
         if (s != DAM_OK) {
             return dam_status_str(s);
         }
-        o->ticks += (start - end) & 0x00FFFFFFu;
-        o->rows++;
-        if (cls == tv_classes[i]) {
-            o->correct++;
-        }
-        if (cls == tv_predictions[i]) {
-            o->agree++;
-        } else if (o->agree + 1u == o->rows) {
-            o->mismatch_row = (uint32_t)i;
-            o->mismatch_board = cls;
-            o->mismatch_host = tv_predictions[i];
-        }
+        outcome_add(o, (uint32_t)i, cls, tv_classes[i], tv_predictions[i], ticks_between(start, end));
     }
     return NULL;
 }
 
 int main(void)
 {
-    static struct outcome o;
-    systick_start();
-    uint32_t cal = calibrate();
-    if (cal == 0u) {
-        cal = 1u;
-    }
-    uintptr_t top = paint();
-    const char *err = check(&o);
-    size_t stack = stack_used(top);
-    if (err != NULL) {
-        put_str("test-vector check failed: ");
-        put_str(err);
-        flush_line();
-        return 1;
-    }
-    uint32_t permille = (uint32_t)((uint64_t)o.correct * 1000u / (o.rows ? o.rows : 1u));
-    put_str("test vectors: ");
-    put_u64(o.rows);
-    put_str(" rows, ");
-    put_u64(o.correct);
-    put_str(" correct (");
-    put_u64(permille / 10u);
-    put_str(".");
-    put_u64(permille % 10u);
-    put_str("%), ");
-    put_u64(o.agree);
-    put_str("/");
-    put_u64(o.rows);
-    put_str(" predictions equal the host's (predictions-" PREDICTIONS_NAME ".u8)");
-    if (o.agree != o.rows) {
-        put_str("; first mismatch: row ");
-        put_u64(o.mismatch_row);
-        put_str(" board ");
-        put_u64(o.mismatch_board);
-        put_str(" host ");
-        put_u64(o.mismatch_host);
-    }
-    flush_line();
-    put_str("stack used by the check: ");
-    put_u64(stack);
-    put_str(" bytes");
-    flush_line();
-    uint64_t instructions = 2u * (uint64_t)CALIBRATION;
-    put_u64(o.ticks * instructions / cal / (o.rows ? o.rows : 1u));
-    put_str(" instructions per classification (SysTick: ");
-    put_u64(cal);
-    put_str(" ticks per ");
-    put_u64(instructions);
-    put_str(" instructions)");
-    flush_line();
-    return (o.rows > 0u && o.agree == o.rows) ? 0 : 1;
+    return run_check(check, "predictions-" PREDICTIONS_NAME ".u8");
 }
