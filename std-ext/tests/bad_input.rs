@@ -713,3 +713,84 @@ fn eval_does_not_read_the_training_data() {
         "{stderr}"
     );
 }
+
+/// The pattern-completion options of `dam recall` and the inputs of
+/// `dam scores`, each given a bad value: exit 1, a message naming the
+/// option or file, and no output.
+#[test]
+fn completion_and_scores_options() {
+    let (dir, mem, q) = memories_and_query();
+    let out = dir.path().join("out.npy");
+    let mask = dir.path().join("mask.npy");
+    npy(&mask, &[3], vec![1.0; 3]);
+    let png = dir.path().join("p.png");
+    let bad_mask = dir.path().join("nan-mask.npy");
+    npy(&bad_mask, &[4], vec![1.0, f32::NAN, 0.0, 1.0]);
+    let recall = |extra: &[&str]| {
+        let mut args = vec!["--out", s(&out)];
+        args.extend_from_slice(extra);
+        common::recall(&mem, &q, &args)
+    };
+    let cases: [(&[&str], &[&str]); 9] = [
+        (&["--mask", s(&mask)], &["mask.npy", "3 entries"]),
+        (
+            &["--mask", s(&bad_mask)],
+            &["nan-mask.npy", "entry 1", "NaN"],
+        ),
+        (
+            &["--occlude", "random:1.5"],
+            &["--occlude random:1.5", "0 to 1"],
+        ),
+        (
+            &["--occlude", "diagonal"],
+            &["--occlude diagonal", "bottom-half"],
+        ),
+        (
+            &["--occlude", "bottom-half", "--mask", s(&mask)],
+            &["--mask", "--occlude"],
+        ),
+        (&["--noise", "2"], &["--noise 2"]),
+        (
+            &["--family", "lse", "--order", "random"],
+            &["--order applies to the bipolar memory"],
+        ),
+        (&["--noise=-0.5", "--png", s(&png)], &["--noise -0.5"]),
+        (&["--report", s(&out)], &["out.npy"]),
+    ];
+    for (extra, needles) in cases {
+        let run = recall(extra);
+        assert_ne!(run.status.code(), Some(0), "{extra:?} succeeded");
+        let err = String::from_utf8_lossy(&run.stderr);
+        for n in needles {
+            assert!(err.contains(n), "{extra:?}: {err:?} lacks {n:?}");
+        }
+        assert!(!out.exists(), "{extra:?} wrote its output");
+    }
+    let model = dir.path().join("m.dam");
+    import_model(dir.path(), &model);
+    fails_with(
+        &dam(&[
+            "scores",
+            "--model",
+            s(&model),
+            "--inputs",
+            s(&q),
+            "--out",
+            s(&out),
+        ]),
+        &["m.dam", "Memory", "Classifier"],
+    );
+    fails_with(
+        &dam(&[
+            "scores",
+            "--model",
+            s(&dir.path().join("absent.dam")),
+            "--inputs",
+            s(&q),
+            "--out",
+            s(&out),
+        ]),
+        &["absent.dam"],
+    );
+    assert!(!out.exists());
+}

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{dam, fails_with, mini_mnist, npy, s};
+use common::{dam, fails_with, mini_mnist, npy, s, succeeds};
 
 use dam_core::model::{ElementType, Header, Kind};
 use dam_core::{Form, Interaction};
@@ -752,17 +752,9 @@ fn recall_completes_masked_cues_in_every_order() {
     npy(&mem, &[k, d], stored.clone());
     // `dam recall` on these memories and queries, `n = 3`, with `extra`.
     let recall = |extra: &[&str]| {
-        let mut args = vec![
-            "recall",
-            "--memories",
-            s(&mem),
-            "--queries",
-            s(&q),
-            "-n",
-            "3",
-        ];
+        let mut args = vec!["-n", "3"];
         args.extend_from_slice(extra);
-        dam(&args)
+        common::recall(&mem, &q, &args)
     };
     let states_of = |path: &Path| {
         let Elements::F64(states) = NpyArray::read(path).unwrap().data else {
@@ -827,11 +819,7 @@ fn recall_completes_masked_cues_in_every_order() {
     );
     let out = dir.path().join("masked.npy");
     let run = recall(&["--mask", s(&mask), "--out", s(&out)]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    succeeds(&run);
     let cue: Vec<f64> = cue.iter().map(|&x| f64::from(x)).collect();
     assert_eq!(states_of(&out)[..8], cue[..8], "known entries are clamped");
     // Refused, and nothing written: a mask of the wrong length, an order
@@ -859,4 +847,296 @@ fn recall_completes_masked_cues_in_every_order() {
             "{extra:?}: a refused command wrote its output"
         );
     }
+}
+
+/// `dam scores` writes, for every raw input row, the class scores that
+/// `dam-core`'s `Classifier` computes for the same memories, and refuses
+/// inputs of the wrong width and Memory models.
+#[test]
+fn scores_match_the_classifier_for_npy_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (k, nv, nc, rows) = (6usize, 5usize, 3usize, 7usize);
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(5);
+    let mut uniform = |n: usize| -> Vec<f32> {
+        (0..n)
+            .map(|_| rand::RngExt::random_range(&mut rng, -1.0f32..1.0))
+            .collect()
+    };
+    let (xi, x) = (uniform(k * (nv + nc)), uniform(rows * nv));
+    let (mem, model, inputs, out) = (
+        dir.path().join("m.npy"),
+        dir.path().join("c.dam"),
+        dir.path().join("x.npy"),
+        dir.path().join("scores.npy"),
+    );
+    npy(&mem, &[k, nv + nc], xi.clone());
+    npy(&inputs, &[rows, nv], x.clone());
+    let import = dam(&[
+        "import",
+        s(&mem),
+        "--kind",
+        "classifier",
+        "--classes",
+        "3",
+        "--interaction",
+        "rect",
+        "-n",
+        "3",
+        "--beta",
+        "2",
+        "--out",
+        s(&model),
+    ]);
+    succeeds(&import);
+    let run = dam(&[
+        "scores",
+        "--model",
+        s(&model),
+        "--inputs",
+        s(&inputs),
+        "--out",
+        s(&out),
+    ]);
+    succeeds(&run);
+    let Elements::F32(got) = NpyArray::read(&out).unwrap().data else {
+        panic!("float32 scores expected")
+    };
+    let view = dam_core::MemoryView::new(&xi, k, nv + nc).unwrap();
+    let clf = dam_core::Classifier::new(
+        view,
+        nc,
+        Interaction::RectifiedPolynomial { n: 3 },
+        Form::Normalized { beta: 2.0 },
+    )
+    .unwrap();
+    let (mut want, mut scratch) = (vec![0.0f32; nc], vec![0.0f32; k]);
+    for (row, got) in x.chunks_exact(nv).zip(got.chunks_exact(nc)) {
+        clf.forward(row, &mut want, &mut scratch).unwrap();
+        assert_eq!(got, &want[..]);
+    }
+    npy(&inputs, &[rows, nv + 1], vec![0.0; rows * (nv + 1)]);
+    fails_with(
+        &dam(&[
+            "scores",
+            "--model",
+            s(&model),
+            "--inputs",
+            s(&inputs),
+            "--out",
+            s(&out),
+        ]),
+        &["x.npy", "rows of 6 values", "Nv = 5"],
+    );
+    let memory = dir.path().join("memory.dam");
+    assert!(
+        dam(&["import", s(&mem), "--out", s(&memory)])
+            .status
+            .success()
+    );
+    fails_with(
+        &dam(&[
+            "scores",
+            "--model",
+            s(&memory),
+            "--inputs",
+            s(&inputs),
+            "--out",
+            s(&out),
+        ]),
+        &["memory.dam"],
+    );
+}
+
+/// Options that contradict a `--model` are refused, naming both; a 1-D
+/// memories file needs an explicit shape; `--leak` sets the leaky `F`'s
+/// slope and is refused for the other `F`s.
+#[test]
+fn recall_options_that_contradict_the_model_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.npy");
+    let q = dir.path().join("q.npy");
+    let model = dir.path().join("mem.dam");
+    let out = dir.path().join("s.npy");
+    npy(
+        &mem,
+        &[2, 4],
+        vec![1.0, 1.0, -1.0, -1.0, 1.0, -1.0, 1.0, -1.0],
+    );
+    npy(&q, &[1, 4], vec![1.0, 1.0, -1.0, 1.0]);
+    let import = dam(&[
+        "import",
+        s(&mem),
+        "-n",
+        "3",
+        "--beta",
+        "2",
+        "--out",
+        s(&model),
+    ]);
+    succeeds(&import);
+    let recall = |extra: &[&str]| {
+        let mut args = vec![
+            "recall",
+            "--model",
+            s(&model),
+            "--queries",
+            s(&q),
+            "--out",
+            s(&out),
+        ];
+        args.extend_from_slice(extra);
+        dam(&args)
+    };
+    for (extra, needles) in [
+        (&["-n", "5"][..], &["--degree 5", "mem.dam"][..]),
+        (&["--beta", "1"], &["--beta 1", "mem.dam", "β is 2"]),
+        (&["--interaction", "exp"], &["--interaction", "mem.dam"]),
+        (&["--raw"], &["--raw", "mem.dam"]),
+    ] {
+        fails_with(&recall(extra), needles);
+        assert!(!out.exists(), "{extra:?} wrote its output");
+    }
+    // The model's own values are accepted.
+    let ok = recall(&["-n", "3", "--beta", "2"]);
+    succeeds(&ok);
+    // One memory as a 1-D array: refused, with the shape to use.
+    npy(&mem, &[4], vec![1.0, 1.0, -1.0, -1.0]);
+    let out2 = dir.path().join("s2.npy");
+    fails_with(
+        &dam(&[
+            "recall",
+            "--memories",
+            s(&mem),
+            "--queries",
+            s(&q),
+            "--out",
+            s(&out2),
+        ]),
+        &["m.npy", "K×D", "(1, D)"],
+    );
+    fails_with(
+        &dam(&[
+            "recall",
+            "--memories",
+            s(&mem),
+            "--queries",
+            s(&q),
+            "--leak",
+            "0.1",
+            "--out",
+            s(&out2),
+        ]),
+        &["--leak applies to --interaction leaky"],
+    );
+    npy(&mem, &[1, 4], vec![1.0, 1.0, -1.0, -1.0]);
+    let leaky = dam(&[
+        "recall",
+        "--memories",
+        s(&mem),
+        "--queries",
+        s(&q),
+        "--interaction",
+        "leaky",
+        "--leak",
+        "0.2",
+        "--out",
+        s(&out2),
+    ]);
+    succeeds(&leaky);
+    fails_with(
+        &dam(&[
+            "recall",
+            "--memories",
+            s(&mem),
+            "--queries",
+            s(&q),
+            "--interaction",
+            "leaky",
+            "--leak=-1",
+            "--out",
+            s(&out2),
+        ]),
+        &["--leak"],
+    );
+}
+
+/// `--noise` corrupts the queries reproducibly (same seed, same cue; a new
+/// seed, a new cue), and `--png` draws query, cue and completion for square
+/// images (and refuses other shapes before writing anything).
+#[test]
+fn recall_noise_is_seeded_and_png_draws_square_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let (k, d) = (3usize, 64usize);
+    let stored: Vec<f32> = dam_std::patterns::random_bipolar(k, d, 9);
+    let (mem, q) = (dir.path().join("m.npy"), dir.path().join("q.npy"));
+    npy(&mem, &[k, d], stored.clone());
+    npy(&q, &[k, d], stored.clone());
+    let report_of = |seed: &str, name: &str| {
+        let (out, report) = (
+            dir.path().join(format!("{name}.npy")),
+            dir.path().join(format!("{name}.csv")),
+        );
+        let run = dam(&[
+            "recall",
+            "--memories",
+            s(&mem),
+            "--queries",
+            s(&q),
+            "--noise",
+            "0.2",
+            "--noise-seed",
+            seed,
+            "--out",
+            s(&out),
+            "--report",
+            s(&report),
+        ]);
+        succeeds(&run);
+        std::fs::read_to_string(report).unwrap()
+    };
+    let (a, b, c) = (
+        report_of("1", "a"),
+        report_of("1", "b"),
+        report_of("2", "c"),
+    );
+    assert_eq!(a, b, "the same seed gives the same cues");
+    assert_ne!(a, c, "another seed gives other cues");
+    assert!(
+        a.lines().skip(1).any(|l| l.split(',').nth(3) != Some("0")),
+        "noise flips entries: {a}"
+    );
+    let png = dir.path().join("grid.png");
+    let run = dam(&[
+        "recall",
+        "--memories",
+        s(&mem),
+        "--queries",
+        s(&q),
+        "--occlude",
+        "top-half",
+        "--out",
+        s(&dir.path().join("p.npy")),
+        "--png",
+        s(&png),
+    ]);
+    succeeds(&run);
+    assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
+    npy(&mem, &[k, 6], vec![1.0; k * 6]);
+    npy(&q, &[1, 6], vec![1.0; 6]);
+    let never = dir.path().join("never.png");
+    fails_with(
+        &dam(&[
+            "recall",
+            "--memories",
+            s(&mem),
+            "--queries",
+            s(&q),
+            "--out",
+            s(&dir.path().join("x.npy")),
+            "--png",
+            s(&never),
+        ]),
+        &["--png", "D = 6"],
+    );
+    assert!(!never.exists());
 }

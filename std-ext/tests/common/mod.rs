@@ -28,6 +28,22 @@ pub fn fails_with(out: &Output, needles: &[&str]) {
     }
 }
 
+/// Succeeded; on failure, shows what it printed on stderr.
+pub fn succeeds(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `dam recall --memories mem --queries queries` with `extra`.
+pub fn recall(mem: &Path, queries: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["recall", "--memories", s(mem), "--queries", s(queries)];
+    args.extend_from_slice(extra);
+    dam(&args)
+}
+
 /// A path as `&str`.
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()

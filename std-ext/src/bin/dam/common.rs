@@ -1,6 +1,6 @@
 //! Options and helpers shared by several subcommands.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
@@ -229,24 +229,29 @@ pub enum FArg {
     Poly,
     /// s^n for s ≥ 0, else 0
     Rect,
-    /// s^n for s ≥ 0, else 0.01 s
+    /// s^n for s ≥ 0, else ε s (ε from --leak)
     Leaky,
     /// e^s
     Exp,
 }
 
-/// `F` and the form, shared by `import`, `recall` and `energy`.
+/// `F` and the form, shared by `import`, `recall` and `energy`. Each value
+/// is optional so that, with `--model`, a value the user gave can be told
+/// from a default and checked against the model.
 #[derive(Args, Debug, Clone)]
 pub struct FormArgs {
-    /// Interaction function F.
-    #[arg(long, value_enum, default_value_t = FArg::Poly)]
-    pub interaction: FArg,
-    /// Degree n of the polynomial families.
-    #[arg(short = 'n', long, default_value_t = 3)]
-    pub degree: u32,
-    /// Inverse temperature β.
-    #[arg(long, default_value_t = 1.0)]
-    pub beta: f64,
+    /// Interaction function F [default: poly].
+    #[arg(long, value_enum)]
+    pub interaction: Option<FArg>,
+    /// Degree n of the polynomial families [default: 3].
+    #[arg(short = 'n', long)]
+    pub degree: Option<u32>,
+    /// Inverse temperature β [default: 1].
+    #[arg(long)]
+    pub beta: Option<f64>,
+    /// The leak ε of `--interaction leaky`, finite and ≥ 0 [default: 0.01].
+    #[arg(long)]
+    pub leak: Option<f64>,
     /// The raw KH16 form (β outside the sum) instead of the normalized McA form.
     #[arg(long)]
     pub raw: bool,
@@ -255,22 +260,74 @@ pub struct FormArgs {
 impl FormArgs {
     /// The interaction function.
     pub fn interaction(&self) -> Interaction<f64> {
-        let n = self.degree;
-        match self.interaction {
+        let n = self.degree.unwrap_or(3);
+        match self.interaction.unwrap_or(FArg::Poly) {
             FArg::Poly => Interaction::Polynomial { n },
             FArg::Rect => Interaction::RectifiedPolynomial { n },
-            FArg::Leaky => Interaction::leaky(n),
+            FArg::Leaky => match self.leak {
+                Some(leak) => Interaction::LeakyRectifiedPolynomial { n, leak },
+                None => Interaction::leaky(n),
+            },
             FArg::Exp => Interaction::Exponential,
         }
     }
 
     /// The form.
     pub fn form(&self) -> Form<f64> {
+        let beta = self.beta.unwrap_or(1.0);
         if self.raw {
-            Form::Raw { beta: self.beta }
+            Form::Raw { beta }
         } else {
-            Form::Normalized { beta: self.beta }
+            Form::Normalized { beta }
         }
+    }
+
+    /// Checks the options among themselves: `--leak` only with the leaky
+    /// `F`, and `F`'s parameters in range.
+    pub fn validate(&self) -> Result<()> {
+        if self.leak.is_some() && self.interaction != Some(FArg::Leaky) {
+            bail!("--leak applies to --interaction leaky only");
+        }
+        self.interaction()
+            .validate()
+            .map_err(|e| anyhow!("--interaction/--degree/--leak: {e}"))
+    }
+
+    /// With a model: an error naming the option and the model's value for
+    /// every option given that contradicts the model (`F`, `n`, `ε`, `β`,
+    /// the form); options not given take the model's values.
+    pub fn check_against(&self, path: &Path, f: &Interaction<f64>, form: &Form<f64>) -> Result<()> {
+        let model = path.display();
+        let kind_of = |f: &Interaction<f64>| match f {
+            Interaction::Polynomial { .. } => FArg::Poly,
+            Interaction::RectifiedPolynomial { .. } => FArg::Rect,
+            Interaction::LeakyRectifiedPolynomial { .. } => FArg::Leaky,
+            Interaction::Exponential => FArg::Exp,
+        };
+        if let Some(i) = self.interaction
+            && i != kind_of(f)
+        {
+            bail!("--interaction {i:?} contradicts {model}, whose F is {f:?}");
+        }
+        if let Some(n) = self.degree
+            && f.degree() != Some(n)
+        {
+            bail!("--degree {n} contradicts {model}, whose F is {f:?}");
+        }
+        if let (Some(e), Interaction::LeakyRectifiedPolynomial { leak, .. }) = (self.leak, f)
+            && e != *leak
+        {
+            bail!("--leak {e} contradicts {model}, whose leak is {leak}");
+        }
+        if let Some(b) = self.beta
+            && b != form.beta()
+        {
+            bail!("--beta {b} contradicts {model}, whose β is {}", form.beta());
+        }
+        if self.raw && !matches!(form, Form::Raw { .. }) {
+            bail!("--raw contradicts {model}, which is in the normalized form");
+        }
+        Ok(())
     }
 }
 
@@ -320,6 +377,7 @@ pub struct Loaded {
 impl MemoryArgs {
     /// Loads and checks everything; errors name the file and the problem.
     pub fn load(&self) -> Result<Loaded> {
+        self.form.validate()?;
         let (memories, d, mut f, mut form) = if let Some(path) = &self.model {
             let bytes = model_io::load(path)?;
             let model =
@@ -347,9 +405,20 @@ impl MemoryArgs {
                 .memories
                 .as_ref()
                 .ok_or_else(|| anyhow!("--memories or --model is required"))?;
-            let (_, d, m) = NpyArray::read(path)?.matrix(&path.display().to_string())?;
+            let a = NpyArray::read(path)?;
+            if a.shape.len() != 2 {
+                bail!(
+                    "{}: memories must be a K×D matrix, got shape {:?} (one memory of D entries is shape (1, D))",
+                    path.display(),
+                    a.shape
+                );
+            }
+            let (_, d, m) = a.matrix(&path.display().to_string())?;
             (m, d, None, None)
         };
+        if let (Some(path), Some(f), Some(form)) = (&self.model, &f, &form) {
+            self.form.check_against(path, f, form)?;
+        }
         let f = f.take().unwrap_or_else(|| self.form.interaction());
         let form = form.take().unwrap_or_else(|| self.form.form());
         let name = self.queries.display().to_string();

@@ -48,6 +48,7 @@ pub fn run(args: Args) -> Result<()> {
         bail!("{name}: expected a K×D matrix, got shape {:?}", a.shape);
     }
     let (k, d, values) = a.matrix(&name)?;
+    args.form.validate()?;
     let (kind, nc) = match args.kind {
         KindArg::Memory => (Kind::Memory, 0),
         KindArg::Classifier => (Kind::Classifier, args.classes),

@@ -16,6 +16,7 @@ mod import;
 mod info;
 mod predict;
 mod recall;
+mod scores;
 mod show;
 mod signals;
 mod tables;
@@ -47,6 +48,8 @@ enum Command {
     Eval(eval::Args),
     /// Write test rows of any dataset and the predictions each board must reproduce (firmware test vectors).
     Predict(predict::Args),
+    /// Class scores of a classifier model for raw .npy inputs (the model's input map applied, as on a board).
+    Scores(scores::Args),
     /// Quantize a model (f32, i16, i8) and write it as a blob or a Rust module for firmware.
     Export(export::Args),
     /// Print a model's header.
@@ -78,6 +81,7 @@ fn main() {
         Command::Info(args) => info::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Recall(args) => recall::run(args),
+        Command::Scores(args) => scores::run(args),
         Command::Energy(args) => energy::run(args),
         Command::Import(args) => import::run(args),
         Command::Show(args) => show::run(args),

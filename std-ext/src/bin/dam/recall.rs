@@ -59,7 +59,23 @@ pub struct Args {
     /// changed, energy before and after, nearest memory and its overlap.
     #[arg(long, value_name = "CSV")]
     pub report: Option<PathBuf>,
+    /// Corrupt every query before retrieval, reproducibly (seeded by
+    /// --noise-seed): bipolar, flip each entry with probability P;
+    /// log-sum-exp, add N(0, P²) to each entry.
+    #[arg(long, value_name = "P")]
+    pub noise: Option<f64>,
+    /// Seed of --noise.
+    #[arg(long, default_value_t = 0)]
+    pub noise_seed: u64,
+    /// A picture (PNG) of the first 16 queries for square-image data: per
+    /// row, the query as given, the cue (after --occlude and --noise) and
+    /// the completion.
+    #[arg(long, value_name = "PNG")]
+    pub png: Option<PathBuf>,
 }
+
+/// Queries drawn by `--png`.
+const PNG_QUERIES: usize = 16;
 
 /// `--order`.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,16 +91,32 @@ pub enum OrderArg {
 pub fn run(args: Args) -> Result<()> {
     let mut outputs = vec![args.out.clone()];
     outputs.extend(args.report.clone());
+    outputs.extend(args.png.clone());
     let mut inputs = args.mem.inputs();
     inputs.extend(args.mask.clone());
     crate::common::refuse_inputs(&outputs, &inputs)?;
-    if args.report.as_ref() == Some(&args.out) {
-        bail!(
-            "--report and --out are the same file: {}",
-            args.out.display()
-        );
+    for (i, a) in outputs.iter().enumerate() {
+        if outputs[..i].contains(a) {
+            bail!(
+                "--out, --report and --png must be different files: {} twice",
+                a.display()
+            );
+        }
+    }
+    if let Some(p) = args.noise
+        && !(0.0..=1.0).contains(&p)
+    {
+        bail!("--noise {p}: expected a probability (bipolar) or standard deviation from 0 to 1");
     }
     let mut l = args.mem.load()?;
+    let side = l.d.isqrt();
+    if args.png.is_some() && side * side != l.d {
+        bail!(
+            "--png draws square images; the queries have D = {} entries",
+            l.d
+        );
+    }
+    let given = l.queries.clone();
     let is_bipolar = matches!(l.family, Family::Bipolar { .. });
     if args.order != OrderArg::Sequential && !is_bipolar {
         bail!(
@@ -93,6 +125,9 @@ pub fn run(args: Args) -> Result<()> {
     }
     let b = l.queries.len() / l.d.max(1);
     let known = known_entries(&args, &mut l.queries, b, l.d, is_bipolar)?;
+    if let Some(p) = args.noise {
+        corrupt(&mut l.queries, p, args.noise_seed, is_bipolar);
+    }
     let known_ref = match &known {
         None => Known::None,
         Some(m) if m.len() == l.d => Known::Shared(m),
@@ -116,6 +151,11 @@ pub fn run(args: Args) -> Result<()> {
     };
     // Every output is computed before the first is written.
     let report = args.report.as_ref().map(|_| report_csv(&reports));
+    let states_copy = if args.png.is_some() {
+        states.clone()
+    } else {
+        Vec::new()
+    };
     NpyArray {
         shape: vec![b, l.d],
         data: Elements::F64(states),
@@ -123,6 +163,17 @@ pub fn run(args: Args) -> Result<()> {
     .write(&args.out)?;
     if let (Some(path), Some(csv)) = (&args.report, report) {
         dam_std::model_io::write_atomic(path, csv.as_bytes())?;
+    }
+    if let Some(path) = &args.png {
+        let shown = b.min(PNG_QUERIES);
+        let mut tiles = Vec::with_capacity(3 * shown * l.d);
+        for i in 0..shown {
+            for src in [&given, &l.queries, &states_copy] {
+                let row = &src[i * l.d..(i + 1) * l.d];
+                tiles.extend(row.iter().map(|&x| x.clamp(-1.0, 1.0) as f32));
+            }
+        }
+        dam_std::plot::memory_grid(path, &tiles, (side, side), 3, 4)?;
     }
     for (i, r) in reports.iter().enumerate() {
         let ran = match r.stop {
@@ -137,6 +188,12 @@ pub fn run(args: Args) -> Result<()> {
     println!("states: {}", args.out.display());
     if let Some(path) = &args.report {
         println!("report: {}", path.display());
+    }
+    if let Some(path) = &args.png {
+        println!(
+            "picture: {} (per row: query, cue, completion)",
+            path.display()
+        );
     }
     Ok(())
 }
@@ -158,6 +215,22 @@ fn report_csv(reports: &[QueryReport]) -> String {
         );
     }
     s
+}
+
+/// `--noise p`: bipolar queries get each entry's sign flipped with
+/// probability `p`, the others `N(0, p²)` added to each entry.
+fn corrupt(queries: &mut [f64], p: f64, seed: u64, bipolar: bool) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for x in queries.iter_mut() {
+        if bipolar {
+            let s = if *x >= 0.0 { 1.0 } else { -1.0 };
+            *x = if rng.random_bool(p) { -s } else { s };
+        } else {
+            // Box–Muller from two uniform draws in (0, 1].
+            let (u, v): (f64, f64) = (1.0 - rng.random::<f64>(), rng.random());
+            *x += p * (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+        }
+    }
 }
 
 /// The known-entry flags from `--mask` or `--occlude` (`None`: all free);
