@@ -57,6 +57,14 @@ fn classifier(dir: &Path, path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
+/// [`GOOD_CSV`] written as `dir/good.csv`, and the output directory
+/// `dir/out` (not created).
+fn good_csv(dir: &Path) -> (PathBuf, PathBuf) {
+    let data = dir.join("good.csv");
+    std::fs::write(&data, GOOD_CSV).unwrap();
+    (data, dir.join("out"))
+}
+
 /// `dam train` on `data` into `out` with `extra` and the [`QUICK`]
 /// options `extra` does not give.
 fn train(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
@@ -150,9 +158,7 @@ fn outputs_that_are_inputs_are_refused() {
 #[test]
 fn a_refused_run_does_not_touch_metrics() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("good.csv");
-    std::fs::write(&data, GOOD_CSV).unwrap();
-    let out = dir.path().join("out");
+    let (data, out) = good_csv(dir.path());
     ok(&train(&data, &out, &[]));
     let metrics = std::fs::read(out.join("metrics.csv")).unwrap();
     let model = std::fs::read(out.join("model.dam")).unwrap();
@@ -196,9 +202,7 @@ fn files_get_the_mode_the_umask_gives() {
     import("077");
     assert_eq!(mode(&model), 0o604);
     // Training writes every file with the umask's mode too.
-    let data = dir.path().join("good.csv");
-    std::fs::write(&data, GOOD_CSV).unwrap();
-    let out = dir.path().join("out");
+    let (data, out) = good_csv(dir.path());
     let st = Command::new("sh")
         .arg("-c")
         .arg(
@@ -323,9 +327,7 @@ fn one_run_per_directory_and_sigterm_checkpoints() {
 #[test]
 fn resume_refuses_another_seed_or_train_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("good.csv");
-    std::fs::write(&data, GOOD_CSV).unwrap();
-    let out = dir.path().join("out");
+    let (data, out) = good_csv(dir.path());
     ok(&train(&data, &out, &[]));
     let more = |extra: &[&str]| {
         let mut a = vec!["--resume", "--epochs", "2"];
@@ -346,9 +348,7 @@ fn resume_refuses_another_seed_or_train_limit() {
 #[test]
 fn absurd_counts_and_unbounded_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let data: PathBuf = dir.path().join("good.csv");
-    std::fs::write(&data, GOOD_CSV).unwrap();
-    let out = dir.path().join("out");
+    let (data, out) = good_csv(dir.path());
     fails_with(
         &train(&data, &out, &["-k", "100000000000"]),
         &["-k 100000000000"],
@@ -456,8 +456,9 @@ fn fifty_kills_at_random_moments_lose_nothing() {
 
 /// A full disk, as the file-size limit makes it for one process (writes
 /// beyond it fail with `EFBIG`; SIGXFSZ ignored, as a full disk sends no
-/// signal): the run fails naming the file, the completed model stays
-/// byte-identical and no temporary file is left.
+/// signal): the run fails naming the file, and the directory stays as it
+/// was (the completed model, metrics.csv and the checkpoint byte-identical,
+/// no temporary file or lock).
 #[test]
 fn a_full_disk_fails_the_run_and_keeps_the_model() {
     use std::os::unix::process::CommandExt;
@@ -467,6 +468,7 @@ fn a_full_disk_fails_the_run_and_keeps_the_model() {
     let args = long_run(dir.path(), &out, "2");
     ok(&dam(&args));
     let model = std::fs::read(out.join("model.dam")).unwrap();
+    let before = snapshot(&out);
     // Room for metrics.csv, not for a checkpoint (it holds the model).
     let limit = (model.len() / 2) as libc::rlim_t;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dam"));
@@ -492,9 +494,72 @@ fn a_full_disk_fails_the_run_and_keeps_the_model() {
     assert!(err.contains("checkpoint") || err.contains(s(&out)), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(std::fs::read(out.join("model.dam")).unwrap(), model);
-    let left: Vec<String> = listing(&out)
+    // The whole directory, metrics and checkpoint too, as it was.
+    assert_eq!(snapshot(&out), before);
+}
+
+/// Every file in `dir` (names, bytes and modes), to compare a directory
+/// before and after a failed command.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>, u32)> {
+    #[cfg(unix)]
+    use std::os::unix::fs::PermissionsExt;
+    listing(dir)
         .into_iter()
-        .filter(|n| n.starts_with(".dam-tmp"))
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+        .map(|n| {
+            let p = dir.join(&n);
+            #[cfg(unix)]
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+            #[cfg(not(unix))]
+            let mode = 0;
+            (n, std::fs::read(&p).unwrap(), mode)
+        })
+        .collect()
+}
+
+/// A diverging `dam train` (KH16: a tiny temperature, a huge normalized β;
+/// Potts: a huge --eps0 or --logit-rate, directly or by growth) exits 1
+/// naming the epoch and what diverged, and leaves the output directory as it was: the model, metrics.csv and
+/// the checkpoint byte-identical, no lock or temporary file; a directory
+/// it created is removed.
+#[test]
+fn a_diverging_run_leaves_the_directory_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, out) = good_csv(dir.path());
+    ok(&train(&data, &out, &["--epochs", "2"]));
+    let before = snapshot(&out);
+    let kh16: [&[&str]; 2] = [
+        &["--temperature", "1e-30", "-n", "20"],
+        &["--normalized", "1e30", "-n", "20"],
+    ];
+    for extra in kh16 {
+        fails_with(
+            &train(&data, &out, extra),
+            &["diverged at epoch", "loss is NaN", "left as it was"],
+        );
+        assert_eq!(snapshot(&out), before, "{extra:?}");
+    }
+    let potts = ["--kind", "potts", "-k", "4", "--epochs", "2"];
+    ok(&train(&data, &out, &potts));
+    let before = snapshot(&out);
+    let diverging: [&[&str]; 3] = [
+        &["--eps0", "3e38"],
+        &["--logit-rate", "1e38"],
+        &["--eps0", "3e38", "--grow"],
+    ];
+    for extra in diverging {
+        let mut args = potts.to_vec();
+        args.extend_from_slice(extra);
+        fails_with(
+            &train(&data, &out, &args),
+            &["diverged at epoch 1", "model.dam was left as it was"],
+        );
+        assert_eq!(snapshot(&out), before, "{extra:?}");
+    }
+    // A directory the failed run created is gone with it.
+    let fresh = dir.path().join("fresh");
+    fails_with(
+        &train(&data, &fresh, &["--temperature", "1e-30", "-n", "20"]),
+        &["diverged at epoch 1"],
+    );
+    assert!(!fresh.exists());
 }
