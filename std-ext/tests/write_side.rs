@@ -65,9 +65,9 @@ fn good_csv(dir: &Path) -> (PathBuf, PathBuf) {
     (data, dir.join("out"))
 }
 
-/// `dam train` on `data` into `out` with `extra` and the [`QUICK`]
-/// options `extra` does not give.
-fn train(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+/// The arguments of `dam train` on `data` into `out` with `extra` and the
+/// [`QUICK`] options `extra` does not give.
+fn train_args<'a>(data: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec!["train", "--data", s(data), "--out", s(out), "--quiet"];
     for pair in QUICK.chunks(2) {
         if !extra.contains(&pair[0]) {
@@ -75,7 +75,12 @@ fn train(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
         }
     }
     args.extend_from_slice(extra);
-    dam(&args)
+    args
+}
+
+/// `dam train` with [`train_args`].
+fn train(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    dam(&train_args(data, out, extra))
 }
 
 #[test]
@@ -225,31 +230,54 @@ fn files_get_the_mode_the_umask_gives() {
     }
 }
 
+/// `dam info`, `dam eval` and `dam energy` with stdout a pipe whose reader
+/// is gone (`dam eval … | head -1`): each ends quietly (exit 0 or SIGPIPE,
+/// exit status 141 in a shell), no panic.
 #[test]
 fn a_closed_pipe_ends_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model.dam");
     classifier(dir.path(), &model);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dam"))
-        .args(["info", s(&model)])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Close the only reader before dam writes.
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(out.status.code(), Some(101), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        assert!(
-            out.status.code() == Some(0) || out.status.signal() == Some(13),
-            "{:?} {err}",
-            out.status
-        );
+    let (data, out) = good_csv(dir.path());
+    ok(&train(&data, &out, &[]));
+    let trained = out.join("model.dam");
+    let (mem, q) = (dir.path().join("m.npy"), dir.path().join("q.npy"));
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    npy(&q, &[1, 4], vec![1., -1., 1., -1.]);
+    let commands: [&[&str]; 3] = [
+        &["info", s(&model)],
+        &[
+            "eval",
+            s(&trained),
+            "--data",
+            s(&data),
+            "--test-fraction",
+            "0.25",
+        ],
+        &["energy", "--memories", s(&mem), "--queries", s(&q)],
+    ];
+    for args in commands {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dam"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the only reader before dam writes.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert!(
+                out.status.code() == Some(0) || out.status.signal() == Some(13),
+                "{args:?}: {:?} {err}",
+                out.status
+            );
+        }
     }
 }
 
@@ -562,4 +590,186 @@ fn a_diverging_run_leaves_the_directory_as_it_was() {
         &["diverged at epoch 1"],
     );
     assert!(!fresh.exists());
+}
+
+/// A read-only output directory. As root, where a mode does not stop
+/// writes, `dam` runs as the user `nobody` (uid and gid 65534) on a
+/// directory owned by root; otherwise the mode alone makes it read-only.
+/// A probe write first proves the directory read-only (else the test fails:
+/// it is never skipped). Every writing command then exits 1 naming the path
+/// it could not write, the directory stays as it was (no temporary file,
+/// no lock), and once the mode is restored `--resume` continues and leaves
+/// no temporary file.
+#[cfg(unix)]
+#[test]
+fn a_read_only_directory_fails_cleanly_and_resumes_later() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let chmod = |p: &Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    // Readable and searchable by everyone (nobody too).
+    chmod(dir.path(), 0o755);
+    let (data, out) = good_csv(dir.path());
+    chmod(&data, 0o644);
+    ok(&train(&data, &out, &[]));
+    for n in listing(&out) {
+        chmod(&out.join(n), 0o644);
+    }
+    chmod(&out, 0o555);
+    let before = snapshot(&out);
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let as_user = |program: &str| {
+        let mut c = Command::new(program);
+        if root {
+            c.uid(65534).gid(65534);
+        }
+        c
+    };
+    let probe = as_user("sh")
+        .arg("-c")
+        .arg("touch \"$0/probe\" 2>/dev/null")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(
+        !probe.success(),
+        "cannot make {} read-only (root: {root}): the test cannot run",
+        out.display()
+    );
+    let run = |args: &[&str]| {
+        as_user(env!("CARGO_BIN_EXE_dam"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let resume = train_args(&data, &out, &["--resume", "--epochs", "2"]);
+    for extra in [&[][..], &["--kind", "potts"]] {
+        fails_with(
+            &run(&train_args(&data, &out, extra)),
+            &[s(&out), "ermission denied"],
+        );
+    }
+    fails_with(&run(&resume), &[s(&out), "ermission denied"]);
+    // A single-file output: an import over the model.
+    let mem = dir.path().join("m.npy");
+    npy(&mem, &[2, 3], vec![1., -1., 1., -1., 1., -1.]);
+    chmod(&mem, 0o644);
+    let model = out.join("model.dam");
+    fails_with(
+        &run(&["import", s(&mem), "--out", s(&model)]),
+        &[s(&model), "ermission denied"],
+    );
+    assert_eq!(snapshot(&out), before);
+    // Writable again: the run resumes and leaves no temporary file.
+    chmod(&out, 0o755);
+    ok(&dam(&resume));
+    let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 3, "{metrics}"); // the header, 2 epochs
+    assert!(dam(&["info", s(&model)]).status.success());
+    let hidden: Vec<String> = listing(&out)
+        .into_iter()
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+}
+
+/// Runs `dam args` with its address space limited to 512 MiB (so that an
+/// allocation from a declared size, not from the bytes read, would abort
+/// instead of quietly succeeding under overcommit).
+#[cfg(unix)]
+fn dam_in_512_mib(args: &[&str]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dam"));
+    cmd.args(args);
+    // SAFETY: between fork and exec only setrlimit, async-signal-safe, on
+    // this process's own state.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = 512 << 20;
+            let rl = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &rl) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.output().unwrap()
+}
+
+/// Headers declaring a huge but well-formed shape over a few bytes (IDX,
+/// plain and gzipped; `.npy`; a model whose length field says 1 TiB): a
+/// one-line error naming the file, within a 512 MiB address space, never
+/// an allocation abort; no output directory is created.
+#[cfg(unix)]
+#[test]
+fn large_but_legal_headers_are_named_not_allocated() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    mini_mnist(dir.path(), 20, 20);
+    let idx = |dims: &[u32]| {
+        let mut v = vec![0, 0, 8, dims.len() as u8];
+        dims.iter()
+            .for_each(|d| v.extend_from_slice(&d.to_be_bytes()));
+        v.extend_from_slice(&[0; 100]);
+        v
+    };
+    // 10^6 images of 28×28 (784 MB) and their labels, in 116 bytes each.
+    let images = idx(&[1_000_000, 28, 28]);
+    std::fs::write(dir.path().join("train-images-idx3-ubyte"), &images).unwrap();
+    std::fs::write(
+        dir.path().join("train-labels-idx1-ubyte"),
+        idx(&[1_000_000]),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    fails_with(
+        &dam_in_512_mib(&long_run(dir.path(), &out, "1")),
+        &["train-images-idx3-ubyte", "truncated", "784000000"],
+    );
+    // The same, gzipped.
+    let gz_dir = dir.path().join("gz");
+    std::fs::create_dir(&gz_dir).unwrap();
+    mini_mnist(&gz_dir, 20, 20);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&images).unwrap();
+    std::fs::remove_file(gz_dir.join("train-images-idx3-ubyte")).unwrap();
+    std::fs::write(
+        gz_dir.join("train-images-idx3-ubyte.gz"),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
+    fails_with(
+        &dam_in_512_mib(&long_run(&gz_dir, &out, "1")),
+        &["train-images-idx3-ubyte.gz", "truncated", "784000000"],
+    );
+    assert!(!out.exists());
+    // 10^8 queries of 4 floats (1.6 GB) over 16 bytes.
+    let (mem, q) = (dir.path().join("m.npy"), dir.path().join("q.npy"));
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    let h = "{'descr': '<f4', 'fortran_order': False, 'shape': (100000000, 4), }";
+    let mut v = b"\x93NUMPY\x01\x00".to_vec();
+    v.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    v.extend_from_slice(h.as_bytes());
+    v.extend_from_slice(&[0; 16]);
+    std::fs::write(&q, v).unwrap();
+    fails_with(
+        &dam_in_512_mib(&["energy", "--memories", s(&mem), "--queries", s(&q)]),
+        &["q.npy", "truncated"],
+    );
+    // A model whose length field announces 1 TiB (CRC resealed).
+    let model = dir.path().join("m.dam");
+    ok(&dam(&["import", s(&mem), "--out", s(&model)]));
+    let mut bytes = std::fs::read(&model).unwrap();
+    bytes[48..56].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    let n = bytes.len();
+    let crc = dam_core::model::crc32(&bytes[..n - 4]);
+    bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&model, &bytes).unwrap();
+    fails_with(&dam_in_512_mib(&["info", s(&model)]), &["m.dam"]);
 }
