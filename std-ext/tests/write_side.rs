@@ -160,13 +160,16 @@ fn outputs_that_are_inputs_are_refused() {
     assert_eq!(std::fs::read_to_string(&data).unwrap(), GOOD_CSV);
 }
 
+/// Runs refused for their options or their data (`--epochs 0`,
+/// `--train-limit 0`, kh16 and potts; a non-numeric CSV value; `--resume`
+/// without a checkpoint's settings) exit 1 before anything in the output
+/// directory is touched: names, bytes and modes as they were.
 #[test]
 fn a_refused_run_does_not_touch_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let (data, out) = good_csv(dir.path());
     ok(&train(&data, &out, &[]));
-    let metrics = std::fs::read(out.join("metrics.csv")).unwrap();
-    let model = std::fs::read(out.join("model.dam")).unwrap();
+    let before = snapshot(&out);
     fails_with(&train(&data, &out, &["--epochs", "0"]), &["--epochs 0"]);
     fails_with(
         &train(&data, &out, &["--train-limit", "0"]),
@@ -176,8 +179,38 @@ fn a_refused_run_does_not_touch_metrics() {
         &train(&data, &out, &["--kind", "potts", "--epochs", "0"]),
         &["--epochs 0"],
     );
-    assert_eq!(std::fs::read(out.join("metrics.csv")).unwrap(), metrics);
-    assert_eq!(std::fs::read(out.join("model.dam")).unwrap(), model);
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "a,b,label\n1,2,0\n3,abc,1\n").unwrap();
+    fails_with(&train(&bad, &out, &[]), &["bad.csv", "line 3"]);
+    fails_with(
+        &train(&bad, &out, &["--kind", "potts"]),
+        &["bad.csv", "line 3"],
+    );
+    fails_with(
+        &train(&data, &out, &["-k", "5", "--resume", "--epochs", "2"]),
+        &["checkpoint.bin", "other settings"],
+    );
+    assert_eq!(snapshot(&out), before);
+}
+
+/// A model holding a NaN (as a diverged run once published) is refused by
+/// `dam info`, naming the file.
+#[test]
+fn info_refuses_a_model_with_a_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.dam");
+    let mut bytes = classifier(dir.path(), &model);
+    let aligned = dam_std::model_io::AlignedBytes::new(&bytes);
+    let off = dam_core::model::Model::parse(aligned.as_bytes())
+        .unwrap()
+        .header()
+        .data_offset();
+    bytes[off..off + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    let n = bytes.len();
+    let crc = dam_core::model::crc32(&bytes[..n - 4]);
+    bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&model, &bytes).unwrap();
+    fails_with(&dam(&["info", s(&model)]), &["model.dam"]);
 }
 
 #[cfg(unix)]
