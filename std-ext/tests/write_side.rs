@@ -3,7 +3,9 @@
 //! before an output is touched, files get the umask's mode, a closed pipe
 //! ends a command quietly, one run at a time per training directory,
 //! SIGTERM stops training like Ctrl-C, `--resume` refuses other settings,
-//! and absurd counts are refused.
+//! absurd counts and huge declared sizes are refused, and a run that fails
+//! (divergence, a full disk, a read-only directory) leaves its directory
+//! as it was.
 
 mod common;
 
@@ -555,8 +557,12 @@ fn a_full_disk_fails_the_run_and_keeps_the_model() {
     assert!(err.contains("checkpoint") || err.contains(s(&out)), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(std::fs::read(out.join("model.dam")).unwrap(), model);
-    // The whole directory, metrics and checkpoint too, as it was.
+    // The whole directory, metrics and checkpoint too, as it was, and
+    // the earlier checkpoint resumes.
     assert_eq!(snapshot(&out), before);
+    let mut resume = long_run(dir.path(), &out, "3");
+    resume.push("--resume");
+    ok(&dam(&resume));
 }
 
 /// Every file in `dir` (names, bytes and modes), to compare a directory
@@ -805,4 +811,36 @@ fn large_but_legal_headers_are_named_not_allocated() {
     bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
     std::fs::write(&model, &bytes).unwrap();
     fails_with(&dam_in_512_mib(&["info", s(&model)]), &["m.dam"]);
+}
+
+/// SIGTERM during a `dam train --kind potts` run (which does not resume):
+/// exit 143, and the directory is as it was before the run: here, one the
+/// run created, gone.
+#[test]
+fn a_stopped_potts_run_leaves_no_files() {
+    let dir = tempfile::tempdir().unwrap();
+    mini_mnist(dir.path(), 20, 20);
+    let out = dir.path().join("out");
+    let mut args = long_run(dir.path(), &out, "1000000");
+    args.extend_from_slice(&["--kind", "potts"]);
+    let child = Command::new(env!("CARGO_BIN_EXE_dam"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reaper = Reaper(Some(child));
+    let start = Instant::now();
+    while !out.join("metrics.csv").exists() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no metrics.csv");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let child = reaper.0.take().unwrap();
+    signal(child.id(), "-TERM");
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(143), "{err}");
+    assert!(err.contains("model.dam was not written"), "{err}");
+    assert!(!out.exists(), "{:?}", listing(&out));
 }
