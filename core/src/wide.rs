@@ -51,14 +51,37 @@ impl<T: Real> Wide<T> {
 
     /// `m · 2^e` for any finite `m`, renormalized.
     pub(crate) fn from_parts(m: T, e: i32) -> Self {
+        Self::from_wide_parts(m, i64::from(e))
+    }
+
+    /// `m · 2^e` renormalized. Past the exponent range it saturates at the
+    /// largest magnitude a [`Wide`] holds (`(1 − ε/2) · 2^i32::MAX`), or
+    /// below it at the smallest (`0.5 · 2^i32::MIN`), with the sign of `m`:
+    /// keeping the mantissa there would order saturated values by their
+    /// mantissas, so a product could come out smaller than its factors.
+    fn from_wide_parts(m: T, e: i64) -> Self {
         let w = Self::from_real(m);
         if w.mantissa == T::ZERO {
-            Self::ZERO
+            return Self::ZERO;
+        }
+        let sign = if w.mantissa < T::ZERO {
+            -T::ONE
         } else {
-            Wide {
+            T::ONE
+        };
+        match i32::try_from(i64::from(w.exponent) + e) {
+            Ok(exponent) => Wide {
                 mantissa: w.mantissa,
-                exponent: w.exponent.saturating_add(e),
-            }
+                exponent,
+            },
+            Err(_) if e > 0 => Wide {
+                mantissa: sign * (T::ONE - T::EPSILON * T::HALF),
+                exponent: i32::MAX,
+            },
+            Err(_) => Wide {
+                mantissa: sign * T::HALF,
+                exponent: i32::MIN,
+            },
         }
     }
 
@@ -75,10 +98,12 @@ impl<T: Real> Wide<T> {
         let k = libm::round(xf / core::f64::consts::LN_2);
         // Past the limit the remainder r would no longer be small (e^r
         // overflows to ∞, which `from_parts` turns into zero): saturate.
+        // 2^(2^30) = 0.5 · 2^(EXP_LIMIT + 2): above every value below the
+        // limit (e^r · 2^EXP_LIMIT with e^r ≤ √2), so e^x never decreases.
         if k > f64::from(EXP_LIMIT) {
             return Wide {
-                mantissa: T::ONE.ldexp(-1),
-                exponent: EXP_LIMIT + 1,
+                mantissa: T::HALF,
+                exponent: EXP_LIMIT + 2,
             };
         }
         if k < -f64::from(EXP_LIMIT) {
@@ -205,9 +230,9 @@ impl<T: Real> Mul for Wide<T> {
         if self.is_zero() || other.is_zero() {
             return Self::ZERO;
         }
-        Self::from_parts(
+        Self::from_wide_parts(
             self.mantissa * other.mantissa,
-            self.exponent.saturating_add(other.exponent),
+            i64::from(self.exponent) + i64::from(other.exponent),
         )
     }
 }
@@ -317,6 +342,78 @@ mod tests {
                 prop_assert!(!wh.is_zero());
                 let want = hi.min(edge);
                 prop_assert!((wh.ln() - want).abs() <= 1.0 + 1e-9 * want.abs(), "x = {} ln = {}", hi, wh.ln());
+            }
+        }
+    }
+
+    proptest! {
+        /// Around the saturation point `2^30·ln 2` of [`Wide::exp`], on both
+        /// sides: always positive, an `Overflow` with a finite magnitude at
+        /// least just below the edge, and never smaller than slightly below.
+        #[test]
+        fn exp_is_an_overflow_across_the_saturation_point(d in -64.0f64..64.0) {
+            let edge = f64::from(EXP_LIMIT) * core::f64::consts::LN_2;
+            let x = edge + d;
+            let w = Wide::exp(x);
+            prop_assert_eq!(w.signum(), 1);
+            prop_assert_ne!(w.compare(&Wide::exp(x - 1.0)), Ordering::Less);
+            match w.to_real(Quantity::Energy) {
+                Err(Error::Overflow { ln_magnitude, .. }) => {
+                    prop_assert!(ln_magnitude.is_finite() && ln_magnitude >= edge - 65.0);
+                }
+                other => prop_assert!(false, "x = {}: {:?}", x, other),
+            }
+        }
+
+        /// Products, powers and sums of values with any `i32` exponent (the
+        /// whole range, both ends included): they saturate, never wrap. A
+        /// product of two numbers ≥ 1 is ≥ both and one of two numbers ≤ 1
+        /// is ≤ both; its sign is the product of the signs; its `ln` is the
+        /// sum of theirs where the exponent fits; powers of a number ≥ 1
+        /// grow with `n`; a sum of two positives is ≥ both; `to_real`
+        /// overflows exactly when the exponent is past `f64`'s.
+        #[test]
+        fn products_powers_and_sums_saturate_never_wrap(
+            ma in 0.5f64..1.0,
+            mb in 0.5f64..1.0,
+            ea in prop_oneof![any::<i32>(), Just(i32::MAX), Just(i32::MIN), -1100i32..1100],
+            eb in prop_oneof![any::<i32>(), Just(i32::MAX), Just(i32::MIN), -1100i32..1100],
+            negative in any::<bool>(),
+            n in 0u32..40,
+        ) {
+            let a = Wide::from_parts(ma, ea);
+            let b = Wide::from_parts(mb, eb);
+            prop_assert_eq!(a.exponent, ea);
+            let p = a * b;
+            prop_assert_eq!(p.signum(), 1);
+            prop_assert_eq!((-a * b).signum(), -1);
+            if ea >= 1 && eb >= 1 {
+                prop_assert_ne!(p.compare(&a), Ordering::Less);
+                prop_assert_ne!(p.compare(&b), Ordering::Less);
+                let pn = a.powi(n);
+                prop_assert_ne!(a.powi(n + 1).compare(&pn), Ordering::Less);
+            }
+            if ea <= 0 && eb <= 0 {
+                prop_assert_ne!(p.compare(&a), Ordering::Greater);
+                prop_assert_ne!(p.compare(&b), Ordering::Greater);
+            }
+            let sum = i64::from(ea) + i64::from(eb);
+            if sum > i64::from(i32::MIN) + 2 && sum < i64::from(i32::MAX) - 2 {
+                let want = a.ln() + b.ln();
+                let scale = a.ln().abs() + b.ln().abs() + 1.0;
+                prop_assert!((p.ln() - want).abs() <= 1e-9 * scale);
+            }
+            let s = if negative { -a + -b } else { a + b };
+            let (sa, sb) = if negative { (-a, -b) } else { (a, b) };
+            let bigger = if negative { Ordering::Greater } else { Ordering::Less };
+            prop_assert_ne!(s.compare(&sa), bigger);
+            prop_assert_ne!(s.compare(&sb), bigger);
+            match a.to_real(Quantity::Energy) {
+                Ok(v) => prop_assert!(ea <= 1024 && v.is_finite()),
+                Err(Error::Overflow { ln_magnitude, .. }) => {
+                    prop_assert!(ea > 1024 && ln_magnitude.is_finite());
+                }
+                Err(e) => prop_assert!(false, "{:?}", e),
             }
         }
     }

@@ -9,6 +9,13 @@
 //! step and counts) the only error is `Error::Overflow`, where documented.
 //! Unless `malformed` is set, states and queries are cycled to the right
 //! length so most inputs reach the arithmetic.
+//!
+//! Then [`faults`]: on clean memories (finite, in `[-1, 1]`) and an
+//! otherwise well-formed call, exactly one fault chosen from the input
+//! (a query or state of the wrong length, a non-finite query entry at a
+//! chosen index, a non-bipolar state entry, a bad step or iteration count,
+//! an output buffer of the wrong length) must give exactly the error that
+//! names it: the variant, the operand, the index or the parameter.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -236,6 +243,7 @@ fuzz_target!(|input: Input| {
         }
     }
     quantized(&input, k, d, f, form);
+    faults(&input, k, d, f, form);
     let query = fit(&input.query, d, input.malformed);
     let well_formed = query.len() == d && finite(&query);
     let c = usize::from(input.classes);
@@ -487,5 +495,213 @@ fn rescaled_forward<Q: dam_core::quantized::Level>(
             scores.iter().all(|s| (-1.0..=1.0).contains(s)),
             "{scores:?}"
         );
+    }
+}
+
+/// One fault, chosen from the input, injected into an otherwise
+/// well-formed call.
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    /// The query or state is longer or shorter than the shapes require.
+    Length(usize),
+    /// A query entry is NaN or ±∞ at this index.
+    NonFinite(usize, f32),
+    /// A state entry is neither −1 nor +1 at this index.
+    NotBipolar(usize, i8),
+    /// A step `η ≤ 0` or not finite, or zero sweeps / steps.
+    Parameter(f32),
+    /// The output buffer has the wrong length.
+    Output(usize),
+}
+
+/// The exact error for `fault` on a call whose query has `len` entries;
+/// `None` where this call has no such fault.
+fn expected(fault: Fault, len: usize, param: dam_core::Param) -> Option<Error> {
+    use dam_core::Operand;
+    Some(match fault {
+        Fault::Length(found) => Error::ShapeMismatch {
+            operand: Operand::Query,
+            expected: len,
+            found,
+        },
+        Fault::NonFinite(index, _) => Error::NonFinite {
+            operand: Operand::Query,
+            index,
+        },
+        Fault::NotBipolar(index, _) => Error::NotBipolar { index },
+        Fault::Parameter(v) => Error::InvalidParameter {
+            param,
+            value: f64::from(v),
+        },
+        Fault::Output(_) => return None,
+    })
+}
+
+/// Panics unless `r` is exactly the error `want` (compared by variant and
+/// fields; a NaN parameter value matches a NaN).
+fn exactly<T: std::fmt::Debug>(r: &dam_core::Result<T>, want: &Error, what: &str, fault: Fault) {
+    let same = match (r, want) {
+        (
+            Err(Error::InvalidParameter { param: p, value: v }),
+            Error::InvalidParameter { param: q, value: w },
+        ) => p == q && (v == w || (v.is_nan() && w.is_nan())),
+        (Err(e), w) => e == w,
+        (Ok(_), _) => false,
+    };
+    assert!(same, "{what} with {fault:?}: {r:?}, expected {want:?}");
+}
+
+fn faults(input: &Input, k: usize, d: usize, f: Interaction<f32>, form: Form<f32>) {
+    use dam_core::{Operand, Param};
+    // Clean memories and a clean query: finite, in [-1, 1].
+    let clean = |v: &[f32], n: usize| -> Vec<f32> {
+        let v: Vec<f32> = v
+            .iter()
+            .map(|x| {
+                if x.is_finite() {
+                    x.clamp(-1.0, 1.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        if v.is_empty() {
+            vec![0.5; n]
+        } else {
+            v.iter().copied().cycle().take(n).collect()
+        }
+    };
+    let data = clean(&input.data, k * d);
+    let Ok(view) = MemoryView::new(&data, k, d) else {
+        return;
+    };
+    let pick = input.seed >> 8;
+    let at = |n: usize| (pick as usize) % n.max(1);
+    let mut scratch = vec![0.0f32; k + 2 * d + 4];
+    let bad_value = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY][(pick % 3) as usize];
+    // The fault for a call whose query (or state) has `n` entries.
+    let fault = |n: usize| match input.seed % 5 {
+        0 => Fault::Length(if pick.is_multiple_of(2) || n == 0 {
+            n + 1 + at(4)
+        } else {
+            at(n)
+        }),
+        1 if n > 0 => Fault::NonFinite(at(n), bad_value),
+        2 if n > 0 => Fault::NotBipolar(at(n), [0, 2, -2, i8::MIN][(pick % 4) as usize]),
+        3 => Fault::Parameter([0.0, -1.0, f32::NAN, f32::INFINITY][(pick % 4) as usize]),
+        _ => Fault::Output(if pick.is_multiple_of(2) { at(4) } else { 5 + at(4) }),
+    };
+    let query = |n: usize, fault: Fault| -> Vec<f32> {
+        let mut v = clean(&input.query, n);
+        match fault {
+            Fault::Length(m) => v = clean(&input.query, m),
+            Fault::NonFinite(i, x) => v[i] = x,
+            _ => {}
+        }
+        v
+    };
+
+    if let Ok(net) = BipolarMemory::new(view, f, form) {
+        let fault = fault(d);
+        let mut state: Vec<i8> = (0..d)
+            .map(|i| if (pick >> (i % 48)) & 1 == 1 { 1 } else { -1 })
+            .collect();
+        match fault {
+            Fault::Length(m) => state.resize(m, 1),
+            Fault::NotBipolar(i, x) => state[i] = x,
+            _ => {}
+        }
+        let sweeps = if matches!(fault, Fault::Parameter(_)) {
+            0
+        } else {
+            1
+        };
+        let want = match fault {
+            Fault::Parameter(_) => Some(Error::InvalidParameter {
+                param: Param::Iterations,
+                value: 0.0,
+            }),
+            Fault::NonFinite(..) | Fault::Output(_) => None,
+            _ => expected(fault, d, Param::Iterations),
+        };
+        if let Some(want) = want {
+            let r = net.retrieve(
+                &mut state.clone(),
+                &mut scratch,
+                UpdateOrder::Sequential,
+                sweeps,
+            );
+            exactly(&r, &want, "BipolarMemory::retrieve", fault);
+            if !matches!(fault, Fault::Parameter(_)) {
+                exactly(&net.energy(&state), &want, "BipolarMemory::energy", fault);
+            }
+        }
+    }
+    let c = usize::from(input.classes % 8);
+    if let Ok(clf) = Classifier::new(view, c, f, form) {
+        let nv = clf.visible();
+        let fault = fault(nv);
+        let v = query(nv, fault);
+        let outputs = match fault {
+            Fault::Output(n) if n != c => n,
+            _ => c,
+        };
+        let mut scores = vec![0.0f32; outputs];
+        let r = clf.forward(&v, &mut scores, &mut scratch);
+        match fault {
+            Fault::Output(n) if n != c => exactly(
+                &r,
+                &Error::ShapeMismatch {
+                    operand: Operand::Output,
+                    expected: c,
+                    found: n,
+                },
+                "Classifier::forward",
+                fault,
+            ),
+            Fault::Length(_) | Fault::NonFinite(..) => exactly(
+                &r,
+                &expected(fault, nv, Param::Step).unwrap_or(Error::EmptyMemory),
+                "Classifier::forward",
+                fault,
+            ),
+            _ => {}
+        }
+    }
+    let fault = fault(d);
+    let x = query(d, fault);
+    if let Ok(lse) = LseMemory::new(view, input.beta, Similarity::Euclidean) {
+        match fault {
+            Fault::Length(_) | Fault::NonFinite(..) => {
+                let want = expected(fault, d, Param::Step).unwrap_or(Error::EmptyMemory);
+                exactly(
+                    &lse.energy(&x, &mut scratch),
+                    &want,
+                    "LseMemory::energy",
+                    fault,
+                );
+                let r = lse.descend(&mut x.clone(), None, 0.1, 1, &mut scratch);
+                exactly(&r, &want, "LseMemory::descend", fault);
+            }
+            Fault::Parameter(step) => {
+                let want = expected(fault, d, Param::Step).unwrap_or(Error::EmptyMemory);
+                let r = lse.descend(&mut x.clone(), None, step, 1, &mut scratch);
+                exactly(&r, &want, "LseMemory::descend", fault);
+            }
+            _ => {}
+        }
+    }
+    let mut q8 = vec![0i8; d];
+    if let Fault::Length(_) | Fault::NonFinite(..) = fault {
+        let r = quantize_query(&x, &mut q8);
+        let want = match fault {
+            Fault::Length(found) => Error::ShapeMismatch {
+                operand: Operand::Output,
+                expected: found,
+                found: d,
+            },
+            _ => expected(fault, d, Param::Step).unwrap_or(Error::EmptyMemory),
+        };
+        exactly(&r, &want, "quantize_query", fault);
     }
 }

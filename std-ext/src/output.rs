@@ -2,7 +2,8 @@
 //! never names one of the command's inputs ([`refuse_inputs`]), a training
 //! directory is held by one run at a time ([`DirLock`]), and the temporary
 //! files a killed run left behind are removed by the next one
-//! ([`remove_stale_temporaries`]). Files themselves are written by
+//! ([`remove_stale_temporaries`]); a run that fails leaves its directory
+//! as it found it ([`RunGuard`]). Files themselves are written by
 //! [`crate::model_io::write_atomic`] (temporary file + rename, with the
 //! mode the umask gives).
 
@@ -154,6 +155,135 @@ impl Drop for DirLock {
     }
 }
 
+/// The guard of a run that writes several files into one directory: it
+/// creates the directory if needed, holds its [`DirLock`], removes the
+/// temporary files a killed run left, and remembers the run files as they
+/// were. Unless [`RunGuard::keep`] is called, dropping it (a run that
+/// failed: an error, a divergence, a full disk) puts every remembered file
+/// back byte for byte (mode and time too: the old file is renamed back),
+/// removes those that did not exist, releases the lock and removes the
+/// directory if the run created it. A run killed outright (SIGKILL) leaves
+/// its files as they were after its last whole write, and the saved copies
+/// (temporary files) for the next run to remove. The run must replace its
+/// files by renaming ([`crate::model_io::write_atomic`]), never write into
+/// them in place: the saved copy of a file is a hard link to it.
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// let dir = tempfile::tempdir()?;
+/// let m = dir.path().join("metrics.csv");
+/// std::fs::write(&m, b"before")?;
+/// {
+///     let _run = dam_std::output::RunGuard::begin(dir.path(), &["metrics.csv", "model.dam"])?;
+///     dam_std::model_io::write_atomic(&m, b"half a run")?;
+///     std::fs::write(dir.path().join("model.dam"), b"x")?;
+/// } // dropped without keep(): the run failed
+/// assert_eq!(std::fs::read(&m)?, b"before");
+/// assert!(!dir.path().join("model.dam").exists());
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct RunGuard {
+    lock: Option<DirLock>,
+    dir: PathBuf,
+    created: bool,
+    saved: Vec<(PathBuf, Saved)>,
+    kept: bool,
+}
+
+/// A run file as it was before the run.
+#[derive(Debug)]
+enum Saved {
+    Absent,
+    /// A hard link to the old file (the writers replace files by renaming,
+    /// so the link keeps the old content).
+    Link(PathBuf),
+    /// Its bytes, where no link can be made.
+    Bytes(Vec<u8>),
+}
+
+impl RunGuard {
+    /// Creates `dir` if needed, locks it, removes stale temporaries and
+    /// remembers the `files` (names in `dir`) as they are.
+    pub fn begin(dir: &Path, files: &[&str]) -> Result<Self> {
+        let created = !dir.exists();
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
+        let mut guard = RunGuard {
+            lock: None,
+            dir: dir.to_path_buf(),
+            created,
+            saved: Vec::new(),
+            kept: false,
+        };
+        guard.lock = Some(DirLock::acquire(dir)?);
+        remove_stale_temporaries(dir)?;
+        for name in files {
+            let path = dir.join(name);
+            let saved = if !path.exists() {
+                Saved::Absent
+            } else {
+                let link = dir.join(format!("{TEMP_PREFIX}before-{}-{name}", std::process::id()));
+                if std::fs::hard_link(&path, &link).is_ok() {
+                    Saved::Link(link)
+                } else {
+                    Saved::Bytes(
+                        std::fs::read(&path)
+                            .with_context(|| format!("cannot read {}", path.display()))?,
+                    )
+                }
+            };
+            guard.saved.push((path, saved));
+        }
+        Ok(guard)
+    }
+
+    /// The run succeeded (or stopped on a signal with a checkpoint to
+    /// resume): its files stay, the saved copies go, the lock is released.
+    pub fn keep(mut self) {
+        self.kept = true;
+        for (_, saved) in &self.saved {
+            if let Saved::Link(link) = saved {
+                let _ = std::fs::remove_file(link);
+            }
+        }
+    }
+
+    /// Puts the saved files back.
+    fn restore(&mut self) {
+        for (path, saved) in std::mem::take(&mut self.saved) {
+            let restored = match saved {
+                Saved::Absent => match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                    _ => Ok(()),
+                },
+                // rename does nothing between two links to one file.
+                Saved::Link(link) if same_inode(&link, &path) => {
+                    std::fs::remove_file(&link).map_err(anyhow::Error::from)
+                }
+                Saved::Link(link) => std::fs::rename(&link, &path).map_err(anyhow::Error::from),
+                Saved::Bytes(bytes) => crate::model_io::write_atomic(&path, &bytes),
+            };
+            if let Err(e) = restored {
+                eprintln!("warning: could not restore {}: {e:#}", path.display());
+            }
+        }
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        if !self.kept {
+            self.restore();
+        }
+        drop(self.lock.take());
+        if self.created && !self.kept {
+            // Only if empty: another run may have started in it since.
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
 /// Takes an exclusive, non-blocking lock on `file`: `Ok(false)` if another
 /// process holds it.
 #[cfg(unix)]
@@ -249,5 +379,27 @@ mod tests {
         std::fs::write(dir.path().join("keep"), b"x").unwrap();
         assert_eq!(remove_stale_temporaries(dir.path()).unwrap(), 1);
         assert!(dir.path().join("keep").exists());
+    }
+
+    #[test]
+    fn a_failed_run_puts_its_files_back_and_a_kept_one_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        // A directory the run created goes with it.
+        drop(RunGuard::begin(&out, &["a"]).unwrap());
+        assert!(!out.exists());
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("a"), b"old a").unwrap();
+        let run = RunGuard::begin(&out, &["a", "b"]).unwrap();
+        crate::model_io::write_atomic(&out.join("a"), b"new a").unwrap();
+        std::fs::write(out.join("b"), b"new b").unwrap();
+        drop(run);
+        assert_eq!(std::fs::read(out.join("a")).unwrap(), b"old a");
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+        let run = RunGuard::begin(&out, &["a", "b"]).unwrap();
+        crate::model_io::write_atomic(&out.join("a"), b"new a").unwrap();
+        run.keep();
+        assert_eq!(std::fs::read(out.join("a")).unwrap(), b"new a");
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
     }
 }

@@ -3,7 +3,9 @@
 //! before an output is touched, files get the umask's mode, a closed pipe
 //! ends a command quietly, one run at a time per training directory,
 //! SIGTERM stops training like Ctrl-C, `--resume` refuses other settings,
-//! and absurd counts are refused.
+//! absurd counts and huge declared sizes are refused, and a run that fails
+//! (divergence, a full disk, a read-only directory) leaves its directory
+//! as it was.
 
 mod common;
 
@@ -57,9 +59,17 @@ fn classifier(dir: &Path, path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
-/// `dam train` on `data` into `out` with `extra` and the [`QUICK`]
-/// options `extra` does not give.
-fn train(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+/// [`GOOD_CSV`] written as `dir/good.csv`, and the output directory
+/// `dir/out` (not created).
+fn good_csv(dir: &Path) -> (PathBuf, PathBuf) {
+    let data = dir.join("good.csv");
+    std::fs::write(&data, GOOD_CSV).unwrap();
+    (data, dir.join("out"))
+}
+
+/// The arguments of `dam train` on `data` into `out` with `extra` and the
+/// [`QUICK`] options `extra` does not give.
+fn train_args<'a>(data: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec!["train", "--data", s(data), "--out", s(out), "--quiet"];
     for pair in QUICK.chunks(2) {
         if !extra.contains(&pair[0]) {
@@ -67,7 +77,12 @@ fn train(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
         }
     }
     args.extend_from_slice(extra);
-    dam(&args)
+    args
+}
+
+/// `dam train` with [`train_args`].
+fn train(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    dam(&train_args(data, out, extra))
 }
 
 #[test]
@@ -147,15 +162,16 @@ fn outputs_that_are_inputs_are_refused() {
     assert_eq!(std::fs::read_to_string(&data).unwrap(), GOOD_CSV);
 }
 
+/// Runs refused for their options or their data (`--epochs 0`,
+/// `--train-limit 0`, kh16 and potts; a non-numeric CSV value; `--resume`
+/// without a checkpoint's settings) exit 1 before anything in the output
+/// directory is touched: names, bytes and modes as they were.
 #[test]
 fn a_refused_run_does_not_touch_metrics() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("good.csv");
-    std::fs::write(&data, GOOD_CSV).unwrap();
-    let out = dir.path().join("out");
+    let (data, out) = good_csv(dir.path());
     ok(&train(&data, &out, &[]));
-    let metrics = std::fs::read(out.join("metrics.csv")).unwrap();
-    let model = std::fs::read(out.join("model.dam")).unwrap();
+    let before = snapshot(&out);
     fails_with(&train(&data, &out, &["--epochs", "0"]), &["--epochs 0"]);
     fails_with(
         &train(&data, &out, &["--train-limit", "0"]),
@@ -165,8 +181,38 @@ fn a_refused_run_does_not_touch_metrics() {
         &train(&data, &out, &["--kind", "potts", "--epochs", "0"]),
         &["--epochs 0"],
     );
-    assert_eq!(std::fs::read(out.join("metrics.csv")).unwrap(), metrics);
-    assert_eq!(std::fs::read(out.join("model.dam")).unwrap(), model);
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "a,b,label\n1,2,0\n3,abc,1\n").unwrap();
+    fails_with(&train(&bad, &out, &[]), &["bad.csv", "line 3"]);
+    fails_with(
+        &train(&bad, &out, &["--kind", "potts"]),
+        &["bad.csv", "line 3"],
+    );
+    fails_with(
+        &train(&data, &out, &["-k", "5", "--resume", "--epochs", "2"]),
+        &["checkpoint.bin", "other settings"],
+    );
+    assert_eq!(snapshot(&out), before);
+}
+
+/// A model holding a NaN (as a diverged run once published) is refused by
+/// `dam info`, naming the file.
+#[test]
+fn info_refuses_a_model_with_a_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.dam");
+    let mut bytes = classifier(dir.path(), &model);
+    let aligned = dam_std::model_io::AlignedBytes::new(&bytes);
+    let off = dam_core::model::Model::parse(aligned.as_bytes())
+        .unwrap()
+        .header()
+        .data_offset();
+    bytes[off..off + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    let n = bytes.len();
+    let crc = dam_core::model::crc32(&bytes[..n - 4]);
+    bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&model, &bytes).unwrap();
+    fails_with(&dam(&["info", s(&model)]), &["model.dam"]);
 }
 
 #[cfg(unix)]
@@ -196,9 +242,7 @@ fn files_get_the_mode_the_umask_gives() {
     import("077");
     assert_eq!(mode(&model), 0o604);
     // Training writes every file with the umask's mode too.
-    let data = dir.path().join("good.csv");
-    std::fs::write(&data, GOOD_CSV).unwrap();
-    let out = dir.path().join("out");
+    let (data, out) = good_csv(dir.path());
     let st = Command::new("sh")
         .arg("-c")
         .arg(
@@ -221,31 +265,54 @@ fn files_get_the_mode_the_umask_gives() {
     }
 }
 
+/// `dam info`, `dam eval` and `dam energy` with stdout a pipe whose reader
+/// is gone (`dam eval … | head -1`): each ends quietly (exit 0 or SIGPIPE,
+/// exit status 141 in a shell), no panic.
 #[test]
 fn a_closed_pipe_ends_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model.dam");
     classifier(dir.path(), &model);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dam"))
-        .args(["info", s(&model)])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Close the only reader before dam writes.
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(out.status.code(), Some(101), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        assert!(
-            out.status.code() == Some(0) || out.status.signal() == Some(13),
-            "{:?} {err}",
-            out.status
-        );
+    let (data, out) = good_csv(dir.path());
+    ok(&train(&data, &out, &[]));
+    let trained = out.join("model.dam");
+    let (mem, q) = (dir.path().join("m.npy"), dir.path().join("q.npy"));
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    npy(&q, &[1, 4], vec![1., -1., 1., -1.]);
+    let commands: [&[&str]; 3] = [
+        &["info", s(&model)],
+        &[
+            "eval",
+            s(&trained),
+            "--data",
+            s(&data),
+            "--test-fraction",
+            "0.25",
+        ],
+        &["energy", "--memories", s(&mem), "--queries", s(&q)],
+    ];
+    for args in commands {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dam"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the only reader before dam writes.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert!(
+                out.status.code() == Some(0) || out.status.signal() == Some(13),
+                "{args:?}: {:?} {err}",
+                out.status
+            );
+        }
     }
 }
 
@@ -323,9 +390,7 @@ fn one_run_per_directory_and_sigterm_checkpoints() {
 #[test]
 fn resume_refuses_another_seed_or_train_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("good.csv");
-    std::fs::write(&data, GOOD_CSV).unwrap();
-    let out = dir.path().join("out");
+    let (data, out) = good_csv(dir.path());
     ok(&train(&data, &out, &[]));
     let more = |extra: &[&str]| {
         let mut a = vec!["--resume", "--epochs", "2"];
@@ -346,9 +411,7 @@ fn resume_refuses_another_seed_or_train_limit() {
 #[test]
 fn absurd_counts_and_unbounded_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let data: PathBuf = dir.path().join("good.csv");
-    std::fs::write(&data, GOOD_CSV).unwrap();
-    let out = dir.path().join("out");
+    let (data, out) = good_csv(dir.path());
     fails_with(
         &train(&data, &out, &["-k", "100000000000"]),
         &["-k 100000000000"],
@@ -456,8 +519,9 @@ fn fifty_kills_at_random_moments_lose_nothing() {
 
 /// A full disk, as the file-size limit makes it for one process (writes
 /// beyond it fail with `EFBIG`; SIGXFSZ ignored, as a full disk sends no
-/// signal): the run fails naming the file, the completed model stays
-/// byte-identical and no temporary file is left.
+/// signal): the run fails naming the file, and the directory stays as it
+/// was (the completed model, metrics.csv and the checkpoint byte-identical,
+/// no temporary file or lock).
 #[test]
 fn a_full_disk_fails_the_run_and_keeps_the_model() {
     use std::os::unix::process::CommandExt;
@@ -467,6 +531,7 @@ fn a_full_disk_fails_the_run_and_keeps_the_model() {
     let args = long_run(dir.path(), &out, "2");
     ok(&dam(&args));
     let model = std::fs::read(out.join("model.dam")).unwrap();
+    let before = snapshot(&out);
     // Room for metrics.csv, not for a checkpoint (it holds the model).
     let limit = (model.len() / 2) as libc::rlim_t;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dam"));
@@ -492,9 +557,290 @@ fn a_full_disk_fails_the_run_and_keeps_the_model() {
     assert!(err.contains("checkpoint") || err.contains(s(&out)), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(std::fs::read(out.join("model.dam")).unwrap(), model);
-    let left: Vec<String> = listing(&out)
+    // The whole directory, metrics and checkpoint too, as it was, and
+    // the earlier checkpoint resumes.
+    assert_eq!(snapshot(&out), before);
+    let mut resume = long_run(dir.path(), &out, "3");
+    resume.push("--resume");
+    ok(&dam(&resume));
+}
+
+/// Every file in `dir` (names, bytes and modes), to compare a directory
+/// before and after a failed command.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>, u32)> {
+    #[cfg(unix)]
+    use std::os::unix::fs::PermissionsExt;
+    listing(dir)
         .into_iter()
-        .filter(|n| n.starts_with(".dam-tmp"))
+        .map(|n| {
+            let p = dir.join(&n);
+            #[cfg(unix)]
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+            #[cfg(not(unix))]
+            let mode = 0;
+            (n, std::fs::read(&p).unwrap(), mode)
+        })
+        .collect()
+}
+
+/// A diverging `dam train` (KH16: a tiny temperature, a huge normalized β;
+/// Potts: a huge --eps0 or --logit-rate, directly or by growth) exits 1
+/// naming the epoch and what diverged, and leaves the output directory as it was: the model, metrics.csv and
+/// the checkpoint byte-identical, no lock or temporary file; a directory
+/// it created is removed.
+#[test]
+fn a_diverging_run_leaves_the_directory_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, out) = good_csv(dir.path());
+    ok(&train(&data, &out, &["--epochs", "2"]));
+    let before = snapshot(&out);
+    let kh16: [&[&str]; 2] = [
+        &["--temperature", "1e-30", "-n", "20"],
+        &["--normalized", "1e30", "-n", "20"],
+    ];
+    for extra in kh16 {
+        fails_with(
+            &train(&data, &out, extra),
+            &["diverged at epoch", "loss is NaN", "left as it was"],
+        );
+        assert_eq!(snapshot(&out), before, "{extra:?}");
+    }
+    let potts = ["--kind", "potts", "-k", "4", "--epochs", "2"];
+    ok(&train(&data, &out, &potts));
+    let before = snapshot(&out);
+    let diverging: [&[&str]; 3] = [
+        &["--eps0", "3e38"],
+        &["--logit-rate", "1e38"],
+        &["--eps0", "3e38", "--grow"],
+    ];
+    for extra in diverging {
+        let mut args = potts.to_vec();
+        args.extend_from_slice(extra);
+        fails_with(
+            &train(&data, &out, &args),
+            &["diverged at epoch 1", "model.dam was left as it was"],
+        );
+        assert_eq!(snapshot(&out), before, "{extra:?}");
+    }
+    // A directory the failed run created is gone with it.
+    let fresh = dir.path().join("fresh");
+    fails_with(
+        &train(&data, &fresh, &["--temperature", "1e-30", "-n", "20"]),
+        &["diverged at epoch 1"],
+    );
+    assert!(!fresh.exists());
+}
+
+/// A read-only output directory. As root, where a mode does not stop
+/// writes, `dam` runs as the user `nobody` (uid and gid 65534) on a
+/// directory owned by root; otherwise the mode alone makes it read-only.
+/// A probe write first proves the directory read-only (else the test fails:
+/// it is never skipped). Every writing command then exits 1 naming the path
+/// it could not write, the directory stays as it was (no temporary file,
+/// no lock), and once the mode is restored `--resume` continues and leaves
+/// no temporary file.
+#[cfg(unix)]
+#[test]
+fn a_read_only_directory_fails_cleanly_and_resumes_later() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let chmod = |p: &Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    // Readable and searchable by everyone (nobody too).
+    chmod(dir.path(), 0o755);
+    let (data, out) = good_csv(dir.path());
+    chmod(&data, 0o644);
+    ok(&train(&data, &out, &[]));
+    for n in listing(&out) {
+        chmod(&out.join(n), 0o644);
+    }
+    chmod(&out, 0o555);
+    let before = snapshot(&out);
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let as_user = |program: &str| {
+        let mut c = Command::new(program);
+        if root {
+            c.uid(65534).gid(65534);
+        }
+        c
+    };
+    let probe = as_user("sh")
+        .arg("-c")
+        .arg("touch \"$0/probe\" 2>/dev/null")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(
+        !probe.success(),
+        "cannot make {} read-only (root: {root}): the test cannot run",
+        out.display()
+    );
+    let run = |args: &[&str]| {
+        as_user(env!("CARGO_BIN_EXE_dam"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let resume = train_args(&data, &out, &["--resume", "--epochs", "2"]);
+    for extra in [&[][..], &["--kind", "potts"]] {
+        fails_with(
+            &run(&train_args(&data, &out, extra)),
+            &[s(&out), "ermission denied"],
+        );
+    }
+    fails_with(&run(&resume), &[s(&out), "ermission denied"]);
+    // A single-file output: an import over the model.
+    let mem = dir.path().join("m.npy");
+    npy(&mem, &[2, 3], vec![1., -1., 1., -1., 1., -1.]);
+    chmod(&mem, 0o644);
+    let model = out.join("model.dam");
+    fails_with(
+        &run(&["import", s(&mem), "--out", s(&model)]),
+        &[s(&model), "ermission denied"],
+    );
+    assert_eq!(snapshot(&out), before);
+    // Writable again: the run resumes and leaves no temporary file.
+    chmod(&out, 0o755);
+    ok(&dam(&resume));
+    let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 3, "{metrics}"); // the header, 2 epochs
+    assert!(dam(&["info", s(&model)]).status.success());
+    let hidden: Vec<String> = listing(&out)
+        .into_iter()
+        .filter(|n| n.starts_with('.'))
         .collect();
-    assert!(left.is_empty(), "{left:?}");
+    assert!(hidden.is_empty(), "{hidden:?}");
+}
+
+/// Runs `dam args` with its address space limited to 512 MiB (so that an
+/// allocation from a declared size, not from the bytes read, would abort
+/// instead of quietly succeeding under overcommit).
+#[cfg(unix)]
+fn dam_in_512_mib(args: &[&str]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dam"));
+    cmd.args(args);
+    // SAFETY: between fork and exec only setrlimit, async-signal-safe, on
+    // this process's own state.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = 512 << 20;
+            let rl = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &rl) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.output().unwrap()
+}
+
+/// Headers declaring a huge but well-formed shape over a few bytes (IDX,
+/// plain and gzipped; `.npy`; a model whose length field says 1 TiB): a
+/// one-line error naming the file, within a 512 MiB address space, never
+/// an allocation abort; no output directory is created.
+#[cfg(unix)]
+#[test]
+fn large_but_legal_headers_are_named_not_allocated() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    mini_mnist(dir.path(), 20, 20);
+    let idx = |dims: &[u32]| {
+        let mut v = vec![0, 0, 8, dims.len() as u8];
+        dims.iter()
+            .for_each(|d| v.extend_from_slice(&d.to_be_bytes()));
+        v.extend_from_slice(&[0; 100]);
+        v
+    };
+    // 10^6 images of 28×28 (784 MB) and their labels, in 116 bytes each.
+    let images = idx(&[1_000_000, 28, 28]);
+    std::fs::write(dir.path().join("train-images-idx3-ubyte"), &images).unwrap();
+    std::fs::write(
+        dir.path().join("train-labels-idx1-ubyte"),
+        idx(&[1_000_000]),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    fails_with(
+        &dam_in_512_mib(&long_run(dir.path(), &out, "1")),
+        &["train-images-idx3-ubyte", "truncated", "784000000"],
+    );
+    // The same, gzipped.
+    let gz_dir = dir.path().join("gz");
+    std::fs::create_dir(&gz_dir).unwrap();
+    mini_mnist(&gz_dir, 20, 20);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&images).unwrap();
+    std::fs::remove_file(gz_dir.join("train-images-idx3-ubyte")).unwrap();
+    std::fs::write(
+        gz_dir.join("train-images-idx3-ubyte.gz"),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
+    fails_with(
+        &dam_in_512_mib(&long_run(&gz_dir, &out, "1")),
+        &["train-images-idx3-ubyte.gz", "truncated", "784000000"],
+    );
+    assert!(!out.exists());
+    // 10^8 queries of 4 floats (1.6 GB) over 16 bytes.
+    let (mem, q) = (dir.path().join("m.npy"), dir.path().join("q.npy"));
+    npy(&mem, &[2, 4], vec![1., 1., -1., -1., -1., 1., -1., 1.]);
+    let h = "{'descr': '<f4', 'fortran_order': False, 'shape': (100000000, 4), }";
+    let mut v = b"\x93NUMPY\x01\x00".to_vec();
+    v.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    v.extend_from_slice(h.as_bytes());
+    v.extend_from_slice(&[0; 16]);
+    std::fs::write(&q, v).unwrap();
+    fails_with(
+        &dam_in_512_mib(&["energy", "--memories", s(&mem), "--queries", s(&q)]),
+        &["q.npy", "truncated"],
+    );
+    // A model whose length field announces 1 TiB (CRC resealed).
+    let model = dir.path().join("m.dam");
+    ok(&dam(&["import", s(&mem), "--out", s(&model)]));
+    let mut bytes = std::fs::read(&model).unwrap();
+    bytes[48..56].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    let n = bytes.len();
+    let crc = dam_core::model::crc32(&bytes[..n - 4]);
+    bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&model, &bytes).unwrap();
+    fails_with(&dam_in_512_mib(&["info", s(&model)]), &["m.dam"]);
+}
+
+/// SIGTERM during a `dam train --kind potts` run (which does not resume):
+/// exit 143, and the directory is as it was before the run: here, one the
+/// run created, gone.
+#[test]
+fn a_stopped_potts_run_leaves_no_files() {
+    let dir = tempfile::tempdir().unwrap();
+    mini_mnist(dir.path(), 20, 20);
+    let out = dir.path().join("out");
+    let mut args = long_run(dir.path(), &out, "1000000");
+    args.extend_from_slice(&["--kind", "potts"]);
+    let child = Command::new(env!("CARGO_BIN_EXE_dam"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reaper = Reaper(Some(child));
+    let start = Instant::now();
+    while !out.join("metrics.csv").exists() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no metrics.csv");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let child = reaper.0.take().unwrap();
+    signal(child.id(), "-TERM");
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(143), "{err}");
+    assert!(err.contains("model.dam was not written"), "{err}");
+    assert!(!out.exists(), "{:?}", listing(&out));
 }

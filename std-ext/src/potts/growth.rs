@@ -538,6 +538,13 @@ pub fn grow(
                 loss: stats.loss,
             };
             on_point(&point);
+            if let Some(what) = t.params.first_non_finite() {
+                anyhow::bail!(
+                    "training diverged at epoch {} (P = {}): {what}",
+                    point.epoch,
+                    point.p
+                );
+            }
             points.push(point);
         }
         if last {

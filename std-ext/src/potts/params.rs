@@ -48,6 +48,21 @@ pub fn softmax_rows(x: &mut [f32], cols: usize) {
 }
 
 impl Params {
+    /// Which parameter is not finite, if any (`memory entry 7 is NaN`): a
+    /// run whose parameters left the float range has diverged.
+    pub fn first_non_finite(&self) -> Option<String> {
+        [
+            ("memory entry", &self.w),
+            ("class logit", &self.theta),
+            ("prior logit", &self.rho),
+        ]
+        .into_iter()
+        .find_map(|(name, v)| {
+            let (i, x) = v.iter().enumerate().find(|(_, x)| !x.is_finite())?;
+            Some(format!("{name} {i} is {x}"))
+        })
+    }
+
     /// The factor of the overlaps, `β / D`.
     pub fn scale(&self) -> f32 {
         self.beta / self.d as f32

@@ -11,12 +11,15 @@
 //! Each file is replaced atomically (temporary file + rename).
 //!
 //! A run that diverges (a non-finite loss or memory, or a loss a million
-//! times above its lowest with the training accuracy fallen to chance) stops with an error naming the epoch and what
-//! diverged, and leaves `model.dam` as it was before the run.
+//! times above its lowest with the training accuracy fallen to chance)
+//! stops with an error naming the epoch and what diverged.
 //!
-//! One run at a time writes into a directory: [`run`] holds its
-//! [`DirLock`](crate::output::DirLock) until it returns, and first removes
-//! the temporary files a killed run left there.
+//! One run at a time writes into a directory: [`run`] holds a
+//! [`RunGuard`](crate::output::RunGuard) (the directory's lock) until it
+//! returns, and first removes the temporary files a killed run left there.
+//! A run that fails (divergence, a write error) leaves `model.dam`,
+//! `metrics.csv` and `checkpoint.bin` as they were before it; a run stopped
+//! by a signal keeps the checkpoint of its last whole epoch.
 //!
 //! `checkpoint.bin` layout (little-endian): the magic `DAMCKPT3`; the epoch,
 //! the best epoch, the epochs since the best, the best validation accuracy
@@ -38,6 +41,9 @@ use super::kh16::{Config, EpochStats, Trainer, evaluate};
 use crate::data::Split;
 use crate::data::dataset::{ClassMap, InputMap};
 use crate::model_io::{self, AlignedBytes, Entries};
+
+/// The files a run writes (and a failed run puts back as they were).
+pub const RUN_FILES: [&str; 3] = ["model.dam", "metrics.csv", "checkpoint.bin"];
 
 /// The header line of `metrics.csv`.
 pub const METRICS_HEADER: &str =
@@ -200,10 +206,9 @@ pub fn run(
     if data.train.is_empty() || data.test.is_empty() {
         bail!("the training and test splits must not be empty");
     }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
-    let _lock = crate::output::DirLock::acquire(dir)?;
-    crate::output::remove_stale_temporaries(dir)?;
+    // Until the run ends (or stops on a signal), a failure puts the run
+    // files back as they were.
+    let guard = crate::output::RunGuard::begin(dir, &RUN_FILES)?;
     let paths = Paths::new(dir);
     let mut sel = if resume {
         load_checkpoint(&mut trainer, &paths, &identity)?
@@ -229,7 +234,9 @@ pub fn run(
         }
         let start = Instant::now();
         let Some(stats) = trainer.run_epoch(data.train, stop)? else {
-            // Interrupted mid-epoch: the files on disk are the last whole epoch.
+            // Interrupted mid-epoch: the files on disk are the last whole
+            // epoch, kept for --resume.
+            guard.keep();
             return Ok(Outcome::Interrupted {
                 epoch: trainer.epoch,
             });
@@ -273,6 +280,7 @@ pub fn run(
         );
     }
     model_io::write_atomic(&paths.model, &sel.best_model)?;
+    guard.keep();
     Ok(Outcome::Finished {
         trainer,
         best_epoch: sel.best_epoch,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, anyhow};
 use clap::Args as ClapArgs;
-use dam_core::model::Model;
+use dam_core::model::{ElementType, Kind, Model};
 use dam_std::model_io;
 
 /// Options of `dam info`.
@@ -17,6 +17,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let bytes = model_io::load(&args.model)?;
     let model = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+    check_entries(&model).map_err(|e| anyhow!("{}: {e}", args.model.display()))?;
     let h = model.header();
     println!("file:        {}", args.model.display());
     println!("bytes:       {}", bytes.as_bytes().len());
@@ -68,4 +69,19 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The stored entries pass the checks every reader applies (finite memories,
+/// class weights that are distributions, scales finite and > 0): a model
+/// no command could use is not described as if it were fine.
+fn check_entries(model: &Model<'_>) -> dam_core::Result<()> {
+    let potts = model.header().kind == Kind::Potts;
+    match model.header().element {
+        ElementType::F32 if potts => model.potts::<f32>().map(drop),
+        ElementType::F64 if potts => model.potts::<f64>().map(drop),
+        ElementType::F32 => model.memories::<f32>().map(drop),
+        ElementType::F64 => model.memories::<f64>().map(drop),
+        ElementType::I8 => model.quantized::<i8>().map(drop),
+        ElementType::I16 => model.quantized::<i16>().map(drop),
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
 use dam_std::potts::growth::{self, GrowthConfig, Point};
 use dam_std::potts::patches::patches;
@@ -129,15 +129,17 @@ fn check_options(pa: &PottsArgs) -> Result<()> {
     Ok(())
 }
 
-/// The error for an epoch whose loss is not finite: nothing more is
-/// written, the earlier model.dam stays.
-fn diverged(point: &Point, model: &std::path::Path) -> anyhow::Error {
+/// The files a Potts run writes in `--out`.
+const RUN_FILES: [&str; 3] = ["model.dam", "metrics.csv", "memories.png"];
+
+/// The error for an epoch that diverged (`what`: the loss or a parameter
+/// not finite): nothing more is written, the run's files are put back.
+fn diverged(point: &Point, what: &str, model: &std::path::Path) -> anyhow::Error {
     anyhow::anyhow!(
-        "training diverged at epoch {} (P = {}): the loss is {}; {} was left as it was \
+        "training diverged at epoch {} (P = {}): {what}; {} was left as it was \
          (try a smaller --beta, --eps0 or --logit-rate)",
         point.epoch,
         point.p,
-        point.loss,
         model.display()
     )
 }
@@ -200,10 +202,10 @@ pub fn run(args: &Args) -> Result<()> {
     };
     // Every setting and the data are checked before a file is touched.
     Trainer::new(config.clone(), task, &train_set)?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let _lock = dam_std::output::DirLock::acquire(&args.out)?;
-    dam_std::output::remove_stale_temporaries(&args.out)?;
+    // Until the model is written, a failure or a signal puts the run files
+    // back as they were (a Potts run does not resume: the rows of a run
+    // that left no model would only sit beside an older one).
+    let guard = dam_std::output::RunGuard::begin(&args.out, &RUN_FILES)?;
     signals::install();
     let metrics = args.out.join("metrics.csv");
     // The whole file is rewritten after every epoch through the atomic
@@ -225,10 +227,7 @@ pub fn run(args: &Args) -> Result<()> {
         csv.push_str(&line);
         csv.push('\n');
         dam_std::model_io::write_atomic(&metrics, csv.as_bytes())?;
-        if !point.loss.is_finite() {
-            return Err(diverged(point, &model));
-        }
-        if !args.quiet {
+        if !args.quiet || !point.loss.is_finite() {
             println!(
                 "P {:5} epoch {:3}  loss {:.4}  test argmax {:.2}%  1-NN {:.2}%  ops {:.3e}  {:.1} s",
                 point.p,
@@ -239,6 +238,13 @@ pub fn run(args: &Args) -> Result<()> {
                 point.ops as f64,
                 point.seconds
             );
+        }
+        if !point.loss.is_finite() {
+            return Err(diverged(
+                point,
+                &format!("the loss is {}", point.loss),
+                &model,
+            ));
         }
         Ok(())
     };
@@ -256,7 +262,8 @@ pub fn run(args: &Args) -> Result<()> {
             if result.is_ok() {
                 result = log(p);
             }
-        })?;
+        })
+        .map_err(|e| anyhow::anyhow!("{e:#}; {} was left as it was", model.display()))?;
         result?;
         println!(
             "mean splitting curvature at each doubling (negative: a saddle): {:?}",
@@ -290,22 +297,26 @@ pub fn run(args: &Args) -> Result<()> {
                 loss: stats.loss,
             };
             log(&point)?;
+            if let Some(what) = t.params.first_non_finite() {
+                return Err(diverged(&point, &what, &model));
+            }
         }
         t.params
     };
-    if let Some(bad) = [&params.w, &params.theta, &params.rho]
-        .iter()
-        .flat_map(|v| v.iter())
-        .find(|x| !x.is_finite())
-    {
+    if let Some(what) = params.first_non_finite() {
         bail!(
-            "training diverged: a parameter is {bad}; {} was left as it was",
+            "training diverged: {what}; {} was left as it was",
             model.display()
         );
     }
     params.save(&model)?;
+    // The figure is a convenience: a failure to draw it is reported, the
+    // model and metrics stay.
     let png = args.out.join("memories.png");
-    figure::memories_with_labels(&png, &params, 10)?;
+    if let Err(e) = figure::memories_with_labels(&png, &params, 10) {
+        eprintln!("warning: could not draw {}: {e:#}", png.display());
+    }
+    guard.keep();
     println!(
         "model: {}\nmetrics: {}\nmemories: {} (memories on top, blue −1, red +1; below, p^μ_y/p_h(μ) per class y from the left, white 0, red largest)",
         model.display(),
