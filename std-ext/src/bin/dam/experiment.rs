@@ -45,6 +45,8 @@ enum Name {
     DrdamError,
     /// TT: Potts memories grown by splitting at saddles vs trained directly.
     SaddleGrowth,
+    /// Occluded MNIST memories completed by the bipolar, log-sum-exp and DrDAM memories.
+    Completion,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -57,6 +59,7 @@ pub fn run(args: Args) -> Result<()> {
         Name::Hyperparameters => run_hyperparameters(args.quick, &args.out)?,
         Name::DrdamError => run_drdam(args.quick, &args.out)?,
         Name::SaddleGrowth => run_saddle_growth(args.quick, &args.out, args.mnist)?,
+        Name::Completion => run_completion(args.quick, &args.out, args.mnist)?,
     };
     for path in written {
         println!("wrote {}", path.display());
@@ -94,6 +97,22 @@ fn run_prototype(quick: bool, out: &Path, dir: Option<PathBuf>) -> Result<Vec<Pa
     print!("{}", prototype::table(&config, &models));
     let png = out.join("prototype-transition.png");
     prototype::draw(&png, &models, 16)?;
+    Ok(vec![png])
+}
+
+fn run_completion(quick: bool, out: &Path, dir: Option<PathBuf>) -> Result<Vec<PathBuf>> {
+    use dam_std::experiments::completion;
+    let config = if quick {
+        completion::Config::quick()
+    } else {
+        completion::Config::full()
+    };
+    let dir = dir.unwrap_or_else(mnist::default_dir);
+    let train = mnist::load_raw_split(&dir, "train")?;
+    let points = completion::measure(&config, &train)?;
+    print!("{}", completion::table(&points));
+    let png = out.join("completion.png");
+    completion::draw(&png, &points)?;
     Ok(vec![png])
 }
 
