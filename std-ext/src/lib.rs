@@ -18,6 +18,7 @@
 //! | [`demo`] | the random-pattern capacity table (`dam capacity`) |
 //! | [`experiments`] | the papers' experiments with labelled figures (`dam experiment`) |
 //! | [`firmware`] | test vectors for the board firmware: images and the predictions each board must reproduce (`dam predict`) |
+//! | [`learn_board`] | the on-device learning board (`boards/drdam-learn`): store, complete, forget with DrDAM, and the vectors it checks itself against |
 //!
 //! ```no_run
 //! // Train the notebook's classifier for one epoch on the shipped MNIST.
@@ -39,6 +40,7 @@ pub mod experiments;
 pub mod export;
 pub mod families;
 pub mod firmware;
+pub mod learn_board;
 pub mod model_io;
 pub mod output;
 pub mod patterns;
