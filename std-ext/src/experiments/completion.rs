@@ -4,8 +4,9 @@
 //! memory and its random-feature approximation (\[DrDAM\]).
 //!
 //! The `K` memories are the first `K` training images (bipolar: pixel
-//! `> 127 → +1`, else `−1`; log-sum-exp: `2p/255 − 1`). Each cue is a
-//! stored image with a random fraction of its pixels hidden (set to `−1`,
+//! `> 127 → +1`, else `−1`; log-sum-exp: `2p/255 − 1`). Each cue is one
+//! of the first `cues` stored images with a random fraction of its pixels
+//! hidden (set to `−1`,
 //! the background, and free to change); the visible pixels are clamped.
 //! A completion counts as correct when its nearest memory (largest
 //! overlap) is the one the cue came from.
@@ -34,8 +35,8 @@ pub struct Config {
     pub beta: f64,
     /// Random features `Y` of DrDAM.
     pub features: usize,
-    /// Cues per fraction for DrDAM (the others use every memory).
-    pub drdam_cues: usize,
+    /// Cues per fraction: the first `cues` memories, occluded.
+    pub cues: usize,
     /// Sweeps (bipolar) or steps (log-sum-exp, DrDAM).
     pub steps: usize,
     /// Seed of the occlusions and of DrDAM's projection.
@@ -46,12 +47,12 @@ impl Config {
     /// The documented run (about a minute on 2 cores).
     pub fn full() -> Self {
         Config {
-            k: 100,
+            k: 1000,
             fractions: (1..=9).map(|i| f64::from(i) / 10.0).collect(),
             degrees: vec![2, 3, 10],
             beta: 0.1,
             features: 4000,
-            drdam_cues: 100,
+            cues: 100,
             steps: 20,
             seed: 0,
         }
@@ -64,7 +65,7 @@ impl Config {
             fractions: vec![0.2, 0.6],
             degrees: vec![2, 10],
             features: 500,
-            drdam_cues: 10,
+            cues: 10,
             steps: 5,
             ..Config::full()
         }
@@ -107,8 +108,10 @@ pub fn measure(config: &Config, train: &RawSplit) -> Result<Vec<Point>> {
             bail!("completion: fraction {fraction} is not in [0, 1]");
         }
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ (fi as u64 + 1));
-        let hidden: Vec<bool> = (0..k * d).map(|_| rng.random_bool(fraction)).collect();
+        let cues = config.cues.min(k);
+        let hidden: Vec<bool> = (0..cues * d).map(|_| rng.random_bool(fraction)).collect();
         let known: Vec<bool> = hidden.iter().map(|&h| !h).collect();
+        // The first `cues` memories with their hidden pixels at −1.
         let cue = |stored: &[f64]| -> Vec<f64> {
             stored.iter().zip(&hidden).map(|(&x, &h)| if h { -1.0 } else { x }).collect()
         };
@@ -126,8 +129,7 @@ pub fn measure(config: &Config, train: &RawSplit) -> Result<Vec<Point>> {
         let (_, reports) =
             recall(&continuous, d, &cue(&continuous), family, opts, Known::PerQuery(&known))?;
         points.push(point("log-sum-exp".into(), fraction, &reports_nearest(&reports)));
-        let cues = cue(&continuous);
-        let found = drdam(config, &continuous, d, &cues, &known)?;
+        let found = drdam(config, &continuous, d, &cue(&continuous), &known)?;
         points.push(point(format!("DrDAM Y = {}", config.features), fraction, &found));
     }
     Ok(points)
@@ -142,8 +144,7 @@ fn point(memory: String, fraction: f64, nearest: &[usize]) -> Point {
     Point { memory, fraction, correct, cues: nearest.len() }
 }
 
-/// The nearest memory of each completion by DrDAM (the first
-/// `drdam_cues` cues).
+/// The nearest memory of each completion by DrDAM.
 fn drdam(config: &Config, memories: &[f64], d: usize, cues: &[f64], known: &[bool]) -> Result<Vec<usize>> {
     let y = config.features;
     // The seeded projection written out once: a stored matrix is read, not
@@ -156,8 +157,7 @@ fn drdam(config: &Config, memories: &[f64], d: usize, cues: &[f64], known: &[boo
     for xi in memories.chunks_exact(d) {
         dam.store(xi, &mut scratch).map_err(|e| anyhow!("DrDAM store: {e}"))?;
     }
-    let count = config.drdam_cues.min(cues.len() / d);
-    (0..count)
+    (0..cues.len() / d)
         .into_par_iter()
         .map_init(
             || vec![0.0f64; dam.scratch_len() + d],
