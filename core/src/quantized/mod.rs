@@ -115,7 +115,7 @@ impl Level for i8 {
     /// The same bits as the `f32` arithmetic of the default, in integers
     /// (no float operation: on a core without an FPU each of the default's
     /// compare, multiply and round is a library call).
-    #[inline]
+    #[inline(always)]
     fn quantize(x: f32) -> Self {
         quantize_i8(x)
     }
@@ -178,6 +178,7 @@ pub fn quantize_query<Q: Level>(v: &[f32], out: &mut [Q]) -> Result<()> {
 }
 
 /// One entry of [`quantize_query`]: `round(clamp(x, −1, 1) · L)`.
+#[inline(always)]
 pub(crate) fn quantize_value<Q: Level>(x: f32) -> Q {
     Q::quantize(x)
 }
@@ -186,6 +187,7 @@ pub(crate) fn quantize_value<Q: Level>(x: f32) -> Q {
 /// to nearest even, then half away from zero to an integer), computed on
 /// the bits of `x` with integers only. Equal to the `f32` expression for
 /// every finite `x` (exhaustively tested); NaN gives 0, infinities `±127`.
+#[inline(always)]
 pub(crate) fn quantize_i8(x: f32) -> i8 {
     let bits = x.to_bits();
     let magnitude = bits & 0x7fff_ffff;
