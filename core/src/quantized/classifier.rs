@@ -159,6 +159,11 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
             && scores.len() <= POWER_CLASSES
         {
             return match pow_unrolled(n) {
+                // The degree of the trained models (`dam train`'s default,
+                // the boards' model): its power inlined into the loop.
+                Some(_) if n == 20 => {
+                    self.power_scores(pow_const::<20>, rectified, n, nv, base, scores)
+                }
                 Some(pow) => self.power_scores(pow, rectified, n, nv, base, scores),
                 None => self.power_scores(|x| Real::powi(x, n), rectified, n, nv, base, scores),
             };

@@ -1,18 +1,36 @@
-//! The classifier forward pass entirely in fixed point (`fixed` crate), for
-//! cores without an FPU (Cortex-M0+): `i8` memories, normalized form,
-//! (rectified) polynomial `F`.
+//! The classifier forward pass entirely in integers, for cores without an
+//! FPU (Cortex-M0+): `i8` memories, normalized form, (rectified)
+//! polynomial `F`; the class sums are fixed point ([`Score`]).
 //!
-//! ## Ranges (why nothing saturates)
+//! ## Arithmetic
+//! The argument of `F` for memory `μ` is `x = step_μ · T` with the exact
+//! integer overlap `T` (in query-level steps) and `step_μ = (c/127) s_μ`.
+//! `x` and its powers are `m · 2^e` numbers with a 32-bit mantissa (a
+//! private `Soft` type): each product keeps the top 32 bits of the exact
+//! 64-bit product of the mantissas, truncated. `F(x) = xⁿ` (square and
+//! multiply, `n = 20`: five products) is then truncated to a [`Score`]
+//! (`I32F32`) and summed exactly in `i64`. Every step is integer code
+//! with one definition, so the host (`dam eval --fixed`, `dam predict`) and
+//! the boards compute the same bits. On ARMv6-M, which has a 32 × 32 →
+//! 32-bit multiply only, one product is four (a square three) 16 × 16-bit
+//! multiplies, where the earlier `I32F32` powers each cost a 128-bit
+//! product in library calls (9.2 M instructions per MNIST classification
+//! then, below 1 M now: BENCHMARKS.md). Relative precision: `2⁻³¹` per
+//! product, about `n · 2⁻³¹` per power (an `f32` power is `2⁻²⁴` per
+//! product). Arguments whose exact power is below `2⁻³²` skip their products
+//! (the truncated products would give 0 too: tested).
+//!
+//! ## Ranges (why nothing overflows)
 //! With `c = β/D`, levels `|q| ≤ 128`, query levels `|v| ≤ 128` and
 //! `s_max` the largest memory scale, every argument of `F` is bounded by
 //! `A = c · s_max · (128²/127) · (D + 2)` (the overlap `ξ·w_α` of a memory
 //! whose every entry has the largest magnitude; for trained memories in
 //! `[−1, 1]`, `A ≈ β`). [`FixedClassifier::new`] accepts a model only if
-//! * `A < 2¹⁵`: arguments are [`Arg`] (`I16F48`, 48 fraction bits, so a
-//!   per-memory factor `c s_μ / 127 ≈ 10⁻⁷` keeps 8 significant digits);
+//! * `A < 2¹⁵`, and `c/127` is at least the resolution of [`Arg`]
+//!   (`I16F48`, the type of the earlier arguments; kept as the limit);
 //! * `2K · max(A, 1)ⁿ < 2³¹`: values of `F` and the class sums are
-//!   [`Score`] (`I32F32`); every power `xᵏ`, `k ≤ n`, and every partial sum
-//!   of `K` differences `F(x_w) − F(x_u)` then fits.
+//!   [`Score`] (`I32F32`); every power and every partial sum of `K`
+//!   values of `F` then fits.
 //!
 //! Resolution: values of `F` below `2⁻³²` (the last bit of [`Score`]) are
 //! `0`; with `n = 20` that is arguments below `0.33`. A trained model's
@@ -23,7 +41,8 @@
 //! ([`super::QuantizedClassifier`]).
 //!
 //! Integer overlaps are exact (`i32`/`i64`, see [`crate::simd::integer`]).
-//! All fixed-point operations saturate anyway, so no input can wrap.
+//! Conversions to [`Score`] and the sums saturate anyway, so no input can
+//! wrap.
 //! For the MNIST model of `BENCHMARKS.md` (`β = D/T = 794/540`, `n = 20`,
 //! `K = 100`), `A ≈ 1.5` and `2K·Aⁿ ≈ 2·10⁵`.
 
@@ -31,7 +50,9 @@ use super::{QuantizedClassifier, QuantizedView, integer_overlaps};
 use crate::error::{Error, Param, Quantity, Result};
 use crate::interaction::{Form, Interaction};
 
-/// The argument of `F`: 16 integer bits (with sign), 48 fraction bits.
+/// 16 integer bits (with sign), 48 fraction bits: the resolution limit of
+/// `c/127` that [`FixedClassifier::new`] checks (the arguments of `F` were
+/// this type before the `Soft` arithmetic of the module docs).
 pub type Arg = fixed::types::I16F48;
 /// Values of `F` and class sums: 32 integer bits (with sign), 32 fraction bits.
 pub type Score = fixed::types::I32F32;
@@ -39,21 +60,23 @@ pub type Score = fixed::types::I32F32;
 /// Per-memory scratch of [`FixedClassifier::forward`].
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FixedRow {
-    /// `c s_μ / 127`: one query-level step of the overlap, as an argument.
-    step: Arg,
-    /// The argument for `u` (all labels off).
-    x_u: Arg,
-    /// `F(x_u)`.
-    f_u: Score,
+    /// `c s_μ / 127`: one query-level step of the overlap, as a
+    /// [`Soft`] number.
+    step: Soft,
+    /// The overlap with `u` (all labels off) in query-level steps.
+    t: i64,
+    /// Arguments `step · |T|` with `|T|` below this have `F` below the
+    /// last bit of [`Score`], so zero: their powers are skipped.
+    negligible: u32,
 }
 
 impl FixedRow {
     /// A zeroed row, to initialize scratch arrays:
     /// `[FixedRow::ZERO; K]`.
     pub const ZERO: FixedRow = FixedRow {
-        step: Arg::ZERO,
-        x_u: Arg::ZERO,
-        f_u: Score::ZERO,
+        step: Soft::ZERO,
+        t: 0,
+        negligible: 0,
     };
 }
 
@@ -74,19 +97,191 @@ impl RowSlot for FixedRow {
     }
 }
 
-/// A row as the bit patterns of its three fixed-point numbers.
+/// A row as three words: the step's mantissa and exponent, `t`, the
+/// negligible bound.
 impl RowSlot for [i64; 3] {
     fn load(&self) -> FixedRow {
-        let [step, x_u, f_u] = *self;
+        let [step, t, negligible] = *self;
         FixedRow {
-            step: Arg::from_bits(step),
-            x_u: Arg::from_bits(x_u),
-            f_u: Score::from_bits(f_u),
+            step: Soft {
+                m: step as u32,
+                e: (step >> 32) as i32,
+            },
+            t,
+            negligible: negligible as u32,
         }
     }
     fn store(&mut self, row: FixedRow) {
-        *self = [row.step.to_bits(), row.x_u.to_bits(), row.f_u.to_bits()];
+        let step = (i64::from(row.step.e) << 32) | i64::from(row.step.m);
+        *self = [step, row.t, i64::from(row.negligible)];
     }
+}
+
+/// A number `m · 2^e ≥ 0` with a 32-bit mantissa, normalized (`m ≥ 2³¹`),
+/// or zero (`m = 0`): the arguments and powers of `F` on the way to a
+/// [`Score`]. Products keep the top 32 bits of the exact 64-bit product of
+/// the mantissas (truncated), so the arithmetic is plain integer code,
+/// the same bits on every target; on a core without a 64-bit multiply
+/// (Cortex-M0+) a product costs four 32-bit multiplies (three for a
+/// square), where an [`Score`] product costs a 128-bit one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Soft {
+    m: u32,
+    e: i32,
+}
+
+/// Exponents below this flush to zero (far below the last bit of
+/// [`Score`], and no exponent sum can wrap).
+const SOFT_MIN_EXP: i32 = -(1 << 24);
+
+impl Soft {
+    const ZERO: Soft = Soft { m: 0, e: 0 };
+    const ONE: Soft = Soft { m: 1 << 31, e: -31 };
+
+    /// `x` exactly.
+    fn from_u32(x: u32) -> Soft {
+        if x == 0 {
+            return Soft::ZERO;
+        }
+        let z = x.leading_zeros();
+        Soft {
+            m: x << z,
+            e: -(z as i32),
+        }
+    }
+
+    /// A positive finite `f32` exactly (others: zero).
+    fn from_f32(x: f32) -> Soft {
+        let bits = x.to_bits();
+        if bits >> 31 != 0 || bits >= 0x7f80_0000 {
+            return Soft::ZERO;
+        }
+        let field = (bits >> 23) as i32;
+        let frac = bits & 0x007f_ffff;
+        let (m, e) = if field == 0 {
+            (frac, -149)
+        } else {
+            (frac | 0x0080_0000, field - 150)
+        };
+        match Soft::from_u32(m) {
+            Soft::ZERO => Soft::ZERO,
+            s => Soft { e: s.e + e, ..s },
+        }
+    }
+
+    /// A positive finite `f64`, truncated to 32 significant bits (others:
+    /// zero).
+    fn from_f64(x: f64) -> Soft {
+        let bits = x.to_bits();
+        if bits >> 63 != 0 || bits >= 0x7ff0_0000_0000_0000 || bits == 0 {
+            return Soft::ZERO;
+        }
+        let field = (bits >> 52) as i32;
+        let frac = bits & 0x000f_ffff_ffff_ffff;
+        let (m, e) = if field == 0 {
+            (frac, -1074)
+        } else {
+            (frac | 0x0010_0000_0000_0000, field - 1075)
+        };
+        let z = m.leading_zeros();
+        let top = ((m << z) >> 32) as u32;
+        Soft {
+            m: top,
+            e: e - z as i32 + 32,
+        }
+    }
+
+    /// The product, truncated to 32 significant bits.
+    #[inline(always)]
+    fn mul(self, other: Soft) -> Soft {
+        Soft::normalize(mul_wide(self.m, other.m), self.e, other.e)
+    }
+
+    /// The square, as [`Soft::mul`] by itself.
+    #[inline(always)]
+    fn square(self) -> Soft {
+        Soft::normalize(square_wide(self.m), self.e, self.e)
+    }
+
+    /// `p · 2^(ea + eb)` from the 64-bit product `p` of two mantissas.
+    #[inline(always)]
+    fn normalize(p: u64, ea: i32, eb: i32) -> Soft {
+        let e = ea.saturating_add(eb).saturating_add(32);
+        let hi = (p >> 32) as u32;
+        let s = if hi >= 1 << 31 {
+            Soft { m: hi, e }
+        } else if hi >= 1 << 30 {
+            Soft {
+                m: (p >> 31) as u32,
+                e: e - 1,
+            }
+        } else {
+            // Only a zero operand leaves the top two bits clear.
+            return Soft::ZERO;
+        };
+        if s.e < SOFT_MIN_EXP { Soft::ZERO } else { s }
+    }
+
+    /// `selfⁿ` by square-and-multiply (`n = 0`: one).
+    #[inline(always)]
+    fn powi(self, n: u32) -> Soft {
+        let (mut acc, mut base, mut e) = (None::<Soft>, self, n);
+        while e > 0 {
+            if e & 1 == 1 {
+                acc = Some(match acc {
+                    None => base,
+                    Some(a) => a.mul(base),
+                });
+            }
+            e >>= 1;
+            if e > 0 {
+                base = base.square();
+            }
+        }
+        acc.unwrap_or(Soft::ONE)
+    }
+
+    /// The value as the bits of a [`Score`] (`2⁻³²` units, truncated;
+    /// saturating above).
+    #[inline(always)]
+    fn score_bits(self) -> i64 {
+        let sh = self.e.saturating_add(32);
+        if sh > 31 {
+            i64::MAX
+        } else if sh >= 0 {
+            (u64::from(self.m) << sh) as i64
+        } else if sh > -32 {
+            i64::from(self.m >> -sh)
+        } else {
+            0
+        }
+    }
+}
+
+/// `a · b` exactly, from four 16 × 16 → 32-bit products (ARMv6-M has no
+/// 32 × 32 → 64-bit multiply; elsewhere the compiler may fuse them).
+#[inline(always)]
+pub(crate) fn mul_wide(a: u32, b: u32) -> u64 {
+    let (al, ah, bl, bh) = (a & 0xffff, a >> 16, b & 0xffff, b >> 16);
+    let ll = al * bl;
+    let lh = al * bh;
+    let hl = ah * bl;
+    let hh = ah * bh;
+    let mid = (ll >> 16) + (lh & 0xffff) + (hl & 0xffff);
+    let hi = hh + (lh >> 16) + (hl >> 16) + (mid >> 16);
+    (u64::from(hi) << 32) | u64::from((mid << 16) | (ll & 0xffff))
+}
+
+/// `a²` exactly, from three 16 × 16 → 32-bit products.
+#[inline(always)]
+pub(crate) fn square_wide(a: u32) -> u64 {
+    let (al, ah) = (a & 0xffff, a >> 16);
+    let ll = al * al;
+    let lh = al * ah;
+    let hh = ah * ah;
+    let mid = (ll >> 16) + ((lh & 0xffff) << 1);
+    let hi = hh + ((lh >> 16) << 1) + (mid >> 16);
+    (u64::from(hi) << 32) | u64::from((mid << 16) | (ll & 0xffff))
 }
 
 /// Where [`FixedClassifier`] writes a class sum.
@@ -128,8 +323,12 @@ pub struct FixedClassifier<'a> {
     shape: QuantizedClassifier<'a, i8>,
     n: u32,
     rectified: bool,
-    /// `c / 127 = β / (127 D)`.
-    unit: Arg,
+    /// `c / 127 = β / (127 D)`, truncated to 32 significant bits.
+    unit: Soft,
+    /// `-32 - j` with `j = ⌈32/n⌉`: an argument `x < 2^(e + 32)` with
+    /// `e` at most this is below `2^(-j)`, and `xⁿ < 2⁻³²` rounds to 0
+    /// (`i32::MIN` for `n = 0`, where `x⁰ = 1`).
+    negligible_exp: i32,
 }
 
 impl<'a> FixedClassifier<'a> {
@@ -175,15 +374,20 @@ impl<'a> FixedClassifier<'a> {
             });
         }
         // `checked_`: the float conversions of `fixed` panic on NaN.
-        let unit = Arg::checked_from_num(c / 127.0).unwrap_or(Arg::ZERO);
-        if unit == Arg::ZERO {
+        if Arg::checked_from_num(c / 127.0).is_none_or(|u| u == Arg::ZERO) {
             return Err(invalid(Param::Beta, beta));
         }
+        let unit = Soft::from_f64(c / 127.0);
+        let negligible_exp = match n {
+            0 => i32::MIN,
+            n => -32 - 32u32.div_ceil(n) as i32,
+        };
         Ok(FixedClassifier {
             shape,
             n,
             rectified,
             unit,
+            negligible_exp,
         })
     }
 
@@ -242,29 +446,41 @@ impl<'a> FixedClassifier<'a> {
         let rows = scratch.get_mut(..k).unwrap_or(&mut []);
         let memories = self.shape.memories();
         let scales = memories.scales();
+        let mut own = 0i64;
+        let j = self.negligible_exp.saturating_neg().saturating_sub(32);
         integer_overlaps(&memories, nv, v, self.shape.skip(), |mu, t| {
             if let (Some(r), Some(&s)) = (rows.get_mut(mu), scales.get(mu)) {
-                let scale = Arg::checked_from_num(s).unwrap_or(Arg::ZERO);
-                let step = scale.saturating_mul(self.unit);
-                let x_u = step.saturating_mul_int(t);
-                r.store(FixedRow {
+                let step = self.unit.mul(Soft::from_f32(s));
+                // `step · |T| < 2^(e + 32) |T|`, below `2^(-j)` for
+                // `|T| < 2^(-j - e - 32)`.
+                let shift = (-j).saturating_sub(step.e).saturating_sub(32);
+                let negligible = match shift {
+                    _ if self.negligible_exp == i32::MIN => 0,
+                    ..0 => 0,
+                    0..32 => 1u32 << shift,
+                    _ => u32::MAX,
+                };
+                let row = FixedRow {
                     step,
-                    x_u,
-                    f_u: self.f(x_u),
-                });
+                    t,
+                    negligible,
+                };
+                own = own.saturating_add(self.f(&row, t));
+                r.store(row);
             }
         })?;
-        let mut best: Option<(usize, Score)> = None;
+        let mut best: Option<(usize, i64)> = None;
         for (alpha, out) in sums.iter_mut().enumerate() {
-            let mut sum = Score::ZERO;
+            let mut sum = 0i64;
             for (r, (q, _)) in rows.iter().zip(memories.column(nv + alpha)) {
                 let r = r.load();
-                let x_w = r
-                    .x_u
-                    .saturating_add(r.step.saturating_mul_int(254 * i64::from(q)));
-                sum = sum.saturating_add(self.f(x_w).saturating_sub(r.f_u));
+                // `254 q` in 32 bits (a 64-bit multiply is a library call
+                // on ARMv6-M).
+                let label = i64::from(254 * i32::from(q));
+                sum = sum.saturating_add(self.f(&r, r.t + label));
             }
-            out.store(sum);
+            let sum = sum.saturating_sub(own);
+            out.store(Score::from_bits(sum));
             if best.is_none_or(|(_, b)| sum > b) {
                 best = Some((alpha, sum));
             }
@@ -272,28 +488,164 @@ impl<'a> FixedClassifier<'a> {
         Ok(best.map_or(0, |(a, _)| a))
     }
 
-    /// `F(x)`: `xⁿ`, or `max(x, 0)ⁿ` for the rectified polynomial, by
-    /// repeated squaring, saturating.
-    fn f(&self, x: Arg) -> Score {
-        if self.rectified && x <= Arg::ZERO {
-            return Score::ZERO;
+    /// `F(x)` for `x = step · t` as the bits of a [`Score`]: `xⁿ`, or
+    /// `max(x, 0)ⁿ` for the rectified polynomial, in [`Soft`] arithmetic
+    /// (`step > 0`, so the sign of `x` is the sign of `t`). Arguments whose
+    /// exact power is below `2⁻³²` give 0 without their products (the
+    /// products truncate, so they would give 0 too).
+    #[inline(always)]
+    fn f(&self, row: &FixedRow, t: i64) -> i64 {
+        if self.rectified && t <= 0 {
+            return 0;
         }
-        let mut base = Score::saturating_from_num(x);
-        let mut acc = Score::ONE;
-        let mut e = self.n;
-        while e > 0 {
-            if e & 1 == 1 {
-                acc = acc.saturating_mul(base);
-            }
-            e >>= 1;
-            if e > 0 {
-                base = base.saturating_mul(base);
-            }
+        let magnitude = u32::try_from(t.unsigned_abs()).unwrap_or(u32::MAX);
+        if magnitude < row.negligible {
+            return 0;
         }
-        acc
+        let x = row.step.mul(Soft::from_u32(magnitude));
+        // `x < 2^(e + 32)`, so `xⁿ < 2^(n(e + 32)) ≤ 2⁻³²`.
+        if x.e <= self.negligible_exp {
+            return 0;
+        }
+        let bits = x.powi(self.n).score_bits();
+        if t < 0 && self.n % 2 == 1 {
+            -bits
+        } else {
+            bits
+        }
     }
 }
 
 fn invalid(param: Param, value: f64) -> Error {
     Error::InvalidParameter { param, value }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::quantized::QuantizedView;
+    use proptest::prelude::*;
+
+    /// The value of a [`Soft`] number in `f64` (exact for the ranges here).
+    fn value(x: Soft) -> f64 {
+        f64::from(x.m) * libm::exp2(f64::from(x.e))
+    }
+
+    proptest! {
+        #![proptest_config(crate::test_config::proptest_config(ProptestConfig::with_cases(2048), 8))]
+
+        /// The 16-bit-halves products are the exact 64-bit products.
+        #[test]
+        fn wide_products_are_exact(a in any::<u32>(), b in any::<u32>()) {
+            prop_assert_eq!(mul_wide(a, b), u64::from(a) * u64::from(b));
+            prop_assert_eq!(square_wide(a), u64::from(a) * u64::from(a));
+        }
+
+        /// Conversions are exact (`f32`, `u32`) or truncate to 32 bits
+        /// (`f64`), products truncate the exact product to 32 significant
+        /// bits, and powers are the repeated products.
+        #[test]
+        fn soft_arithmetic_truncates_to_32_bits(
+            a in 1u32.., b in 1u32.., x in 1e-30f32..1e30, y in 1e-300f64..1e300, n in 0u32..24,
+        ) {
+            let (sa, sb) = (Soft::from_u32(a), Soft::from_u32(b));
+            prop_assert!(sa.m >= 1 << 31 && sb.m >= 1 << 31);
+            prop_assert_eq!(value(sa), f64::from(a));
+            prop_assert_eq!(value(Soft::from_f32(x)), f64::from(x));
+            let sy = Soft::from_f64(y);
+            prop_assert!(value(sy) <= y && y - value(sy) <= y * 2f64.powi(-31), "{y} {sy:?}");
+            // The exact product, normalized to 128 bits, then its top 32.
+            let exact = u128::from(a) * u128::from(b);
+            let z = exact.leading_zeros();
+            let p = sa.mul(sb);
+            prop_assert_eq!(u128::from(p.m), (exact << z) >> 96);
+            prop_assert_eq!(p.e, 96 - z as i32);
+            prop_assert_eq!(sa.square(), sa.mul(sa));
+            let mut want = None::<Soft>;
+            let (mut base, mut e) = (sa, n);
+            while e > 0 {
+                if e & 1 == 1 {
+                    want = Some(want.map_or(base, |w| w.mul(base)));
+                }
+                e >>= 1;
+                base = base.mul(base);
+            }
+            prop_assert_eq!(sa.powi(n), want.unwrap_or(Soft::ONE));
+            let rel = f64::from(a).powi(n as i32);
+            prop_assert!((value(sa.powi(n)) - rel).abs() <= rel * 2.0 * f64::from(n) * 2f64.powi(-31));
+        }
+    }
+
+    /// `F` without the shortcuts for negligible arguments.
+    fn f_full(clf: &FixedClassifier<'_>, step: Soft, t: i64) -> i64 {
+        if clf.rectified && t <= 0 {
+            return 0;
+        }
+        let magnitude = u32::try_from(t.unsigned_abs()).unwrap_or(u32::MAX);
+        let bits = step.mul(Soft::from_u32(magnitude)).powi(clf.n).score_bits();
+        if t < 0 && clf.n % 2 == 1 { -bits } else { bits }
+    }
+
+    proptest! {
+        #![proptest_config(crate::test_config::proptest_config(ProptestConfig::with_cases(1024), 8))]
+
+        /// Skipping the powers of negligible arguments changes no bit: the
+        /// rows [`FixedClassifier::forward`] builds, against the full
+        /// products, for steps and overlaps from tiny to large.
+        #[test]
+        fn negligible_arguments_are_zero_anyway(
+            n in 0u32..45, rectified in any::<bool>(), beta in 0.01f32..20.0, d in 2usize..2000,
+            scale in 1e-6f32..1.0, t in -(1i64 << 31)..(1i64 << 31), small in any::<bool>(),
+        ) {
+            let t = if small { t >> 20 } else { t };
+            let f = if rectified {
+                Interaction::RectifiedPolynomial { n }
+            } else {
+                Interaction::Polynomial { n }
+            };
+            let levels = std::vec![1i8; 2 * d];
+            let scales = [scale, scale];
+            let view = QuantizedView::new(&levels, &scales, 2, d).unwrap();
+            let Ok(clf) = FixedClassifier::new(view, 1, f, Form::Normalized { beta }) else {
+                return Ok(());
+            };
+            // The rows as `forward_in` builds them (one memory).
+            let mut rows = [FixedRow::ZERO; 2];
+            let mut sums = [Score::ZERO; 1];
+            let v = std::vec![0i8; d - 1];
+            clf.forward(&v, &mut sums, &mut rows).unwrap();
+            let row = FixedRow { t, ..rows[0] };
+            prop_assert_eq!(clf.f(&row, t), f_full(&clf, row.step, t));
+        }
+    }
+
+    /// Zero, subnormal and out-of-range inputs.
+    #[test]
+    fn soft_edges() {
+        assert_eq!(Soft::from_u32(0), Soft::ZERO);
+        assert_eq!(Soft::from_f32(0.0), Soft::ZERO);
+        assert_eq!(Soft::from_f32(-1.0), Soft::ZERO);
+        assert_eq!(Soft::from_f32(f32::INFINITY), Soft::ZERO);
+        assert_eq!(Soft::from_f64(f64::NAN), Soft::ZERO);
+        let tiny = f32::from_bits(1);
+        assert_eq!(value(Soft::from_f32(tiny)), f64::from(tiny));
+        assert_eq!(
+            Soft::from_f64(5e-324),
+            Soft {
+                m: 1 << 31,
+                e: -1074 - 31
+            }
+        );
+        assert_eq!(Soft::ZERO.mul(Soft::ONE), Soft::ZERO);
+        assert_eq!(Soft::ONE.mul(Soft::ONE), Soft::ONE);
+        assert_eq!(Soft::ONE.score_bits(), 1 << 32);
+        assert_eq!(Soft::from_u32(3).powi(0), Soft::ONE);
+        assert_eq!(Soft::from_u32(1 << 31).score_bits(), i64::MAX);
+        assert_eq!(Soft::from_f64(0.75 * 2f64.powi(-32)).score_bits(), 0);
+        assert_eq!(Soft::from_f64(2f64.powi(-32)).score_bits(), 1);
+        // Tiny numbers flush to zero instead of wrapping the exponent.
+        let small = Soft::from_f64(1e-300);
+        assert_eq!(small.powi(1 << 20), Soft::ZERO);
+    }
 }

@@ -61,6 +61,12 @@ pub trait Level:
     fn acc_to_i64(acc: Self::Acc) -> i64;
     /// `x` (already rounded, inside `±MAX_LEVEL`) as a level.
     fn from_f32(x: f32) -> Self;
+    /// `round(clamp(x, −1, 1) · L)` for a finite `x` ([`quantize_query`]):
+    /// `f32` arithmetic, rounding half away from zero.
+    #[inline]
+    fn quantize(x: f32) -> Self {
+        Self::from_f32(libm::roundf(x.clamp(-1.0, 1.0) * Self::MAX_LEVEL as f32))
+    }
     /// The background-skipping row block
     /// ([`crate::simd::gemv_i8_skipping`]) where this type has one (`i8`);
     /// `None` otherwise (the caller then runs the dense kernel).
@@ -105,6 +111,13 @@ impl Level for i8 {
     #[inline]
     fn from_f32(x: f32) -> Self {
         x as i8
+    }
+    /// The same bits as the `f32` arithmetic of the default, in integers
+    /// (no float operation: on a core without an FPU each of the default's
+    /// compare, multiply and round is a library call).
+    #[inline(always)]
+    fn quantize(x: f32) -> Self {
+        quantize_i8(x)
     }
     fn gemv_skipping(
         memories: &[i8],
@@ -165,8 +178,49 @@ pub fn quantize_query<Q: Level>(v: &[f32], out: &mut [Q]) -> Result<()> {
 }
 
 /// One entry of [`quantize_query`]: `round(clamp(x, −1, 1) · L)`.
+#[inline(always)]
 pub(crate) fn quantize_value<Q: Level>(x: f32) -> Q {
-    Q::from_f32(libm::roundf(x.clamp(-1.0, 1.0) * Q::MAX_LEVEL as f32))
+    Q::quantize(x)
+}
+
+/// `round(clamp(x, −1, 1) · 127)` in `f32` arithmetic (the product rounded
+/// to nearest even, then half away from zero to an integer), computed on
+/// the bits of `x` with integers only. Equal to the `f32` expression for
+/// every finite `x` (exhaustively tested); NaN gives 0, infinities `±127`.
+#[inline(always)]
+pub(crate) fn quantize_i8(x: f32) -> i8 {
+    let bits = x.to_bits();
+    let magnitude = bits & 0x7fff_ffff;
+    let level: u32 = if magnitude >= 0x3f80_0000 {
+        // |x| ≥ 1 (and infinities): clamped.
+        if magnitude > 0x7f80_0000 { 0 } else { 127 }
+    } else if magnitude < 0x3a80_0000 {
+        // |x| < 2⁻¹⁰: |127 x| < 0.125 rounds to 0.
+        0
+    } else {
+        // x = m · 2^e with m of 24 bits, −34 ≤ e ≤ −24: the product
+        // m · 127 (30 or 31 bits) rounded to 24 significant bits, ties to
+        // even, as the `f32` multiply does ...
+        let m = (magnitude & 0x007f_ffff) | 0x0080_0000;
+        let e = (magnitude >> 23) as i32 - 150;
+        let p = m * 127;
+        let drop = if p >= 1 << 30 { 7 } else { 6 };
+        let half = 1u32 << (drop - 1);
+        let low = p & ((1 << drop) - 1);
+        let mut r = p >> drop;
+        if low > half || (low == half && r & 1 == 1) {
+            r += 1;
+        }
+        // ... then `r · 2^(e + drop)` rounded half away from zero.
+        let shift = (-e - drop) as u32;
+        if shift > 31 {
+            0
+        } else {
+            (r + (1 << (shift - 1))) >> shift
+        }
+    };
+    let level = level as i8;
+    if bits >> 31 != 0 { -level } else { level }
 }
 
 /// `K` quantized memories of dimension `D`: row-major levels and one scale

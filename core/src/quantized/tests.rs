@@ -307,3 +307,58 @@ fn skipping_needs_a_sum_per_memory() {
     let mut sums = [0i32; 2];
     assert!(clf.with_background(-127, &mut sums).is_err());
 }
+
+/// The `f32` expression [`quantize_i8`] stands for.
+fn quantize_f32(x: f32) -> i8 {
+    libm::roundf(x.clamp(-1.0, 1.0) * 127.0) as i8
+}
+
+proptest! {
+    #![proptest_config(config(ProptestConfig::with_cases(4096), 8))]
+
+    /// The integer quantization equals the `f32` arithmetic on any bits
+    /// and on values in `[−1, 1]` (where every level is reached).
+    #[test]
+    fn integer_quantization_is_the_float_one(bits in any::<u32>(), x in -1.1f32..1.1) {
+        let y = f32::from_bits(bits);
+        prop_assert_eq!(quantize_i8(y), quantize_f32(y), "{:e}", y);
+        prop_assert_eq!(quantize_i8(x), quantize_f32(x), "{:e}", x);
+    }
+}
+
+/// Every `f32` of `[−1, 1]` and around each rounding boundary (the ties of
+/// both roundings live there), then every bit pattern with
+/// `DAM_EXHAUSTIVE=1` (about a minute in release).
+#[test]
+fn integer_quantization_is_exact_near_every_boundary() {
+    for level in 0..=127i32 {
+        let mid = (level as f32 + 0.5) / 127.0;
+        for x in [mid, (level as f32) / 127.0] {
+            let b = x.to_bits();
+            for bits in b.saturating_sub(4096)..=b.saturating_add(4096) {
+                for y in [f32::from_bits(bits), -f32::from_bits(bits)] {
+                    assert_eq!(quantize_i8(y), quantize_f32(y), "{y:e}");
+                }
+            }
+        }
+    }
+    for y in [
+        0.0f32,
+        -0.0,
+        1.0,
+        -1.0,
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::MIN_POSITIVE,
+        1e-45,
+    ] {
+        assert_eq!(quantize_i8(y), quantize_f32(y), "{y:e}");
+    }
+    if std::env::var_os("DAM_EXHAUSTIVE").is_some() {
+        for bits in 0..=u32::MAX {
+            let y = f32::from_bits(bits);
+            assert_eq!(quantize_i8(y), quantize_f32(y), "{bits:#x}");
+        }
+    }
+}
