@@ -149,3 +149,38 @@ fn saddle_growth_splits_at_saddles_and_learns() {
     assert_eq!(last.p, 8);
     assert!(report.growth.windows(2).all(|w| w[0].ops <= w[1].ops));
 }
+
+/// Completion of occluded MNIST memories (`dam experiment completion`,
+/// quick size): every memory completes lightly occluded cues, fewer as more
+/// is hidden; the log-sum-exp memory does at least as well as every bipolar
+/// one, and its random-feature approximation no better than it.
+#[test]
+fn completion_falls_with_occlusion_and_lse_leads() {
+    use dam_std::experiments::completion;
+    let train = mnist::load_raw_split(&mnist::default_dir(), "train").unwrap();
+    let config = completion::Config::quick();
+    let points = completion::measure(&config, &train).unwrap();
+    let acc = |memory: &str, fraction: f64| {
+        points
+            .iter()
+            .find(|p| p.memory.starts_with(memory) && p.fraction == fraction)
+            .map(completion::Point::accuracy)
+            .unwrap_or_else(|| panic!("no point for {memory} at {fraction}"))
+    };
+    let (light, heavy) = (config.fractions[0], config.fractions[1]);
+    for p in points.iter().filter(|p| p.fraction == light) {
+        assert!(p.accuracy() >= 0.9, "{p:?}");
+        assert!(acc(&p.memory, heavy) <= p.accuracy(), "{p:?}");
+    }
+    for f in [light, heavy] {
+        for n in &config.degrees {
+            assert!(
+                acc("log-sum-exp", f) >= acc(&format!("bipolar n = {n}"), f),
+                "{f}"
+            );
+        }
+        assert!(acc("DrDAM", f) <= acc("log-sum-exp", f), "{f}");
+    }
+    let table = completion::table(&points);
+    assert!(table.contains("| log-sum-exp |"), "{table}");
+}
