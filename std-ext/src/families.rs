@@ -100,7 +100,7 @@ impl Known<'_> {
 }
 
 /// What happened to one query.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct QueryReport {
     /// Why it stopped.
     pub stop: StopReason,
@@ -116,6 +116,9 @@ pub struct QueryReport {
     pub nearest: usize,
     /// That overlap, divided by `D`.
     pub overlap: f64,
+    /// The energy before the first and after every sweep or step
+    /// (`steps + 1` values).
+    pub trajectory: Vec<f64>,
 }
 
 /// Why a query's retrieval stopped.
@@ -203,6 +206,9 @@ pub fn recall(
         );
     }
     known.check(queries.len() / d, d)?;
+    if opts.steps == 0 {
+        bail!("at least one sweep or step is needed (steps = 0)");
+    }
     let results: Vec<(Vec<f64>, QueryReport)> = queries
         .par_chunks(d)
         .enumerate()
@@ -211,41 +217,50 @@ pub fn recall(
             |(scratch, perm), (i, q)| {
                 let ctx = |e: dam_core::Error| anyhow!("query {i}: {e}");
                 let mask = known.of(i, d);
-                let (state, stop, steps, changed, before, after) = match family {
+                let (state, stop, changed, trajectory) = match family {
                     Family::Bipolar { f, form } => {
                         let net = BipolarMemory::new(view, f, form)?;
                         let mut s = binarize(q);
-                        let before = plain(net.energy_wide(&s).map_err(ctx)?);
-                        let order = match opts.order {
-                            Order::Sequential => UpdateOrder::Sequential,
-                            Order::Synchronous => UpdateOrder::Synchronous,
-                            Order::Random { seed } => UpdateOrder::Random {
-                                seed: seed ^ i as u64,
-                                order: perm,
-                            },
-                        };
-                        let r = match mask {
-                            Some(m) => net.complete(&mut s, scratch, order, opts.steps, m),
-                            None => net.retrieve(&mut s, scratch, order, opts.steps),
+                        let mut trajectory = vec![plain(net.energy_wide(&s).map_err(ctx)?)];
+                        // One sweep a call, for the energy after each; the
+                        // random order draws sweep `t` from `seed ^ i ^ t·2^32`.
+                        let (mut flips, mut stop) = (0, StopReason::MaxSweeps);
+                        for t in 0..opts.steps {
+                            let order = match opts.order {
+                                Order::Sequential => UpdateOrder::Sequential,
+                                Order::Synchronous => UpdateOrder::Synchronous,
+                                Order::Random { seed } => UpdateOrder::Random {
+                                    seed: seed ^ i as u64 ^ ((t as u64) << 32),
+                                    order: perm,
+                                },
+                            };
+                            let r = match mask {
+                                Some(m) => net.complete(&mut s, scratch, order, 1, m),
+                                None => net.retrieve(&mut s, scratch, order, 1),
+                            }
+                            .map_err(ctx)?;
+                            flips += r.flips;
+                            trajectory.push(plain(net.energy_wide(&s).map_err(ctx)?));
+                            if r.stop == Stop::FixedPoint {
+                                stop = StopReason::FixedPoint;
+                                break;
+                            }
                         }
-                        .map_err(ctx)?;
-                        let after = plain(net.energy_wide(&s).map_err(ctx)?);
-                        let stop = match r.stop {
-                            Stop::FixedPoint => StopReason::FixedPoint,
-                            Stop::MaxSweeps => StopReason::MaxSweeps,
-                        };
                         let state = s.iter().map(|&x| f64::from(x)).collect();
-                        (state, stop, r.sweeps, r.flips, before, after)
+                        (state, stop, flips, trajectory)
                     }
                     Family::Lse { beta, similarity } => {
                         let net = LseMemory::new(view, beta, similarity)?;
-                        let before = net.energy(q, scratch).map_err(ctx)?;
+                        let mut trajectory = vec![net.energy(q, scratch).map_err(ctx)?];
                         let mut x = q.to_vec();
-                        let r = net
-                            .descend(&mut x, mask, opts.step, opts.steps, scratch)
-                            .map_err(ctx)?;
+                        for _ in 0..opts.steps {
+                            let r = net
+                                .descend(&mut x, mask, opts.step, 1, scratch)
+                                .map_err(ctx)?;
+                            trajectory.push(r.energy);
+                        }
                         let changed = x.iter().zip(q).filter(|(a, b)| a != b).count();
-                        (x, StopReason::Steps, r.steps, changed, before, r.energy)
+                        (x, StopReason::Steps, changed, trajectory)
                     }
                 };
                 let (nearest, overlap) = nearest(memories, d, &state);
@@ -253,12 +268,13 @@ pub fn recall(
                     state,
                     QueryReport {
                         stop,
-                        steps,
+                        steps: trajectory.len() - 1,
                         changed,
-                        energy_before: before,
-                        energy_after: after,
+                        energy_before: trajectory[0],
+                        energy_after: trajectory[trajectory.len() - 1],
                         nearest,
                         overlap,
+                        trajectory,
                     },
                 ))
             },

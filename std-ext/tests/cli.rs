@@ -822,6 +822,41 @@ fn recall_completes_masked_cues_in_every_order() {
     succeeds(&run);
     let cue: Vec<f64> = cue.iter().map(|&x| f64::from(x)).collect();
     assert_eq!(states_of(&out)[..8], cue[..8], "known entries are clamped");
+    // The same mask for the log-sum-exp memories and DrDAM.
+    for extra in [
+        &["--family", "lse", "--beta", "0.5"][..],
+        &["--family", "lse-dot", "--beta", "0.5"],
+        &[
+            "--family",
+            "lse",
+            "--beta",
+            "0.5",
+            "--drdam",
+            "--features",
+            "256",
+        ],
+    ] {
+        let mut args = extra.to_vec();
+        args.extend([
+            "--mask",
+            s(&mask),
+            "--steps",
+            "3",
+            "--step",
+            "0.5",
+            "--out",
+            s(&out),
+        ]);
+        let run = recall(&args);
+        succeeds(&run);
+        let states = states_of(&out);
+        assert_eq!(
+            states[..8],
+            cue[..8],
+            "{extra:?}: known entries are clamped"
+        );
+        assert_ne!(states[8..], cue[8..], "{extra:?}: free entries move");
+    }
     // Refused, and nothing written: a mask of the wrong length, an order
     // for the log-sum-exp memory, an unknown occlusion, report = out.
     let fresh = dir.path().join("never.npy");
@@ -1121,6 +1156,12 @@ fn recall_noise_is_seeded_and_png_draws_square_queries() {
     ]);
     succeeds(&run);
     assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
+    let energy = dir.path().join("grid-energy.png");
+    assert_eq!(
+        &std::fs::read(&energy).unwrap()[..4],
+        b"\x89PNG",
+        "the energy trajectory is drawn beside it"
+    );
     npy(&mem, &[k, 6], vec![1.0; k * 6]);
     npy(&q, &[1, 6], vec![1.0; 6]);
     let never = dir.path().join("never.png");

@@ -97,10 +97,16 @@ pub fn measure(config: &Config, train: &RawSplit) -> Result<Vec<Point>> {
     let d = train.dim;
     let k = config.k;
     if k == 0 || train.pixels.len() < k * d {
-        bail!("completion: need {k} training images, have {}", train.pixels.len() / d.max(1));
+        bail!(
+            "completion: need {k} training images, have {}",
+            train.pixels.len() / d.max(1)
+        );
     }
     let pixels = &train.pixels[..k * d];
-    let bipolar: Vec<f64> = pixels.iter().map(|&p| if p > 127 { 1.0 } else { -1.0 }).collect();
+    let bipolar: Vec<f64> = pixels
+        .iter()
+        .map(|&p| if p > 127 { 1.0 } else { -1.0 })
+        .collect();
     let continuous: Vec<f64> = pixels.iter().map(|&p| f64::from(p) / 127.5 - 1.0).collect();
     let mut points = Vec::new();
     for (fi, &fraction) in config.fractions.iter().enumerate() {
@@ -113,24 +119,59 @@ pub fn measure(config: &Config, train: &RawSplit) -> Result<Vec<Point>> {
         let known: Vec<bool> = hidden.iter().map(|&h| !h).collect();
         // The first `cues` memories with their hidden pixels at −1.
         let cue = |stored: &[f64]| -> Vec<f64> {
-            stored.iter().zip(&hidden).map(|(&x, &h)| if h { -1.0 } else { x }).collect()
+            stored
+                .iter()
+                .zip(&hidden)
+                .map(|(&x, &h)| if h { -1.0 } else { x })
+                .collect()
         };
-        let opts = RecallOptions { steps: config.steps, step: 1.0, order: Order::Sequential };
+        let opts = RecallOptions {
+            steps: config.steps,
+            step: 1.0,
+            order: Order::Sequential,
+        };
         for &n in &config.degrees {
             let family = Family::Bipolar {
                 f: Interaction::Polynomial { n },
                 form: Form::Normalized { beta: 1.0 },
             };
-            let (_, reports) =
-                recall(&bipolar, d, &cue(&bipolar), family, opts, Known::PerQuery(&known))?;
-            points.push(point(format!("bipolar n = {n}"), fraction, &reports_nearest(&reports)));
+            let (_, reports) = recall(
+                &bipolar,
+                d,
+                &cue(&bipolar),
+                family,
+                opts,
+                Known::PerQuery(&known),
+            )?;
+            points.push(point(
+                format!("bipolar n = {n}"),
+                fraction,
+                &reports_nearest(&reports),
+            ));
         }
-        let family = Family::Lse { beta: config.beta, similarity: Similarity::Euclidean };
-        let (_, reports) =
-            recall(&continuous, d, &cue(&continuous), family, opts, Known::PerQuery(&known))?;
-        points.push(point("log-sum-exp".into(), fraction, &reports_nearest(&reports)));
+        let family = Family::Lse {
+            beta: config.beta,
+            similarity: Similarity::Euclidean,
+        };
+        let (_, reports) = recall(
+            &continuous,
+            d,
+            &cue(&continuous),
+            family,
+            opts,
+            Known::PerQuery(&known),
+        )?;
+        points.push(point(
+            "log-sum-exp".into(),
+            fraction,
+            &reports_nearest(&reports),
+        ));
         let found = drdam(config, &continuous, d, &cue(&continuous), &known)?;
-        points.push(point(format!("DrDAM Y = {}", config.features), fraction, &found));
+        points.push(point(
+            format!("DrDAM Y = {}", config.features),
+            fraction,
+            &found,
+        ));
     }
     Ok(points)
 }
@@ -141,11 +182,22 @@ fn reports_nearest(reports: &[crate::families::QueryReport]) -> Vec<usize> {
 
 fn point(memory: String, fraction: f64, nearest: &[usize]) -> Point {
     let correct = nearest.iter().enumerate().filter(|&(i, &m)| i == m).count();
-    Point { memory, fraction, correct, cues: nearest.len() }
+    Point {
+        memory,
+        fraction,
+        correct,
+        cues: nearest.len(),
+    }
 }
 
 /// The nearest memory of each completion by DrDAM.
-fn drdam(config: &Config, memories: &[f64], d: usize, cues: &[f64], known: &[bool]) -> Result<Vec<usize>> {
+fn drdam(
+    config: &Config,
+    memories: &[f64],
+    d: usize,
+    cues: &[f64],
+    known: &[bool],
+) -> Result<Vec<usize>> {
     let y = config.features;
     // The seeded projection written out once: a stored matrix is read, not
     // regenerated, at every step.
@@ -155,7 +207,8 @@ fn drdam(config: &Config, memories: &[f64], d: usize, cues: &[f64], known: &[boo
     let mut dam = DrDam::new(proj, config.beta, vec![0.0f64; 2 * y])?;
     let mut scratch = vec![0.0f64; dam.scratch_len() + d];
     for xi in memories.chunks_exact(d) {
-        dam.store(xi, &mut scratch).map_err(|e| anyhow!("DrDAM store: {e}"))?;
+        dam.store(xi, &mut scratch)
+            .map_err(|e| anyhow!("DrDAM store: {e}"))?;
     }
     (0..cues.len() / d)
         .into_par_iter()
@@ -193,7 +246,9 @@ pub fn table(points: &[Point]) -> String {
         s += &format!("| {m} |");
         for f in &fractions {
             match points.iter().find(|p| p.memory == m && p.fraction == *f) {
-                Some(p) => s += &format!(" {:.1} ({}/{}) |", 100.0 * p.accuracy(), p.correct, p.cues),
+                Some(p) => {
+                    s += &format!(" {:.1} ({}/{}) |", 100.0 * p.accuracy(), p.correct, p.cues)
+                }
                 None => s += " – |",
             }
         }
@@ -225,7 +280,11 @@ pub fn draw(path: &std::path::Path, points: &[Point]) -> Result<()> {
         .iter()
         .zip(&series)
         .enumerate()
-        .map(|(i, (name, pts))| Line { name, points: pts, colour: PALETTE[i % PALETTE.len()] })
+        .map(|(i, (name, pts))| Line {
+            name,
+            points: pts,
+            colour: PALETTE[i % PALETTE.len()],
+        })
         .collect();
     lines(
         path,

@@ -92,13 +92,14 @@ pub fn run(args: Args) -> Result<()> {
     let mut outputs = vec![args.out.clone()];
     outputs.extend(args.report.clone());
     outputs.extend(args.png.clone());
+    outputs.extend(args.png.as_deref().map(energy_path));
     let mut inputs = args.mem.inputs();
     inputs.extend(args.mask.clone());
     crate::common::refuse_inputs(&outputs, &inputs)?;
     for (i, a) in outputs.iter().enumerate() {
         if outputs[..i].contains(a) {
             bail!(
-                "--out, --report and --png must be different files: {} twice",
+                "--out, --report, --png and its -energy.png must be different files: {} twice",
                 a.display()
             );
         }
@@ -164,6 +165,7 @@ pub fn run(args: Args) -> Result<()> {
     if let (Some(path), Some(csv)) = (&args.report, report) {
         dam_std::model_io::write_atomic(path, csv.as_bytes())?;
     }
+    let mut energy_png = None;
     if let Some(path) = &args.png {
         let shown = b.min(PNG_QUERIES);
         let mut tiles = Vec::with_capacity(3 * shown * l.d);
@@ -174,6 +176,11 @@ pub fn run(args: Args) -> Result<()> {
             }
         }
         dam_std::plot::memory_grid(path, &tiles, (side, side), 3, 4)?;
+        energy_png = Some(energy_picture(
+            path,
+            &reports[..shown],
+            is_bipolar && !args.drdam,
+        )?);
     }
     for (i, r) in reports.iter().enumerate() {
         let ran = match r.stop {
@@ -195,7 +202,58 @@ pub fn run(args: Args) -> Result<()> {
             path.display()
         );
     }
+    if let Some(path) = energy_png {
+        println!("energy: {} (one line per query drawn)", path.display());
+    }
     Ok(())
+}
+
+/// `<stem>-energy.png` beside the `--png` picture.
+fn energy_path(png: &std::path::Path) -> PathBuf {
+    let stem = png
+        .file_stem()
+        .map_or("recall".into(), |s| s.to_string_lossy());
+    png.with_file_name(format!("{stem}-energy.png"))
+}
+
+/// The energy trajectories of the queries drawn by `--png`, beside it as
+/// `<stem>-energy.png`; returns that path.
+fn energy_picture(png: &std::path::Path, reports: &[QueryReport], sweeps: bool) -> Result<PathBuf> {
+    use dam_std::plot::{Axes, Line, PALETTE, lines};
+    let path = energy_path(png);
+    let points: Vec<Vec<(f64, f64)>> = reports
+        .iter()
+        .map(|r| {
+            r.trajectory
+                .iter()
+                .enumerate()
+                .map(|(t, &e)| (t as f64, e))
+                .collect()
+        })
+        .collect();
+    let names: Vec<String> = (0..reports.len()).map(|i| format!("query {i}")).collect();
+    let curves: Vec<Line<'_>> = points
+        .iter()
+        .zip(&names)
+        .enumerate()
+        .map(|(i, (p, name))| Line {
+            name,
+            points: p,
+            colour: PALETTE[i % PALETTE.len()],
+        })
+        .collect();
+    let x_label = if sweeps { "sweep" } else { "step" };
+    lines(
+        &path,
+        &curves,
+        &Axes {
+            title: "Energy during retrieval",
+            x_label,
+            y_label: "energy",
+            y_range: None,
+        },
+    )?;
+    Ok(path)
 }
 
 /// The per-query report as CSV.
@@ -307,6 +365,9 @@ fn recall_drdam(
     if args.features == 0 {
         bail!("--features must be at least 1");
     }
+    if args.steps == 0 {
+        bail!("--steps must be at least 1");
+    }
     let proj = SeededProjection::new(args.seed, args.features, l.d)?;
     let mut dam = DrDam::new(proj, beta, vec![0.0f64; 2 * args.features])?;
     let mut scratch = vec![0.0f64; 2 * l.d];
@@ -322,22 +383,27 @@ fn recall_drdam(
             Known::Shared(m) => Some(m),
             Known::PerQuery(m) => m.get(i * l.d..(i + 1) * l.d),
         };
-        let before = dam
-            .energy(x, &mut scratch)
-            .with_context(|| format!("query {i}"))?;
+        let mut trajectory = vec![
+            dam.energy(x, &mut scratch)
+                .with_context(|| format!("query {i}"))?,
+        ];
         let q = x.to_vec();
-        let r = dam
-            .descend(x, mask, args.step, args.steps.max(1), &mut scratch)
-            .with_context(|| format!("query {i}"))?;
+        for _ in 0..args.steps {
+            let r = dam
+                .descend(x, mask, args.step, 1, &mut scratch)
+                .with_context(|| format!("query {i}"))?;
+            trajectory.push(r.energy);
+        }
         let (nearest, overlap) = nearest(&l.memories, l.d, x);
         reports.push(QueryReport {
             stop: StopReason::Steps,
-            steps: r.steps,
+            steps: args.steps,
             changed: x.iter().zip(&q).filter(|(a, b)| a != b).count(),
-            energy_before: before,
-            energy_after: r.energy,
+            energy_before: trajectory[0],
+            energy_after: trajectory[args.steps],
             nearest,
             overlap,
+            trajectory,
         });
     }
     Ok((states, reports))
