@@ -731,7 +731,7 @@ fn completion_and_scores_options() {
         args.extend_from_slice(extra);
         common::recall(&mem, &q, &args)
     };
-    let cases: [(&[&str], &[&str]); 9] = [
+    let cases: [(&[&str], &[&str]); 11] = [
         (&["--mask", s(&mask)], &["mask.npy", "3 entries"]),
         (
             &["--mask", s(&bad_mask)],
@@ -750,6 +750,14 @@ fn completion_and_scores_options() {
             &["--mask", "--occlude"],
         ),
         (&["--noise", "2"], &["--noise 2"]),
+        (
+            &["--occlude", "box:1,1,2,2"],
+            &["--occlude box:1,1,2,2", "inside the 2×2 image"],
+        ),
+        (
+            &["--occlude", "box:0,0,x,1"],
+            &["--occlude box:0,0,x,1", "four whole numbers"],
+        ),
         (
             &["--family", "lse", "--order", "random"],
             &["--order applies to the bipolar memory"],

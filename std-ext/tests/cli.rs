@@ -1140,6 +1140,34 @@ fn recall_noise_is_seeded_and_png_draws_square_queries() {
         a.lines().skip(1).any(|l| l.split(',').nth(3) != Some("0")),
         "noise flips entries: {a}"
     );
+    // A box hides exactly its pixels: those outside it keep their values.
+    let boxed = dir.path().join("box.npy");
+    let report = dir.path().join("box.csv");
+    let run = dam(&[
+        "recall",
+        "--memories",
+        s(&mem),
+        "--queries",
+        s(&q),
+        "--occlude",
+        "box:2,3,4,2",
+        "--steps",
+        "1",
+        "--out",
+        s(&boxed),
+        "--report",
+        s(&report),
+    ]);
+    succeeds(&run);
+    let Elements::F64(states) = NpyArray::read(&boxed).unwrap().data else {
+        panic!("float64 states expected")
+    };
+    for (i, (&got, &was)) in states.iter().zip(&stored).enumerate() {
+        let (r, c) = ((i % d) / 8, i % 8);
+        if !((2..6).contains(&r) && (3..5).contains(&c)) {
+            assert_eq!(got, f64::from(was), "entry {i} outside the box changed");
+        }
+    }
     let png = dir.path().join("grid.png");
     let run = dam(&[
         "recall",

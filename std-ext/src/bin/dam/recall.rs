@@ -49,8 +49,8 @@ pub struct Args {
     /// D (the same for every query) or B×D values, nonzero = known.
     #[arg(long, value_name = "NPY", conflicts_with = "occlude")]
     pub mask: Option<PathBuf>,
-    /// Hide part of every query and complete it: `bottom-half`, `top-half`
-    /// (square images), or `random:P` (each entry hidden with probability
+    /// Hide part of every query and complete it: `bottom-half`, `top-half`,
+    /// `box:ROW,COL,H,W` (square images), or `random:P` (each entry hidden with probability
     /// P, seeded by --order-seed). Hidden entries are set to −1 (bipolar)
     /// or 0 (log-sum-exp) and may change; the others are clamped.
     #[arg(long, value_name = "SPEC")]
@@ -275,6 +275,25 @@ fn report_csv(reports: &[QueryReport]) -> String {
     s
 }
 
+/// `box:ROW,COL,H,W` of `--occlude`: a rectangle inside a `side × side`
+/// image.
+fn parse_box(spec: &str, b: &str, side: usize) -> Result<(usize, usize, usize, usize)> {
+    let v: Vec<usize> = b
+        .split(',')
+        .map(|x| x.trim().parse::<usize>())
+        .collect::<Result<_, _>>()
+        .ok()
+        .filter(|v: &Vec<usize>| v.len() == 4)
+        .with_context(|| {
+            format!("--occlude {spec}: expected box:ROW,COL,H,W (four whole numbers)")
+        })?;
+    let (r0, c0, h, w) = (v[0], v[1], v[2], v[3]);
+    if h == 0 || w == 0 || r0.saturating_add(h) > side || c0.saturating_add(w) > side {
+        bail!("--occlude {spec}: the box must lie inside the {side}×{side} image and not be empty");
+    }
+    Ok((r0, c0, h, w))
+}
+
 /// `--noise p`: bipolar queries get each entry's sign flipped with
 /// probability `p`, the others `N(0, p²)` added to each entry.
 fn corrupt(queries: &mut [f64], p: f64, seed: u64, bipolar: bool) {
@@ -336,7 +355,19 @@ fn known_entries(
         let row: Vec<bool> = match spec.as_str() {
             "bottom-half" => (0..d).map(|i| i / side >= side / 2).collect(),
             "top-half" => (0..d).map(|i| i / side < side / 2).collect(),
-            _ => bail!("--occlude {spec}: expected bottom-half, top-half or random:P"),
+            _ => match spec.strip_prefix("box:") {
+                Some(b) => {
+                    let (r0, c0, h, w) = parse_box(spec, b, side)?;
+                    (0..d)
+                        .map(|i| {
+                            (r0..r0 + h).contains(&(i / side)) && (c0..c0 + w).contains(&(i % side))
+                        })
+                        .collect()
+                }
+                None => bail!(
+                    "--occlude {spec}: expected bottom-half, top-half, box:ROW,COL,H,W or random:P"
+                ),
+            },
         };
         row.repeat(b)
     };
