@@ -53,7 +53,6 @@ SRC = ROOT / "core" / "src"
 ALLOWED: set[tuple[str, str]] = {
     ("real", "simd"),  # Real: Kernels, and the Cortex-M sqrt/fma instructions
     ("trig", "simd"),  # the AVX2 sin/cos of a slice is reached through trig
-    ("simd::dsp", "simd::skipping"),  # the DSP skip kernel reads skipping::List
     ("model", "classifier"),  # the model format builds the algorithms
     ("model", "potts"),
     ("model", "quantized"),
