@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fails if the modules of `core/src` (dam-core) import each other in a cycle.
+"""Fails if the modules of `core/src` (dam-core) import each other in a cycle,
+or if a module uses one of a layer above its own.
 
 The layering this guards is drawn in docs/architecture.md. Usage:
 
@@ -32,6 +33,12 @@ fails too. A module declaring and re-exporting its own children is not counted
 as an edge (it owns them: `lib.rs` its top-level modules, a `mod.rs` its
 children); a child using its `mod.rs`, or another child, is.
 
+Layers
+------
+Each top-level module belongs to one layer of LAYERS (the table of
+docs/architecture.md); a module using one of a higher layer fails, and so
+does a module without a layer.
+
 Allowed edges
 -------------
 ALLOWED lists edges that are known to close a cycle and are still to be
@@ -47,6 +54,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "core" / "src"
+
+# The layers of docs/architecture.md, bottom first: a module may use its own
+# layer (without a cycle) and those below, never one above. A new top-level
+# module must be placed here (and in the document).
+LAYERS: list[tuple[str, list[str]]] = [
+    ("errors", ["error"]),
+    ("numbers", ["isa", "real", "wide", "trig"]),
+    ("kernels", ["simd"]),
+    ("interaction functions and memory views", ["interaction", "memory", "energy"]),
+    ("memories and classifiers", ["bipolar", "lse", "drdam", "classifier", "potts", "quantized"]),
+    ("model format", ["model"]),
+    ("firmware front", ["prepared", "forward"]),
+    ("tests only", ["test_config"]),
+]
 
 # (from, to) edges tolerated for now, each closing a cycle that a later
 # change must break: empty, and to stay so. Kept as the way to land a large
@@ -294,6 +315,20 @@ def main() -> int:
                     print(f"  {name(s)} -> {name(d)}    ({', '.join(g[s][d][:3])}{' …' if len(g[s][d]) > 3 else ''})")
 
     failed = False
+    layer_of = {m: (i, title) for i, (title, mods) in enumerate(LAYERS) for m in mods}
+    for m in sorted({m[:1] for m in modules if m}):
+        if m[0] not in layer_of:
+            failed = True
+            print(f"check-layers: module {m[0]} has no layer: add it to LAYERS (and docs/architecture.md)")
+    for s_, ds in sorted(top.items()):
+        for d, where in sorted(ds.items()):
+            ls, ld = layer_of.get(s_[0]), layer_of.get(d[0])
+            if ls and ld and ld[0] > ls[0] and (name(s_), name(d)) not in set(ALLOWED):
+                failed = True
+                print(
+                    f"check-layers: {name(s_)} ({ls[1]}) uses {name(d)} ({ld[1]}), a layer above it: "
+                    + ", ".join(where[:4])
+                )
     seen_allowed = set()
     for title, g in graphs.items():
         adj = {}
@@ -320,7 +355,10 @@ def main() -> int:
         print(f"check-layers: allowed edge {e[0]} -> {e[1]} no longer exists: delete it from ALLOWED")
     if not failed:
         n = sum(len(ds) for g in graphs.values() for ds in g.values())
-        print(f"check-layers: no import cycle in core/src ({n} edges, {len(ALLOWED)} allowed)")
+        print(
+            f"check-layers: no import cycle in core/src, no module uses a layer above its own"
+            f" ({n} edges, {len(LAYERS)} layers, {len(ALLOWED)} edges allowed)"
+        )
     return 1 if failed else 0
 
 
