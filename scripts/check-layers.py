@@ -63,8 +63,8 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("numbers", ["isa", "real", "wide", "trig"]),
     ("kernels", ["simd"]),
     ("interaction functions and memory views", ["interaction", "memory", "energy"]),
-    ("memories and classifiers", ["bipolar", "lse", "drdam", "classifier", "potts", "quantized"]),
     ("model format", ["model"]),
+    ("memories and classifiers", ["bipolar", "lse", "drdam", "classifier", "potts", "quantized"]),
     ("firmware front", ["prepared", "forward"]),
     ("tests only", ["test_config"]),
 ]

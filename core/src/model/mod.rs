@@ -47,12 +47,9 @@ pub use header::{
 };
 pub use preprocessing::Preprocessing;
 
-use crate::classifier::Classifier;
 use crate::error::Result;
 use crate::interaction::{Form, Interaction};
 use crate::memory::MemoryView;
-use crate::potts::PottsClassifier;
-use crate::quantized::{FixedClassifier, Level, QuantizedClassifier, QuantizedView};
 use crate::real::Real;
 
 /// CRC-32 (ISO-HDLC, the zlib/PNG/gzip polynomial) of `bytes`.
@@ -391,8 +388,13 @@ impl<'a> Model<'a> {
         MemoryView::new(data.get(..k * d).unwrap_or(data), k, d)
     }
 
+    /// The per-memory scales of a quantized model, as stored.
+    pub(crate) fn scale_bytes(&self) -> &'a [u8] {
+        self.scales
+    }
+
     /// Every stored entry, in `T` (no copy).
-    fn entries<T: Element>(&self) -> Result<&'a [T]> {
+    pub(crate) fn entries<T: Element>(&self) -> Result<&'a [T]> {
         if self.header.element != T::TYPE {
             return Err(ModelError::ElementType {
                 stored: self.header.element,
@@ -410,77 +412,8 @@ impl<'a> Model<'a> {
         )
     }
 
-    /// The Potts classifier this model stores (memories, class weights and
-    /// log-prior borrowed in place). Errors: not a [`Kind::Potts`], those of
-    /// [`Model::memories`], and those of [`PottsClassifier::new`] (class
-    /// weights that are not distributions, a non-finite log-prior).
-    pub fn potts<T: Element>(&self) -> Result<PottsClassifier<'a, T>> {
-        if self.header.kind != Kind::Potts {
-            return Err(ModelError::WrongKind {
-                expected: Kind::Potts,
-                found: self.header.kind,
-            }
-            .into());
-        }
-        let memories = self.memories::<T>()?;
-        let (k, nv, nc) = (memories.k(), memories.d(), self.header.nc as usize);
-        // The lengths are checked by `PottsClassifier::new`.
-        let rest = self.entries::<T>()?.get(k * nv..).unwrap_or(&[]);
-        let weights = rest.get(..k * nc).unwrap_or(&[]);
-        let log_prior = rest.get(k * nc..).unwrap_or(&[]);
-        PottsClassifier::new(
-            memories,
-            weights,
-            nc,
-            Some(log_prior),
-            T::from_f64(self.header.form.beta()),
-        )
-    }
-
-    /// The quantized memories as a `K × D` view of levels with their
-    /// per-memory scales (no copy). Errors: another element type, or a
-    /// scale that is not finite and `> 0`.
-    pub fn quantized<Q: Level>(&self) -> Result<QuantizedView<'a, Q>> {
-        if self.header.element != Q::TYPE {
-            return Err(ModelError::ElementType {
-                stored: self.header.element,
-                requested: Q::TYPE,
-            }
-            .into());
-        }
-        let misaligned = ModelError::Misaligned {
-            offset: self.header.data_offset(),
-            align: Q::TYPE.align(),
-        };
-        let levels =
-            <[Q] as zerocopy::FromBytes>::ref_from_bytes(self.memories).map_err(|_| misaligned)?;
-        let scales =
-            <[f32] as zerocopy::FromBytes>::ref_from_bytes(self.scales).map_err(|_| misaligned)?;
-        QuantizedView::new(levels, scales, self.header.k as usize, self.header.d())
-    }
-
-    /// The quantized classifier this model stores, with the `f32`
-    /// rescale. Errors: not a [`Kind::Classifier`], or those of
-    /// [`Model::quantized`].
-    pub fn quantized_classifier<Q: Level>(&self) -> Result<QuantizedClassifier<'a, Q>> {
-        self.expect_classifier()?;
-        QuantizedClassifier::new(
-            self.quantized()?,
-            self.header.nc as usize,
-            self.interaction(),
-            self.form(),
-        )
-    }
-
-    /// The `i8` classifier this model stores, evaluated in fixed point
-    /// (no FPU needed). Errors: those of [`Model::quantized_classifier`]
-    /// and of [`FixedClassifier::new`].
-    pub fn fixed_classifier(&self) -> Result<FixedClassifier<'a>> {
-        let c = self.quantized_classifier::<i8>()?;
-        FixedClassifier::new(c.memories(), c.classes(), c.interaction(), c.form())
-    }
-
-    fn expect_classifier(&self) -> Result<()> {
+    /// [`ModelError::WrongKind`] unless this is a [`Kind::Classifier`].
+    pub(crate) fn expect_classifier(&self) -> Result<()> {
         if self.header.kind != Kind::Classifier {
             return Err(ModelError::WrongKind {
                 expected: Kind::Classifier,
@@ -489,18 +422,6 @@ impl<'a> Model<'a> {
             .into());
         }
         Ok(())
-    }
-
-    /// The classifier this model stores. Errors: not a
-    /// [`Kind::Classifier`], or those of [`Model::memories`].
-    pub fn classifier<T: Element>(&self) -> Result<Classifier<'a, T>> {
-        self.expect_classifier()?;
-        Classifier::new(
-            self.memories()?,
-            self.header.nc as usize,
-            self.interaction(),
-            self.form(),
-        )
     }
 }
 
