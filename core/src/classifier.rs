@@ -436,6 +436,14 @@ impl<'a> Model<'a> {
     }
 }
 
+/// [`Model::classifier`].
+impl<'a, T: Element> TryFrom<&Model<'a>> for Classifier<'a, T> {
+    type Error = Error;
+    fn try_from(model: &Model<'a>) -> Result<Self> {
+        model.classifier()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -217,3 +217,11 @@ impl<'a> Model<'a> {
         )
     }
 }
+
+/// [`Model::potts`].
+impl<'a, T: Element> TryFrom<&Model<'a>> for PottsClassifier<'a, T> {
+    type Error = Error;
+    fn try_from(model: &Model<'a>) -> Result<Self> {
+        model.potts()
+    }
+}

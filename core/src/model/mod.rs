@@ -572,7 +572,7 @@ mod tests {
         let o: Vec<f32> = (0..5).map(|i| 0.5 - i as f32).collect();
         assert_eq!((p.scales(), p.offsets()), (&a[..], &o[..]));
         assert_eq!(m.memories::<f32>().unwrap().row(0).unwrap()[1], -0.9);
-        let clf = m.classifier::<f32>().unwrap();
+        let clf = crate::Classifier::<f32>::try_from(&m).unwrap();
         let mut x = [0.0f32; 5];
         p.apply(&[1.0, 2.0, 3.0, 4.0, 5.0], &mut x).unwrap();
         assert!(clf.forward(&x, &mut [0.0; 3], &mut [0.0; 3]).unwrap() < 3);
@@ -750,6 +750,10 @@ mod tests {
         assert_eq!(v.levels(), &want[..]);
         assert!(m.quantized_classifier::<i8>().is_ok());
         assert!(m.fixed_classifier().is_ok());
+        assert!(crate::quantized::QuantizedClassifier::<i8>::try_from(&m).is_ok());
+        assert!(crate::quantized::FixedClassifier::try_from(&m).is_ok());
+        assert!(crate::quantized::QuantizedView::<i16>::try_from(&m).is_err());
+        assert!(crate::PottsClassifier::<f32>::try_from(&m).is_err()); // not a Potts model
         assert_eq!(
             m.quantized::<i16>().unwrap_err(),
             Error::Model(ModelError::ElementType {

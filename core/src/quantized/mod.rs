@@ -422,6 +422,30 @@ impl<'a> Model<'a> {
     }
 }
 
+/// [`Model::quantized`].
+impl<'a, Q: Level> TryFrom<&Model<'a>> for QuantizedView<'a, Q> {
+    type Error = Error;
+    fn try_from(model: &Model<'a>) -> Result<Self> {
+        model.quantized()
+    }
+}
+
+/// [`Model::quantized_classifier`].
+impl<'a, Q: Level> TryFrom<&Model<'a>> for QuantizedClassifier<'a, Q> {
+    type Error = Error;
+    fn try_from(model: &Model<'a>) -> Result<Self> {
+        model.quantized_classifier()
+    }
+}
+
+/// [`Model::fixed_classifier`].
+impl<'a> TryFrom<&Model<'a>> for FixedClassifier<'a> {
+    type Error = Error;
+    fn try_from(model: &Model<'a>) -> Result<Self> {
+        model.fixed_classifier()
+    }
+}
+
 impl Preprocessing<'_> {
     /// [`Preprocessing::apply`], then the query quantization of the `i8`
     /// and `i16` models ([`crate::quantized::quantize_query`]: clamp to
