@@ -4,7 +4,7 @@ or if a module uses one of a layer above its own.
 
 The layering this guards is drawn in docs/architecture.md. Usage:
 
-    python3 scripts/check-layers.py           # check; exit 1 and print each cycle
+    python3 scripts/check-layers.py           # check; exit 1, printing each cycle or upward use
     python3 scripts/check-layers.py --graph   # also print every edge with its source lines
 
 What counts as an import
