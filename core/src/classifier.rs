@@ -13,6 +13,7 @@ use crate::error::{
 };
 use crate::interaction::{self, Form, Interaction, InteractionSum};
 use crate::memory::MemoryView;
+use crate::model::{Element, Model};
 use crate::real::Real;
 use crate::simd;
 use crate::wide::Wide;
@@ -415,6 +416,31 @@ fn score_overflow<T: Real>() -> Error {
     Error::Overflow {
         quantity: Quantity::Score,
         ln_magnitude: T::LN_MAX.to_f64(),
+    }
+}
+
+/// Built from a model file: the model format sits below the algorithms
+/// (docs/architecture.md), each algorithm builds itself from a [`Model`].
+impl<'a> Model<'a> {
+    /// The classifier this model stores. Errors: not a
+    /// [`Kind::Classifier`](crate::model::Kind::Classifier), or those of
+    /// [`Model::memories`].
+    pub fn classifier<T: Element>(&self) -> Result<Classifier<'a, T>> {
+        self.expect_classifier()?;
+        Classifier::new(
+            self.memories()?,
+            self.header().nc as usize,
+            self.interaction(),
+            self.form(),
+        )
+    }
+}
+
+/// [`Model::classifier`].
+impl<'a, T: Element> TryFrom<&Model<'a>> for Classifier<'a, T> {
+    type Error = Error;
+    fn try_from(model: &Model<'a>) -> Result<Self> {
+        model.classifier()
     }
 }
 

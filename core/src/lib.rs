@@ -81,6 +81,7 @@ pub mod energy;
 pub mod error;
 pub mod forward;
 pub mod interaction;
+mod isa;
 pub mod lse;
 pub mod memory;
 pub mod model;

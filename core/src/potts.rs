@@ -10,9 +10,11 @@
 //! ([`PottsClassifier::nearest_memory`], the paper's 1-NN readout).
 
 use crate::error::{
-    Error, Operand, Param, Quantity, Result, check_finite, check_len, check_scratch,
+    Error, Kind, ModelError, Operand, Param, Quantity, Result, check_finite, check_len,
+    check_scratch,
 };
 use crate::memory::MemoryView;
+use crate::model::{Element, Model};
 use crate::real::Real;
 use crate::simd;
 
@@ -183,4 +185,43 @@ fn argmax<T: Real>(v: &[T]) -> usize {
         }
     }
     best.0
+}
+
+/// Built from a model file: the model format sits below the algorithms
+/// (docs/architecture.md), each algorithm builds itself from a [`Model`].
+impl<'a> Model<'a> {
+    /// The Potts classifier this model stores (memories, class weights and
+    /// log-prior borrowed in place). Errors: not a [`Kind::Potts`], those of
+    /// [`Model::memories`], and those of [`PottsClassifier::new`] (class
+    /// weights that are not distributions, a non-finite log-prior).
+    pub fn potts<T: Element>(&self) -> Result<PottsClassifier<'a, T>> {
+        if self.header().kind != Kind::Potts {
+            return Err(ModelError::WrongKind {
+                expected: Kind::Potts,
+                found: self.header().kind,
+            }
+            .into());
+        }
+        let memories = self.memories::<T>()?;
+        let (k, nv, nc) = (memories.k(), memories.d(), self.header().nc as usize);
+        // The lengths are checked by `PottsClassifier::new`.
+        let rest = self.entries::<T>()?.get(k * nv..).unwrap_or(&[]);
+        let weights = rest.get(..k * nc).unwrap_or(&[]);
+        let log_prior = rest.get(k * nc..).unwrap_or(&[]);
+        PottsClassifier::new(
+            memories,
+            weights,
+            nc,
+            Some(log_prior),
+            T::from_f64(self.header().form.beta()),
+        )
+    }
+}
+
+/// [`Model::potts`].
+impl<'a, T: Element> TryFrom<&Model<'a>> for PottsClassifier<'a, T> {
+    type Error = Error;
+    fn try_from(model: &Model<'a>) -> Result<Self> {
+        model.potts()
+    }
 }

@@ -28,7 +28,7 @@ use core::ops::{AddAssign, DivAssign, MulAssign, Neg, SubAssign};
 /// assert_eq!(norm(&[3.0f64, 4.0]), 5.0);
 /// ```
 pub trait Real:
-    crate::simd::Kernels
+    crate::isa::Kernels
     + Copy
     + PartialOrd
     + Debug
@@ -170,6 +170,61 @@ macro_rules! impl_real_common {
     };
 }
 
+/// The Cortex-M4F/M7 single-precision FPU's `vfma.f32` and `vsqrt.f32`:
+/// stable `core` has no `f32::sqrt`/`mul_add` and libm's are software
+/// routines. The `sreg` register class is not usable on stable for these
+/// targets, so values travel through fixed `s` registers. With the kernels
+/// of `simd`, the only `unsafe` of the crate.
+#[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
+#[allow(unsafe_code)]
+mod fpu {
+    /// `a · b + c` with one rounding, by `vfma.f32`.
+    #[inline]
+    pub(super) fn fma_f32(a: f32, b: f32, c: f32) -> f32 {
+        let r: u32;
+        // SAFETY: `vfma.f32` and `vmov` only read and write the named registers,
+        // all declared as operands or clobbers; no memory, no stack, no flags.
+        // Every eabihf Cortex-M target has an FPv4-SP or newer FPU with VFMA.
+        unsafe {
+            core::arch::asm!(
+                "vmov s0, {a}",
+                "vmov s1, {b}",
+                "vmov s2, {c}",
+                "vfma.f32 s2, s0, s1",
+                "vmov {r}, s2",
+                a = in(reg) a.to_bits(),
+                b = in(reg) b.to_bits(),
+                c = in(reg) c.to_bits(),
+                r = lateout(reg) r,
+                out("s0") _,
+                out("s1") _,
+                out("s2") _,
+                options(pure, nomem, nostack, preserves_flags),
+            );
+        }
+        f32::from_bits(r)
+    }
+
+    /// `√a` by `vsqrt.f32` (correctly rounded, as IEEE requires).
+    #[inline]
+    pub(super) fn sqrt_f32(a: f32) -> f32 {
+        let r: u32;
+        // SAFETY: as for `fma_f32`: register-only instructions, all declared.
+        unsafe {
+            core::arch::asm!(
+                "vmov s0, {a}",
+                "vsqrt.f32 s0, s0",
+                "vmov {r}, s0",
+                a = in(reg) a.to_bits(),
+                r = lateout(reg) r,
+                out("s0") _,
+                options(pure, nomem, nostack, preserves_flags),
+            );
+        }
+        f32::from_bits(r)
+    }
+}
+
 impl Real for f32 {
     // ln(f32::MAX) = 88.72284; rounded down so exp stays finite.
     impl_real_common!(f32, "f32", 88.722_83);
@@ -179,7 +234,7 @@ impl Real for f32 {
     fn sqrt(self) -> Self {
         #[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
         {
-            crate::simd::arm::sqrt_f32(self)
+            fpu::sqrt_f32(self)
         }
         #[cfg(not(all(target_arch = "arm", target_os = "none", target_abi = "eabihf")))]
         {
@@ -192,7 +247,7 @@ impl Real for f32 {
     fn mul_add(self, a: Self, b: Self) -> Self {
         #[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
         {
-            crate::simd::arm::fma_f32(self, a, b)
+            fpu::fma_f32(self, a, b)
         }
         #[cfg(any(
             all(target_arch = "x86_64", target_feature = "fma"),

@@ -86,11 +86,8 @@ fn sin_cos_reduced(x: f32, ax: f32) -> (f32, f32) {
 pub fn sin_cos_slice(x: &[f32], sin_out: &mut [f32], cos_out: &mut [f32]) {
     // The same loop compiled for AVX2 when the CPU has it: 8 lanes per step
     // instead of SSE2's 4, same results bit for bit (no FMA contraction).
-    #[cfg(target_arch = "x86_64")]
-    if crate::simd::sin_cos_slice_x86(x, sin_out, cos_out) {
-        return;
-    }
-    sin_cos_slice_portable(x, sin_out, cos_out)
+    // The kernels pick the path (`simd` implements `Kernels`).
+    <f32 as crate::isa::Kernels>::sin_cos_slice(x, sin_out, cos_out)
 }
 
 /// The loop of [`sin_cos_slice`], inlined into each caller so that a

@@ -5,12 +5,7 @@ use crate::interaction::{Form, Interaction};
 
 /// The file magic, the first 8 bytes.
 pub const MAGIC: [u8; 8] = *b"DAMMODEL";
-/// The newest format version, the one this reader and the writer know best
-/// (the reader also accepts [`VERSION_1`] files).
-pub const VERSION: u16 = 2;
-/// The first format version: `u32` class labels, no preprocessing, no class
-/// names. Still read, and still written when a model needs nothing newer.
-pub const VERSION_1: u16 = 1;
+pub use crate::error::{VERSION, VERSION_1};
 /// Bytes before the class labels.
 pub const HEADER_LEN: usize = 64;
 /// The memories start at a multiple of this many bytes.

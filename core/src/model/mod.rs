@@ -40,256 +40,17 @@
 mod header;
 mod preprocessing;
 
+pub use crate::error::{ElementType, Field, Kind, ModelError};
 pub use header::{
     CRC_LEN, DATA_ALIGN, HEADER_LEN, Header, Layout, MAGIC, Offsets, PreprocessingKind, VERSION,
     VERSION_1,
 };
 pub use preprocessing::Preprocessing;
 
-use crate::classifier::Classifier;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::interaction::{Form, Interaction};
 use crate::memory::MemoryView;
-use crate::potts::PottsClassifier;
-use crate::quantized::{FixedClassifier, Level, QuantizedClassifier, QuantizedView};
 use crate::real::Real;
-use core::fmt;
-
-/// What a model's memories are for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[repr(u8)]
-pub enum Kind {
-    /// A one-step classifier (math.md §4): `Nv` visible and `Nc ≥ 1` label units.
-    Classifier = 1,
-    /// Plain memories of dimension `D = Nv` (`Nc = 0`): bipolar
-    /// autoassociative or log-sum-exp retrieval.
-    Memory = 2,
-    /// A Potts-hidden-unit classifier (math.md §7): `K` memories of `Nv`
-    /// entries, then a `K × Nc` table of class weights, then `K` log-priors;
-    /// exponential `F`, raw form (`π = softmax(β w·v + ln p_h)`).
-    Potts = 3,
-}
-
-/// How the memory entries are stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[repr(u8)]
-pub enum ElementType {
-    /// IEEE-754 binary32, little-endian.
-    F32 = 1,
-    /// IEEE-754 binary64, little-endian.
-    F64 = 2,
-    /// Quantized: `i8` levels with one `f32` scale per memory.
-    I8 = 3,
-    /// Quantized: `i16` (Q15-style) levels with one `f32` scale per memory.
-    I16 = 4,
-}
-
-impl ElementType {
-    /// Bytes per entry.
-    pub fn size(self) -> usize {
-        match self {
-            ElementType::F32 => 4,
-            ElementType::F64 => 8,
-            ElementType::I8 => 1,
-            ElementType::I16 => 2,
-        }
-    }
-
-    /// Whether entries are integer levels with per-memory scales.
-    pub fn is_quantized(self) -> bool {
-        matches!(self, ElementType::I8 | ElementType::I16)
-    }
-
-    /// The alignment the model bytes need in memory for a zero-copy view:
-    /// the entry size, and 4 for the `f32` scales of quantized models.
-    pub fn align(self) -> usize {
-        if self.is_quantized() { 4 } else { self.size() }
-    }
-}
-
-/// Which header field a [`ModelError::Field`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Field {
-    /// The model kind byte.
-    Kind,
-    /// The element type byte.
-    Element,
-    /// The interaction function byte.
-    Interaction,
-    /// The raw/normalized byte.
-    Form,
-    /// The degree `n`.
-    Degree,
-    /// `β`.
-    Beta,
-    /// The leak `ε`.
-    Leak,
-    /// Bytes that must be zero.
-    Reserved,
-    /// The preprocessing code (version 2, offset 56).
-    Preprocessing,
-    /// The class-names length (version 2, offset 60): non-zero for a model
-    /// without classes.
-    NamesLen,
-}
-
-/// Why a byte string is not a usable model.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum ModelError {
-    /// The first 8 bytes are not [`MAGIC`].
-    BadMagic,
-    /// A version this reader does not know.
-    UnknownVersion {
-        /// The version in the file.
-        found: u16,
-    },
-    /// The length differs from the one the header declares (truncated, or
-    /// trailing bytes).
-    Length {
-        /// The length the header declares.
-        declared: u64,
-        /// The length given.
-        found: usize,
-    },
-    /// The CRC-32 trailer does not match the contents.
-    Crc {
-        /// The CRC in the file.
-        stored: u32,
-        /// The CRC of the contents.
-        computed: u32,
-    },
-    /// A header field holds an unknown code or an invalid value.
-    Field {
-        /// The field.
-        field: Field,
-        /// Its value (floats as their bit pattern).
-        value: u64,
-    },
-    /// `K`, `Nv`, `Nc` are zero, overflow, or do not fit the kind or the
-    /// declared length.
-    Dims {
-        /// `K`.
-        k: u32,
-        /// `Nv`.
-        nv: u32,
-        /// `Nc`.
-        nc: u32,
-    },
-    /// The memories do not start at an address aligned for their type:
-    /// place the bytes at an aligned address (see the module docs).
-    Misaligned {
-        /// The byte offset of the memories in the model.
-        offset: usize,
-        /// The alignment required.
-        align: usize,
-    },
-    /// The memories are stored as another element type than requested.
-    ElementType {
-        /// The type in the file.
-        stored: ElementType,
-        /// The type requested.
-        requested: ElementType,
-    },
-    /// The model is of another kind than the operation needs.
-    WrongKind {
-        /// The kind needed.
-        expected: Kind,
-        /// The kind in the file.
-        found: Kind,
-    },
-    /// This reader runs on a big-endian target; the format is little-endian
-    /// and is read in place.
-    BigEndianHost,
-    /// A padding byte (between sections, or before the CRC) is not zero.
-    Padding {
-        /// Its offset in the file.
-        offset: usize,
-    },
-    /// A preprocessing scale or offset is not finite.
-    Preprocessing {
-        /// Its index: `i` for the scale `a_i`, `Nv + i` for the offset `b_i`.
-        index: usize,
-    },
-    /// A class-name end offset is smaller than the previous one, beyond the
-    /// names blob, or (the last) short of its end.
-    NameOffset {
-        /// The class.
-        class: usize,
-        /// The end offset stored for it.
-        offset: u32,
-    },
-    /// A class name is not valid UTF-8.
-    NameUtf8 {
-        /// The class.
-        class: usize,
-    },
-}
-
-impl fmt::Display for ModelError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ModelError::BadMagic => write!(f, "not a dam model (bad magic)"),
-            ModelError::UnknownVersion { found } => {
-                write!(
-                    f,
-                    "unknown format version {found} (this reader knows {VERSION_1} to {VERSION})"
-                )
-            }
-            ModelError::Length { declared, found } => write!(
-                f,
-                "length {found} bytes, but the header declares {declared} (truncated or trailing data)"
-            ),
-            ModelError::Crc { stored, computed } => write!(
-                f,
-                "CRC mismatch: stored {stored:#010x}, computed {computed:#010x} (corrupt file)"
-            ),
-            ModelError::Field { field, value } => {
-                write!(f, "invalid header field {field:?} = {value:#x}")
-            }
-            ModelError::Dims { k, nv, nc } => {
-                write!(f, "inconsistent dimensions K = {k}, Nv = {nv}, Nc = {nc}")
-            }
-            ModelError::Misaligned { offset, align } => write!(
-                f,
-                "memories at offset {offset} are not aligned to {align} bytes in memory"
-            ),
-            ModelError::ElementType { stored, requested } => {
-                write!(f, "memories are {stored:?}, not {requested:?}")
-            }
-            ModelError::WrongKind { expected, found } => {
-                write!(f, "model is a {found:?}, this needs a {expected:?}")
-            }
-            ModelError::BigEndianHost => {
-                write!(f, "big-endian targets cannot read models in place")
-            }
-            ModelError::Padding { offset } => {
-                write!(f, "padding byte at offset {offset} is not zero")
-            }
-            ModelError::Preprocessing { index } => {
-                write!(f, "preprocessing parameter {index} is not finite")
-            }
-            ModelError::NameOffset { class, offset } => write!(
-                f,
-                "class name {class}: end offset {offset} is out of order or out of range"
-            ),
-            ModelError::NameUtf8 { class } => {
-                write!(f, "class name {class} is not valid UTF-8")
-            }
-        }
-    }
-}
-
-impl core::error::Error for ModelError {}
-
-impl From<ModelError> for Error {
-    fn from(e: ModelError) -> Self {
-        Error::Model(e)
-    }
-}
 
 /// CRC-32 (ISO-HDLC, the zlib/PNG/gzip polynomial) of `bytes`.
 ///
@@ -627,8 +388,13 @@ impl<'a> Model<'a> {
         MemoryView::new(data.get(..k * d).unwrap_or(data), k, d)
     }
 
+    /// The per-memory scales of a quantized model, as stored.
+    pub(crate) fn scale_bytes(&self) -> &'a [u8] {
+        self.scales
+    }
+
     /// Every stored entry, in `T` (no copy).
-    fn entries<T: Element>(&self) -> Result<&'a [T]> {
+    pub(crate) fn entries<T: Element>(&self) -> Result<&'a [T]> {
         if self.header.element != T::TYPE {
             return Err(ModelError::ElementType {
                 stored: self.header.element,
@@ -646,77 +412,8 @@ impl<'a> Model<'a> {
         )
     }
 
-    /// The Potts classifier this model stores (memories, class weights and
-    /// log-prior borrowed in place). Errors: not a [`Kind::Potts`], those of
-    /// [`Model::memories`], and those of [`PottsClassifier::new`] (class
-    /// weights that are not distributions, a non-finite log-prior).
-    pub fn potts<T: Element>(&self) -> Result<PottsClassifier<'a, T>> {
-        if self.header.kind != Kind::Potts {
-            return Err(ModelError::WrongKind {
-                expected: Kind::Potts,
-                found: self.header.kind,
-            }
-            .into());
-        }
-        let memories = self.memories::<T>()?;
-        let (k, nv, nc) = (memories.k(), memories.d(), self.header.nc as usize);
-        // The lengths are checked by `PottsClassifier::new`.
-        let rest = self.entries::<T>()?.get(k * nv..).unwrap_or(&[]);
-        let weights = rest.get(..k * nc).unwrap_or(&[]);
-        let log_prior = rest.get(k * nc..).unwrap_or(&[]);
-        PottsClassifier::new(
-            memories,
-            weights,
-            nc,
-            Some(log_prior),
-            T::from_f64(self.header.form.beta()),
-        )
-    }
-
-    /// The quantized memories as a `K × D` view of levels with their
-    /// per-memory scales (no copy). Errors: another element type, or a
-    /// scale that is not finite and `> 0`.
-    pub fn quantized<Q: Level>(&self) -> Result<QuantizedView<'a, Q>> {
-        if self.header.element != Q::TYPE {
-            return Err(ModelError::ElementType {
-                stored: self.header.element,
-                requested: Q::TYPE,
-            }
-            .into());
-        }
-        let misaligned = ModelError::Misaligned {
-            offset: self.header.data_offset(),
-            align: Q::TYPE.align(),
-        };
-        let levels =
-            <[Q] as zerocopy::FromBytes>::ref_from_bytes(self.memories).map_err(|_| misaligned)?;
-        let scales =
-            <[f32] as zerocopy::FromBytes>::ref_from_bytes(self.scales).map_err(|_| misaligned)?;
-        QuantizedView::new(levels, scales, self.header.k as usize, self.header.d())
-    }
-
-    /// The quantized classifier this model stores, with the `f32`
-    /// rescale. Errors: not a [`Kind::Classifier`], or those of
-    /// [`Model::quantized`].
-    pub fn quantized_classifier<Q: Level>(&self) -> Result<QuantizedClassifier<'a, Q>> {
-        self.expect_classifier()?;
-        QuantizedClassifier::new(
-            self.quantized()?,
-            self.header.nc as usize,
-            self.interaction(),
-            self.form(),
-        )
-    }
-
-    /// The `i8` classifier this model stores, evaluated in fixed point
-    /// (no FPU needed). Errors: those of [`Model::quantized_classifier`]
-    /// and of [`FixedClassifier::new`].
-    pub fn fixed_classifier(&self) -> Result<FixedClassifier<'a>> {
-        let c = self.quantized_classifier::<i8>()?;
-        FixedClassifier::new(c.memories(), c.classes(), c.interaction(), c.form())
-    }
-
-    fn expect_classifier(&self) -> Result<()> {
+    /// [`ModelError::WrongKind`] unless this is a [`Kind::Classifier`].
+    pub(crate) fn expect_classifier(&self) -> Result<()> {
         if self.header.kind != Kind::Classifier {
             return Err(ModelError::WrongKind {
                 expected: Kind::Classifier,
@@ -726,24 +423,13 @@ impl<'a> Model<'a> {
         }
         Ok(())
     }
-
-    /// The classifier this model stores. Errors: not a
-    /// [`Kind::Classifier`], or those of [`Model::memories`].
-    pub fn classifier<T: Element>(&self) -> Result<Classifier<'a, T>> {
-        self.expect_classifier()?;
-        Classifier::new(
-            self.memories()?,
-            self.header.nc as usize,
-            self.interaction(),
-            self.form(),
-        )
-    }
 }
 
 #[cfg(test)]
 mod tests {
     extern crate std;
     use super::*;
+    use crate::error::Error;
     use proptest::prelude::*;
     use std::vec::Vec;
 
@@ -886,7 +572,7 @@ mod tests {
         let o: Vec<f32> = (0..5).map(|i| 0.5 - i as f32).collect();
         assert_eq!((p.scales(), p.offsets()), (&a[..], &o[..]));
         assert_eq!(m.memories::<f32>().unwrap().row(0).unwrap()[1], -0.9);
-        let clf = m.classifier::<f32>().unwrap();
+        let clf = crate::Classifier::<f32>::try_from(&m).unwrap();
         let mut x = [0.0f32; 5];
         p.apply(&[1.0, 2.0, 3.0, 4.0, 5.0], &mut x).unwrap();
         assert!(clf.forward(&x, &mut [0.0; 3], &mut [0.0; 3]).unwrap() < 3);
@@ -1064,6 +750,10 @@ mod tests {
         assert_eq!(v.levels(), &want[..]);
         assert!(m.quantized_classifier::<i8>().is_ok());
         assert!(m.fixed_classifier().is_ok());
+        assert!(crate::quantized::QuantizedClassifier::<i8>::try_from(&m).is_ok());
+        assert!(crate::quantized::FixedClassifier::try_from(&m).is_ok());
+        assert!(crate::quantized::QuantizedView::<i16>::try_from(&m).is_err());
+        assert!(crate::PottsClassifier::<f32>::try_from(&m).is_err()); // not a Potts model
         assert_eq!(
             m.quantized::<i16>().unwrap_err(),
             Error::Model(ModelError::ElementType {

@@ -2,7 +2,6 @@
 
 use super::ModelError;
 use crate::error::{Error, Operand, Result, check_finite, check_len};
-use crate::quantized::{Level, quantize_value};
 
 /// A per-feature affine input map `x'_i = a_i·x_i + b_i`, fitted on the
 /// training set and stored in the model (`docs/model-format.md`, version 2),
@@ -125,28 +124,9 @@ impl<'a> Preprocessing<'a> {
         self.apply_with(raw, out, |y| y)
     }
 
-    /// [`Preprocessing::apply`], then the query quantization of the `i8`
-    /// and `i16` models ([`crate::quantized::quantize_query`]: clamp to
-    /// `[−1, 1]`, scale by `L`, round), entry by entry with no `f32`
-    /// buffer: a board with a quantized model feeds raw values. Errors as
-    /// [`Preprocessing::apply`].
-    ///
-    /// ```
-    /// use dam_core::model::Preprocessing;
-    /// let map = Preprocessing::new(&[0.5, 0.5, 1.0], &[-1.0, 0.0, 0.0])?;
-    /// let mut q = [0i8; 3];
-    /// map.apply_quantized(&[3.0, 1.0, -7.0], &mut q)?;
-    /// assert_eq!(q, [64, 64, -127]); // 0.5, 0.5, −1 (clamped)
-    /// let mut q16 = [0i16; 3];
-    /// map.apply_quantized(&[2.0, 0.0, 0.25], &mut q16)?;
-    /// assert_eq!(q16, [0, 0, 8192]);
-    /// # Ok::<(), dam_core::Error>(())
-    /// ```
-    pub fn apply_quantized<Q: Level>(&self, raw: &[f32], out: &mut [Q]) -> Result<()> {
-        self.apply_with(raw, out, quantize_value::<Q>)
-    }
-
-    fn apply_with<T>(
+    /// `out[i] = then(a_i·raw[i] + b_i)`, checking the input and the
+    /// mapped value finite.
+    pub(crate) fn apply_with<T>(
         &self,
         raw: &[f32],
         out: &mut [T],

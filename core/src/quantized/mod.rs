@@ -37,8 +37,10 @@ mod fixed;
 pub use classifier::QuantizedClassifier;
 pub use fixed::{Arg, FixedClassifier, FixedRow, Score};
 
+use crate::error::ModelError;
 use crate::error::{Error, Operand, Param, Result, check_len};
 use crate::model::ElementType;
+use crate::model::{Model, Preprocessing};
 use crate::simd::IntKernels;
 
 mod sealed {
@@ -371,6 +373,100 @@ fn integer_overlaps<Q: Level>(
         }
     }
     Ok(())
+}
+
+/// Built from a model file: the model format sits below the algorithms
+/// (docs/architecture.md), each algorithm builds itself from a [`Model`].
+impl<'a> Model<'a> {
+    /// The quantized memories as a `K × D` view of levels with their
+    /// per-memory scales (no copy). Errors: another element type, or a
+    /// scale that is not finite and `> 0`.
+    pub fn quantized<Q: Level>(&self) -> Result<QuantizedView<'a, Q>> {
+        if self.header().element != Q::TYPE {
+            return Err(ModelError::ElementType {
+                stored: self.header().element,
+                requested: Q::TYPE,
+            }
+            .into());
+        }
+        let misaligned = ModelError::Misaligned {
+            offset: self.header().data_offset(),
+            align: Q::TYPE.align(),
+        };
+        let levels = <[Q] as zerocopy::FromBytes>::ref_from_bytes(self.memory_bytes())
+            .map_err(|_| misaligned)?;
+        let scales = <[f32] as zerocopy::FromBytes>::ref_from_bytes(self.scale_bytes())
+            .map_err(|_| misaligned)?;
+        QuantizedView::new(levels, scales, self.header().k as usize, self.header().d())
+    }
+
+    /// The quantized classifier this model stores, with the `f32`
+    /// rescale. Errors: not a [`Kind::Classifier`](crate::model::Kind::Classifier), or those of
+    /// [`Model::quantized`].
+    pub fn quantized_classifier<Q: Level>(&self) -> Result<QuantizedClassifier<'a, Q>> {
+        self.expect_classifier()?;
+        QuantizedClassifier::new(
+            self.quantized()?,
+            self.header().nc as usize,
+            self.interaction(),
+            self.form(),
+        )
+    }
+
+    /// The `i8` classifier this model stores, evaluated in fixed point
+    /// (no FPU needed). Errors: those of [`Model::quantized_classifier`]
+    /// and of [`FixedClassifier::new`].
+    pub fn fixed_classifier(&self) -> Result<FixedClassifier<'a>> {
+        let c = self.quantized_classifier::<i8>()?;
+        FixedClassifier::new(c.memories(), c.classes(), c.interaction(), c.form())
+    }
+}
+
+/// [`Model::quantized`].
+impl<'a, Q: Level> TryFrom<&Model<'a>> for QuantizedView<'a, Q> {
+    type Error = Error;
+    fn try_from(model: &Model<'a>) -> Result<Self> {
+        model.quantized()
+    }
+}
+
+/// [`Model::quantized_classifier`].
+impl<'a, Q: Level> TryFrom<&Model<'a>> for QuantizedClassifier<'a, Q> {
+    type Error = Error;
+    fn try_from(model: &Model<'a>) -> Result<Self> {
+        model.quantized_classifier()
+    }
+}
+
+/// [`Model::fixed_classifier`].
+impl<'a> TryFrom<&Model<'a>> for FixedClassifier<'a> {
+    type Error = Error;
+    fn try_from(model: &Model<'a>) -> Result<Self> {
+        model.fixed_classifier()
+    }
+}
+
+impl Preprocessing<'_> {
+    /// [`Preprocessing::apply`], then the query quantization of the `i8`
+    /// and `i16` models ([`crate::quantized::quantize_query`]: clamp to
+    /// `[−1, 1]`, scale by `L`, round), entry by entry with no `f32`
+    /// buffer: a board with a quantized model feeds raw values. Errors as
+    /// [`Preprocessing::apply`].
+    ///
+    /// ```
+    /// use dam_core::model::Preprocessing;
+    /// let map = Preprocessing::new(&[0.5, 0.5, 1.0], &[-1.0, 0.0, 0.0])?;
+    /// let mut q = [0i8; 3];
+    /// map.apply_quantized(&[3.0, 1.0, -7.0], &mut q)?;
+    /// assert_eq!(q, [64, 64, -127]); // 0.5, 0.5, −1 (clamped)
+    /// let mut q16 = [0i16; 3];
+    /// map.apply_quantized(&[2.0, 0.0, 0.25], &mut q16)?;
+    /// assert_eq!(q16, [0, 0, 8192]);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn apply_quantized<Q: Level>(&self, raw: &[f32], out: &mut [Q]) -> Result<()> {
+        self.apply_with(raw, out, quantize_value::<Q>)
+    }
 }
 
 #[cfg(test)]

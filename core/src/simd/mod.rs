@@ -4,7 +4,10 @@
 //! Every retrieval function of the crate reaches memory through these
 //! kernels, so a faster path for a target lands here and nowhere else. This
 //! module (and its per-architecture children) is the only place where
-//! `unsafe` is allowed; everything public is safe.
+//! `unsafe` is allowed, with the two Cortex-M FPU instructions behind
+//! [`Real::sqrt`] and [`Real::mul_add`]; everything public is safe. [`Isa`]
+//! and [`Kernels`] are declared below the number types
+//! (docs/architecture.md) and implemented here.
 //!
 //! ## Paths ([`Isa`])
 //! | path | target | selection |
@@ -56,32 +59,8 @@ mod x86;
 #[cfg(target_arch = "x86_64")]
 mod x86_int;
 
+pub use crate::isa::{Isa, Kernels};
 use crate::real::Real;
-
-/// An instruction-set path of the kernels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Isa {
-    /// The portable reference ([`scalar`]); available everywhere.
-    Scalar,
-    /// x86_64 SSE2 (128-bit, no FMA).
-    Sse2,
-    /// x86_64 AVX2 with FMA (256-bit).
-    Avx2Fma,
-    /// x86_64 AVX-512F (512-bit). Compiled only by Rust ≥ 1.89 (the first
-    /// release with these intrinsics; `dam-core`'s MSRV is 1.86): built by an
-    /// older compiler, it reports itself unavailable.
-    Avx512f,
-    /// aarch64 NEON (128-bit, FMA).
-    Neon,
-    /// Cortex-M4F/M7 single-precision FPU (`vfma.f32` loops; `f64` uses the
-    /// reference).
-    CortexMFpu,
-    /// Cortex-M4/M7 DSP extension (`thumbv7em-*`, with or without FPU):
-    /// `smlad`/`sxtb16` for the integer kernels; the float kernels use the
-    /// reference on this path.
-    CortexMDsp,
-}
 
 impl Isa {
     /// Every path, fastest first (the order [`Isa::best`] tries them in).
@@ -200,45 +179,6 @@ impl Isa {
     }
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
-}
-
-/// The kernels of one element type (`f32`, `f64`), with an explicit path.
-///
-/// A supertrait of [`Real`]: generic code calls the free functions of this
-/// module ([`dot`], [`gemv`], …), which use [`Isa::best`]. The `_on`
-/// methods run on the given path, or on the scalar reference if that path
-/// is not available here. Sealed: not implementable outside this crate.
-///
-/// ```
-/// use dam_core::simd::{Isa, Kernels};
-/// let a = [1.0f32, 2.0, 3.0];
-/// for isa in Isa::ALL {
-///     assert_eq!(f32::dot_on(isa, &a, &a), 14.0);
-/// }
-/// ```
-pub trait Kernels: sealed::Sealed + Copy + Sized {
-    /// [`dot`] on `isa`.
-    fn dot_on(isa: Isa, a: &[Self], b: &[Self]) -> Self;
-    /// [`squared_distance`] on `isa`.
-    fn squared_distance_on(isa: Isa, a: &[Self], b: &[Self]) -> Self;
-    /// [`axpy`] on `isa`.
-    fn axpy_on(isa: Isa, alpha: Self, x: &[Self], y: &mut [Self]);
-    /// [`gemv`] on `isa`.
-    fn gemv_on(isa: Isa, memories: &[Self], d: usize, x: &[Self], out: &mut [Self]);
-    /// [`gemm_nt_fused`] on `isa`.
-    fn gemm_nt_fused_on<F: FnMut(usize, usize, Self)>(
-        isa: Isa,
-        memories: &[Self],
-        queries: &[Self],
-        d: usize,
-        f: F,
-    );
-}
-
 /// Runs kernel `$f` of the path `$isa` for element type `$t`, or
 /// `$fallback` when the path is not compiled for this target.
 macro_rules! dispatch {
@@ -265,7 +205,7 @@ macro_rules! dispatch {
 }
 
 macro_rules! impl_kernels {
-    ($t:ty) => {
+    ($t:ty, $sin_cos:path) => {
         // The dispatcher's `unsafe` calls of `#[target_feature]` kernels.
         #[allow(unsafe_code)]
         impl Kernels for $t {
@@ -305,11 +245,33 @@ macro_rules! impl_kernels {
                     fpu: fpu_gemm_nt_fused(memories, queries, d, f),
                     else: scalar::gemm_nt_fused(memories, queries, d, f))
             }
+            #[inline]
+            fn sin_cos_slice(x: &[$t], sin_out: &mut [$t], cos_out: &mut [$t]) {
+                $sin_cos(x, sin_out, cos_out)
+            }
         }
     };
 }
-impl_kernels!(f32);
-impl_kernels!(f64);
+impl_kernels!(f32, sin_cos_slice_f32);
+impl_kernels!(f64, sin_cos_slice_f64);
+
+/// [`crate::trig::sin_cos_slice`]: its loop compiled for AVX2 + FMA where
+/// the CPU has them, the baseline copy otherwise.
+#[inline]
+fn sin_cos_slice_f32(x: &[f32], sin_out: &mut [f32], cos_out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if sin_cos_slice_x86(x, sin_out, cos_out) {
+        return;
+    }
+    crate::trig::sin_cos_slice_portable(x, sin_out, cos_out)
+}
+
+/// `f64` has no vector sine: one [`Real::sin_cos`] per entry.
+fn sin_cos_slice_f64(x: &[f64], sin_out: &mut [f64], cos_out: &mut [f64]) {
+    for ((&xi, s), c) in x.iter().zip(sin_out.iter_mut()).zip(cos_out.iter_mut()) {
+        (*s, *c) = xi.sin_cos();
+    }
+}
 
 /// [`gemv`] on the Cortex-M FPU: one `asm!` dot product per row.
 #[cfg(all(target_arch = "arm", target_os = "none", target_abi = "eabihf"))]
@@ -465,7 +427,7 @@ pub fn gemm_nt_on<T: Real>(isa: Isa, memories: &[T], queries: &[T], d: usize, ou
 /// caller's baseline copy.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-pub(crate) fn sin_cos_slice_x86(x: &[f32], sin_out: &mut [f32], cos_out: &mut [f32]) -> bool {
+fn sin_cos_slice_x86(x: &[f32], sin_out: &mut [f32], cos_out: &mut [f32]) -> bool {
     if !x86::has_avx2_fma() {
         return false;
     }

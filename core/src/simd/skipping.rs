@@ -170,7 +170,7 @@ fn apply(memories: &[i8], d: usize, list: &List<'_>, out: &mut [i32]) {
     #[cfg(not(dam_dsp))]
     let first = 0;
     #[cfg(dam_dsp)]
-    let first = super::dsp::skip_rows3(memories, d, list, out);
+    let first = skip_rows3(memories, d, list, out);
     let rows = memories.chunks_exact(d).zip(out.iter_mut()).skip(first);
     for (row, o) in rows {
         let mut acc = *o;
@@ -180,6 +180,73 @@ fn apply(memories: &[i8], d: usize, list: &List<'_>, out: &mut [i32]) {
         }
         *o = acc;
     }
+}
+
+/// The Cortex-M4/M7 DSP-extension kernel (`cfg(dam_dsp)`; here and not in
+/// `dsp.rs` because it reads a [`List`], whose invariant only this module
+/// can keep): adds `Σ_l row_μ[i_l] · u_l` over the entries `(i_l, u_l)` of `list` to
+/// `out[μ]` for the rows of `memories` (`d` entries each) in whole blocks of
+/// three, and returns how many rows it did (the caller does the other 0–2).
+/// One `asm!` loop per block, two entries per pass: per entry one `ldrd` of
+/// `(i, u)` and per row `ldrsb` + `mla` (16 instructions per 6
+/// multiply-accumulates). Sums wrap, as the callers expect. Does nothing
+/// (returns 0) if the rows are shorter than the list's bound.
+#[cfg(dam_dsp)]
+#[allow(unsafe_code)]
+fn skip_rows3(memories: &[i8], d: usize, list: &List<'_>, out: &mut [i32]) -> usize {
+    let entries = list.entries();
+    if entries.is_empty() || !entries.len().is_multiple_of(2) || d < list.bound() || d == 0 {
+        return 0;
+    }
+    let rows = out.len().min(memories.len() / d);
+    let blocks = rows / 3;
+    let pl0 = entries.as_ptr();
+    for (b, o) in out.chunks_exact_mut(3).take(blocks).enumerate() {
+        let [o0, o1, o2] = o else {
+            return 0;
+        };
+        // SAFETY: block `b < rows / 3` starts row `3b`; rows `3b..3b + 3`
+        // lie inside `memories` (`3(b + 1)·d ≤ rows·d ≤ memories.len()`).
+        let p0 = unsafe { memories.as_ptr().add(3 * b * d) };
+        let (mut a0, mut a1, mut a2) = (*o0, *o1, *o2);
+        // SAFETY: `pl..end` spans `entries` (an even, non-zero number of
+        // 8-byte entries, read two per pass with word-aligned `ldrd`:
+        // `[i32; 2]` is 4-aligned); every index `i` is below `list.bound()
+        // ≤ d` (the invariant of `List`, which only this module builds), so
+        // `p0 + k·d + i` (`k < 3`) reads inside row `3b + k`. Only the
+        // declared registers and the flags (`cmp`) change.
+        unsafe {
+            let end = pl0.add(entries.len());
+            core::arch::asm!(
+                "2:",
+                ".rept 2",
+                "ldrd {i}, {u}, [{pl}], #8",
+                "ldrsb {t}, [{p0}, {i}]",
+                "mla {a0}, {t}, {u}, {a0}",
+                "ldrsb {t}, [{p1}, {i}]",
+                "mla {a1}, {t}, {u}, {a1}",
+                "ldrsb {t}, [{p2}, {i}]",
+                "mla {a2}, {t}, {u}, {a2}",
+                ".endr",
+                "cmp {pl}, {end}",
+                "bne 2b",
+                pl = inout(reg) pl0 => _,
+                end = in(reg) end,
+                p0 = in(reg) p0,
+                p1 = in(reg) p0.add(d),
+                p2 = in(reg) p0.add(2 * d),
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                a2 = inout(reg) a2,
+                i = out(reg) _,
+                u = out(reg) _,
+                t = out(reg) _,
+                options(readonly, nostack),
+            );
+        }
+        (*o0, *o1, *o2) = (a0, a1, a2);
+    }
+    3 * blocks
 }
 
 fn check_len(n: usize) -> Result<()> {
