@@ -39,7 +39,9 @@ pub mod integer;
 pub mod scalar;
 pub mod skipping;
 
-pub use integer::{IntKernels, MAX_I8_LEN, MAX_I16_LEN, dot_i8, dot_i16, gemv_i8, gemv_i16};
+pub use integer::{
+    IntKernels, MAX_I8_LEN, MAX_I16_LEN, dot_i8, dot_i16, gemv_i8, gemv_i16, integer_path_name,
+};
 pub use skipping::{gemv_i8_skipping, row_sums_i8};
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
