@@ -295,6 +295,7 @@ fn paths_exercised_here() {
     );
     assert!(p.contains(&Isa::Scalar));
     assert!(p.contains(&Isa::best()));
+    assert!(p.contains(&Isa::best_batch()));
     #[cfg(target_arch = "x86_64")]
     {
         assert!(p.contains(&Isa::Sse2));
