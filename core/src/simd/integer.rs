@@ -5,7 +5,7 @@
 //! | [`Isa`] | integer path |
 //! |---|---|
 //! | [`Isa::Avx512f`] | `"avx512-vnni"`: AVX-512 VNNI `vpdpbusd` for `i8` (64 entries per step, the `u8` offset trick, masked last step), AVX-512BW `vpmaddwd` for `i16`, if the CPU has AVX-512F+BW+VNNI; else as [`Isa::Avx2Fma`] |
-//! | [`Isa::Avx2Fma`] | `"avx-vnni"`: 256-bit `vpdpbusd` for `i8` if the CPU has AVX-VNNI; else `"avx2"`: sign-extend to `i16`, `vpmaddwd`; 4 rows per step in [`gemv_i8`] on both |
+//! | [`Isa::Avx2Fma`] | `"avx-vnni"` if the CPU has AVX-VNNI: 256-bit `vpdpbusd` for [`gemv_i8`] (4 rows per step), the AVX2 kernels otherwise; else `"avx2"`: sign-extend to `i16`, `vpmaddwd`, 4 rows per step in [`gemv_i8`] |
 //! | [`Isa::CortexMDsp`] | `"dsp"`: Cortex-M4/M7 (`thumbv7em`): `sxtb16` + `smlad` for `i8` ([`gemv_i8`]: the query unpacked once, two rows per pass), `smlald` for `i16` |
 //! | others | `"scalar"`: the reference ([`scalar::dot_i8`], [`scalar::dot_i16`]) |
 //!
