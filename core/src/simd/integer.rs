@@ -501,6 +501,11 @@ mod tests {
                 128 * 128 * n as i32,
                 "{name}"
             );
+            assert_eq!(dot_i16_path(p, &b, &b), 1000 << 30, "{name}");
+            if cfg!(miri) {
+                // The rest costs Miri minutes; its paths have no offset.
+                continue;
+            }
             assert_eq!(
                 dot_i8_path(p, &hi[..n], &lo[..n]),
                 -127 * 128 * n as i32,
@@ -530,15 +535,13 @@ mod tests {
             let m: Vec<i8> = hi[..n].iter().chain(&lo[..n]).copied().collect();
             gemv_i8_path(p, &m, n, &lo[..n], &mut out);
             assert_eq!(out, [-127 * 128 * n as i32, 128 * 128 * n as i32], "{name}");
-            assert_eq!(dot_i16_path(p, &b, &b), 1000 << 30, "{name}");
         }
-        for isa in Isa::ALL {
-            if !(cfg!(miri) && isa == Isa::Avx512f) {
-                assert_eq!(
-                    i8::int_dot_on(isa, &lo[..n], &lo[..n]).unwrap(),
-                    128 * 128 * n as i32
-                );
-            }
+        // Through the API too (not under Miri: the paths above suffice).
+        for isa in Isa::ALL.into_iter().filter(|_| !cfg!(miri)) {
+            assert_eq!(
+                i8::int_dot_on(isa, &lo[..n], &lo[..n]).unwrap(),
+                128 * 128 * n as i32
+            );
         }
     }
 
