@@ -325,6 +325,7 @@ mod tests {
     }
 
     /// The names of [`paths_here`].
+    #[cfg(target_arch = "x86_64")]
     fn names() -> Vec<&'static str> {
         paths_here().into_iter().map(Path::name).collect()
     }
