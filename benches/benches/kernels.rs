@@ -8,7 +8,7 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use dam_benches::{data, interaction, interaction_pass, iter_batch, iter_gemv};
-use dam_core::simd::{self, Isa, Kernels, scalar};
+use dam_core::simd::{self, IntKernels, Isa, Kernels, scalar};
 use nalgebra::DMatrix;
 use std::hint::black_box;
 use support::ThreadTime;
@@ -147,6 +147,7 @@ fn batch1000(c: &mut Criterion<ThreadTime>) {
         let mut g = c.benchmark_group(format!("batch{nb}_K{k}_D{D}"));
         g.throughput(Throughput::Elements((2 * k * nb * D) as u64));
 
+        // `gemm_nt_fused` runs on `Isa::best_batch()`; the other paths follow.
         g.bench_function("dam_fused", |b| {
             b.iter(|| {
                 acc.iter_mut().for_each(|a| *a = 0.0);
@@ -159,7 +160,7 @@ fn batch1000(c: &mut Criterion<ThreadTime>) {
             })
         });
         for isa in [Isa::Avx512f, Isa::Avx2Fma, Isa::Sse2, Isa::Neon] {
-            if isa.is_available() && isa != Isa::best() {
+            if isa.is_available() && isa != Isa::best_batch() {
                 g.bench_function(BenchmarkId::new("dam_fused_on", format!("{isa:?}")), |b| {
                     b.iter(|| {
                         acc.iter_mut().for_each(|a| *a = 0.0);
@@ -276,6 +277,30 @@ fn int_kernels(c: &mut Criterion<ThreadTime>) {
     g.bench_function("i8_gemv", |b| {
         b.iter(|| simd::gemv_i8(black_box(&q8), D, black_box(&x8), &mut out32))
     });
+    // One row per integer path (`Isa::Scalar` is the reference); the row
+    // without a suffix above is the one `Isa::best_integer()` picks.
+    for isa in [Isa::Avx512f, Isa::Avx2Fma, Isa::Scalar] {
+        if isa.is_available() {
+            let name = simd::integer_path_name(isa);
+            g.bench_function(BenchmarkId::new("i8_gemv_on", name), |b| {
+                b.iter(|| {
+                    i8::int_gemv_on(isa, black_box(&q8), D, black_box(&x8), &mut out32).unwrap()
+                })
+            });
+            g.bench_function(BenchmarkId::new("i8_dot_per_row_on", name), |b| {
+                b.iter(|| {
+                    for (o, row) in out32.iter_mut().zip(q8.chunks_exact(D)) {
+                        *o = i8::int_dot_on(isa, row, black_box(&x8)).unwrap();
+                    }
+                })
+            });
+            g.bench_function(BenchmarkId::new("i16_gemv_on", name), |b| {
+                b.iter(|| {
+                    i16::int_gemv_on(isa, black_box(&q16), D, black_box(&x16), &mut out64).unwrap()
+                })
+            });
+        }
+    }
     g.bench_function("i8_scalar_reference", |b| {
         b.iter(|| {
             scalar::gemv_rows(

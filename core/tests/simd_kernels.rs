@@ -13,7 +13,7 @@
 mod common;
 
 use dam_core::Real;
-use dam_core::simd::{self, Isa, Kernels, scalar};
+use dam_core::simd::{self, IntKernels, Isa, Kernels, scalar};
 use proptest::prelude::*;
 
 /// The paths compiled for this target that this CPU can run.
@@ -41,6 +41,10 @@ fn vecs(max: usize) -> impl Strategy<Value = (Vec<f64>, Vec<f64>, usize)> {
             0..2usize,
         )
     })
+}
+
+fn int8() -> impl Strategy<Value = i8> {
+    prop_oneof![3 => any::<i8>(), 1 => Just(-128i8), 1 => Just(127i8)]
 }
 
 fn cast<T: Real>(v: &[f64]) -> Vec<T> {
@@ -207,6 +211,45 @@ proptest! {
         }
     }
 
+    /// The integer kernels of every available path (on x86 the `Isa`
+    /// picks AVX-512 VNNI, AVX-VNNI or AVX2, see `paths_exercised_here`)
+    /// equal the reference exactly, with `−128` and `127` (the corners of
+    /// the `u8` offset of `vpdpbusd`) over-represented; lengths cross the
+    /// 16-, 32- and 64-entry steps; rows of `d` dotted with a prefix.
+    #[test]
+    fn integer_kernels_equal_the_reference(
+        a in prop::collection::vec(int8(), 0..if cfg!(miri) { 70 } else { 300 }),
+        b in prop::collection::vec(int8(), 0..if cfg!(miri) { 70 } else { 300 }),
+        k in 0usize..10,
+        off in 0..2usize,
+    ) {
+        let a = a.get(off.min(a.len())..).unwrap_or(&[]);
+        let want = scalar::dot_i8(a, &b);
+        // `k` rows of `d = b.len()` cut from `a` repeated, dotted with `b`'s
+        // first `n ≤ d` entries.
+        let d = b.len();
+        let n = d - d / 3;
+        let rows: Vec<i8> = a.iter().copied().cycle().take(if a.is_empty() { 0 } else { k * d }).collect();
+        let mut want_g = vec![7i32; k + 1];
+        scalar::gemv_rows(&rows, d, &b[..n], &mut want_g, scalar::dot_i8);
+        // Spread to the `i16` range: −128 → −32768, 127 → 32 639.
+        let wide = |v: &i8| i16::from(*v) * 256 + i16::from(*v as u8 & 0x7f);
+        let a16: Vec<i16> = a.iter().map(wide).collect();
+        let b16: Vec<i16> = b.iter().map(wide).collect();
+        for isa in paths() {
+            let name = simd::integer_path_name(isa);
+            prop_assert_eq!(i8::int_dot_on(isa, a, &b).unwrap(), want, "{}", name);
+            let mut got = vec![7i32; k + 1];
+            i8::int_gemv_on(isa, &rows, d, &b[..n], &mut got).unwrap();
+            prop_assert_eq!(&got, &want_g, "{}", name);
+            prop_assert_eq!(
+                i16::int_dot_on(isa, &a16, &b16).unwrap(),
+                scalar::dot_i16(&a16, &b16),
+                "{}", name
+            );
+        }
+    }
+
     #[test]
     fn gemm_gemv_f64((k, b, d, a, q) in if cfg!(miri) { mats(12, 9, 40) } else { mats(30, 15, 80) }) {
         check_gemm::<f64>(k, b, d, &a, &q)?;
@@ -252,6 +295,7 @@ fn paths_exercised_here() {
     );
     assert!(p.contains(&Isa::Scalar));
     assert!(p.contains(&Isa::best()));
+    assert!(p.contains(&Isa::best_batch()));
     #[cfg(target_arch = "x86_64")]
     {
         assert!(p.contains(&Isa::Sse2));
@@ -262,6 +306,32 @@ fn paths_exercised_here() {
         assert_eq!(
             p.contains(&Isa::Avx512f),
             std::is_x86_feature_detected!("avx512f")
+        );
+        // The integer paths the proptests above run through these `Isa`s:
+        // the VNNI kernels (`vpdpbusd`) must be among them wherever the CPU
+        // has VNNI (and the compiler has the intrinsics, `cfg(dam_avx512)`).
+        let int: Vec<&str> = p.iter().map(|&i| simd::integer_path_name(i)).collect();
+        println!(
+            "integer paths tested on this machine: {int:?}; best = {}",
+            simd::integer_path_name(Isa::best_integer())
+        );
+        #[cfg(dam_avx512)]
+        {
+            let vnni512 = std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512bw")
+                && std::is_x86_feature_detected!("avx512vnni");
+            let avx_vnni =
+                std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("avxvnni");
+            assert_eq!(int.contains(&"avx512-vnni"), vnni512, "{int:?}");
+            assert_eq!(
+                int.contains(&"avx-vnni"),
+                avx_vnni && !cfg!(miri),
+                "{int:?}"
+            );
+        }
+        assert_eq!(
+            int.contains(&"avx2") || int.contains(&"avx-vnni") || int.contains(&"avx512-vnni"),
+            std::is_x86_feature_detected!("avx2")
         );
     }
     // NEON is part of the aarch64 baseline (CI runs these tests under

@@ -61,9 +61,52 @@ impl Measurement for ThreadTime {
     }
 }
 
+/// Prints, once per run, the CPU the figures come from (model name and the
+/// SIMD flags the kernels choose by) and the paths `Isa::best()` and
+/// `Isa::best_integer()` pick on it.
+pub fn print_machine() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let field = |name: &str| {
+            info.lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_once(':'))
+                .map_or(String::from("?"), |(_, v)| v.trim().to_string())
+        };
+        let flags = field("flags");
+        let simd: Vec<&str> = flags
+            .split_whitespace()
+            .filter(|f| {
+                [
+                    "sse2",
+                    "avx2",
+                    "fma",
+                    "avx512f",
+                    "avx512bw",
+                    "avx512_vnni",
+                    "avx_vnni",
+                ]
+                .contains(f)
+            })
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(0, |n| n.get());
+        use dam_core::simd::{Isa, integer_path_name};
+        eprintln!(
+            "machine: {} ({threads} threads), flags {}; Isa::best() = {:?}, integer path = {}",
+            field("model name"),
+            simd.join(" "),
+            Isa::best(),
+            integer_path_name(Isa::best_integer()),
+        );
+    });
+}
+
 /// The configuration of every benchmark here: 10 samples of about 1.5 s
 /// after 0.3 s of warm-up (a full `cargo bench` stays near 3 minutes).
+/// Prints the machine first ([`print_machine`]).
 pub fn config() -> Criterion<ThreadTime> {
+    print_machine();
     Criterion::default()
         .with_measurement(ThreadTime {
             wall: std::env::var_os("DAM_BENCH_WALL").is_some(),
@@ -77,6 +120,7 @@ pub fn config() -> Criterion<ThreadTime> {
 /// threads (a thread pool), where this thread's CPU time would miss it.
 #[allow(dead_code)] // every bench target compiles this module; only one uses this
 pub fn wall_config() -> Criterion<WallTime> {
+    print_machine();
     Criterion::default()
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_millis(1500))

@@ -26,7 +26,11 @@
 //!
 //! [`Isa::best`] picks the first available path of that list (detection is
 //! cached; features enabled at compile time, e.g. `-C target-cpu=native`,
-//! make it a constant). The functions without a suffix use it; the
+//! make it a constant) for the vector kernels ([`dot`], [`gemv`], …);
+//! the batched product ([`gemm_nt_fused`], [`gemm_nt`]) uses
+//! [`Isa::best_batch`], which prefers AVX2 + FMA to AVX-512 (measured
+//! faster for that kernel, see there). The functions without a suffix use
+//! these; the
 //! [`Kernels`] methods ending in `_on` take the path explicitly (an
 //! unavailable one falls back to the scalar reference), which is how the
 //! tests exercise every path against the reference.
@@ -42,7 +46,9 @@ pub mod integer;
 pub mod scalar;
 pub mod skipping;
 
-pub use integer::{IntKernels, MAX_I8_LEN, MAX_I16_LEN, dot_i8, dot_i16, gemv_i8, gemv_i16};
+pub use integer::{
+    IntKernels, MAX_I8_LEN, MAX_I16_LEN, dot_i8, dot_i16, gemv_i8, gemv_i16, integer_path_name,
+};
 pub use skipping::{gemv_i8_skipping, row_sums_i8};
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
@@ -136,6 +142,30 @@ impl Isa {
         )))]
         {
             Isa::Scalar
+        }
+    }
+
+    /// The path of the batched product ([`gemm_nt_fused`], [`gemm_nt`]):
+    /// [`Isa::best`], except that AVX2 + FMA is preferred to AVX-512F.
+    ///
+    /// Measured on an AVX-512 Xeon (batch 1000 × K = 100 and 2000 memories,
+    /// D = 794, `BENCHMARKS.md`): the AVX2 tile (3×4 of 8 lanes) is as fast
+    /// or faster than the AVX-512 one (4×6 of 16 lanes), 1.0–1.25× over
+    /// repeated runs (f32; f64 follows the same rule, unmeasured). Both are
+    /// dot-product tiles with one horizontal reduction per pair; why the
+    /// wider one loses was not profiled further. The vector kernels
+    /// ([`dot`], [`gemv`]: memory-bound at large K) keep AVX-512, which is
+    /// as fast or faster there.
+    ///
+    /// ```
+    /// assert!(dam_core::simd::Isa::best_batch().is_available());
+    /// ```
+    #[inline]
+    pub fn best_batch() -> Isa {
+        match Isa::best() {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512f if x86::has_avx2_fma() => Isa::Avx2Fma,
+            isa => isa,
         }
     }
 
@@ -393,7 +423,7 @@ pub fn gemm_nt_fused<T: Real, F: FnMut(usize, usize, T)>(
     d: usize,
     f: F,
 ) {
-    T::gemm_nt_fused_on(Isa::best(), memories, queries, d, f)
+    T::gemm_nt_fused_on(Isa::best_batch(), memories, queries, d, f)
 }
 
 /// The batched product written out: `out[μ·B + b] = ξ^μ·x_b` (`K × B`,
@@ -409,7 +439,7 @@ pub fn gemm_nt_fused<T: Real, F: FnMut(usize, usize, T)>(
 /// ```
 #[inline]
 pub fn gemm_nt<T: Real>(memories: &[T], queries: &[T], d: usize, out: &mut [T]) {
-    gemm_nt_on(Isa::best(), memories, queries, d, out)
+    gemm_nt_on(Isa::best_batch(), memories, queries, d, out)
 }
 
 /// [`gemm_nt`] on `isa` (the scalar reference if it is not available).
