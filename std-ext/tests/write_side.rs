@@ -678,12 +678,18 @@ fn a_read_only_directory_fails_cleanly_and_resumes_later() {
         "cannot make {} read-only (root: {root}): the test cannot run",
         out.display()
     );
-    let run = |args: &[&str]| {
-        as_user(env!("CARGO_BIN_EXE_dam"))
-            .args(args)
-            .output()
-            .unwrap()
+    // As another user, a copy of the binary in the (world-readable) test
+    // directory: the build directory may sit under a 0700 directory (a
+    // `mktemp -d` clone) that user cannot enter.
+    let binary = if root {
+        let copy = dir.path().join("dam");
+        std::fs::copy(env!("CARGO_BIN_EXE_dam"), &copy).unwrap();
+        chmod(&copy, 0o755);
+        copy
+    } else {
+        Path::new(env!("CARGO_BIN_EXE_dam")).to_path_buf()
     };
+    let run = |args: &[&str]| as_user(s(&binary)).args(args).output().unwrap();
     let resume = train_args(&data, &out, &["--resume", "--epochs", "2"]);
     for extra in [&[][..], &["--kind", "potts"]] {
         fails_with(
