@@ -417,7 +417,7 @@ pub fn write(dir: &Path, n: usize) -> Result<Expected> {
         ("params.rs", params.into_bytes()),
     ] {
         let path = dir.join(name);
-        fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        crate::model_io::write_atomic(&path, &bytes)?;
     }
     Ok(expected)
 }
