@@ -116,6 +116,35 @@ impl<'a, T: Real> PottsClassifier<'a, T> {
     /// and [`Error::Overflow`] where a logit `β w^μ·v + ln p_h(μ)` leaves
     /// the float range.
     pub fn posterior(&self, v: &[T], probs: &mut [T], scratch: &mut [T]) -> Result<usize> {
+        self.posterior_with(simd::dot, v, probs, scratch)
+    }
+
+    /// [`PottsClassifier::posterior`] with the overlap `w^μ·v` computed by
+    /// `dot` instead of the fastest kernel of this target; everything else
+    /// is the same code (and the same on every target: no fused
+    /// multiply-add, the mixture summed in a fixed order), so a host that
+    /// passes a board's summation order predicts the board's classes bit
+    /// for bit, as `dam predict` does.
+    ///
+    /// ```
+    /// use dam_core::{MemoryView, PottsClassifier, simd};
+    /// let w = [1.0f32, 0.0, 0.0, 1.0];
+    /// let labels = [0.9f32, 0.1, 0.2, 0.8];
+    /// let clf = PottsClassifier::new(MemoryView::new(&w, 2, 2)?, &labels, 2, None, 5.0)?;
+    /// let (mut p, mut q, mut scratch) = ([0.0f32; 2], [0.0f32; 2], [0.0f32; 2]);
+    /// let in_order = |a: &[f32], b: &[f32]| a.iter().zip(b).fold(0.0, |s, (x, y)| s + x * y);
+    /// assert_eq!(clf.posterior_with(in_order, &[0.2, 0.7], &mut p, &mut scratch)?, 1);
+    /// clf.posterior_with(simd::scalar::dot, &[0.2, 0.7], &mut q, &mut scratch)?;
+    /// assert_eq!(p, q);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn posterior_with(
+        &self,
+        dot: impl Fn(&[T], &[T]) -> T,
+        v: &[T],
+        probs: &mut [T],
+        scratch: &mut [T],
+    ) -> Result<usize> {
         let p = self.memories.k();
         check_len(Operand::Query, self.memories.d(), v.len())?;
         check_finite(Operand::Query, v)?;
@@ -129,7 +158,9 @@ impl<'a, T: Real> PottsClassifier<'a, T> {
                 .and_then(|lp| lp.get(mu))
                 .copied()
                 .unwrap_or(T::ZERO);
-            *l = self.beta.mul_add(simd::dot(row, v), prior);
+            // A multiply and an add, not `mul_add`: that one fuses on some
+            // targets only, and the logits must be the same on all.
+            *l = self.beta * dot(row, v) + prior;
             if !l.is_finite() {
                 return Err(Error::Overflow {
                     quantity: Quantity::Score,
@@ -149,7 +180,12 @@ impl<'a, T: Real> PottsClassifier<'a, T> {
             .iter()
             .zip(self.class_weights.chunks_exact(self.classes.max(1)))
         {
-            simd::axpy(weight / total, row, probs);
+            // A few classes: a scalar loop of multiplies and adds, identical
+            // on every target (the SIMD axpy fuses on some, not on others).
+            let share = weight / total;
+            for (q, &c) in probs.iter_mut().zip(row) {
+                *q += share * c;
+            }
         }
         Ok(argmax(probs))
     }

@@ -32,8 +32,8 @@
 //!
 //! | model | `<name>` | the board that compares with it |
 //! |---|---|---|
-//! | `f32` | `cortex-m4f` | FPU targets (`vfma.f32` sums, [`SumOrder::CortexM4F`]) |
-//! | `f32` | `unfused` | targets without an FPU ([`SumOrder::Unfused`]) |
+//! | `f32` (classifier or Potts) | `cortex-m4f` | FPU targets (`vfma.f32` sums, [`SumOrder::CortexM4F`]) |
+//! | `f32` (classifier or Potts) | `unfused` | targets without an FPU ([`SumOrder::Unfused`]) |
 //! | `i8` | `i8` | FPU targets: `QuantizedClassifier<i8>` (integer overlaps, `f32` rescale and scoring) |
 //! | `i8` | `fixed` | targets without an FPU: `FixedClassifier` (fixed point only) |
 
@@ -41,7 +41,7 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use dam_core::model::{ElementType, Model};
+use dam_core::model::{ElementType, Kind, Model};
 use dam_core::{Arithmetic, Prepared};
 
 use crate::data::Split;
@@ -311,21 +311,33 @@ pub fn predict(bytes: &[u8], vectors: &Vectors, target: Target) -> Result<Vec<u8
     }
     let mut raw = vec![0.0f32; nv];
     let mut classify: Box<Classify<'_>> = match target {
+        // `Prepared` sums with this host's kernels: the board's order needs
+        // the `*_with` forms of the f32 forward passes.
         Target::F32(order) => {
-            // `Prepared` sums with this host's kernels: the board's order
-            // needs the classifier's `forward_with`.
-            let clf = model.classifier::<f32>().map_err(named)?;
             let pre = model.preprocessing();
             let mut v = vec![0.0f32; nv];
-            let mut scores = vec![0.0f32; clf.classes()];
-            let mut scratch = vec![0.0f32; clf.memories().k()];
+            let dot = move |a: &[f32], b: &[f32]| order.dot(a, b);
+            let mut forward: Box<Classify<'_>> = if model.header().kind == Kind::Potts {
+                let clf = model.potts::<f32>().map_err(named)?;
+                let (mut probs, mut scratch) = (
+                    vec![0.0f32; clf.classes()],
+                    vec![0.0f32; clf.memories().k()],
+                );
+                Box::new(move |v| clf.posterior_with(dot, v, &mut probs, &mut scratch))
+            } else {
+                let clf = model.classifier::<f32>().map_err(named)?;
+                let (mut scores, mut scratch) = (
+                    vec![0.0f32; clf.classes()],
+                    vec![0.0f32; clf.memories().k()],
+                );
+                Box::new(move |v| clf.forward_with(dot, v, &mut scores, &mut scratch))
+            };
             Box::new(move |raw| {
                 match pre {
                     Some(p) => p.apply(raw, &mut v)?,
                     None => v.copy_from_slice(raw),
                 }
-                let dot = |a: &[f32], b: &[f32]| order.dot(a, b);
-                clf.forward_with(&dot, &v, &mut scores, &mut scratch)
+                forward(&v)
             })
         }
         Target::I8 | Target::Fixed => {

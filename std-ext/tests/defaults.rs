@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{dam, s};
+use common::{dam, s, succeeds};
 
 fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -181,4 +181,113 @@ fn a_thousand_classes_train_and_evaluate() {
     let info = String::from_utf8_lossy(&dam(&["info", s(&model)]).stdout).to_string();
     assert!(info.contains("Nv, Nc, D:   3, 1000, 1003"), "{info}");
     assert!(info.contains("\"c0\" \"c1\" \"c10\""), "{info}");
+}
+
+/// Writes IDX files of `n` 16×16 byte images per split in 3 classes
+/// (label values 3, 5, 7), each class a bright band of its own rows over
+/// seeded noise.
+fn band_images(dir: &Path, train: usize, test: usize) {
+    for (prefix, n, salt) in [("train", train, 1usize), ("t10k", test, 2)] {
+        let mut pixels = Vec::with_capacity(n * 256);
+        let mut labels = Vec::with_capacity(n);
+        for row in 0..n {
+            let class = row % 3;
+            labels.push([3u8, 5, 7][class]);
+            for p in 0..256 {
+                let noise = ((row * 7919 + p * 104_729 + salt * 31) % 97) as u8;
+                let band = (p / 16) / 5 == class;
+                pixels.push(if band { 150 + noise } else { noise });
+            }
+        }
+        common::idx_pair(dir, prefix, vec![n, 16, 16], pixels, labels);
+    }
+}
+
+/// Large square images with no flag train Potts hidden units on the
+/// sphere with augmentation; the model keeps the labels and the input map,
+/// `dam eval` agrees with the trainer, and `dam predict` writes the board
+/// vectors of the Potts model. `--kind kh16` still trains the classifier.
+#[test]
+fn large_square_images_train_potts_by_default_for_eval_predict_and_boards() {
+    let dir = tempfile::tempdir().unwrap();
+    band_images(dir.path(), 1200, 150);
+    let out = dir.path().join("out");
+    let run = dam(&[
+        "train",
+        "--data",
+        s(dir.path()),
+        "--out",
+        s(&out),
+        "--quiet",
+        "--threads",
+        "1",
+    ]);
+    succeeds(&run);
+    let text = String::from_utf8_lossy(&run.stdout).to_string();
+    for needle in [
+        "training Potts hidden units",
+        "3 classes; Potts, P = 100, β = 120, Sphere constraint",
+        "20 epochs, augmented",
+        "kept epoch 20 (the last): test accuracy ",
+    ] {
+        assert!(text.contains(needle), "{needle} not in {text}");
+    }
+    for f in ["model.dam", "metrics.csv", "curves.png", "memories.png"] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let reported: f64 = text
+        .split("test accuracy ")
+        .nth(1)
+        .and_then(|t| t.split('%').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(reported > 95.0, "{text}");
+    let model = out.join("model.dam");
+    assert_eq!(eval_accuracy(&model, dir.path()), reported);
+    let info = String::from_utf8_lossy(&dam(&["info", s(&model)]).stdout).to_string();
+    for needle in ["kind:        Potts", "version:     2", "labels:      3 5 7"] {
+        assert!(info.contains(needle), "{needle} not in {info}");
+    }
+    let vectors = dir.path().join("vectors");
+    let predict = dam(&[
+        "predict",
+        "--model",
+        s(&model),
+        "--data",
+        s(dir.path()),
+        "--out",
+        s(&vectors),
+    ]);
+    succeeds(&predict);
+    let classes = std::fs::read(vectors.join("classes.u8")).unwrap();
+    assert_eq!(classes.len(), 150);
+    for name in ["predictions-cortex-m4f.u8", "predictions-unfused.u8"] {
+        let p = std::fs::read(vectors.join(name)).unwrap();
+        let correct = p.iter().zip(&classes).filter(|(a, b)| a == b).count();
+        assert_eq!(100.0 * correct as f64 / 150.0, reported, "{name}");
+    }
+    let kh16 = dir.path().join("kh16");
+    let run = dam(&[
+        "train",
+        "--data",
+        s(dir.path()),
+        "--out",
+        s(&kh16),
+        "--quiet",
+        "--kind",
+        "kh16",
+        "--epochs",
+        "1",
+        "--threads",
+        "1",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let info =
+        String::from_utf8_lossy(&dam(&["info", s(&kh16.join("model.dam"))]).stdout).to_string();
+    assert!(info.contains("kind:        Classifier"), "{info}");
 }

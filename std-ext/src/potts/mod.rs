@@ -13,6 +13,7 @@
 //! | [`train`] | the constrained SGD epochs, evaluation of both readouts |
 
 pub mod batch;
+pub mod defaults;
 pub mod figure;
 pub mod growth;
 pub mod params;

@@ -132,6 +132,44 @@ impl Params {
         model_io::write_atomic(path, &self.encode()?)
     }
 
+    /// The model file's bytes with the user's class label values (one per
+    /// class), and the input map and class names of `extras`
+    /// ([`model_io::encode_with`]: format version 2 where they need it), so
+    /// that `dam eval`, `dam predict` and firmware feed raw values and
+    /// report the user's labels.
+    ///
+    /// ```
+    /// use dam_std::potts::Params;
+    /// use dam_std::model_io::{AlignedBytes, Extras};
+    /// let params = Params { p: 2, d: 2, c: 2, beta: 4.0, w: vec![1.0, 0.0, 0.0, 1.0],
+    ///                       theta: vec![2.0, 0.0, 0.0, 2.0], rho: vec![0.0, 0.0] };
+    /// let names = ["cold".to_string(), "hot".to_string()];
+    /// let extras = Extras { preprocessing: Some((&[0.5, 0.5], &[-1.0, -1.0])), names: Some(&names) };
+    /// let bytes = AlignedBytes::new(&params.encode_with(&[7, 9], &extras)?);
+    /// let model = dam_core::model::Model::parse(bytes.as_bytes())?;
+    /// assert_eq!((model.label_value(1), model.class_name(0)), (Some(9), Some("cold")));
+    /// let mut v = [0.0f32; 2];
+    /// model.preprocessing().unwrap().apply(&[0.0, 4.0], &mut v)?;
+    /// assert_eq!(model.potts::<f32>()?.nearest_memory(&v)?, (1, 1));
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn encode_with(&self, labels: &[i64], extras: &model_io::Extras<'_>) -> Result<Vec<u8>> {
+        let mut entries = self.w.clone();
+        entries.extend(self.class_weights());
+        entries.extend(self.log_prior());
+        model_io::encode_with(&self.header(), labels, Entries::F32(&entries), extras)
+    }
+
+    /// Writes [`Params::encode_with`]'s file atomically.
+    pub fn save_with(
+        &self,
+        path: &Path,
+        labels: &[i64],
+        extras: &model_io::Extras<'_>,
+    ) -> Result<()> {
+        model_io::write_atomic(path, &self.encode_with(labels, extras)?)
+    }
+
     /// The parameters stored in a Potts model (logits are the logarithms
     /// of the stored probabilities, floored at `1e-30`).
     pub fn from_model(model: &Model<'_>) -> Result<Self> {

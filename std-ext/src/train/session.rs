@@ -519,8 +519,9 @@ pub struct MetricsRow {
     pub epoch: usize,
     /// Mean loss per sample.
     pub loss: f64,
-    /// Training accuracy (fraction).
-    pub train: f64,
+    /// Training accuracy (fraction), if the run measured it (a Potts run
+    /// does not: its metrics leave the column empty).
+    pub train: Option<f64>,
     /// Validation accuracy, if the run had a validation split.
     pub val: Option<f64>,
     /// Test accuracy.
@@ -528,7 +529,7 @@ pub struct MetricsRow {
 }
 
 /// Reads `metrics.csv` (this version's columns, or the older ones without
-/// `val_accuracy`).
+/// `val_accuracy`, or a Potts run's, whose training accuracy is empty).
 pub fn read_metrics(path: &Path) -> Result<Vec<MetricsRow>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -555,14 +556,17 @@ pub fn read_metrics(path: &Path) -> Result<Vec<MetricsRow>> {
                 .and_then(|s| s.trim().parse::<f64>().ok())
                 .with_context(|| format!("{}: line {}: bad field {j}", path.display(), i + 1))
         };
-        let val = match cv {
-            Some(j) if f.get(j).is_some_and(|s| !s.trim().is_empty()) => Some(parse(j)?),
-            _ => None,
+        let optional = |c: Option<usize>| -> Result<Option<f64>> {
+            match c {
+                Some(j) if f.get(j).is_some_and(|s| !s.trim().is_empty()) => Ok(Some(parse(j)?)),
+                _ => Ok(None),
+            }
         };
+        let val = optional(cv)?;
         rows.push(MetricsRow {
             epoch: parse(ce)? as usize,
             loss: parse(cl)?,
-            train: parse(ctr)?,
+            train: optional(Some(ctr))?,
             val,
             test: parse(cte)?,
         });

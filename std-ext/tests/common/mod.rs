@@ -52,25 +52,30 @@ pub fn s(p: &Path) -> &str {
 /// A small MNIST-like directory: `n` train and `n` test images of 2×2.
 pub fn mini_mnist(dir: &Path, n: usize, labels_n: usize) {
     for prefix in ["train", "t10k"] {
-        let images = IdxArray {
-            dims: vec![n, 2, 2],
-            data: (0..n * 4).map(|i| (i * 37 % 256) as u8).collect(),
-        };
-        let labels = IdxArray {
-            dims: vec![labels_n],
-            data: (0..labels_n).map(|i| (i % 10) as u8).collect(),
-        };
-        std::fs::write(
-            dir.join(format!("{prefix}-images-idx3-ubyte")),
-            to_bytes(&images),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join(format!("{prefix}-labels-idx1-ubyte")),
-            to_bytes(&labels),
-        )
-        .unwrap();
+        let pixels = (0..n * 4).map(|i| (i * 37 % 256) as u8).collect();
+        let labels = (0..labels_n).map(|i| (i % 10) as u8).collect();
+        idx_pair(dir, prefix, vec![n, 2, 2], pixels, labels);
     }
+}
+
+/// Writes `PREFIX-images-idx3-ubyte` (bytes of shape `dims`) and
+/// `PREFIX-labels-idx1-ubyte` into `dir`.
+pub fn idx_pair(dir: &Path, prefix: &str, dims: Vec<usize>, pixels: Vec<u8>, labels: Vec<u8>) {
+    let images = IdxArray { dims, data: pixels };
+    let labels = IdxArray {
+        dims: vec![labels.len()],
+        data: labels,
+    };
+    std::fs::write(
+        dir.join(format!("{prefix}-images-idx3-ubyte")),
+        to_bytes(&images),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(format!("{prefix}-labels-idx1-ubyte")),
+        to_bytes(&labels),
+    )
+    .unwrap();
 }
 
 /// Writes an f32 `.npy` array.

@@ -59,7 +59,7 @@ fn settings(args: &Args) -> train::Args {
         threads: args.threads,
         resume: false,
         quiet: args.quiet,
-        kind: train::KindArg::Kh16,
+        kind: Some(train::KindArg::Kh16),
         potts: crate::train_potts::PottsArgs {
             init: Some(crate::train_potts::InitArg::Normal),
             ..Default::default()
@@ -74,7 +74,9 @@ pub fn run(args: Args) -> Result<()> {
          (K = 100 memories, n = 20, {} epochs); Ctrl-C stops, --resume continues with dam train.",
         args.epochs
     );
-    let accuracy = train::train(&settings(&args))?;
+    let settings = settings(&args);
+    let data = settings.data.prepare()?;
+    let accuracy = train::train(&settings, data)?;
     let model = args.out.join("model.dam");
     let memories = args.out.join("memories.png");
     let curves = args.out.join("curves.png");

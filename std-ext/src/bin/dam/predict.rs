@@ -1,5 +1,5 @@
 //! `dam predict`: the test vectors the board firmware embeds, for any
-//! classifier model and any dataset.
+//! classifier or Potts model and any dataset.
 
 use std::path::PathBuf;
 
@@ -16,7 +16,8 @@ use crate::eval::raw_test_split;
 /// Options of `dam predict`.
 #[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// The classifier model file (f32, or i8 as `dam export --quantize i8` writes it).
+    /// The model file: a classifier (f32, or i8 as `dam export --quantize i8`
+    /// writes it) or an f32 Potts model.
     #[arg(long)]
     pub model: PathBuf,
     #[command(flatten)]
@@ -43,9 +44,9 @@ pub fn run(args: Args) -> Result<()> {
     let bytes = model_io::load(&args.model)?;
     let name = args.model.display().to_string();
     let model = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{name}: {e}"))?;
-    if model.header().kind != Kind::Classifier {
+    if !matches!(model.header().kind, Kind::Classifier | Kind::Potts) {
         bail!(
-            "{name}: the model is a {:?}; the board firmware runs classifiers",
+            "{name}: the model is a {:?}; the board firmware runs classifiers and Potts models",
             model.header().kind
         );
     }

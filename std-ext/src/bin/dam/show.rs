@@ -121,7 +121,7 @@ pub fn potts_png(model: &Path, out: &Path, cols: usize) -> Result<bool> {
 pub fn curves_png(csv: &Path, out: &Path) -> Result<()> {
     let rows = dam_std::train::session::read_metrics(csv)?;
     let loss: Vec<f64> = rows.iter().map(|r| r.loss).collect();
-    let train: Vec<f64> = rows.iter().map(|r| r.train).collect();
+    let train: Vec<f64> = rows.iter().filter_map(|r| r.train).collect();
     let val: Vec<f64> = rows.iter().filter_map(|r| r.val).collect();
     let test: Vec<f64> = rows.iter().map(|r| r.test).collect();
     // The kept epoch, as dam train chooses it: the highest validation
@@ -132,10 +132,13 @@ pub fn curves_png(csv: &Path, out: &Path) -> Result<()> {
     } else {
         (!rows.is_empty()).then_some(rows.len())
     };
-    let mut accuracy = vec![plot::Series {
-        name: "train",
-        values: &train,
-    }];
+    let mut accuracy = Vec::new();
+    if train.len() == rows.len() && !train.is_empty() {
+        accuracy.push(plot::Series {
+            name: "train",
+            values: &train,
+        });
+    }
     if val.len() == rows.len() && !val.is_empty() {
         accuracy.push(plot::Series {
             name: "validation",

@@ -86,9 +86,10 @@ pub struct Args {
     /// No progress bar; print one line per epoch instead.
     #[arg(long)]
     pub quiet: bool,
-    /// The model: the KH16 classifier or Potts hidden units (TT) (docs/potts.md).
-    #[arg(long, value_enum, default_value_t = KindArg::Kh16)]
-    pub kind: KindArg,
+    /// The model: the KH16 classifier or Potts hidden units (TT) (docs/potts.md)
+    /// [default: potts for large square images (at least 16×16 pixels and 1 000 rows), else kh16].
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
     #[command(flatten)]
     pub potts: PottsArgs,
 }
@@ -233,11 +234,10 @@ fn choose_degree(
     Ok(select::with_degree(config, &data.train, nc, choice.degree))
 }
 
-/// Trains, with a progress bar; returns the test accuracy of the kept
-/// (best) epoch.
-pub fn train(args: &Args) -> Result<f64> {
+/// Trains on `data` (prepared from `args.data`), with a progress bar;
+/// returns the test accuracy of the kept (best) epoch.
+pub fn train(args: &Args, mut data: Prepared) -> Result<f64> {
     set_threads(args.threads)?;
-    let mut data = args.data.prepare()?;
     // A validation split of fewer than MIN_VALIDATION rows moves in steps
     // of more than a point per row: too coarse to choose epochs with, so
     // its rows train instead.
@@ -457,10 +457,36 @@ fn check_counts(args: &Args) -> Result<()> {
     crate::common::check_threads(args.threads)
 }
 
+/// The model kind: as given, else Potts hidden units for large square
+/// images, where they beat the KH16 classifier in a fraction of its time
+/// (`BENCHMARKS.md`, "Your own data"), and the KH16 classifier otherwise.
+pub fn kind_for(given: Option<KindArg>, data: &Prepared) -> KindArg {
+    given.unwrap_or_else(|| {
+        let shape = DataShape {
+            rows: data.train.len() + data.val.as_ref().map_or(0, |v| v.len()),
+            features: data.train.dim,
+            classes: data.classes.len(),
+            image: data.image_shape,
+        };
+        if defaults::is_large_image(&shape) {
+            KindArg::Potts
+        } else {
+            KindArg::Kh16
+        }
+    })
+}
+
 pub fn run(args: Args) -> Result<()> {
     check_options(&args)?;
-    match args.kind {
-        KindArg::Kh16 => train(&args).map(|_| ()),
-        KindArg::Potts => crate::train_potts::run(&args),
+    let data = args.data.prepare()?;
+    let kind = kind_for(args.kind, &data);
+    if args.kind.is_none() && kind == KindArg::Potts {
+        println!(
+            "large square images: training Potts hidden units (--kind kh16 for the KH16 classifier)"
+        );
+    }
+    match kind {
+        KindArg::Kh16 => train(&args, data).map(|_| ()),
+        KindArg::Potts => crate::train_potts::run(&args, data),
     }
 }

@@ -4,9 +4,13 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
+use dam_std::data::dataset::Prepared;
+use dam_std::potts::defaults as potts_defaults;
 use dam_std::potts::growth::{self, GrowthConfig, Point};
 use dam_std::potts::patches::patches;
 use dam_std::potts::{Config, Constraint, Init, Task, Trainer, evaluate, figure};
+use dam_std::train::augment::Augmentation;
+use dam_std::train::defaults::DataShape;
 
 use crate::common::set_threads;
 use crate::signals;
@@ -24,9 +28,10 @@ pub struct PottsArgs {
     /// Potts: learning rate of the class and prior logits (times P).
     #[arg(long, default_value_t = 2.0)]
     pub logit_rate: f32,
-    /// Potts: the constraint set of the memories (docs/potts.md).
-    #[arg(long, value_enum, default_value_t = ConstraintArg::Box)]
-    pub constraint: ConstraintArg,
+    /// Potts: the constraint set of the memories (docs/potts.md)
+    /// [default: sphere for large square images, else box].
+    #[arg(long, value_enum)]
+    pub constraint: Option<ConstraintArg>,
     /// How the memories start: copies of training samples; random entries
     /// (potts); N(−0.3, 0.3) entries (kh16, the notebook).
     /// [default: samples; kh16: derived from the data]
@@ -100,7 +105,7 @@ impl Default for PottsArgs {
             beta: 120.0,
             smoothing: 0.0,
             logit_rate: 2.0,
-            constraint: ConstraintArg::Box,
+            constraint: None,
             init: None,
             learn_prior: false,
             grow: false,
@@ -130,7 +135,7 @@ fn check_options(pa: &PottsArgs) -> Result<()> {
 }
 
 /// The files a Potts run writes in `--out`.
-const RUN_FILES: [&str; 3] = ["model.dam", "metrics.csv", "memories.png"];
+const RUN_FILES: [&str; 4] = ["model.dam", "metrics.csv", "memories.png", "curves.png"];
 
 /// The error for an epoch that diverged (`what`: the loss or a parameter
 /// not finite): nothing more is written, the run's files are put back.
@@ -144,48 +149,96 @@ fn diverged(point: &Point, what: &str, model: &std::path::Path) -> anyhow::Error
     )
 }
 
-/// Trains, checking the loss after every epoch; writes metrics.csv as it
-/// goes, and model.dam and memories.png at the end (only from finite
-/// parameters).
-pub fn run(args: &Args) -> Result<()> {
-    if args.resume {
-        bail!("--resume is not supported for --kind potts");
-    }
-    check_options(&args.potts)?;
-    set_threads(args.threads)?;
+/// The Potts settings: [`dam_std::potts::defaults`] for data of `shape`
+/// (the plain defaults for the latent task, whose rows are patches), then
+/// what was given.
+fn config(args: &Args, shape: Option<&DataShape>) -> Result<Config> {
     let pa = &args.potts;
-    let config = Config {
-        p: args.memories.unwrap_or(100),
+    let base = match shape {
+        Some(shape) => potts_defaults::config(shape, args.seed),
+        None => Config {
+            seed: args.seed,
+            ..Config::default()
+        },
+    };
+    let augment_given = args.shift.is_some() || args.rotate.is_some() || args.zoom.is_some();
+    Ok(Config {
+        p: args.memories.unwrap_or(base.p),
         beta: pa.beta,
         smoothing: pa.smoothing,
-        eps0: args.eps0.unwrap_or(0.03),
+        eps0: args.eps0.unwrap_or(base.eps0),
         logit_rate: pa.logit_rate,
-        decay: args.decay.unwrap_or(0.95),
-        momentum: args.momentum.unwrap_or(0.6),
+        decay: args.decay.unwrap_or(base.decay),
+        momentum: args.momentum.unwrap_or(base.momentum),
         learn_prior: pa.learn_prior,
-        batch: args.batch.unwrap_or(500),
-        epochs: args.epochs.unwrap_or(20),
+        batch: args.batch.unwrap_or(base.batch),
+        epochs: args.epochs.unwrap_or(base.epochs),
         seed: args.seed,
-        constraint: pa.constraint.into(),
-        augmentation: dam_std::train::augment::Augmentation::new(
-            args.shift.unwrap_or(0),
-            args.rotate.unwrap_or(0.0),
-            args.zoom.unwrap_or(0.0),
-        ),
+        constraint: pa.constraint.map_or(base.constraint, Into::into),
+        augmentation: if augment_given {
+            Augmentation::new(
+                args.shift.unwrap_or(0),
+                args.rotate.unwrap_or(0.0),
+                args.zoom.unwrap_or(0.0),
+            )
+        } else {
+            base.augmentation
+        },
         init: match pa.init.unwrap_or(InitArg::Samples) {
             InitArg::Normal => {
                 bail!("--init normal is for --kind kh16; potts takes samples or random")
             }
             i => i.into(),
         },
-    };
-    config.validate()?;
-    // Potts training selects no epoch: every training row is used.
-    let data = crate::common::DataArgs {
-        val_fraction: 0.0,
-        ..args.data.clone()
+    })
+}
+
+/// Trains on `data` (prepared by `dam train`; a validation split trains
+/// too: a Potts run keeps its last epoch), checking the loss after every
+/// epoch; writes metrics.csv as it goes, and model.dam (with the classes'
+/// label values and names and the input map), memories.png and curves.png
+/// at the end (only from finite parameters).
+pub fn run(args: &Args, mut data: Prepared) -> Result<()> {
+    if args.resume {
+        bail!("--resume is not supported for --kind potts");
     }
-    .prepare()?;
+    check_options(&args.potts)?;
+    set_threads(args.threads)?;
+    let pa = &args.potts;
+    if let Some(v) = data.val.take() {
+        data.train.append(&v);
+    }
+    let shape = DataShape {
+        rows: data.train.len(),
+        features: data.train.dim,
+        classes: data.classes.len(),
+        image: data.image_shape,
+    };
+    let config = config(args, pa.latent.is_none().then_some(&shape))?;
+    config.validate()?;
+    if pa.latent.is_none() {
+        println!(
+            "{}: {} training, {} test rows of {} features, {} classes; Potts, P = {}, β = {}, {:?} constraint, minibatch {}, {} epochs{}",
+            args.data.path().display(),
+            data.train.len(),
+            data.test.len(),
+            data.train.dim,
+            data.classes.len(),
+            config.p,
+            config.beta,
+            config.constraint,
+            config.batch,
+            config.epochs,
+            if config.augmentation == Augmentation::Shift(0) {
+                ""
+            } else {
+                ", augmented"
+            },
+        );
+    }
+    let labels = data.classes.values.clone();
+    let names = data.classes.names.clone();
+    let map = data.map.clone();
     let (task, train_set, test) = match pa.latent {
         Some(c) => {
             let train_set = patches(&data.train, pa.patch, pa.patches, args.seed)?;
@@ -213,7 +266,9 @@ pub fn run(args: &Args) -> Result<()> {
     let mut csv = format!("{HEADER}\n");
     dam_std::model_io::write_atomic(&metrics, csv.as_bytes())?;
     let model = args.out.join("model.dam");
+    let mut last: Option<Point> = None;
     let mut log = |point: &Point| -> Result<()> {
+        last = Some(*point);
         let line = format!(
             "{},{:.6e},,{:.6},{:.6},{},{},{:.3}",
             point.epoch,
@@ -309,18 +364,46 @@ pub fn run(args: &Args) -> Result<()> {
             model.display()
         );
     }
-    params.save(&model)?;
+    match task {
+        // The user's labels and names, and the input map, go with the
+        // model, so that eval, predict and firmware feed raw values.
+        Task::Supervised { .. } => {
+            let extras = dam_std::model_io::Extras {
+                preprocessing: Some(&map)
+                    .filter(|m| !m.is_identity())
+                    .map(|m| (&m.scale[..], &m.offset[..])),
+                names: names.as_deref(),
+            };
+            params.save_with(&model, &labels, &extras)?;
+        }
+        // Latent classes are not the data's.
+        Task::Latent { .. } => params.save(&model)?,
+    }
     // The figure is a convenience: a failure to draw it is reported, the
     // model and metrics stay.
     let png = args.out.join("memories.png");
     if let Err(e) = figure::memories_with_labels(&png, &params, 10) {
         eprintln!("warning: could not draw {}: {e:#}", png.display());
     }
+    if let (Task::Supervised { .. }, Some(last)) = (task, last) {
+        println!(
+            "kept epoch {} (the last): test accuracy {:.2}% (argmax p(y|v)), 1-NN on memories {:.2}%, {:.1} s of training",
+            last.epoch,
+            100.0 * last.accuracy.posterior,
+            100.0 * last.accuracy.nearest,
+            last.seconds
+        );
+    }
+    let curves = args.out.join("curves.png");
+    if let Err(e) = crate::show::curves_png(&metrics, &curves) {
+        eprintln!("warning: could not draw {}: {e:#}", curves.display());
+    }
     guard.keep();
     println!(
-        "model: {}\nmetrics: {}\nmemories: {} (memories on top, blue −1, red +1; below, p^μ_y/p_h(μ) per class y from the left, white 0, red largest)",
+        "model: {}\nmetrics: {}\ncurves: {}\nmemories: {} (memories on top, blue −1, red +1; below, p^μ_y/p_h(μ) per class y from the left, white 0, red largest)",
         model.display(),
         metrics.display(),
+        curves.display(),
         png.display()
     );
     if matches!(task, Task::Latent { .. }) {
