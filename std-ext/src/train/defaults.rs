@@ -1,9 +1,12 @@
 //! Training settings derived from the data, for `dam train` with no other
 //! flag on a dataset it has never seen.
 //!
-//! Square images of at least 16×16 pixels and 1 000 rows get \[KH16\]'s
-//! notebook settings for pixels ([`pixel_config`]) with the derived `β`;
-//! everything else gets settings derived from the data alone:
+//! These are the settings of the \[KH16\] classifier. Square images of at
+//! least 16×16 pixels and 1 000 rows ([`is_large_image`]) train Potts
+//! hidden units by default instead (`crate::potts::defaults`); with
+//! `--kind kh16` they get \[KH16\]'s notebook settings for pixels
+//! ([`pixel_config`]) with the derived `β`. Everything else gets settings
+//! derived from the data alone:
 //!
 //! What is derived, and from what:
 //! * **the form and `β`**: the normalized form of \[McA\] with `β` set so
