@@ -3,7 +3,7 @@
 //! the same `dam-core` forward passes firmware runs.
 
 use anyhow::{Result, anyhow, bail};
-use dam_core::model::{ElementType, Model};
+use dam_core::model::{ElementType, Kind, Model};
 use dam_core::quantized::{FixedRow, Level, Score, quantize_query};
 use rayon::prelude::*;
 
@@ -51,6 +51,8 @@ pub fn quantize_rows<Q: Level>(xi: &[f32], d: usize) -> (Vec<Q>, Vec<f32>) {
 /// Re-encodes an `f32` model at `precision` (header, labels and CRC
 /// rewritten; `F`, form and dimensions unchanged). The label values, the
 /// input map and the class names of `model` are carried over unchanged.
+/// A Potts model is re-encoded in `f32` only (an error for another
+/// precision: its forward pass is `f32`).
 pub fn quantize_model(model: &Model<'_>, precision: Precision) -> Result<Vec<u8>> {
     let h = model.header();
     if h.element != ElementType::F32 {
@@ -59,9 +61,23 @@ pub fn quantize_model(model: &Model<'_>, precision: Precision) -> Result<Vec<u8>
             h.element
         );
     }
-    let xi = model.memories::<f32>().map_err(|e| anyhow!("{e}"))?;
     let kept = OwnedExtras::of(model)?;
     let (labels, extras) = (&kept.labels, &kept.extras());
+    if h.kind == Kind::Potts {
+        // Memories, class weights and log-prior, all f32: the Potts
+        // forward pass has no quantized form yet.
+        if precision != Precision::F32 {
+            bail!(
+                "a Potts model has an f32 forward pass only: export it with --quantize f32 (the default for Potts models)"
+            );
+        }
+        // Checked as the readers check it, then every entry as it is.
+        model.potts::<f32>().map_err(|e| anyhow!("{e}"))?;
+        let all: &[f32] = zerocopy::FromBytes::ref_from_bytes(model.memory_bytes())
+            .map_err(|_| anyhow!("misaligned model"))?;
+        return encode_with(h, labels, Entries::F32(all), extras);
+    }
+    let xi = model.memories::<f32>().map_err(|e| anyhow!("{e}"))?;
     let (xi, d) = (xi.as_slice(), h.d());
     match precision {
         Precision::F32 => encode_with(h, labels, Entries::F32(xi), extras),

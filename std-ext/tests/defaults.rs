@@ -206,7 +206,8 @@ fn band_images(dir: &Path, train: usize, test: usize) {
 /// Large square images with no flag train Potts hidden units on the
 /// sphere with augmentation; the model keeps the labels and the input map,
 /// `dam eval` agrees with the trainer, and `dam predict` writes the board
-/// vectors of the Potts model. `--kind kh16` still trains the classifier.
+/// vectors of the Potts model, and `dam export` writes it in f32. `--kind
+/// kh16` still trains the classifier.
 #[test]
 fn large_square_images_train_potts_by_default_for_eval_predict_and_boards() {
     let dir = tempfile::tempdir().unwrap();
@@ -267,6 +268,43 @@ fn large_square_images_train_potts_by_default_for_eval_predict_and_boards() {
         let correct = p.iter().zip(&classes).filter(|(a, b)| a == b).count();
         assert_eq!(100.0 * correct as f64 / 150.0, reported, "{name}");
     }
+    // Export: f32 by default for a Potts model (byte for byte the trained
+    // file), a C header and source, and a clear refusal of i8.
+    let exported = dir.path().join("export.dam");
+    succeeds(&dam(&[
+        "export",
+        "--model",
+        s(&model),
+        "--out",
+        s(&exported),
+    ]));
+    assert_eq!(
+        std::fs::read(&exported).unwrap(),
+        std::fs::read(&model).unwrap()
+    );
+    let c = dir.path().join("c/potts.c");
+    succeeds(&dam(&[
+        "export",
+        "--model",
+        s(&model),
+        "--format",
+        "c",
+        "--out",
+        s(&c),
+    ]));
+    assert!(c.exists() && c.with_extension("h").exists());
+    common::fails_with(
+        &dam(&[
+            "export",
+            "--model",
+            s(&model),
+            "--quantize",
+            "i8",
+            "--out",
+            s(&exported),
+        ]),
+        &["f32 forward pass only", "--quantize f32"],
+    );
     let kh16 = dir.path().join("kh16");
     let run = dam(&[
         "train",

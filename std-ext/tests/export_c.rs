@@ -161,3 +161,38 @@ fn class_names_are_escaped_for_c() {
     assert!(src.contains(r#""tri\?\?=graph""#), "{src}");
     assert!(src.contains(r#""na\303\257ve""#), "{src}");
 }
+
+/// A Potts model exports in f32 by default (its only forward pass) as C
+/// that compiles, with its dimensions.
+#[test]
+fn a_potts_model_exports_as_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = dam_std::potts::Params {
+        p: 3,
+        d: 2,
+        c: 2,
+        beta: 4.0,
+        w: vec![1.0, 0.0, 0.0, 1.0, 0.5, 0.5],
+        theta: vec![2.0, 0.0, 0.0, 2.0, 1.0, 1.0],
+        rho: vec![0.0; 3],
+    };
+    let model = dir.path().join("potts.dam");
+    params.save(&model).unwrap();
+    let c = dir.path().join("potts.c");
+    let run = dam(&[
+        "export",
+        "--model",
+        s(&model),
+        "--format",
+        "c",
+        "--out",
+        s(&c),
+    ]);
+    common::succeeds(&run);
+    assert!(String::from_utf8_lossy(&run.stdout).contains("f32"));
+    compiles(&c);
+    let h = std::fs::read_to_string(c.with_extension("h")).unwrap();
+    for define in ["INPUTS 2u", "CLASSES 2u", "MEMORIES 3u"] {
+        assert!(h.contains(&format!("#define POTTS_{define}")), "{h}");
+    }
+}

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args as ClapArgs, ValueEnum};
-use dam_core::model::{ElementType, Model};
+use dam_core::model::{ElementType, Kind, Model};
 use dam_std::export::{c_identifier, c_source, rust_module};
 use dam_std::model_io::{self, AlignedBytes};
 use dam_std::quantize::{Precision, quantize_model};
@@ -40,9 +40,10 @@ pub struct Args {
     /// quantized to the `--quantize` type (written as it is).
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
-    /// Element type of the exported memories.
-    #[arg(long, value_enum, default_value_t = QuantizeArg::I8)]
-    pub quantize: QuantizeArg,
+    /// Element type of the exported memories [default: i8 for a classifier;
+    /// f32 for a Potts model, whose forward pass is f32].
+    #[arg(long, value_enum)]
+    pub quantize: Option<QuantizeArg>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Bin)]
     pub format: FormatArg,
@@ -57,7 +58,14 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let bytes = model_io::load(&args.model)?;
     let model = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{e}"))?;
-    let (precision, tag) = match args.quantize {
+    let quantize = args
+        .quantize
+        .unwrap_or(if model.header().kind == Kind::Potts {
+            QuantizeArg::F32
+        } else {
+            QuantizeArg::I8
+        });
+    let (precision, tag) = match quantize {
         QuantizeArg::F32 => (Precision::F32, "f32"),
         QuantizeArg::I16 => (Precision::I16, "i16"),
         QuantizeArg::I8 => (Precision::I8, "i8"),
