@@ -92,6 +92,9 @@ pub mod real;
 pub mod simd;
 #[cfg(test)]
 mod test_config;
+// The sine/cosine that DrDAM's features use: public for dam-std's batched
+// features and the no-panic proof, not a user-facing API.
+#[doc(hidden)]
 pub mod trig;
 pub mod wide;
 

@@ -70,6 +70,7 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// let f: Interaction<f32> = dam_core::model::cast_interaction(Interaction::<f64>::leaky(3));
 /// assert_eq!(f, Interaction::LeakyRectifiedPolynomial { n: 3, leak: 0.01 });
 /// ```
+#[doc(hidden)] // for dam-std's trainers and writers, which hold F in f32 and f64
 pub fn cast_interaction<A: Real, B: Real>(f: Interaction<A>) -> Interaction<B> {
     match f {
         Interaction::Polynomial { n } => Interaction::Polynomial { n },

@@ -97,6 +97,7 @@ pub fn dot_i16(a: &[i16], b: &[i16]) -> i64 {
 /// `out[μ] = dot(a[μ·lda ..][..n], x)` with `n = min(x.len(), lda)`, for
 /// `μ < min(out.len(), a.len() / lda)`: the row loop every integer path
 /// without a row-blocked kernel shares.
+#[doc(hidden)] // the tests' and benchmarks' reference row loop
 pub fn gemv_rows<E, A>(a: &[E], lda: usize, x: &[E], out: &mut [A], dot: impl Fn(&[E], &[E]) -> A) {
     if lda == 0 {
         return;
