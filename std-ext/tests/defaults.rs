@@ -228,8 +228,8 @@ fn large_square_images_train_potts_by_default_for_eval_predict_and_boards() {
     for needle in [
         "training Potts hidden units",
         "3 classes; Potts, P = 100, β = 120, Sphere constraint",
-        "20 epochs, augmented",
-        "kept epoch 20 (the last): test accuracy ",
+        "400 epochs, augmented",
+        "kept epoch 400 (the last): test accuracy ",
     ] {
         assert!(text.contains(needle), "{needle} not in {text}");
     }

@@ -17,8 +17,11 @@
 //!   distortions any image class survives);
 //! * **`P`**: 25 memories per class, at least 100 and at most 1 000,
 //!   never more than the training rows, copied from training samples;
-//! * **20 epochs** of minibatches of 500, the learning rates decaying by
-//!   0.9 an epoch (to 12 % at the end).
+//! * **about 2 400 optimizer steps** ([`TARGET_STEPS`]: the recipe's 20
+//!   epochs of MNIST's 120 minibatches of 500), so at least 20 epochs and
+//!   at most 400, the learning rates decaying to `0.9^20` (12 %) of their
+//!   start over the run (0.9 an epoch at 20 epochs): a dataset of a few
+//!   thousand images gets as many updates as MNIST, not 60.
 //!
 //! Everything else keeps [`Config::default`] (the box constraint, no
 //! augmentation, `P = 100`), the settings of the first design.
@@ -44,6 +47,36 @@ pub fn memories_for(shape: &DataShape) -> usize {
         .min(shape.rows.max(1))
 }
 
+/// Optimizer steps the derived settings aim at (MNIST's 20 epochs of 120
+/// minibatches).
+pub const TARGET_STEPS: usize = 2400;
+
+/// Epochs for about [`TARGET_STEPS`] minibatches of `batch` over `rows`
+/// rows, between 20 and 400.
+///
+/// ```
+/// use dam_std::potts::defaults::epochs_for;
+/// assert_eq!(epochs_for(60_000, 500), 20);
+/// assert_eq!(epochs_for(4_000, 500), 300);
+/// assert_eq!(epochs_for(1_000, 500), 400);
+/// ```
+pub fn epochs_for(rows: usize, batch: usize) -> usize {
+    let steps = rows.div_ceil(batch.max(1)).max(1);
+    TARGET_STEPS.div_ceil(steps).clamp(20, 400)
+}
+
+/// The decay per epoch that brings the learning rates to `0.9^20` of
+/// their start after `epochs` epochs.
+///
+/// ```
+/// use dam_std::potts::defaults::decay_for;
+/// assert!((decay_for(20) - 0.9).abs() < 1e-6);
+/// assert!((decay_for(40) - 0.9f32.sqrt()).abs() < 1e-6);
+/// ```
+pub fn decay_for(epochs: usize) -> f32 {
+    0.9f64.powf(20.0 / epochs.max(1) as f64) as f32
+}
+
 /// The derived settings for supervised training on data of `shape`, with
 /// `seed` (see the module docs).
 ///
@@ -60,9 +93,13 @@ pub fn memories_for(shape: &DataShape) -> usize {
 /// ```
 pub fn config(shape: &DataShape, seed: u64) -> Config {
     if is_large_image(shape) {
+        let batch = Config::default().batch.min(shape.rows.max(1));
+        let epochs = epochs_for(shape.rows, batch);
         Config {
             p: memories_for(shape),
-            decay: 0.9,
+            batch,
+            epochs,
+            decay: decay_for(epochs),
             constraint: Constraint::Sphere,
             augmentation: Augmentation::new(1, 8.0, 0.08),
             seed,
