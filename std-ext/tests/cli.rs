@@ -547,6 +547,16 @@ fn train_potts_grow_then_show() {
     ] {
         assert!(text.contains(&expected), "{text} / {expected}");
     }
+    fails_with(
+        &dam(&[
+            "eval",
+            s(&out.join("model.dam")),
+            "--data",
+            s(dir.path()),
+            "--fixed",
+        ]),
+        &["--fixed", "f32 forward pass only"],
+    );
     let info = dam(&["info", s(&out.join("model.dam"))]);
     let text = String::from_utf8_lossy(&info.stdout);
     assert!(

@@ -143,6 +143,12 @@ pub fn run(args: Args) -> Result<()> {
             args.model.display()
         );
     }
+    if args.fixed && model.header().kind == Kind::Potts {
+        anyhow::bail!(
+            "{}: --fixed runs i8 classifiers in fixed point; a Potts model has an f32 forward pass only",
+            args.model.display()
+        );
+    }
     let test = test_split(&args.data, &model, &args.model.display().to_string())?;
     // f32 models: the batched trainer's evaluation; quantized models (or
     // --fixed): one image at a time through dam-core, as firmware runs them.
