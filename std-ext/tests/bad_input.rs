@@ -280,6 +280,19 @@ fn absurd_parameters() {
     fails_with(&train(&["--normalized", "inf"]), &["beta"]);
     fails_with(&train(&["--eps0=-1"]), &["eps0"]);
     fails_with(&train(&["--momentum", "1"]), &["momentum"]);
+    // Options of the other model kind are refused, not ignored.
+    fails_with(
+        &train(&["--kind", "potts", "-n", "3"]),
+        &["-n is for the KH16 classifier"],
+    );
+    fails_with(
+        &train(&["--kind", "kh16", "--grow", "--constraint", "sphere"]),
+        &["--grow, --constraint are for Potts hidden units"],
+    );
+    fails_with(
+        &train(&["--patience", "3", "--latent", "4"]),
+        &["--patience is for the KH16 classifier and --latent is for Potts"],
+    );
     assert!(!out.exists());
 }
 

@@ -206,8 +206,8 @@ fn band_images(dir: &Path, train: usize, test: usize) {
 /// Large square images with no flag train Potts hidden units on the
 /// sphere with augmentation; the model keeps the labels and the input map,
 /// `dam eval` agrees with the trainer, and `dam predict` writes the board
-/// vectors of the Potts model, and `dam export` writes it in f32. `--kind
-/// kh16` still trains the classifier.
+/// vectors of the Potts model, and `dam export` writes it in f32. A KH16
+/// option (`-n`) with no `--kind` trains the classifier instead.
 #[test]
 fn large_square_images_train_potts_by_default_for_eval_predict_and_boards() {
     let dir = tempfile::tempdir().unwrap();
@@ -313,8 +313,8 @@ fn large_square_images_train_potts_by_default_for_eval_predict_and_boards() {
         "--out",
         s(&kh16),
         "--quiet",
-        "--kind",
-        "kh16",
+        "-n",
+        "3",
         "--epochs",
         "1",
         "--threads",

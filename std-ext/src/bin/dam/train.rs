@@ -87,7 +87,10 @@ pub struct Args {
     #[arg(long)]
     pub quiet: bool,
     /// The model: the KH16 classifier or Potts hidden units (TT) (docs/potts.md)
-    /// [default: potts for large square images (at least 16×16 pixels and 1 000 rows), else kh16].
+    /// [default: the kind whose own options are given (kh16: -n, --temperature,
+    /// --normalized, --patience; potts: --grow, --learn-prior, --latent,
+    /// --constraint); else potts for large square images (at least 16×16
+    /// pixels and 1 000 rows), else kh16].
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
     #[command(flatten)]
@@ -428,6 +431,31 @@ pub const RUN_FILES: [&str; 5] = [
 /// Checks what needs no data: the output files are none of the inputs, and
 /// the counts are at least 1.
 fn check_options(args: &Args) -> Result<()> {
+    let (kh16_only, potts_only) = (kh16_options(args), potts_options(args));
+    let are = |v: &[&str]| if v.len() == 1 { "is" } else { "are" };
+    if !kh16_only.is_empty() && !potts_only.is_empty() {
+        bail!(
+            "{} {} for the KH16 classifier and {} {} for Potts hidden units: give the options of one kind",
+            kh16_only.join(", "),
+            are(&kh16_only),
+            potts_only.join(", "),
+            are(&potts_only)
+        );
+    }
+    if args.kind == Some(KindArg::Potts) && !kh16_only.is_empty() {
+        bail!(
+            "{} {} for the KH16 classifier (--kind kh16), not for Potts hidden units",
+            kh16_only.join(", "),
+            are(&kh16_only)
+        );
+    }
+    if args.kind == Some(KindArg::Kh16) && !potts_only.is_empty() {
+        bail!(
+            "{} {} for Potts hidden units (--kind potts), not for the KH16 classifier",
+            potts_only.join(", "),
+            are(&potts_only)
+        );
+    }
     if args.epochs == Some(0) {
         bail!("--epochs 0: a run needs at least one epoch");
     }
@@ -457,11 +485,46 @@ fn check_counts(args: &Args) -> Result<()> {
     crate::common::check_threads(args.threads)
 }
 
-/// The model kind: as given, else Potts hidden units for large square
-/// images, where they beat the KH16 classifier in a fraction of its time
+/// The options only the KH16 classifier takes, given on the command line.
+fn kh16_options(args: &Args) -> Vec<&'static str> {
+    [
+        (args.degree.is_some(), "-n"),
+        (args.temperature.is_some(), "--temperature"),
+        (args.normalized.is_some(), "--normalized"),
+        (args.patience.is_some(), "--patience"),
+    ]
+    .into_iter()
+    .filter_map(|(given, name)| given.then_some(name))
+    .collect()
+}
+
+/// The options only Potts hidden units take, given on the command line
+/// (those with a value always present, such as `--beta`, cannot tell).
+fn potts_options(args: &Args) -> Vec<&'static str> {
+    let pa = &args.potts;
+    [
+        (pa.grow, "--grow"),
+        (pa.learn_prior, "--learn-prior"),
+        (pa.latent.is_some(), "--latent"),
+        (pa.constraint.is_some(), "--constraint"),
+    ]
+    .into_iter()
+    .filter_map(|(given, name)| given.then_some(name))
+    .collect()
+}
+
+/// The model kind: as given; else the kind whose own options are given;
+/// else Potts hidden units for large square images,
+/// where they beat the KH16 classifier in a fraction of its time
 /// (`BENCHMARKS.md`, "Your own data"), and the KH16 classifier otherwise.
-pub fn kind_for(given: Option<KindArg>, data: &Prepared) -> KindArg {
-    given.unwrap_or_else(|| {
+pub fn kind_for(args: &Args, data: &Prepared) -> KindArg {
+    if !kh16_options(args).is_empty() {
+        return args.kind.unwrap_or(KindArg::Kh16);
+    }
+    if !potts_options(args).is_empty() {
+        return args.kind.unwrap_or(KindArg::Potts);
+    }
+    args.kind.unwrap_or_else(|| {
         let shape = DataShape {
             rows: data.train.len() + data.val.as_ref().map_or(0, |v| v.len()),
             features: data.train.dim,
@@ -479,7 +542,7 @@ pub fn kind_for(given: Option<KindArg>, data: &Prepared) -> KindArg {
 pub fn run(args: Args) -> Result<()> {
     check_options(&args)?;
     let data = args.data.prepare()?;
-    let kind = kind_for(args.kind, &data);
+    let kind = kind_for(&args, &data);
     if args.kind.is_none() && kind == KindArg::Potts {
         println!(
             "large square images: training Potts hidden units (--kind kh16 for the KH16 classifier)"
