@@ -7,5 +7,6 @@ pub mod kh16;
 pub mod mca;
 pub mod optimizer;
 pub mod overlaps;
+pub mod paired;
 pub mod select;
 pub mod session;

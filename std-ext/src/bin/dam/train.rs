@@ -224,7 +224,25 @@ fn choose_degree(
         nc,
         patience,
         &|| signals::received().is_some(),
-        |n, acc| println!("  n = {n:>2}: held-out accuracy {:.2}%", 100.0 * acc),
+        |s| {
+            let p = s.against_default;
+            let against = if s.degree == select::DEGREES[0] {
+                String::new()
+            } else {
+                format!(
+                    " ({} rows won, {} lost against n = {}: p = {:.3})",
+                    p.wins,
+                    p.losses,
+                    select::DEGREES[0],
+                    p.p_value()
+                )
+            };
+            println!(
+                "  n = {:>2}: held-out accuracy {:.2}%{against}",
+                s.degree,
+                100.0 * s.accuracy
+            );
+        },
     )?;
     let Some(choice) = choice else {
         bail!("interrupted while choosing the degree; nothing was written");
@@ -233,7 +251,12 @@ fn choose_degree(
         Held::Validation => "validation",
         Held::Folds(_) => "cross-validated",
     };
-    println!("  kept n = {} (best {scored} accuracy)", choice.degree);
+    println!(
+        "  kept n = {} (n = {} unless another has a better {scored} accuracy at p < {})",
+        choice.degree,
+        select::DEGREES[0],
+        select::ALPHA
+    );
     Ok(select::with_degree(config, &data.train, nc, choice.degree))
 }
 
