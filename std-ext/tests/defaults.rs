@@ -17,7 +17,15 @@ fn data(rel: &str) -> PathBuf {
 
 /// The test accuracy `dam eval` prints, in %.
 fn eval_accuracy(model: &Path, data: &Path) -> f64 {
-    let out = dam(&["eval", s(model), "--data", s(data)]);
+    eval_accuracy_of(model, &["--data", s(data)]).0
+}
+
+/// The test accuracy `dam eval MODEL DATA_ARGS…` prints, in %, and the
+/// number of test rows.
+fn eval_accuracy_of(model: &Path, data_args: &[&str]) -> (f64, usize) {
+    let mut args = vec!["eval", s(model)];
+    args.extend_from_slice(data_args);
+    let out = dam(&args);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
@@ -28,13 +36,19 @@ fn eval_accuracy(model: &Path, data: &Path) -> f64 {
         .lines()
         .find(|l| l.starts_with("test accuracy:"))
         .unwrap_or_else(|| panic!("no accuracy in {text}"));
-    line["test accuracy:".len()..]
+    let rows = line
+        .split('(')
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("no row count in {line}"));
+    let accuracy = line["test accuracy:".len()..]
         .trim()
         .split('%')
         .next()
         .unwrap()
         .parse()
-        .unwrap()
+        .unwrap();
+    (accuracy, rows.parse().unwrap())
 }
 
 /// Trains with the defaults into a temporary directory; returns it with the
@@ -328,4 +342,99 @@ fn large_square_images_train_potts_by_default_for_eval_predict_and_boards() {
     let info =
         String::from_utf8_lossy(&dam(&["info", s(&kh16.join("model.dam"))]).stdout).to_string();
     assert!(info.contains("kind:        Classifier"), "{info}");
+}
+
+/// `dam train` (2 epochs, n = 3) on a single-table source, then `dam eval`
+/// on the same file: eval reads only the held-out rows, and they must be
+/// the ones the trainer tested on (the same accuracy, the same count).
+fn eval_agrees_with_the_trainer(data_args: &[&str], extra: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut args = vec![
+        "train",
+        "--out",
+        s(&out),
+        "--quiet",
+        "--epochs",
+        "2",
+        "-n",
+        "3",
+    ];
+    args.extend_from_slice(&["--threads", "1"]);
+    args.extend_from_slice(data_args);
+    args.extend_from_slice(extra);
+    let run = dam(&args);
+    succeeds(&run);
+    let text = String::from_utf8_lossy(&run.stdout).to_string();
+    let reported: f64 = text
+        .lines()
+        .find(|l| l.starts_with("kept epoch"))
+        .and_then(|l| l.rsplit("test accuracy ").next())
+        .map(|a| a.trim_end_matches('%').parse().unwrap())
+        .unwrap_or_else(|| panic!("no summary in {text}"));
+    let tested: usize = text
+        .split(" test rows")
+        .next()
+        .and_then(|t| t.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no test row count in {text}"));
+    let (acc, rows) = eval_accuracy_of(&out.join("model.dam"), data_args);
+    assert_eq!((acc, rows), (reported, tested), "{data_args:?}: {text}");
+}
+
+#[test]
+fn eval_of_a_single_file_agrees_with_the_trainer() {
+    // A CSV with text labels.
+    eval_agrees_with_the_trainer(&["--data", s(&data("iris/iris.csv"))], &[]);
+
+    let dir = tempfile::tempdir().unwrap();
+    // A features .npy with a labels .npy, and a split of its own.
+    let (x, y) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+    let csv = std::fs::read_to_string(data("iris/iris.csv")).unwrap();
+    let (mut values, mut labels) = (Vec::new(), Vec::new());
+    for line in csv.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let (label, features) = fields.split_last().unwrap();
+        values.extend(features.iter().map(|f| f.parse::<f32>().unwrap()));
+        labels.push(label.to_string());
+    }
+    common::npy(&x, &[labels.len(), values.len() / labels.len()], values);
+    dam_std::data::npy::NpyArray {
+        shape: vec![labels.len()],
+        data: dam_std::data::npy::Elements::Str(labels),
+    }
+    .write(&y)
+    .unwrap();
+    eval_agrees_with_the_trainer(
+        &[
+            "--data",
+            s(&x),
+            "--labels",
+            s(&y),
+            "--split-seed",
+            "5",
+            "--test-fraction",
+            "0.3",
+        ],
+        &[],
+    );
+
+    // An IDX images file with an IDX labels file (gzip).
+    let images = dir.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    band_images(&images, 300, 0);
+    let (xi, yi) = (
+        dir.path().join("x-idx3-ubyte.gz"),
+        dir.path().join("y-idx1-ubyte.gz"),
+    );
+    for (from, to) in [
+        ("train-images-idx3-ubyte", &xi),
+        ("train-labels-idx1-ubyte", &yi),
+    ] {
+        let bytes = std::fs::read(images.join(from)).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &bytes).unwrap();
+        std::fs::write(to, gz.finish().unwrap()).unwrap();
+    }
+    eval_agrees_with_the_trainer(&["--data", s(&xi), "--labels", s(&yi)], &["--kind", "kh16"]);
 }

@@ -1,13 +1,14 @@
 //! Every dataset format read by `data::source`: round trips on small
-//! synthetic data, and one test per validation error checking that the
-//! message names the file and the row, column or value.
+//! synthetic data, one test per validation error checking that the
+//! message names the file and the row, column or value, and `load_rows`
+//! (only the chosen rows kept) against the whole table.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use dam_std::data::idx::{self, IdxAny, IdxType};
 use dam_std::data::npy::{Elements, NpyArray};
-use dam_std::data::source::{SourceSpec, load, load_test, load_train};
+use dam_std::data::source::{SourceSpec, load, load_rows, load_test, load_train};
 use dam_std::data::table::{Labels, Table, check_same_width};
 
 /// Six feature values (2 rows × 3 columns) in every npy dtype, with the
@@ -734,3 +735,266 @@ fn npz_members_declaring_huge_sizes_are_refused() {
         &["bomb.npz:x_train.npy", "3221225472", "exceeds"],
     );
 }
+
+// ---- load_rows: only the chosen rows ----
+
+/// The bits of every value (so that `-0.0` and `0.0` differ).
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// `load_rows(spec, rows)` equals `load_train(spec)?.select(rows)`, values
+/// bit for bit, and the preview it chose from shows the whole table's
+/// labels, width, image shape and name.
+fn assert_rows_match(spec: &SourceSpec, rows: &[usize]) {
+    let full = load_train(spec).unwrap();
+    let mut previewed = false;
+    let t = load_rows(spec, |p| {
+        assert_eq!(p.labels, &full.labels);
+        assert_eq!(
+            (p.rows(), p.cols, p.image_shape),
+            (full.rows, full.cols, full.image_shape)
+        );
+        assert_eq!(p.source, full.source);
+        previewed = true;
+        Ok(rows.to_vec())
+    })
+    .unwrap();
+    assert!(previewed);
+    let want = full.select(rows);
+    assert_eq!(bits(&t.values), bits(&want.values), "{}", full.source);
+    assert_eq!(t, want);
+}
+
+/// Rows to choose from a table of `n` rows: the held-out rows of a
+/// stratified split (sorted), an unsorted choice with a repeat, one row.
+fn choices(n: usize) -> Vec<Vec<usize>> {
+    vec![
+        (0..n).filter(|r| r % 5 == 1 || r % 5 == 3).collect(),
+        vec![n - 1, 2, 0, 2],
+        vec![n / 2],
+    ]
+}
+
+/// Awkward values: signed zeros, subnormal-ish and long decimals.
+fn awkward(i: usize) -> f64 {
+    match i % 7 {
+        0 => -0.0,
+        1 => 0.1 + i as f64 / 3.0,
+        2 => -(i as f64).sqrt() * 1e-3,
+        3 => 1e-40,
+        4 => 123456.789,
+        5 => (i as f64).sin() * 1e6,
+        _ => i as f64,
+    }
+}
+
+#[test]
+fn load_rows_of_a_csv_equal_the_selected_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 23;
+    let mut text = String::from("# a comment\nf0,f1,f2,species\n");
+    for r in 0..n {
+        let label = ["setosa", "versicolor", "virginica"][r % 3];
+        let row: Vec<String> = (0..3)
+            .map(|c| format!("{:e}", awkward(r * 3 + c)))
+            .collect();
+        text += &format!("{},{label}\n", row.join(","));
+        if r == 10 {
+            text += "\n# blank lines and comments are not rows\n";
+        }
+    }
+    let path = dir.path().join("d.csv");
+    std::fs::write(&path, &text).unwrap();
+    for rows in choices(n) {
+        assert_rows_match(&csv_spec(&path), &rows);
+    }
+    // Integer labels in the first column, no header, a `.txt` sniffed as TSV.
+    let path = dir.path().join("d.txt");
+    let text: String = (0..n)
+        .map(|r| format!("{}\t{}\t-0\t{}\n", r % 4, awkward(r), r as f64 * 0.7))
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    let spec = SourceSpec {
+        label_column: Some("0".into()),
+        ..SourceSpec::new(&path)
+    };
+    for rows in choices(n) {
+        assert_rows_match(&spec, &rows);
+    }
+}
+
+#[test]
+fn load_rows_of_an_npy_pair_equal_the_selected_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 17;
+    let values: Vec<f64> = (0..n * 6).map(awkward).collect();
+    let x = write_npy(dir.path(), "x.npy", vec![n, 2, 3], Elements::F64(values));
+    let names: Vec<String> = (0..n)
+        .map(|r| ["cat", "dog 🐕"][r % 2].to_owned())
+        .collect();
+    let y = write_npy(dir.path(), "y.npy", vec![n], Elements::Str(names));
+    for rows in choices(n) {
+        assert_rows_match(&npy_spec(x.clone(), y.clone()), &rows);
+    }
+    // Every dtype, integer labels of shape N × 1.
+    let y = write_npy(dir.path(), "y1.npy", vec![2, 1], Elements::I16(vec![-4, 9]));
+    for (data, _) in npy_dtypes() {
+        let x = write_npy(dir.path(), "x1.npy", vec![2, 3], data);
+        for rows in [vec![1], vec![0], vec![1, 0, 1]] {
+            assert_rows_match(&npy_spec(x.clone(), y.clone()), &rows);
+        }
+    }
+}
+
+#[test]
+fn load_rows_of_idx_pairs_equal_the_selected_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 19;
+    for ty in [IdxType::U8, IdxType::I16, IdxType::F32, IdxType::F64] {
+        let values: Vec<f64> = (0..n * 4)
+            .map(|i| match ty {
+                IdxType::U8 => (i * 37 % 256) as f64,
+                IdxType::I16 => (i * 37 % 256) as f64 - 128.0,
+                _ => awkward(i),
+            })
+            .collect();
+        let x = IdxAny::from_f64(vec![n, 2, 2], ty, &values);
+        let labels: Vec<f64> = (0..n).map(|r| (r % 3) as f64 * 10.0).collect();
+        let y = IdxAny::from_f64(vec![n], IdxType::U8, &labels);
+        for gz in [false, true] {
+            let (xp, yp) = if gz {
+                let (xp, yp) = (dir.path().join("x.idx3.gz"), dir.path().join("y.idx1.gz"));
+                std::fs::write(&xp, gzip(&idx::to_bytes_any(&x))).unwrap();
+                std::fs::write(&yp, gzip(&idx::to_bytes_any(&y))).unwrap();
+                (xp, yp)
+            } else {
+                let (xp, yp) = (dir.path().join("x.idx3"), dir.path().join("y.idx1"));
+                std::fs::write(&xp, idx::to_bytes_any(&x)).unwrap();
+                std::fs::write(&yp, idx::to_bytes_any(&y)).unwrap();
+                (xp, yp)
+            };
+            for rows in choices(n) {
+                assert_rows_match(&npy_spec(xp.clone(), yp.clone()), &rows);
+            }
+        }
+    }
+}
+
+#[test]
+fn load_rows_of_a_train_only_directory_or_npz_equal_the_selected_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let pixels: Vec<u8> = (0..6 * 4).map(|i| (i * 41 % 256) as u8).collect();
+    write_idx_pair(dir.path(), "train", &pixels, &[0, 1, 2, 0, 1, 2], true);
+    for rows in choices(6) {
+        assert_rows_match(&SourceSpec::new(dir.path()), &rows);
+    }
+    let path = dir.path().join("d.npz");
+    let x = npy_bytes(
+        vec![6, 2],
+        Elements::F32((0..12).map(|i| awkward(i) as f32).collect()),
+    );
+    let y = npy_bytes(vec![6], Elements::U8(vec![0, 1, 0, 1, 0, 1]));
+    write_npz(&path, &[("x.npy", x), ("y.npy", y)], true);
+    for rows in choices(6) {
+        assert_rows_match(&SourceSpec::new(&path), &rows);
+    }
+}
+
+/// The error of `load_rows` keeping only row 0.
+fn first_row_err(spec: &SourceSpec) -> String {
+    format!("{:#}", load_rows(spec, |_| Ok(vec![0])).unwrap_err())
+}
+
+/// A bad value in a row that is not chosen (a training row) is the same
+/// error as when the whole table is read: every row is still checked.
+#[test]
+fn load_rows_still_checks_the_rows_it_does_not_keep() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.csv");
+    for (text, parts) in [
+        (
+            "a,b,y\n1,2,0\n3,4,1\n5,oops,0\n",
+            &["d.csv", "line 4", "row 2", "column 1 (\"b\")", "\"oops\""][..],
+        ),
+        (
+            "a,b,y\n1,2,0\n3,4,1\n5,nan,0\n",
+            &["d.csv", "line 4", "row 2", "column 1", "nan"],
+        ),
+        (
+            "a,b,y\n1,2,0\n3,1e300,1\n",
+            &["d.csv", "line 3", "row 1", "1e300"],
+        ),
+        (
+            "a,b,y\n1,2,0\n3,4,1\n5,0\n",
+            &["d.csv", "line 4", "2 fields", "expected 3"],
+        ),
+        ("a,b,y\n1,2,0\n3,4,0.5\n", &["d.csv", "line 3", "0.5"]),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let err = first_row_err(&csv_spec(&path));
+        assert_has(&err, parts);
+        assert_eq!(err, load_err(&csv_spec(&path)));
+    }
+
+    let x = write_npy(
+        dir.path(),
+        "x.npy",
+        vec![3, 2],
+        Elements::F64(vec![0.0, 1.0, 2.0, 3.0, f64::INFINITY, 4.0]),
+    );
+    let y = write_npy(dir.path(), "y.npy", vec![3], Elements::U8(vec![0, 1, 0]));
+    let spec = npy_spec(x, y);
+    let err = first_row_err(&spec);
+    assert_has(&err, &["x.npy", "inf", "row 2, column 0"]);
+    assert_eq!(err, load_err(&spec));
+
+    let x = IdxAny::from_f64(
+        vec![3, 2],
+        IdxType::F32,
+        &[0.0, 1.0, 2.0, f64::NAN, 4.0, 5.0],
+    );
+    let y = IdxAny::from_f64(vec![3], IdxType::U8, &[0.0, 1.0, 0.0]);
+    let (xp, yp) = (dir.path().join("x.idx.gz"), dir.path().join("y.idx"));
+    std::fs::write(&xp, gzip(&idx::to_bytes_any(&x))).unwrap();
+    std::fs::write(&yp, idx::to_bytes_any(&y)).unwrap();
+    let spec = npy_spec(xp.clone(), yp.clone());
+    let err = first_row_err(&spec);
+    assert_has(&err, &["x.idx.gz", "NaN", "row 1, column 1"]);
+    assert_eq!(err, load_err(&spec));
+    // Data that end early or run on, raw and gzip.
+    let bytes = idx::to_bytes_any(&IdxAny::from_f64(vec![3, 2], IdxType::U8, &[1.0; 6]));
+    for (data, found) in [
+        (&bytes[..bytes.len() - 1], "5 bytes"),
+        (&[&bytes[..], &[9]].concat()[..], "7 bytes"),
+    ] {
+        for gz in [false, true] {
+            std::fs::write(&xp, if gz { gzip(data) } else { data.to_vec() }).unwrap();
+            let err = first_row_err(&spec);
+            assert_has(&err, &["x.idx.gz", found, "need 6"]);
+            assert_eq!(err, load_err(&spec));
+        }
+    }
+}
+
+#[test]
+fn load_rows_refuses_rows_out_of_range_and_an_empty_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.csv");
+    std::fs::write(&path, GOOD).unwrap();
+    let err = format!(
+        "{:#}",
+        load_rows(&csv_spec(&path), |_| Ok(vec![1, 3])).unwrap_err()
+    );
+    assert_has(&err, &["d.csv", "row 3", "3 rows"]);
+    let err = format!(
+        "{:#}",
+        load_rows(&csv_spec(&path), |_| Ok(vec![])).unwrap_err()
+    );
+    assert_has(&err, &["d.csv", "no rows chosen"]);
+    // The chooser's own error comes back as it is.
+    let err = load_rows(&csv_spec(&path), |p| anyhow::bail!("{}: nope", p.source)).unwrap_err();
+    assert!(err.to_string().ends_with("d.csv: nope"), "{err}");
+}
+
+const GOOD: &str = "a,b,y\n1,2,0\n3,4,1\n5,6,0\n";

@@ -11,9 +11,11 @@
 //! 0-based index). Numeric labels must be integers (within `i32`) and give
 //! [`Labels::Int`]; any non-numeric label makes them all [`Labels::Text`].
 //!
-//! Errors name the file, the line, the column and the value; memory is
-//! linear in the file size.
+//! Errors name the file, the line, the column and the value. The text is
+//! streamed: memory is linear in the values and labels kept, not in the
+//! file size.
 
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -59,7 +61,8 @@ fn sniff(line: &str) -> u8 {
         .unwrap_or(b' ')
 }
 
-/// Reads a delimited file into a [`Table`] (validated).
+/// Reads a delimited file into a [`Table`] (validated). The file is
+/// streamed: memory holds the table, not the file's text.
 ///
 /// ```
 /// # fn main() -> anyhow::Result<()> {
@@ -75,17 +78,89 @@ fn sniff(line: &str) -> u8 {
 /// ```
 pub fn read(path: &Path, opts: &CsvOptions) -> Result<Table> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
-    parse(&bytes, &name, path, opts)
+    let parsed = read_part(path, opts, Keep::All)?;
+    parsed.into_table(name)
 }
 
-/// Parses the bytes of a delimited file; `name` goes into errors and
-/// [`Table::source`], `path` gives the extension.
+/// Which rows' feature values a pass over a delimited file keeps.
+#[derive(Clone, Copy)]
+pub(crate) enum Keep<'a> {
+    /// Every row's, each checked.
+    All,
+    /// None, but every row's are still parsed and checked (errors as
+    /// [`read`] gives them).
+    Checked,
+    /// Those of the rows for which the function is `true`, checked; the
+    /// other rows' fields are only counted (a pass with [`Keep::Checked`]
+    /// has checked them).
+    Rows(&'a dyn Fn(usize) -> bool),
+}
+
+/// One pass over a delimited file: the kept rows' feature values (in file
+/// order) and every row's label.
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    /// The kept rows' values, `cols` each, in file order.
+    pub values: Vec<f32>,
+    /// Feature columns (the label column not counted).
+    pub cols: usize,
+    /// The header's feature names, if there is a header.
+    pub feature_names: Option<Vec<String>>,
+    /// Every row's label.
+    pub labels: Labels,
+}
+
+impl Parsed {
+    /// The table of a pass that kept every row, validated.
+    fn into_table(self, source: String) -> Result<Table> {
+        let table = Table {
+            rows: self.labels.len(),
+            cols: self.cols,
+            values: self.values,
+            image_shape: None,
+            feature_names: self.feature_names,
+            labels: self.labels,
+            source,
+        };
+        table.validate()?;
+        Ok(table)
+    }
+}
+
+/// One streamed pass over the delimited file at `path`, keeping the
+/// feature values of the rows `keep` names.
+pub(crate) fn read_part(path: &Path, opts: &CsvOptions, keep: Keep<'_>) -> Result<Parsed> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
+    parse_rows(file, &name, path, opts, keep)
+}
+
+/// Parses the bytes of a delimited file into a table (for the tests).
+#[cfg(test)]
 fn parse(bytes: &[u8], name: &str, path: &Path, opts: &CsvOptions) -> Result<Table> {
+    parse_rows(bytes, name, path, opts, Keep::All)?.into_table(name.to_owned())
+}
+
+/// Parses a delimited file from `input`; `name` goes into errors, `path`
+/// gives the extension. Every row's field count is checked, and every
+/// row's values unless `keep` says they were checked before.
+fn parse_rows(
+    mut input: impl Read,
+    name: &str,
+    path: &Path,
+    opts: &CsvOptions,
+    keep: Keep<'_>,
+) -> Result<Parsed> {
+    // The first 64 KiB, to sniff the delimiter from.
+    let mut prefix = Vec::new();
+    (&mut input)
+        .take(64 * 1024)
+        .read_to_end(&mut prefix)
+        .with_context(|| format!("cannot read {name}"))?;
     let delimiter = match opts.delimiter.or_else(|| delimiter_for(path)) {
         Some(d) => d,
         None => {
-            let text = String::from_utf8_lossy(bytes.get(..64 * 1024).unwrap_or(bytes));
+            let text = String::from_utf8_lossy(&prefix);
             let first = text
                 .lines()
                 .map(str::trim)
@@ -101,7 +176,7 @@ fn parse(bytes: &[u8], name: &str, path: &Path, opts: &CsvOptions) -> Result<Tab
         .flexible(true)
         .trim(csv::Trim::All)
         .comment(Some(b'#'))
-        .from_reader(bytes);
+        .from_reader(std::io::Cursor::new(prefix).chain(input));
 
     let mut record = csv::StringRecord::new();
     let mut fields: Vec<String> = Vec::new();
@@ -201,7 +276,16 @@ fn parse(bytes: &[u8], name: &str, path: &Path, opts: &CsvOptions) -> Result<Tab
             );
         }
         let row = labels.len();
-        for (c, f) in fields.iter().enumerate() {
+        let (check, kept) = match keep {
+            Keep::All => (true, true),
+            Keep::Checked => (true, false),
+            Keep::Rows(f) => {
+                let kept = f(row);
+                (kept, kept)
+            }
+        };
+        let checked: &[String] = if check { &fields } else { &[] };
+        for (c, f) in checked.iter().enumerate() {
             if c == label_index {
                 continue;
             }
@@ -218,24 +302,20 @@ fn parse(bytes: &[u8], name: &str, path: &Path, opts: &CsvOptions) -> Result<Tab
                     column(c)
                 );
             }
-            values.push(y);
+            if kept {
+                values.push(y);
+            }
         }
         labels.push(std::mem::take(&mut fields[label_index]));
         lines.push(line);
     }
     let labels = text_labels(labels, &lines, name)?;
-    let rows = lines.len();
-    let table = Table {
-        cols: width - 1,
+    Ok(Parsed {
         values,
-        rows,
-        image_shape: None,
+        cols: width - 1,
         feature_names,
         labels,
-        source: name.to_owned(),
-    };
-    table.validate()?;
-    Ok(table)
+    })
 }
 
 /// Labels read as text: [`Labels::Int`] if every one is a number (each must

@@ -222,19 +222,7 @@ impl IdxAny {
 
     /// The entries as `f64`, one at a time (no copy of the whole array).
     pub fn iter_f64(&self) -> impl Iterator<Item = f64> + '_ {
-        let ty = self.ty;
-        self.data.chunks_exact(ty.size()).map(move |b| {
-            let mut a = [0u8; 8];
-            a[..b.len()].copy_from_slice(b);
-            match ty {
-                IdxType::U8 => f64::from(a[0]),
-                IdxType::I8 => f64::from(a[0] as i8),
-                IdxType::I16 => f64::from(i16::from_be_bytes([a[0], a[1]])),
-                IdxType::I32 => f64::from(i32::from_be_bytes([a[0], a[1], a[2], a[3]])),
-                IdxType::F32 => f64::from(f32::from_be_bytes([a[0], a[1], a[2], a[3]])),
-                IdxType::F64 => f64::from_be_bytes(a),
-            }
-        })
+        values_f64(self.ty, &self.data)
     }
 
     /// An array of type `ty` holding `values` (converted with `as`), for
@@ -252,6 +240,151 @@ impl IdxAny {
             }
         }
         IdxAny { dims, ty, data }
+    }
+}
+
+/// The entries of type `ty` stored (big-endian) in `data`, as `f64`.
+fn values_f64(ty: IdxType, data: &[u8]) -> impl Iterator<Item = f64> + '_ {
+    data.chunks_exact(ty.size()).map(move |b| {
+        let mut a = [0u8; 8];
+        a[..b.len()].copy_from_slice(b);
+        match ty {
+            IdxType::U8 => f64::from(a[0]),
+            IdxType::I8 => f64::from(a[0] as i8),
+            IdxType::I16 => f64::from(i16::from_be_bytes([a[0], a[1]])),
+            IdxType::I32 => f64::from(i32::from_be_bytes([a[0], a[1], a[2], a[3]])),
+            IdxType::F32 => f64::from(f32::from_be_bytes([a[0], a[1], a[2], a[3]])),
+            IdxType::F64 => f64::from_be_bytes(a),
+        }
+    })
+}
+
+/// An IDX file of any element type, raw or gzip, read one row (one index
+/// of the outermost dimension) at a time: opening reads and checks the
+/// header as [`read_any`] does (for a raw file, its length too; for gzip,
+/// the length is checked as the rows are read and by
+/// [`IdxRows::finish`]), with the same errors. Memory holds one row.
+pub(crate) struct IdxRows {
+    /// The dimensions, outermost first.
+    pub(crate) dims: Vec<usize>,
+    /// The element type.
+    pub(crate) ty: IdxType,
+    reader: Box<dyn Read>,
+    gz: bool,
+    /// Header bytes (where the data start).
+    head: usize,
+    /// Data bytes the header announces.
+    needed: usize,
+    /// Data bytes read so far.
+    done: usize,
+    /// One row's bytes.
+    buf: Vec<u8>,
+    /// The file's name, for errors.
+    name: String,
+}
+
+impl IdxRows {
+    /// Opens `path` and reads its header.
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        use std::io::BufRead;
+        let (mut raw, total) = super::open_sized(path)?;
+        let name = path.display().to_string();
+        let gz = raw
+            .fill_buf()
+            .with_context(|| format!("cannot read {name}"))?
+            .starts_with(&GZIP_MAGIC);
+        let reader: Box<dyn Read> = if gz {
+            Box::new(flate2::read::GzDecoder::new(raw))
+        } else {
+            Box::new(raw)
+        };
+        let mut rows = IdxRows {
+            dims: Vec::new(),
+            ty: IdxType::U8,
+            reader,
+            gz,
+            head: 0,
+            needed: 0,
+            done: 0,
+            buf: Vec::new(),
+            name,
+        };
+        let mut head = [0u8; 4 + 4 * 255];
+        let mut got = rows.fill(head.get_mut(..4).unwrap_or_default(), 0)?;
+        if got == 4 {
+            let rank = usize::from(head[3]);
+            got += rows.fill(head.get_mut(4..4 + 4 * rank).unwrap_or_default(), 4)?;
+        }
+        let invalid = || format!("{}: not a valid IDX file", path.display());
+        let (ty, dims, needed) =
+            header(head.get(..got).unwrap_or_default(), false).with_context(invalid)?;
+        if gz && needed > MAX_DECOMPRESSED_BYTES {
+            return Err(IdxError::TooLarge {
+                dims,
+                needed,
+                limit: MAX_DECOMPRESSED_BYTES,
+            })
+            .with_context(invalid);
+        }
+        let dims = if gz {
+            dims
+        } else {
+            check_length(dims, needed, got, total.saturating_sub(got)).with_context(invalid)?
+        };
+        // `needed` fits in usize: so does one row.
+        let row_bytes = ty.size() * dims.iter().skip(1).product::<usize>();
+        rows.buf = vec![0; row_bytes];
+        rows.dims = dims;
+        rows.ty = ty;
+        rows.head = got;
+        rows.needed = needed;
+        Ok(rows)
+    }
+
+    /// Reads into `buf` until it is full or the data end; `offset` is where
+    /// `buf` starts in the (decompressed) stream. A read error is a corrupt
+    /// gzip stream, or for a raw file, a file that cannot be read.
+    fn fill(&mut self, buf: &mut [u8], offset: usize) -> Result<usize> {
+        match fill(&mut self.reader, buf, offset) {
+            Ok(n) => Ok(n),
+            Err(IdxError::Gzip { source, .. }) if !self.gz => {
+                Err(source).with_context(|| format!("cannot read {}", self.name))
+            }
+            Err(e) => Err(e).with_context(|| format!("{}: not a valid IDX file", self.name)),
+        }
+    }
+
+    /// The entries of the next row as `f64` (the caller reads no more rows
+    /// than `dims[0]`); an error if the data end before it.
+    pub(crate) fn next_row(&mut self) -> Result<impl Iterator<Item = f64> + '_> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let got = self.fill(&mut buf, self.head + self.done);
+        self.buf = buf;
+        let got = got?;
+        self.done += got;
+        if got < self.buf.len() {
+            self.length_error(self.done)?;
+        }
+        Ok(values_f64(self.ty, &self.buf))
+    }
+
+    /// After the last row: for gzip, checks that no data follow.
+    pub(crate) fn finish(&mut self) -> Result<()> {
+        if self.gz {
+            let mut one = [0u8; 1];
+            let more = self.fill(&mut one, self.head + self.done)?;
+            if more > 0 {
+                self.length_error(self.done + more)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The error for `found` data bytes where the header announces others.
+    fn length_error(&self, found: usize) -> Result<()> {
+        check_length(self.dims.clone(), self.needed, self.head, found)
+            .with_context(|| format!("{}: not a valid IDX file", self.name))?;
+        Ok(())
     }
 }
 

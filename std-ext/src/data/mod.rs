@@ -13,3 +13,18 @@ pub mod split;
 pub mod table;
 
 pub use split::Split;
+
+/// Opens `path` for buffered reading, with its length in bytes (errors:
+/// "cannot read PATH").
+pub(crate) fn open_sized(
+    path: &std::path::Path,
+) -> anyhow::Result<(std::io::BufReader<std::fs::File>, usize)> {
+    use anyhow::Context;
+    let cannot = || format!("cannot read {}", path.display());
+    let file = std::fs::File::open(path).with_context(cannot)?;
+    let len = file.metadata().with_context(cannot)?.len();
+    Ok((
+        std::io::BufReader::new(file),
+        usize::try_from(len).unwrap_or(usize::MAX),
+    ))
+}

@@ -279,41 +279,15 @@ impl NpyArray {
     /// assert!(matches!(NpyArray::parse(&hostile), Err(NpyError::HeaderTooDeep { .. })));
     /// ```
     pub fn parse(bytes: &[u8]) -> Result<Self, NpyError> {
-        let data_offset = check_header(bytes)?;
-        let npy = npyz::NpyFile::new(bytes).map_err(|source| NpyError::Header {
-            offset: PREAMBLE_V1,
-            source,
-        })?;
-        if npy.order() != npyz::Order::C {
-            return Err(NpyError::FortranOrder);
-        }
-        let dtype = npy.dtype().descr();
-        let kind = DtypeKind::parse(&dtype).ok_or_else(|| NpyError::Dtype(dtype.clone()))?;
-        let item_size = kind.item_size();
-        let shape = npy.shape().to_vec();
-        let too_large = || NpyError::TooLarge {
-            shape: shape.clone(),
-        };
-        let needed = shape
-            .iter()
-            .try_fold(item_size, |n: usize, &d| {
-                n.checked_mul(usize::try_from(d).ok()?)
-            })
-            .ok_or_else(too_large)?;
-        let found = bytes.len().saturating_sub(data_offset);
-        if found != needed {
-            return Err(NpyError::LengthMismatch {
-                offset: data_offset,
-                found,
-                shape,
-                dtype,
-                needed,
-            });
-        }
-        let data = kind.decode(bytes.get(data_offset..).unwrap_or_default(), data_offset)?;
-        // Every dimension fits in usize: their product times the item size did.
-        let shape = shape.iter().map(|&d| d as usize).collect();
-        Ok(NpyArray { shape, data })
+        let h = parse_header(bytes, bytes.len())?;
+        let data = h.kind.decode(
+            bytes.get(h.data_offset..).unwrap_or_default(),
+            h.data_offset,
+        )?;
+        Ok(NpyArray {
+            shape: h.shape,
+            data,
+        })
     }
 
     /// Serializes to `.npy` bytes (version 1.0, little-endian; strings as
@@ -547,6 +521,127 @@ impl DtypeKind {
                 Elements::Str(out)
             }
         })
+    }
+}
+
+/// What a `.npy` header says.
+struct Header {
+    /// The dimensions, outermost first.
+    shape: Vec<usize>,
+    /// The element type.
+    kind: DtypeKind,
+    /// Where the data start in the file.
+    data_offset: usize,
+}
+
+/// Parses and checks the header at the start of `bytes` (the whole file,
+/// or at least its preamble and header) and checks that a file of `total`
+/// bytes holds exactly the data the shape needs.
+fn parse_header(bytes: &[u8], total: usize) -> Result<Header, NpyError> {
+    let data_offset = check_header(bytes)?;
+    let npy = npyz::NpyFile::new(bytes).map_err(|source| NpyError::Header {
+        offset: PREAMBLE_V1,
+        source,
+    })?;
+    if npy.order() != npyz::Order::C {
+        return Err(NpyError::FortranOrder);
+    }
+    let dtype = npy.dtype().descr();
+    let kind = DtypeKind::parse(&dtype).ok_or_else(|| NpyError::Dtype(dtype.clone()))?;
+    let item_size = kind.item_size();
+    let shape = npy.shape().to_vec();
+    let too_large = || NpyError::TooLarge {
+        shape: shape.clone(),
+    };
+    let needed = shape
+        .iter()
+        .try_fold(item_size, |n: usize, &d| {
+            n.checked_mul(usize::try_from(d).ok()?)
+        })
+        .ok_or_else(too_large)?;
+    let found = total.saturating_sub(data_offset);
+    if found != needed {
+        return Err(NpyError::LengthMismatch {
+            offset: data_offset,
+            found,
+            shape,
+            dtype,
+            needed,
+        });
+    }
+    // Every dimension fits in usize: their product times the item size did.
+    let shape = shape.iter().map(|&d| d as usize).collect();
+    Ok(Header {
+        shape,
+        kind,
+        data_offset,
+    })
+}
+
+/// A `.npy` file read one row (one index of the outermost dimension) at a
+/// time: opening parses and checks the header, and the file's length
+/// against it, as [`NpyArray::read`] does (same errors); the rows are read
+/// as they are asked for, so memory holds one row.
+pub(crate) struct NpyRows {
+    /// The dimensions, outermost first.
+    pub(crate) shape: Vec<usize>,
+    kind: DtypeKind,
+    reader: std::io::BufReader<std::fs::File>,
+    /// One row's bytes.
+    buf: Vec<u8>,
+    /// Where the next row starts in the file.
+    offset: usize,
+    /// The file's name, for errors.
+    name: String,
+}
+
+impl NpyRows {
+    /// Opens `path` and reads its header.
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        use std::io::{Read, Seek};
+        let (mut reader, total) = super::open_sized(path)?;
+        let name = path.display().to_string();
+        let cannot = || format!("cannot read {name}");
+        let mut head = Vec::new();
+        (&mut reader)
+            .take((PREAMBLE_V1 + 2 + MAX_HEADER_BYTES) as u64)
+            .read_to_end(&mut head)
+            .with_context(cannot)?;
+        let h = parse_header(&head, total)
+            .with_context(|| format!("{name}: not a usable .npy file"))?;
+        reader
+            .seek(std::io::SeekFrom::Start(h.data_offset as u64))
+            .with_context(cannot)?;
+        // The length check passed: one row's bytes fit in usize.
+        let row_bytes = h.kind.item_size() * h.shape.iter().skip(1).product::<usize>();
+        Ok(NpyRows {
+            shape: h.shape,
+            kind: h.kind,
+            reader,
+            buf: vec![0; row_bytes],
+            offset: h.data_offset,
+            name,
+        })
+    }
+
+    /// `false` for an array of unicode strings.
+    pub(crate) fn is_numeric(&self) -> bool {
+        matches!(self.kind, DtypeKind::Number { .. })
+    }
+
+    /// The entries of the next row (the caller reads no more rows than
+    /// `shape[0]`).
+    pub(crate) fn next_row(&mut self) -> Result<Elements> {
+        use std::io::Read;
+        self.reader
+            .read_exact(&mut self.buf)
+            .with_context(|| format!("cannot read {}", self.name))?;
+        let row = self
+            .kind
+            .decode(&self.buf, self.offset)
+            .with_context(|| format!("{}: not a usable .npy file", self.name))?;
+        self.offset += self.buf.len();
+        Ok(row)
     }
 }
 

@@ -25,6 +25,20 @@ impl Labels {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The labels at `rows`, in that order (panics on a row `≥ len()`).
+    ///
+    /// ```
+    /// use dam_std::data::table::Labels;
+    /// let l = Labels::Text(vec!["a".into(), "b".into(), "c".into()]);
+    /// assert_eq!(l.select(&[2, 0]), Labels::Text(vec!["c".into(), "a".into()]));
+    /// ```
+    pub fn select(&self, rows: &[usize]) -> Labels {
+        match self {
+            Labels::Int(v) => Labels::Int(rows.iter().map(|&r| v[r]).collect()),
+            Labels::Text(v) => Labels::Text(rows.iter().map(|&r| v[r].clone()).collect()),
+        }
+    }
 }
 
 /// `rows × cols` feature values exactly as read (converted to `f32`, no
@@ -163,6 +177,41 @@ impl Table {
             );
         }
         Ok(())
+    }
+
+    /// The rows at `rows`, in that order (a row may come more than once),
+    /// with everything else (columns, names, image shape, source) as it
+    /// is. Panics on a row `≥ self.rows`.
+    ///
+    /// ```
+    /// use dam_std::data::table::{Labels, Table};
+    /// let t = Table {
+    ///     values: vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+    ///     rows: 3,
+    ///     cols: 2,
+    ///     image_shape: None,
+    ///     feature_names: None,
+    ///     labels: Labels::Int(vec![7, 8, 9]),
+    ///     source: "d.csv".into(),
+    /// };
+    /// let s = t.select(&[2, 0]);
+    /// assert_eq!((s.rows, s.values, s.labels), (2, vec![4.0, 5.0, 0.0, 1.0], Labels::Int(vec![9, 7])));
+    /// ```
+    pub fn select(&self, rows: &[usize]) -> Table {
+        let mut values = Vec::with_capacity(rows.len() * self.cols);
+        for &r in rows {
+            assert!(r < self.rows, "row {r} of a table of {} rows", self.rows);
+            values.extend_from_slice(&self.values[r * self.cols..(r + 1) * self.cols]);
+        }
+        Table {
+            values,
+            rows: rows.len(),
+            cols: self.cols,
+            image_shape: self.image_shape,
+            feature_names: self.feature_names.clone(),
+            labels: self.labels.select(rows),
+            source: self.source.clone(),
+        }
     }
 
     /// Column `c` for messages: its index, and its name if the file has one

@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 use dam_std::data::dataset::{self, Options, Prepared, Scaling};
 use dam_std::data::mnist;
+use dam_std::data::source::Preview;
 use dam_std::data::table::Table;
 
 /// How inputs are mapped into the model's range, on the command line.
@@ -146,6 +147,21 @@ impl DataArgs {
                 self.label_column.as_deref(),
             ),
         }
+    }
+
+    /// Reads only the training rows that `choose` picks from every label
+    /// (the held-out test rows of a single-table source), never the
+    /// features of the others.
+    pub fn train_rows(
+        &self,
+        choose: impl FnOnce(&Preview<'_>) -> Result<Vec<usize>>,
+    ) -> Result<Table> {
+        crate::tables::load_rows(
+            &self.path(),
+            self.labels.as_deref(),
+            self.label_column.as_deref(),
+            choose,
+        )
     }
 
     /// Every file the data options name (to refuse an output over one).

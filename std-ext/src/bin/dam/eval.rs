@@ -41,37 +41,32 @@ pub fn test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<Spli
 
 /// The test rows for `model` as read (values unmapped, labels as the
 /// model's class indices), and the input map to apply to them
-/// ([`input_map`]). Only the test rows are read.
+/// ([`input_map`]). Only the test rows are read: the data's own test part
+/// or `--test-data`, else (a single-table source) the stratified rows
+/// `dam train` held out, chosen from the labels before any feature is read
+/// (`source::load_rows`), so memory holds the test split, not the file.
 pub fn raw_test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<(Split, InputMap)> {
     let classes = model_classes(model);
     let at = || format!("evaluating {name}");
     let nv = model.header().nv as usize;
-    let fits = |t: &Table| -> Result<()> {
-        if t.cols != nv {
-            anyhow::bail!(
-                "{}: {} features per row, the model {name} expects Nv = {nv}",
-                t.source,
-                t.cols
-            );
+    let fits = |source: &str, cols: usize| -> Result<()> {
+        if cols != nv {
+            anyhow::bail!("{source}: {cols} features per row, the model {name} expects Nv = {nv}");
         }
         Ok(())
     };
     let identity = InputMap::identity(nv);
-    match data.test_table()? {
+    let table = match data.test_table()? {
         Some(table) => {
-            fits(&table)?;
-            let map = input_map(model, &table);
-            let split = dataset::test_split(&table, &classes, &identity).with_context(at)?;
-            Ok((split, map))
+            fits(&table.source, table.cols)?;
+            table
         }
-        None => {
-            // One file, split by dam train: the same stratified rows.
-            let (table, _) = data.tables()?;
-            fits(&table)?;
-            let map = input_map(model, &table);
-            let all = dataset::test_split(&table, &classes, &identity).with_context(at)?;
+        // One file, split by dam train: the same stratified rows.
+        None => data.train_rows(|p| {
+            fits(p.source, p.cols)?;
+            let all = classes.index(p.labels, p.source).with_context(at)?;
             let (_, rows) = dataset::stratified(
-                &all.labels,
+                &all,
                 classes.len(),
                 data.test_fraction,
                 data.split_seed,
@@ -79,13 +74,16 @@ pub fn raw_test_split(data: &DataArgs, model: &Model<'_>, name: &str) -> Result<
             if rows.is_empty() {
                 anyhow::bail!(
                     "{}: --test-fraction {} leaves no test rows (give the --test-fraction and --split-seed the model was trained with)",
-                    table.source,
+                    p.source,
                     data.test_fraction
                 );
             }
-            Ok((all.select(&rows), map))
-        }
-    }
+            Ok(rows)
+        })?,
+    };
+    let map = input_map(model, &table);
+    let split = dataset::test_split(&table, &classes, &identity).with_context(at)?;
+    Ok((split, map))
 }
 
 /// The classes a model reports: its label values, and names if it has them.
@@ -106,6 +104,12 @@ pub fn model_classes(model: &Model<'_>) -> ClassMap {
 /// The input map stored in `model`, or for a model without one: 8-bit
 /// images mapped by `2p/255 − 1` (what the trainer did before the map was
 /// stored), anything else as it is.
+///
+/// `t` holds the test rows only (for a single-table source, not the whole
+/// file): "8-bit images" is decided on them. For images of bytes (every
+/// version-1 model's data) that is the same answer as on the whole file;
+/// it could differ only for a file whose test rows are all integers in
+/// 0..=255 while some training row is not.
 pub fn input_map(model: &Model<'_>, t: &Table) -> InputMap {
     if let Some(p) = model.preprocessing() {
         return InputMap {

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use dam_std::data::source::{self, SourceSpec};
+use dam_std::data::source::{self, Preview, SourceSpec};
 use dam_std::data::table::Table;
 
 fn spec(path: &Path, labels: Option<&Path>, label_column: Option<&str>) -> SourceSpec {
@@ -35,4 +35,15 @@ pub fn load_test(
     label_column: Option<&str>,
 ) -> Result<Option<Table>> {
     source::load_test(&spec(path, labels, label_column))
+}
+
+/// Only the rows of the training data that `choose` picks from the labels
+/// (`source::load_rows`): features of the other rows are never kept.
+pub fn load_rows(
+    path: &Path,
+    labels: Option<&Path>,
+    label_column: Option<&str>,
+    choose: impl FnOnce(&Preview<'_>) -> Result<Vec<usize>>,
+) -> Result<Table> {
+    source::load_rows(&spec(path, labels, label_column), choose)
 }
