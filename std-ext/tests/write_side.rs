@@ -71,13 +71,29 @@ fn good_csv(dir: &Path) -> (PathBuf, PathBuf) {
 /// [`QUICK`] options `extra` does not give.
 fn train_args<'a>(data: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec!["train", "--data", s(data), "--out", s(out), "--quiet"];
+    // `-n` is the KH16 classifier's: refused with `--kind potts`.
+    let potts = extra.windows(2).any(|w| w == ["--kind", "potts"]);
     for pair in QUICK.chunks(2) {
-        if !extra.contains(&pair[0]) {
+        if !extra.contains(&pair[0]) && !(potts && pair[0] == "-n") {
             args.extend_from_slice(pair);
         }
     }
     args.extend_from_slice(extra);
     args
+}
+
+/// `args` for `--kind potts`: without the KH16 classifier's `-n N`.
+fn without_degree<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut it = args.iter();
+    while let Some(&a) = it.next() {
+        if a == "-n" {
+            it.next();
+        } else {
+            out.push(a);
+        }
+    }
+    out
 }
 
 /// `dam train` with [`train_args`].
@@ -689,7 +705,19 @@ fn a_read_only_directory_fails_cleanly_and_resumes_later() {
     } else {
         Path::new(env!("CARGO_BIN_EXE_dam")).to_path_buf()
     };
-    let run = |args: &[&str]| as_user(s(&binary)).args(args).output().unwrap();
+    // Another test's child, between its fork and exec, can still hold the
+    // copy's write descriptor: the exec then fails with ETXTBSY for a moment.
+    let run = |args: &[&str]| {
+        for _ in 0..100 {
+            match as_user(s(&binary)).args(args).output() {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => return other.unwrap(),
+            }
+        }
+        panic!("{} stayed busy", binary.display());
+    };
     let resume = train_args(&data, &out, &["--resume", "--epochs", "2"]);
     for extra in [&[][..], &["--kind", "potts"]] {
         fails_with(
@@ -827,7 +855,7 @@ fn a_stopped_potts_run_leaves_no_files() {
     let dir = tempfile::tempdir().unwrap();
     mini_mnist(dir.path(), 20, 20);
     let out = dir.path().join("out");
-    let mut args = long_run(dir.path(), &out, "1000000");
+    let mut args = without_degree(&long_run(dir.path(), &out, "1000000"));
     args.extend_from_slice(&["--kind", "potts"]);
     let child = Command::new(env!("CARGO_BIN_EXE_dam"))
         .args(&args)
