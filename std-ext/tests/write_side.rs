@@ -74,7 +74,8 @@ fn train_args<'a>(data: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<&'a s
     // `-n` is the KH16 classifier's: refused with `--kind potts`.
     let potts = extra.windows(2).any(|w| w == ["--kind", "potts"]);
     for pair in QUICK.chunks(2) {
-        if !extra.contains(&pair[0]) && !(potts && pair[0] == "-n") {
+        let skipped = extra.contains(&pair[0]) || (potts && pair[0] == "-n");
+        if !skipped {
             args.extend_from_slice(pair);
         }
     }
