@@ -277,25 +277,27 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
         }
 
         self.fill_overlaps(state, overlaps);
-        let mut flips = 0;
+        let mut flips = 0usize;
         for sweep in 1..=max_sweeps {
-            let mut changed = 0;
+            let mut changed = 0usize;
             if let Some(rng) = rng.as_mut() {
                 rng.shuffle(perm);
                 for &i in perm.iter() {
                     if free(i as usize) {
-                        changed += self.update_neuron(state, overlaps, i as usize, true)?;
+                        let flip = self.update_neuron(state, overlaps, i as usize, true)?;
+                        changed = changed.saturating_add(flip);
                     }
                 }
             } else {
                 for i in (0..d).filter(|&i| free(i)) {
-                    changed += self.update_neuron(state, overlaps, i, !synchronous)?;
+                    let flip = self.update_neuron(state, overlaps, i, !synchronous)?;
+                    changed = changed.saturating_add(flip);
                 }
                 if synchronous && changed > 0 {
                     self.fill_overlaps(state, overlaps);
                 }
             }
-            flips += changed;
+            flips = flips.saturating_add(changed);
             if changed == 0 {
                 return Ok(Retrieval {
                     sweeps: sweep,

@@ -70,7 +70,8 @@ impl<'a, T: Real> Classifier<'a, T> {
 
     /// The number of visible units `Nv`.
     pub fn visible(&self) -> usize {
-        self.memories.d() - self.classes
+        // `classes < D` (checked by `new`).
+        self.memories.d().saturating_sub(self.classes)
     }
 
     /// The number of classes `Nc`.
@@ -185,7 +186,8 @@ impl<'a, T: Real> Classifier<'a, T> {
             d: memories.d(),
             label_rows: |first: usize, len: usize| {
                 memories.rows().map(move |row| {
-                    let labels = row.get(nv + first..).unwrap_or(&[]);
+                    let labels = nv.checked_add(first).and_then(|start| row.get(start..));
+                    let labels = labels.unwrap_or(&[]);
                     labels.get(..len).unwrap_or(&[]).iter().copied()
                 })
             },
@@ -236,15 +238,15 @@ where
 
     fn raw(&self, beta: T, base: &[T], scores: &mut [T]) -> Result<usize> {
         let mut best: Option<(usize, T)> = None;
-        let mut first = 0;
+        // Class indices, handed out in order: no index arithmetic.
+        let mut alphas = 0..scores.len();
         for group in scores.chunks_mut(CLASS_GROUP) {
-            let len = group.len();
+            let (first, len) = (alphas.start, group.len());
             let sums = match self.f.homogeneous() {
                 Some((rectified, n)) => self.power_sums(rectified, n, T::ONE, base, first, len),
                 None => self.literal_sums(base, first, len),
             };
-            for (i, (c, &sum)) in group.iter_mut().zip(sums.iter()).enumerate() {
-                let alpha = first + i;
+            for ((c, &sum), alpha) in group.iter_mut().zip(sums.iter()).zip(&mut alphas) {
                 let s = beta * sum;
                 if !s.is_finite() {
                     let mut acc = InteractionSum::new(self.f);
@@ -262,7 +264,6 @@ where
                     best = Some((alpha, s));
                 }
             }
-            first += len;
         }
         Ok(best.map_or(0, |(a, _)| a))
     }
@@ -270,9 +271,9 @@ where
     fn normalized(&self, base: &[T], scores: &mut [T]) -> Result<usize> {
         let c = self.form.arg_scale(self.d);
         let mut best: Option<(usize, Wide<T>)> = None;
-        let mut first = 0;
+        let mut alphas = 0..scores.len();
         for group in scores.chunks_mut(CLASS_GROUP) {
-            let len = group.len();
+            let (first, len) = (alphas.start, group.len());
             let sums = match self.f.homogeneous() {
                 Some((rectified, n)) => {
                     // One power-of-two scale for the group keeps every power
@@ -285,13 +286,12 @@ where
                 }
                 None => self.overflow_free_sums(c, base, first, len)?,
             };
-            for (i, (score, s)) in group.iter_mut().zip(sums).enumerate() {
+            for ((score, s), alpha) in group.iter_mut().zip(sums).zip(&mut alphas) {
                 *score = s.tanh();
                 if best.is_none_or(|(_, b)| s.compare(&b) == Ordering::Greater) {
-                    best = Some((first + i, s));
+                    best = Some((alpha, s));
                 }
             }
-            first += len;
         }
         Ok(best.map_or(0, |(a, _)| a))
     }

@@ -96,7 +96,7 @@ pub trait EnergyModel<T: Real> {
             self.energy_and_gradient(x, grad, inner_scratch)?;
             // The whole step first, so a step that would leave the float
             // range fails without touching `x`.
-            for (i, (g, &xi)) in grad.iter_mut().zip(x.iter()).enumerate() {
+            for (i, (g, &xi)) in crate::indexed(grad.iter_mut().zip(x.iter())) {
                 let clamped = mask.and_then(|m| m.get(i)).copied().unwrap_or(false);
                 *g = if clamped { xi } else { (-step).mul_add(*g, xi) };
             }

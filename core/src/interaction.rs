@@ -661,7 +661,7 @@ impl<T: Real> PowerSum<T> {
         self.sum = self.sum.ldexp(shift);
         self.exp = e;
         self.bound = T::ONE.ldexp(e);
-        self.inv = T::ONE.ldexp(-e);
+        self.inv = T::ONE.ldexp(e.saturating_neg());
     }
 
     fn finish(&self) -> Wide<T> {

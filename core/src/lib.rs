@@ -112,3 +112,13 @@ pub use potts::PottsClassifier;
 pub use prepared::{ALL_PATHS, Arithmetic, Path, Prepared, Scratch};
 pub use real::Real;
 pub use wide::Wide;
+
+/// `iter.enumerate()` without the overflow check on the count, which the
+/// optimizer cannot always remove (overflow checks are on in the no-panic
+/// proof): the indices come from the range `0..usize::MAX`, and every
+/// iterator indexed here walks a slice, so it ends first.
+pub(crate) fn indexed<I: IntoIterator>(
+    iter: I,
+) -> core::iter::Zip<core::ops::Range<usize>, I::IntoIter> {
+    (0..usize::MAX).zip(iter)
+}

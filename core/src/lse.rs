@@ -218,7 +218,7 @@ impl<'a, T: Real> LseMemory<'a, T> {
     pub fn one_step(&self, x: &mut [T], scratch: &mut [T]) -> Result<T> {
         let k = self.memories.k();
         let d = self.memories.d();
-        check_scratch(Operand::Scratch, k + d, scratch.len())?;
+        check_scratch(Operand::Scratch, k.saturating_add(d), scratch.len())?;
         let (logits, rest) = split_scratch(scratch, k)?;
         let out = rest.get_mut(..d).unwrap_or(&mut []);
         let energy = self.attend(x, out, logits)?;

@@ -152,7 +152,7 @@ impl<'a, T: Real> PottsClassifier<'a, T> {
         check_scratch(Operand::Scratch, p, scratch.len())?;
         let logits = scratch.get_mut(..p).unwrap_or(&mut []);
         let mut max = -T::MAX;
-        for (mu, (l, row)) in logits.iter_mut().zip(self.memories.rows()).enumerate() {
+        for (mu, (l, row)) in crate::indexed(logits.iter_mut().zip(self.memories.rows())) {
             let prior = self
                 .log_prior
                 .and_then(|lp| lp.get(mu))
@@ -198,7 +198,7 @@ impl<'a, T: Real> PottsClassifier<'a, T> {
         check_len(Operand::Query, self.memories.d(), v.len())?;
         check_finite(Operand::Query, v)?;
         let mut best = (0usize, -T::MAX);
-        for (mu, row) in self.memories.rows().enumerate() {
+        for (mu, row) in crate::indexed(self.memories.rows()) {
             let o = simd::dot(row, v);
             if o > best.1 {
                 best = (mu, o);
@@ -240,10 +240,16 @@ impl<'a> Model<'a> {
         }
         let memories = self.memories::<T>()?;
         let (k, nv, nc) = (memories.k(), memories.d(), self.header().nc as usize);
-        // The lengths are checked by `PottsClassifier::new`.
-        let rest = self.entries::<T>()?.get(k * nv..).unwrap_or(&[]);
-        let weights = rest.get(..k * nc).unwrap_or(&[]);
-        let log_prior = rest.get(k * nc..).unwrap_or(&[]);
+        // The lengths are checked by `PottsClassifier::new` (an overflowing
+        // product leaves a slice empty or too short, which it refuses).
+        let entries = self.entries::<T>()?;
+        let rest = k
+            .checked_mul(nv)
+            .and_then(|n| entries.get(n..))
+            .unwrap_or(&[]);
+        let weights_len = k.saturating_mul(nc);
+        let weights = rest.get(..weights_len).unwrap_or(&[]);
+        let log_prior = rest.get(weights_len..).unwrap_or(&[]);
         PottsClassifier::new(
             memories,
             weights,

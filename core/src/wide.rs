@@ -253,12 +253,13 @@ impl<T: Real> Add for Wide<T> {
             (other, self)
         };
         // The gap is at least 1, and past 2 + mantissa digits the smaller
-        // addend cannot change the rounded result.
-        let gap = big.exponent.saturating_sub(small.exponent);
-        if gap > 1100 {
+        // addend cannot change the rounded result. `shift` is minus the gap
+        // (computed as is: a negation could overflow).
+        let shift = small.exponent.saturating_sub(big.exponent);
+        if shift < -1100 {
             return big;
         }
-        Wide::from_parts(big.mantissa + small.mantissa.ldexp(-gap), big.exponent)
+        Wide::from_parts(big.mantissa + small.mantissa.ldexp(shift), big.exponent)
     }
 }
 

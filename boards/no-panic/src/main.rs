@@ -10,6 +10,13 @@
 //! `black_box`, so the compiler cannot fold the calls away or prove them safe
 //! for particular constants: the proof covers every input.
 //!
+//! Overflow checks are on for `dam-core` and `dam-ffi` (`Cargo.toml`), so
+//! an integer overflow the optimizer cannot rule out fails the link too.
+//! Third-party crates keep the release default, checks off: libm, the only
+//! one that would keep checks, has them in `log`, `logf`, `expm1`, `expm1f`,
+//! `frexp`, `frexpf`, `floor` and the `sinf`/`cosf` argument reduction,
+//! where some of its integer arithmetic on float bits wraps on purpose.
+//!
 //! Run: `cd boards/no-panic && cargo build --release` (part of `.ci/run`).
 #![no_std]
 #![no_main]

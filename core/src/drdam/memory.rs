@@ -138,7 +138,7 @@ impl<T: Real, P: Projection<T>, M: AsRef<[T]>> DrDam<T, P, M> {
             .as_ref()
             .split_at(y.min(self.memory.as_ref().len()));
         let mut dot = T::ZERO;
-        for (j, (&tc, &ts)) in t_cos.iter().zip(t_sin).enumerate() {
+        for (j, (&tc, &ts)) in crate::indexed(t_cos.iter().zip(t_sin)) {
             let Some(row) = self.projection.row(j, scratch) else {
                 break;
             };
@@ -202,7 +202,7 @@ impl<T: Real, P: Projection<T>, M: AsRef<[T]>> DrDam<T, P, M> {
         energies.iter_mut().for_each(|e| *e = T::ZERO);
         grads.iter_mut().for_each(|g| *g = T::ZERO);
         let d1 = d.max(1);
-        for (j, (&tc, &ts)) in t_cos.iter().zip(t_sin).enumerate() {
+        for (j, (&tc, &ts)) in crate::indexed(t_cos.iter().zip(t_sin)) {
             let Some(row) = self.projection.row(j, row_scratch) else {
                 break;
             };
@@ -334,7 +334,7 @@ impl<T: Real, P: Projection<T>, M: AsRef<[T]> + AsMut<[T]>> DrDam<T, P, M> {
             }
         }
         let (t_cos, t_sin) = memory.split_at_mut(y.min(memory.len()));
-        for (j, (tc, ts)) in t_cos.iter_mut().zip(t_sin.iter_mut()).enumerate() {
+        for (j, (tc, ts)) in crate::indexed(t_cos.iter_mut().zip(t_sin.iter_mut())) {
             let row = projection.row(j, scratch).unwrap_or(&[]);
             let (s, c) = (sqrt_beta * simd::dot(row, xi)).sin_cos();
             *tc = c.mul_add(norm, *tc);

@@ -115,7 +115,7 @@ impl SeededProjection {
         let key = [self.seed as u32, (self.seed >> 32) as u32];
         let j64 = j as u64;
         let out = out.get_mut(..self.d).unwrap_or(&mut []);
-        for (block, chunk) in out.chunks_mut(4).enumerate() {
+        for (block, chunk) in crate::indexed(out.chunks_mut(4)) {
             let w = philox4x32_10([block as u32, j64 as u32, (j64 >> 32) as u32, STREAM], key);
             let (z0, z1) = gaussian_pair(w[0], w[1]);
             let (z2, z3) = gaussian_pair(w[2], w[3]);

@@ -386,7 +386,8 @@ impl<'a> Model<'a> {
         let (k, d) = (self.header.k as usize, self.header.d());
         let data = self.entries::<T>()?;
         // `Header::decode` checked that K·D entries (and more) fit.
-        MemoryView::new(data.get(..k * d).unwrap_or(data), k, d)
+        let rows = k.checked_mul(d).and_then(|n| data.get(..n));
+        MemoryView::new(rows.unwrap_or(data), k, d)
     }
 
     /// The per-memory scales of a quantized model, as stored.

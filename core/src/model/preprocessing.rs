@@ -136,7 +136,7 @@ impl<'a> Preprocessing<'a> {
         check_len(Operand::Query, n, raw.len())?;
         check_len(Operand::Output, n, out.len())?;
         let params = self.scales.iter().zip(self.offsets);
-        for (index, ((o, &x), (&a, &b))) in out.iter_mut().zip(raw).zip(params).enumerate() {
+        for (index, ((o, &x), (&a, &b))) in crate::indexed(out.iter_mut().zip(raw).zip(params)) {
             if !x.is_finite() {
                 return Err(Error::NonFinite {
                     operand: Operand::Query,

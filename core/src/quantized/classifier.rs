@@ -95,7 +95,8 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
 
     /// The number of visible units `Nv`.
     pub fn visible(&self) -> usize {
-        self.memories.d() - self.classes
+        // `classes < D` (checked by `new`).
+        self.memories.d().saturating_sub(self.classes)
     }
 
     /// The number of classes `Nc`.
@@ -178,7 +179,8 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
                     .rows()
                     .zip(memories.scales())
                     .map(move |(row, &s)| {
-                        let labels = row.get(nv + first..).unwrap_or(&[]);
+                        let labels = nv.checked_add(first).and_then(|start| row.get(start..));
+                        let labels = labels.unwrap_or(&[]);
                         labels
                             .get(..len)
                             .unwrap_or(&[])
@@ -245,7 +247,7 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
         }
         let mut best: Option<(usize, f32)> = None;
         let exponent = (n as i32).saturating_mul(e);
-        for (alpha, (score, &p)) in scores.iter_mut().zip(sums.iter()).enumerate() {
+        for (alpha, (score, &p)) in crate::indexed(scores.iter_mut().zip(sums.iter())) {
             *score = Wide::from_parts(p - own, exponent).tanh();
             if best.is_none_or(|(_, b)| p > b) {
                 best = Some((alpha, p));

@@ -153,30 +153,39 @@ pub(crate) fn gemv_i8(m: &[i8], d: usize, x: &[i8], out: &mut [i32]) {
         let Some(q) = packed.get_mut(..len / 2) else {
             return;
         };
-        pack_i8(x.get(start..start + len).unwrap_or(&[]), q);
+        pack_i8(part(x, start, len), q);
         let q: &[u32] = q;
-        let row = |mu: usize| m.get(mu * d + start..mu * d + start + len).unwrap_or(&[]);
+        // Sums wrap, as in the reference (`n ≤ MAX_I8_LEN`: they never do).
+        let mut m_rows = m.chunks_exact(d);
         let mut pairs = out.chunks_exact_mut(2);
-        for (p, o) in (&mut pairs).enumerate() {
-            let (a, b) = dot2_packed(row(2 * p), row(2 * p + 1), q);
+        for o in &mut pairs {
+            let (Some(ra), Some(rb)) = (m_rows.next(), m_rows.next()) else {
+                break;
+            };
+            let (a, b) = dot2_packed(part(ra, start, len), part(rb, start, len), q);
             if let [oa, ob] = o {
-                *oa += a;
-                *ob += b;
+                *oa = oa.wrapping_add(a);
+                *ob = ob.wrapping_add(b);
             }
         }
         if let [o] = pairs.into_remainder() {
             // An odd last row: run it as both rows of the pair.
-            let r = row(rows - 1);
-            *o += dot2_packed(r, r, q).0;
+            let r = part(m_rows.next().unwrap_or(&[]), start, len);
+            *o = o.wrapping_add(dot2_packed(r, r, q).0);
         }
         start += len;
     }
     if n4 < n {
         let xt = x.get(n4..n).unwrap_or(&[]);
-        for (mu, o) in out.iter_mut().enumerate() {
-            *o += super::scalar::dot_i8(m.get(mu * d + n4..mu * d + n).unwrap_or(&[]), xt);
+        for (o, row) in out.iter_mut().zip(m.chunks_exact(d)) {
+            *o = o.wrapping_add(super::scalar::dot_i8(row.get(n4..n).unwrap_or(&[]), xt));
         }
     }
+}
+
+/// Entries `start..start + len` of `s` (or none), sliced twice: no index sum.
+fn part(s: &[i8], start: usize, len: usize) -> &[i8] {
+    s.get(start..).and_then(|s| s.get(..len)).unwrap_or(&[])
 }
 
 /// Writes `x` (length a multiple of 4, `2·out.len()` entries used) as

@@ -64,12 +64,13 @@ pub fn row_sums_i8(memories: &[i8], d: usize, n: usize, out: &mut [i32]) -> Resu
         return Ok(());
     }
     for (o, row) in out.iter_mut().zip(memories.chunks_exact(d)) {
+        // Wrapping, as the other integer kernels (`n ≤ MAX_I8_LEN`: the
+        // sum fits).
         *o = row
             .get(..n)
             .unwrap_or(&[])
             .iter()
-            .map(|&q| i32::from(q))
-            .sum();
+            .fold(0i32, |s, &q| s.wrapping_add(i32::from(q)));
     }
     Ok(())
 }
@@ -126,23 +127,23 @@ pub fn gemv_i8_skipping(
     // Four entries per word: a word of background only (most of an
     // image's words) costs one comparison.
     let all_background = u32::from_ne_bytes([background as u8; 4]);
+    // Indices come from ranges below `n`: no index arithmetic.
     let mut words = x.chunks_exact(4);
-    for (w, four) in (&mut words).enumerate() {
+    for (start, four) in (0..n).step_by(4).zip(&mut words) {
         if let &[a, b, c, e] = four
             && u32::from_ne_bytes([a as u8, b as u8, c as u8, e as u8]) == all_background
         {
             continue;
         }
-        for (j, &v) in four.iter().enumerate() {
+        for (i, &v) in (start..n).zip(four) {
             if v != background {
-                push(4 * w + j, v, out);
+                push(i, v, out);
             }
         }
     }
-    let tail = n - words.remainder().len();
-    for (j, &v) in words.remainder().iter().enumerate() {
+    for (i, &v) in (n - n % 4..n).zip(words.remainder()) {
         if v != background {
-            push(tail + j, v, out);
+            push(i, v, out);
         }
     }
     if m > 0 {
@@ -154,6 +155,7 @@ pub fn gemv_i8_skipping(
 /// The first `m` entries of `buf` as a [`List`] with indices below `n`,
 /// padded to an even length (`LIST` is even, so the padding fits).
 fn list(buf: &mut [[i32; 2]; LIST], m: usize, n: usize) -> List<'_> {
+    let m = m.min(LIST);
     let even = m + m % 2;
     if let Some(e) = buf.get_mut(m..even) {
         e.fill([0, 0]);
@@ -201,19 +203,21 @@ fn skip_rows3(memories: &[i8], d: usize, list: &List<'_>, out: &mut [i32]) -> us
     let rows = out.len().min(memories.len() / d);
     let blocks = rows / 3;
     let pl0 = entries.as_ptr();
-    for (b, o) in out.chunks_exact_mut(3).take(blocks).enumerate() {
-        let [o0, o1, o2] = o else {
+    let mut m_rows = memories.chunks_exact(d);
+    for o in out.chunks_exact_mut(3).take(blocks) {
+        // `blocks ≤ rows / 3`, and `memories` has `rows` rows.
+        let ([o0, o1, o2], Some(r0), Some(r1), Some(r2)) =
+            (o, m_rows.next(), m_rows.next(), m_rows.next())
+        else {
             return 0;
         };
-        // SAFETY: block `b < rows / 3` starts row `3b`; rows `3b..3b + 3`
-        // lie inside `memories` (`3(b + 1)·d ≤ rows·d ≤ memories.len()`).
-        let p0 = unsafe { memories.as_ptr().add(3 * b * d) };
+        let (p0, p1, p2) = (r0.as_ptr(), r1.as_ptr(), r2.as_ptr());
         let (mut a0, mut a1, mut a2) = (*o0, *o1, *o2);
         // SAFETY: `pl..end` spans `entries` (an even, non-zero number of
         // 8-byte entries, read two per pass with word-aligned `ldrd`:
         // `[i32; 2]` is 4-aligned); every index `i` is below `list.bound()
         // ≤ d` (the invariant of `List`, which only this module builds), so
-        // `p0 + k·d + i` (`k < 3`) reads inside row `3b + k`. Only the
+        // `pk + i` reads inside row `rk` (`d` entries). Only the
         // declared registers and the flags (`cmp`) change.
         unsafe {
             let end = pl0.add(entries.len());
@@ -233,8 +237,8 @@ fn skip_rows3(memories: &[i8], d: usize, list: &List<'_>, out: &mut [i32]) -> us
                 pl = inout(reg) pl0 => _,
                 end = in(reg) end,
                 p0 = in(reg) p0,
-                p1 = in(reg) p0.add(d),
-                p2 = in(reg) p0.add(2 * d),
+                p1 = in(reg) p1,
+                p2 = in(reg) p2,
                 a0 = inout(reg) a0,
                 a1 = inout(reg) a1,
                 a2 = inout(reg) a2,
