@@ -9,3 +9,4 @@ pub mod optimizer;
 pub mod overlaps;
 pub mod select;
 pub mod session;
+pub mod settings;
