@@ -1,8 +1,13 @@
 //! `dam export`: a model blob for `include_bytes!` and a small generated
 //! Rust module naming its dimensions.
 
-use anyhow::{Result, anyhow};
-use dam_core::model::{ElementType, Model};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use dam_core::model::{ElementType, Kind, Model};
+
+use crate::model_io::{self, AlignedBytes};
+use crate::quantize::{Precision, quantize_model};
 
 /// The source of a Rust module for firmware: constants `K`, `NV`, `NC`,
 /// `D`, `ELEMENT`, `LABELS` (`u32` in a version-1 model, `i32` in version
@@ -338,4 +343,156 @@ dam_status {name}_classify(const float *input, uint32_t *class_out)
         labels = labels.join(", "),
     );
     Ok(CSource { header, source })
+}
+
+/// What [`write`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The model file alone.
+    Bin,
+    /// A Rust module plus the model file next to it.
+    Rust,
+    /// A C header and source for `libdam_ffi.a`.
+    C,
+}
+
+/// Exports the model file `model` (as `dam train` writes it) with its
+/// memories at `precision` [default: i8 for a classifier, f32 for a Potts
+/// model] in `format`, to `out` [default: next to the model, STEM.TYPE.dam,
+/// STEM_TYPE.rs or STEM_TYPE.c]: what `dam export` does. A model already
+/// quantized to the requested type goes out as it is. Returns the line
+/// that tells what was written.
+pub fn write(
+    model: &Path,
+    precision: Option<Precision>,
+    format: Format,
+    out: Option<PathBuf>,
+) -> Result<String> {
+    let bytes = model_io::load(model)?;
+    let parsed_model = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+    let precision = precision.unwrap_or(if parsed_model.header().kind == Kind::Potts {
+        Precision::F32
+    } else {
+        Precision::I8
+    });
+    let tag = match precision {
+        Precision::F32 => "f32",
+        Precision::I16 => "i16",
+        Precision::I8 => "i8",
+    };
+    // A model already quantized to the requested type goes out as it is
+    // (quantization starts from f32), so that its CRC, which `dam predict`'s
+    // vectors record, is unchanged.
+    let already = matches!(
+        (parsed_model.header().element, precision),
+        (ElementType::I8, Precision::I8) | (ElementType::I16, Precision::I16)
+    );
+    let blob = if already {
+        bytes.as_bytes().to_vec()
+    } else {
+        quantize_model(&parsed_model, precision)
+            .with_context(|| format!("cannot export {}", model.display()))?
+    };
+    let stem = model
+        .file_stem()
+        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+    let dir = model.parent().unwrap_or(Path::new("."));
+    match format {
+        Format::Bin => {
+            let out = out.unwrap_or_else(|| dir.join(format!("{stem}.{tag}.dam")));
+            refuse(&[&out], model)?;
+            ensure_parent(&out)?;
+            model_io::write_atomic(&out, &blob)?;
+            Ok(format!(
+                "wrote {} ({} bytes, {tag})",
+                out.display(),
+                blob.len()
+            ))
+        }
+        Format::C => {
+            let out = out
+                .unwrap_or_else(|| dir.join(format!("{stem}_{tag}.c")))
+                .with_extension("c");
+            let header = out.with_extension("h");
+            let name = c_identifier(
+                &out.file_stem()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .ok_or_else(|| anyhow!("{}: not a file name", out.display()))?,
+            );
+            let parsed = AlignedBytes::new(&blob);
+            let exported = Model::parse(parsed.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+            let scratch = c_scratch_bytes(parsed.as_bytes())
+                .with_context(|| format!("cannot export {} for C", model.display()))?;
+            let header_file = header
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| anyhow!("{}: not a file name", header.display()))?;
+            if header_file.contains(['"', '\\', '\n']) {
+                bail!("{header_file}: a C #include cannot name this file");
+            }
+            let src = c_source(&exported, &blob, &name, &header_file, scratch)?;
+            refuse(&[&out, &header], model)?;
+            ensure_parent(&out)?;
+            model_io::write_atomic(&header, src.header.as_bytes())?;
+            model_io::write_atomic(&out, src.source.as_bytes())?;
+            Ok(format!(
+                "wrote {} and {} ({} bytes of model, {tag}; {name}_classify, {} scratch bytes)",
+                header.display(),
+                out.display(),
+                blob.len(),
+                scratch
+            ))
+        }
+        Format::Rust => {
+            let out = out.unwrap_or_else(|| dir.join(format!("{stem}_{tag}.rs")));
+            let blob_path = out.with_extension("dam");
+            let blob_name = blob_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| anyhow!("{}: not a file name", out.display()))?;
+            let parsed = AlignedBytes::new(&blob);
+            let exported = Model::parse(parsed.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+            let src = rust_module(&exported, &blob_name, blob.len())?;
+            refuse(&[&out, &blob_path], model)?;
+            ensure_parent(&out)?;
+            model_io::write_atomic(&blob_path, &blob)?;
+            model_io::write_atomic(&out, src.as_bytes())?;
+            Ok(format!(
+                "wrote {} and {} ({} bytes, {tag})",
+                out.display(),
+                blob_path.display(),
+                blob.len()
+            ))
+        }
+    }
+}
+
+/// The scratch a C classification of the model `bytes` needs on any target: for an
+/// `i8` model the larger of the float and fixed-point paths (the same
+/// source builds for a Cortex-M4F and a Cortex-M0+).
+fn c_scratch_bytes(bytes: &[u8]) -> Result<usize> {
+    use dam_core::{Arithmetic, Prepared};
+    let mut most = 0;
+    for arithmetic in [Arithmetic::Float, Arithmetic::FixedPoint] {
+        let p = Prepared::with_arithmetic(bytes, arithmetic).map_err(|e| {
+            anyhow!("{e} (the C library runs f32 and i8 classifiers and f32 Potts models)")
+        })?;
+        most = most.max(p.scratch_bytes());
+    }
+    Ok(most)
+}
+
+/// An error if an output is the model being exported (or they collide).
+fn refuse(outputs: &[&Path], model: &Path) -> Result<()> {
+    crate::output::refuse_inputs(outputs, &[model])
+}
+
+/// Creates the directory `out` goes into, if missing (as `dam train --out`
+/// does), once every input has been read and checked.
+fn ensure_parent(out: &Path) -> Result<()> {
+    match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the directory {}", dir.display())),
+        _ => Ok(()),
+    }
 }

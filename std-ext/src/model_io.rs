@@ -438,6 +438,49 @@ pub fn load(path: &Path) -> Result<AlignedBytes> {
     Ok(bytes)
 }
 
+/// The class scores of the model `bytes` (a classifier, f32 or i8, or a
+/// Potts model) for `x`, raw inputs of `cols` values a row (the model's
+/// stored input map is applied, as on a board): `rows × Nc` scores
+/// (`c_α ∈ [−1, 1]` for a classifier, the posterior for a Potts model) and
+/// each row's class index, as `dam scores` computes them. `model` and
+/// `inputs` name the two in errors.
+pub fn class_scores(
+    bytes: &[u8],
+    arithmetic: dam_core::Arithmetic,
+    x: &[f64],
+    cols: usize,
+    model: &str,
+    inputs: &str,
+) -> Result<(Vec<f32>, Vec<usize>)> {
+    let clf = dam_core::Prepared::with_arithmetic(bytes, arithmetic)
+        .map_err(|e| anyhow::anyhow!("{model}: {e}"))?;
+    if cols != clf.inputs() {
+        anyhow::bail!(
+            "{inputs}: rows of {cols} values, but {model} takes Nv = {} inputs",
+            clf.inputs()
+        );
+    }
+    let rows = x.len() / cols.max(1);
+    let nc = clf.classes();
+    let (mut raw, mut scratch) = (vec![0.0f32; cols], vec![0u8; clf.scratch_bytes()]);
+    let mut scores = vec![0.0f32; rows * nc];
+    let mut predicted = Vec::with_capacity(rows);
+    for (r, (row, out)) in x
+        .chunks_exact(cols.max(1))
+        .zip(scores.chunks_exact_mut(nc))
+        .enumerate()
+    {
+        for (dst, &v) in raw.iter_mut().zip(row) {
+            *dst = v as f32;
+        }
+        let class = clf
+            .scores(&raw, &mut scratch, out)
+            .map_err(|e| anyhow::anyhow!("{inputs}: row {r}: {e}"))?;
+        predicted.push(class);
+    }
+    Ok((scores, predicted))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

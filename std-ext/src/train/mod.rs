@@ -10,3 +10,4 @@ pub mod overlaps;
 pub mod paired;
 pub mod select;
 pub mod session;
+pub mod settings;

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use clap::Args as ClapArgs;
-use dam_core::{Arithmetic, Prepared};
+use dam_core::Arithmetic;
 use dam_std::data::npy::{Elements, NpyArray};
 use dam_std::model_io;
 
@@ -40,33 +40,17 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         Arithmetic::Float
     };
-    let clf = Prepared::with_arithmetic(bytes.as_bytes(), arithmetic)
-        .map_err(|e| anyhow!("{name}: {e}"))?;
     let inputs = args.inputs.display().to_string();
     let (rows, cols, x) = NpyArray::read(&args.inputs)?.matrix(&inputs)?;
-    if cols != clf.inputs() {
-        bail!(
-            "{inputs}: rows of {cols} values, but {name} takes Nv = {} inputs",
-            clf.inputs()
-        );
-    }
-    let nc = clf.classes();
-    let (mut raw, mut scratch) = (vec![0.0f32; cols], vec![0u8; clf.scratch_bytes()]);
-    let mut scores = vec![0.0f32; rows * nc];
-    let mut predicted = Vec::with_capacity(rows);
-    for (r, (row, out)) in x
-        .chunks_exact(cols)
-        .zip(scores.chunks_exact_mut(nc))
-        .enumerate()
-    {
-        for (dst, &v) in raw.iter_mut().zip(row) {
-            *dst = v as f32;
-        }
-        let class = clf
-            .scores(&raw, &mut scratch, out)
-            .map_err(|e| anyhow!("{inputs}: row {r}: {e}"))?;
-        predicted.push(clf.label_value(class).unwrap_or(class as i64));
-    }
+    let (scores, classes) =
+        model_io::class_scores(bytes.as_bytes(), arithmetic, &x, cols, &name, &inputs)?;
+    let nc = scores.len() / rows.max(1);
+    let model =
+        dam_core::model::Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{name}: {e}"))?;
+    let predicted: Vec<i64> = classes
+        .iter()
+        .map(|&c| model.label_value(c).unwrap_or(c as i64))
+        .collect();
     NpyArray {
         shape: vec![rows, nc],
         data: Elements::F32(scores),

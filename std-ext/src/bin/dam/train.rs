@@ -6,15 +6,16 @@ use anyhow::{Result, bail};
 use clap::{Args as ClapArgs, ValueEnum};
 use dam_core::Interaction;
 use dam_std::data::dataset::Prepared;
-use dam_std::train::defaults::{self, DataShape};
-use dam_std::train::kh16::{Config, Init, Scale};
+use dam_std::train::defaults;
+use dam_std::train::kh16::{Config, Scale};
 use dam_std::train::select::{self, Held};
 use dam_std::train::session::{self, Data, Meta, Outcome, Paths, Record, Stopping};
+use dam_std::train::settings::{self, Kind, Settings};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::common::{DataArgs, set_threads};
 use crate::signals;
-use crate::train_potts::{InitArg, PottsArgs};
+use crate::train_potts::PottsArgs;
 use dam_std::output;
 
 /// Options of `dam train`: the KH16 classifier on any labelled dataset.
@@ -97,9 +98,6 @@ pub struct Args {
     pub potts: PottsArgs,
 }
 
-/// The smallest validation split used to choose the kept epoch.
-pub const MIN_VALIDATION: usize = 100;
-
 /// Which model `dam train` trains.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KindArg {
@@ -109,102 +107,52 @@ pub enum KindArg {
     Potts,
 }
 
+impl From<KindArg> for Kind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Kh16 => Kind::Kh16,
+            KindArg::Potts => Kind::Potts,
+        }
+    }
+}
+
 impl Args {
-    /// The training settings: derived from `data`, then what was given.
-    pub fn config(&self, data: &Prepared) -> Result<Config> {
-        let shape = DataShape {
-            rows: data.train.len(),
-            features: data.train.dim,
-            classes: data.classes.len(),
-            image: data.image_shape,
-        };
-        let auto = defaults::auto_config(&data.train, &shape, self.seed);
-        let epochs = self.epochs.unwrap_or(auto.epochs);
-        let degree = self
-            .degree
-            .unwrap_or_else(|| auto.interaction.degree().unwrap_or(20));
-        let augment_given = self.shift.is_some() || self.rotate.is_some() || self.zoom.is_some();
-        let (shift, rotate, zoom) = if augment_given {
-            (
-                self.shift.unwrap_or(0),
-                self.rotate.unwrap_or(0.0),
-                self.zoom.unwrap_or(0.0),
-            )
-        } else {
-            (auto.shift, auto.rotate, auto.zoom)
-        };
-        Ok(Config {
-            k: self.memories.unwrap_or(auto.k),
-            interaction: Interaction::RectifiedPolynomial { n: degree },
-            scale: match (self.temperature, self.normalized) {
-                (Some(temperature), _) => Scale::Raw { temperature },
-                (None, Some(beta)) => Scale::Normalized { beta },
-                (None, None) if self.degree.is_some() => Scale::Normalized {
-                    beta: defaults::beta_for(&data.train, data.classes.len(), degree),
-                },
-                (None, None) => auto.scale,
-            },
+    /// The settings as given (`dam_std::train::settings` derives the rest).
+    pub fn settings(&self) -> Settings {
+        let pa = &self.potts;
+        Settings {
+            memories: self.memories,
+            degree: self.degree,
             m: self.m,
-            eps0: self.eps0.unwrap_or(match self.batch {
-                Some(b) if b != auto.batch => defaults::eps0_for(b),
-                _ => auto.eps0,
-            }),
-            decay: self.decay.unwrap_or_else(|| defaults::decay_for(epochs)),
-            momentum: self.momentum.unwrap_or(auto.momentum),
-            batch: self.batch.unwrap_or(auto.batch),
-            epochs,
-            init: match self.potts.init {
-                Some(InitArg::Normal) => Init::Normal,
-                Some(InitArg::Samples) => Init::Samples,
-                None => auto.init,
-                Some(InitArg::Random) => {
-                    bail!("--init random is for --kind potts; kh16 takes samples or normal")
-                }
-            },
-            shift,
-            rotate,
-            zoom,
-            ..auto
-        })
-    }
-
-    /// Whether the degree is chosen on held-out rows: neither `-n` nor a
-    /// `β`/`T` given, and data that do not get the large-image settings.
-    pub fn chooses_degree(&self, data: &Prepared) -> bool {
-        let shape = DataShape {
-            rows: data.train.len(),
-            features: data.train.dim,
-            classes: data.classes.len(),
-            image: data.image_shape,
-        };
-        self.degree.is_none()
-            && self.normalized.is_none()
-            && self.temperature.is_none()
-            && !defaults::is_large_image(&shape)
-    }
-
-    /// Early stopping: as given, or a quarter of the epochs.
-    pub fn stopping(&self, config: &Config) -> Stopping {
-        Stopping {
-            patience: match self.patience {
-                Some(0) => None,
-                Some(p) => Some(p),
-                None => Some(defaults::patience_for(config.epochs)),
-            },
+            temperature: self.temperature,
+            normalized: self.normalized,
+            eps0: self.eps0,
+            decay: self.decay,
+            momentum: self.momentum,
+            batch: self.batch,
+            epochs: self.epochs,
+            patience: self.patience,
+            seed: self.seed,
+            shift: self.shift,
+            rotate: self.rotate,
+            zoom: self.zoom,
+            init: pa.init.map(Into::into),
+            kind: self.kind.map(Into::into),
+            potts_beta: pa.beta,
+            smoothing: pa.smoothing,
+            logit_rate: pa.logit_rate,
+            constraint: pa.constraint.map(Into::into),
+            learn_prior: pa.learn_prior,
+            grow: pa.grow,
+            latent: pa.latent,
         }
     }
 }
 
 /// The derived settings with the degree chosen on held-out rows
 /// (`train::select`), reporting each candidate.
-fn choose_degree(
-    config: &Config,
-    data: &Prepared,
-    val: Option<&dam_std::data::Split>,
-    stopping: &Stopping,
-) -> Result<Config> {
-    let nc = data.classes.len();
-    let how = match val {
+fn choose_degree(config: &Config, data: &Prepared, stopping: &Stopping) -> Result<Config> {
+    let how = match &data.val {
         Some(v) if v.len() >= select::MIN_HELD => format!("the {} validation rows", v.len()),
         _ => format!(
             "{}-fold cross-validation on the {} training rows",
@@ -216,13 +164,10 @@ fn choose_degree(
         "choosing the degree n among {:?} by {how} (-n skips this)",
         select::DEGREES
     );
-    let patience = stopping.patience.unwrap_or(config.epochs);
-    let choice = select::choose_degree(
+    let chosen = settings::choose_degree(
         config,
-        &data.train,
-        val,
-        nc,
-        patience,
+        data,
+        stopping,
         &|| signals::received().is_some(),
         |s| {
             let p = s.against_default;
@@ -244,7 +189,7 @@ fn choose_degree(
             );
         },
     )?;
-    let Some(choice) = choice else {
+    let Some((config, choice)) = chosen else {
         bail!("interrupted while choosing the degree; nothing was written");
     };
     let scored = match choice.held {
@@ -257,44 +202,28 @@ fn choose_degree(
         select::DEGREES[0],
         select::ALPHA
     );
-    Ok(select::with_degree(config, &data.train, nc, choice.degree))
+    Ok(config)
 }
 
 /// Trains on `data` (prepared from `args.data`), with a progress bar;
 /// returns the test accuracy of the kept (best) epoch.
 pub fn train(args: &Args, mut data: Prepared) -> Result<f64> {
     set_threads(args.threads)?;
-    // A validation split of fewer than MIN_VALIDATION rows moves in steps
-    // of more than a point per row: too coarse to choose epochs with, so
-    // its rows train instead.
-    if let Some(v) = data.val.take_if(|v| v.len() < MIN_VALIDATION) {
+    if let Some(n) = settings::merge_small_validation(&mut data) {
         println!(
-            "validation split of {} rows (< {MIN_VALIDATION}): too small to choose epochs by; its rows train, and the last epoch is kept",
-            v.len()
+            "validation split of {n} rows (< {}): too small to choose epochs by; its rows train, and the last epoch is kept",
+            settings::MIN_VALIDATION
         );
-        data.train.append(&v);
     }
-    let config = args.config(&data)?;
+    let settings = args.settings();
+    let config = settings.kh16_config(&data)?;
     config.validate()?;
-    if let Some((h, w)) = data.image_shape
-        && (config.shift > 0 || config.rotate > 0.0 || config.zoom > 0.0)
-        && h != w
-    {
-        bail!(
-            "augmentation needs square images; these are {h}×{w} (pass --shift 0 --rotate 0 --zoom 0)"
-        );
-    }
-    if data.image_shape.is_none() && (config.shift > 0 || config.rotate > 0.0 || config.zoom > 0.0)
-    {
-        bail!(
-            "augmentation needs image data: give --image-shape HxW or leave --shift/--rotate/--zoom out"
-        );
-    }
-    let stopping = args.stopping(&config);
+    Settings::check_augmentation(&config, &data)?;
+    let stopping = settings.stopping(&config);
     let val = data.val.as_ref();
     // SIGINT, SIGTERM and SIGHUP stop the run at a minibatch boundary.
     signals::install();
-    let config = if args.chooses_degree(&data) {
+    let config = if settings.chooses_degree(&data) {
         if args.resume {
             // The degree chosen when the run started, from its checkpoint.
             let h = session::checkpoint_header(&args.out)?;
@@ -307,7 +236,7 @@ pub fn train(args: &Args, mut data: Prepared) -> Result<f64> {
                 ..config
             }
         } else {
-            choose_degree(&config, &data, val, &stopping)?
+            choose_degree(&config, &data, &stopping)?
         }
     } else {
         config
@@ -454,38 +383,10 @@ pub const RUN_FILES: [&str; 5] = [
 /// Checks what needs no data: the output files are none of the inputs, and
 /// the counts are at least 1.
 fn check_options(args: &Args) -> Result<()> {
-    let (kh16_only, potts_only) = (kh16_options(args), potts_options(args));
-    let are = |v: &[&str]| if v.len() == 1 { "is" } else { "are" };
-    if !kh16_only.is_empty() && !potts_only.is_empty() {
-        bail!(
-            "{} {} for the KH16 classifier and {} {} for Potts hidden units: give the options of one kind",
-            kh16_only.join(", "),
-            are(&kh16_only),
-            potts_only.join(", "),
-            are(&potts_only)
-        );
-    }
-    if args.kind == Some(KindArg::Potts) && !kh16_only.is_empty() {
-        bail!(
-            "{} {} for the KH16 classifier (--kind kh16), not for Potts hidden units",
-            kh16_only.join(", "),
-            are(&kh16_only)
-        );
-    }
-    if args.kind == Some(KindArg::Kh16) && !potts_only.is_empty() {
-        bail!(
-            "{} {} for Potts hidden units (--kind potts), not for the KH16 classifier",
-            potts_only.join(", "),
-            are(&potts_only)
-        );
-    }
-    if args.epochs == Some(0) {
-        bail!("--epochs 0: a run needs at least one epoch");
-    }
+    check_counts(args)?;
     if args.data.train_limit == Some(0) {
         bail!("--train-limit 0 leaves no training rows");
     }
-    check_counts(args)?;
     let outputs: Vec<PathBuf> = RUN_FILES.iter().map(|f| args.out.join(f)).collect();
     let outputs: Vec<&std::path::Path> = outputs.iter().map(PathBuf::as_path).collect();
     let inputs = args.data.inputs();
@@ -493,86 +394,23 @@ fn check_options(args: &Args) -> Result<()> {
     output::refuse_inputs(&outputs, &inputs)
 }
 
-/// The most memories `-k` takes: beyond it the memories alone need more
-/// than a few GiB for any dataset worth training on.
-pub const MAX_MEMORIES: usize = 1 << 20;
-
-/// `-k` and `--threads` within bounds (clear errors instead of an
-/// allocation abort or a hang).
+/// `--threads` within bounds (clear errors instead of a hang).
 fn check_counts(args: &Args) -> Result<()> {
-    if let Some(k) = args.memories
-        && !(1..=MAX_MEMORIES).contains(&k)
-    {
-        bail!("-k {k}: K, the number of memories, must be between 1 and {MAX_MEMORIES}");
-    }
+    args.settings().check()?;
     crate::common::check_threads(args.threads)
-}
-
-/// The options only the KH16 classifier takes, given on the command line.
-fn kh16_options(args: &Args) -> Vec<&'static str> {
-    [
-        (args.degree.is_some(), "-n"),
-        (args.temperature.is_some(), "--temperature"),
-        (args.normalized.is_some(), "--normalized"),
-        (args.patience.is_some(), "--patience"),
-    ]
-    .into_iter()
-    .filter_map(|(given, name)| given.then_some(name))
-    .collect()
-}
-
-/// The options only Potts hidden units take, given on the command line
-/// (those with a value always present, such as `--beta`, cannot tell).
-fn potts_options(args: &Args) -> Vec<&'static str> {
-    let pa = &args.potts;
-    [
-        (pa.grow, "--grow"),
-        (pa.learn_prior, "--learn-prior"),
-        (pa.latent.is_some(), "--latent"),
-        (pa.constraint.is_some(), "--constraint"),
-    ]
-    .into_iter()
-    .filter_map(|(given, name)| given.then_some(name))
-    .collect()
-}
-
-/// The model kind: as given; else the kind whose own options are given;
-/// else Potts hidden units for large square images,
-/// where they beat the KH16 classifier in a fraction of its time
-/// (`BENCHMARKS.md`, "Your own data"), and the KH16 classifier otherwise.
-pub fn kind_for(args: &Args, data: &Prepared) -> KindArg {
-    if !kh16_options(args).is_empty() {
-        return args.kind.unwrap_or(KindArg::Kh16);
-    }
-    if !potts_options(args).is_empty() {
-        return args.kind.unwrap_or(KindArg::Potts);
-    }
-    args.kind.unwrap_or_else(|| {
-        let shape = DataShape {
-            rows: data.train.len() + data.val.as_ref().map_or(0, |v| v.len()),
-            features: data.train.dim,
-            classes: data.classes.len(),
-            image: data.image_shape,
-        };
-        if defaults::is_large_image(&shape) {
-            KindArg::Potts
-        } else {
-            KindArg::Kh16
-        }
-    })
 }
 
 pub fn run(args: Args) -> Result<()> {
     check_options(&args)?;
     let data = args.data.prepare()?;
-    let kind = kind_for(&args, &data);
-    if args.kind.is_none() && kind == KindArg::Potts {
+    let kind = settings::kind_for(&args.settings(), &data);
+    if args.kind.is_none() && kind == Kind::Potts {
         println!(
             "large square images: training Potts hidden units (--kind kh16 for the KH16 classifier)"
         );
     }
     match kind {
-        KindArg::Kh16 => train(&args, data).map(|_| ()),
-        KindArg::Potts => crate::train_potts::run(&args, data),
+        Kind::Kh16 => train(&args, data).map(|_| ()),
+        Kind::Potts => crate::train_potts::run(&args, data),
     }
 }

@@ -5,12 +5,11 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
 use dam_std::data::dataset::Prepared;
-use dam_std::potts::defaults as potts_defaults;
 use dam_std::potts::growth::{self, GrowthConfig, Point};
 use dam_std::potts::patches::patches;
-use dam_std::potts::{Config, Constraint, Init, Task, Trainer, evaluate, figure};
+use dam_std::potts::{Constraint, Task, Trainer, evaluate, figure};
 use dam_std::train::augment::Augmentation;
-use dam_std::train::defaults::DataShape;
+use dam_std::train::settings::{InitChoice, shape_of};
 
 use crate::common::set_threads;
 use crate::signals;
@@ -89,12 +88,12 @@ pub enum InitArg {
     Normal,
 }
 
-impl From<InitArg> for Init {
+impl From<InitArg> for InitChoice {
     fn from(i: InitArg) -> Self {
         match i {
-            InitArg::Samples => Init::Samples,
-            // Refused before this conversion (kh16 only).
-            InitArg::Random | InitArg::Normal => Init::Random,
+            InitArg::Samples => InitChoice::Samples,
+            InitArg::Random => InitChoice::Random,
+            InitArg::Normal => InitChoice::Normal,
         }
     }
 }
@@ -149,50 +148,6 @@ fn diverged(point: &Point, what: &str, model: &std::path::Path) -> anyhow::Error
     )
 }
 
-/// The Potts settings: [`dam_std::potts::defaults`] for data of `shape`
-/// (the plain defaults for the latent task, whose rows are patches), then
-/// what was given.
-fn config(args: &Args, shape: Option<&DataShape>) -> Result<Config> {
-    let pa = &args.potts;
-    let base = match shape {
-        Some(shape) => potts_defaults::config(shape, args.seed),
-        None => Config {
-            seed: args.seed,
-            ..Config::default()
-        },
-    };
-    let augment_given = args.shift.is_some() || args.rotate.is_some() || args.zoom.is_some();
-    Ok(Config {
-        p: args.memories.unwrap_or(base.p),
-        beta: pa.beta,
-        smoothing: pa.smoothing,
-        eps0: args.eps0.unwrap_or(base.eps0),
-        logit_rate: pa.logit_rate,
-        decay: args.decay.unwrap_or(base.decay),
-        momentum: args.momentum.unwrap_or(base.momentum),
-        learn_prior: pa.learn_prior,
-        batch: args.batch.unwrap_or(base.batch),
-        epochs: args.epochs.unwrap_or(base.epochs),
-        seed: args.seed,
-        constraint: pa.constraint.map_or(base.constraint, Into::into),
-        augmentation: if augment_given {
-            Augmentation::new(
-                args.shift.unwrap_or(0),
-                args.rotate.unwrap_or(0.0),
-                args.zoom.unwrap_or(0.0),
-            )
-        } else {
-            base.augmentation
-        },
-        init: match pa.init.unwrap_or(InitArg::Samples) {
-            InitArg::Normal => {
-                bail!("--init normal is for --kind kh16; potts takes samples or random")
-            }
-            i => i.into(),
-        },
-    })
-}
-
 /// Trains on `data` (prepared by `dam train`; a validation split trains
 /// too: a Potts run keeps its last epoch), checking the loss after every
 /// epoch; writes metrics.csv as it goes, and model.dam (with the classes'
@@ -208,13 +163,10 @@ pub fn run(args: &Args, mut data: Prepared) -> Result<()> {
     if let Some(v) = data.val.take() {
         data.train.append(&v);
     }
-    let shape = DataShape {
-        rows: data.train.len(),
-        features: data.train.dim,
-        classes: data.classes.len(),
-        image: data.image_shape,
-    };
-    let config = config(args, pa.latent.is_none().then_some(&shape))?;
+    let shape = shape_of(&data);
+    let config = args
+        .settings()
+        .potts_config(pa.latent.is_none().then_some(&shape))?;
     config.validate()?;
     if pa.latent.is_none() {
         println!(
