@@ -8,8 +8,8 @@
 #   `maturin build --release` and pip-installs it.
 # Idempotent: pip leaves packages already at the pinned versions alone, and
 # the wheel is rebuilt (cargo only recompiles what changed) and
-# reinstalled. Test with `pytest python/tests`. Not needed by the `dam`
-# program or by CI.
+# reinstalled. Test with `pytest python/tests` (`.ci/run` does both). Not
+# needed by the `dam` program.
 #
 #   bash scripts/setup-python.sh            # uses python3
 #   PYTHON=python3.11 bash scripts/setup-python.sh
