@@ -170,7 +170,7 @@ fn train_any(
 ) -> Result<Trained> {
     settings.check()?;
     let data = prepare(x, y, fractions.0, fractions.1, split_seed)?;
-    match settings::kind_for(&settings, &data) {
+    match settings::kind_for(settings, &data) {
         Kind::Kh16 => train_kh16(settings, data),
         Kind::Potts => train_potts(settings, data),
     }
