@@ -345,7 +345,7 @@ dam_status {name}_classify(const float *input, uint32_t *class_out)
     Ok(CSource { header, source })
 }
 
-/// What [`write`] writes.
+/// What [`write()`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// The model file alone.
