@@ -13,7 +13,7 @@ use dam_std::data::dataset::{self, Options, Prepared, Scaling};
 use dam_std::data::npy::NpyArray;
 use dam_std::data::source;
 use dam_std::export::{self, Format};
-use dam_std::model_io::{self, AlignedBytes, Extras};
+use dam_std::model_io::{self, AlignedBytes};
 use dam_std::potts::{Task, Trainer, evaluate};
 use dam_std::quantize::Precision;
 use dam_std::train::session::{self, Data, Meta, Outcome, Paths};
@@ -79,10 +79,7 @@ fn train_kh16(settings: &Settings, mut data: Prepared) -> Result<Trained> {
     } else {
         config
     };
-    let meta = Meta {
-        classes: Some(data.classes.clone()),
-        map: Some(data.map.clone()),
-    };
+    let meta = Meta::of(&data);
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     let mut tests = Vec::new();
     let outcome = session::run(
@@ -144,14 +141,10 @@ fn train_potts(settings: &Settings, mut data: Prepared) -> Result<Trained> {
             );
         }
     }
-    let map = &data.map;
-    let extras = Extras {
-        preprocessing: Some(map)
-            .filter(|m| !m.is_identity())
-            .map(|m| (&m.scale[..], &m.offset[..])),
-        names: data.classes.names.as_deref(),
-    };
-    let model = t.params.encode_with(&data.classes.values, &extras)?;
+    let meta = Meta::of(&data);
+    let model = t
+        .params
+        .encode_with(&meta.labels(data.classes.len()), &meta.extras())?;
     Ok(Trained {
         model,
         kind: Kind::Potts,

@@ -113,21 +113,39 @@ pub struct Meta {
 }
 
 impl Meta {
-    /// The model file for memories `t`.
-    pub fn encode(&self, t: &Trainer) -> Result<Vec<u8>> {
-        let labels: Vec<i64> = match &self.classes {
+    /// The classes and the input map of prepared data.
+    pub fn of(data: &crate::data::dataset::Prepared) -> Self {
+        Meta {
+            classes: Some(data.classes.clone()),
+            map: Some(data.map.clone()),
+        }
+    }
+
+    /// The label value of each of `nc` classes (`0..nc` without classes).
+    pub fn labels(&self, nc: usize) -> Vec<i64> {
+        match &self.classes {
             Some(c) => c.values.clone(),
-            None => (0..t.nc as i64).collect(),
-        };
-        let extras = model_io::Extras {
+            None => (0..nc as i64).collect(),
+        }
+    }
+
+    /// The input map (unless it is the identity) and the class names, as
+    /// the model file stores them.
+    pub fn extras(&self) -> model_io::Extras<'_> {
+        model_io::Extras {
             preprocessing: self
                 .map
                 .as_ref()
                 .filter(|m| !m.is_identity())
                 .map(|m| (&m.scale[..], &m.offset[..])),
             names: self.classes.as_ref().and_then(|c| c.names.as_deref()),
-        };
-        model_io::encode_with(&t.header(), &labels, Entries::F32(&t.xi), &extras)
+        }
+    }
+
+    /// The model file for memories `t`.
+    pub fn encode(&self, t: &Trainer) -> Result<Vec<u8>> {
+        let labels = self.labels(t.nc);
+        model_io::encode_with(&t.header(), &labels, Entries::F32(&t.xi), &self.extras())
     }
 }
 

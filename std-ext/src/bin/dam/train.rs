@@ -263,10 +263,7 @@ pub fn train(args: &Args, mut data: Prepared) -> Result<f64> {
             ""
         },
     );
-    let meta = Meta {
-        classes: Some(data.classes.clone()),
-        map: Some(data.map.clone()),
-    };
+    let meta = Meta::of(&data);
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {

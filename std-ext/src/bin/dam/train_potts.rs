@@ -9,6 +9,7 @@ use dam_std::potts::growth::{self, GrowthConfig, Point};
 use dam_std::potts::patches::patches;
 use dam_std::potts::{Constraint, Task, Trainer, evaluate, figure};
 use dam_std::train::augment::Augmentation;
+use dam_std::train::session::Meta;
 use dam_std::train::settings::{InitChoice, shape_of};
 
 use crate::common::set_threads;
@@ -188,9 +189,7 @@ pub fn run(args: &Args, mut data: Prepared) -> Result<()> {
             },
         );
     }
-    let labels = data.classes.values.clone();
-    let names = data.classes.names.clone();
-    let map = data.map.clone();
+    let meta = Meta::of(&data);
     let (task, train_set, test) = match pa.latent {
         Some(c) => {
             let train_set = patches(&data.train, pa.patch, pa.patches, args.seed)?;
@@ -319,14 +318,8 @@ pub fn run(args: &Args, mut data: Prepared) -> Result<()> {
     match task {
         // The user's labels and names, and the input map, go with the
         // model, so that eval, predict and firmware feed raw values.
-        Task::Supervised { .. } => {
-            let extras = dam_std::model_io::Extras {
-                preprocessing: Some(&map)
-                    .filter(|m| !m.is_identity())
-                    .map(|m| (&m.scale[..], &m.offset[..])),
-                names: names.as_deref(),
-            };
-            params.save_with(&model, &labels, &extras)?;
+        Task::Supervised { classes } => {
+            params.save_with(&model, &meta.labels(classes), &meta.extras())?
         }
         // Latent classes are not the data's.
         Task::Latent { .. } => params.save(&model)?,
