@@ -115,9 +115,7 @@ fn train_kh16(settings: &Settings, mut data: Prepared) -> Result<Trained> {
 /// `dam train --kind potts`'s run (neither growth nor the latent task),
 /// without output: the model file's bytes (the last epoch).
 fn train_potts(settings: &Settings, mut data: Prepared) -> Result<Trained> {
-    if let Some(v) = data.val.take() {
-        data.train.append(&v);
-    }
+    settings::merge_validation(&mut data);
     let config = settings.potts_config(Some(&settings::shape_of(&data)))?;
     config.validate()?;
     let task = Task::Supervised {

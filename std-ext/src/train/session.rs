@@ -122,6 +122,13 @@ impl Meta {
     }
 
     /// The label value of each of `nc` classes (`0..nc` without classes).
+    ///
+    /// ```
+    /// use dam_std::train::session::Meta;
+    /// let meta = Meta::default();
+    /// assert_eq!(meta.labels(3), [0, 1, 2]);
+    /// assert!(meta.extras().preprocessing.is_none() && meta.extras().names.is_none());
+    /// ```
     pub fn labels(&self, nc: usize) -> Vec<i64> {
         match &self.classes {
             Some(c) => c.values.clone(),

@@ -171,6 +171,14 @@ pub fn merge_small_validation(data: &mut Prepared) -> Option<usize> {
     Some(v.len())
 }
 
+/// Moves the whole validation split into the training rows: a Potts run
+/// keeps its last epoch, so it chooses nothing on held-out rows.
+pub fn merge_validation(data: &mut Prepared) {
+    if let Some(v) = data.val.take() {
+        data.train.append(&v);
+    }
+}
+
 impl Settings {
     /// The options only the KH16 classifier takes that are given, by
     /// their `dam train` names.

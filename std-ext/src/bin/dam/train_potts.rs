@@ -10,7 +10,7 @@ use dam_std::potts::patches::patches;
 use dam_std::potts::{Constraint, Task, Trainer, evaluate, figure};
 use dam_std::train::augment::Augmentation;
 use dam_std::train::session::Meta;
-use dam_std::train::settings::{InitChoice, shape_of};
+use dam_std::train::settings::{self, InitChoice, shape_of};
 
 use crate::common::set_threads;
 use crate::signals;
@@ -161,9 +161,7 @@ pub fn run(args: &Args, mut data: Prepared) -> Result<()> {
     check_options(&args.potts)?;
     set_threads(args.threads)?;
     let pa = &args.potts;
-    if let Some(v) = data.val.take() {
-        data.train.append(&v);
-    }
+    settings::merge_validation(&mut data);
     let shape = shape_of(&data);
     let config = args
         .settings()
