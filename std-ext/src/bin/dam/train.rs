@@ -400,8 +400,9 @@ fn check_counts(args: &Args) -> Result<()> {
 pub fn run(args: Args) -> Result<()> {
     check_options(&args)?;
     let data = args.data.prepare()?;
-    let kind = settings::kind_for(&args.settings(), &data);
-    if args.kind.is_none() && kind == Kind::Potts {
+    let given = args.settings();
+    let kind = settings::kind_for(&given, &data);
+    if args.kind.is_none() && kind == Kind::Potts && given.potts_options().is_empty() {
         println!(
             "large square images: training Potts hidden units (--kind kh16 for the KH16 classifier)"
         );
