@@ -194,6 +194,119 @@ impl<'a, T: Real> Classifier<'a, T> {
         };
         scorer.score(overlaps, scores)
     }
+
+    /// Scratch elements [`Classifier::block_sums`] needs for `batch` inputs.
+    pub const fn block_scratch_len(batch: usize) -> usize {
+        batch.saturating_mul(3)
+    }
+
+    /// The forward pass for a block of `B = batch` inputs at once, as a
+    /// trainer needs it: from their overlaps `m_μb = ξ^μ·u_b` (`K × B`,
+    /// memory-major: `overlaps[μ·B + b]`, e.g. from
+    /// [`crate::simd::gemm_nt`] with each input followed by `Nc` entries
+    /// `−1`), the sums inside `tanh`,
+    /// `s_αb = Σ_μ F(c(m_μb + 2ξ^μ_α)) − F(c·m_μb)` into `sums` (`Nc × B`,
+    /// class-major: `sums[α·B + b]`); `c_αb = tanh(s_αb)` are the scores.
+    ///
+    /// `c` is the form's argument scale: `β/D` (normalized); raw form
+    /// `β^{1/n}` for a homogeneous `F` (`β F(x) = F(β^{1/n} x)`), else `1`
+    /// with the sum multiplied by `β`. With `derivatives`, also `F′` at
+    /// every argument `h` of `F` (the chain rule's `c` is the caller's).
+    ///
+    /// The same kernel as [`Classifier::forward`]'s scoring (one float
+    /// implementation of \[KH16\]), vectorized across the block, in plain
+    /// float arithmetic: no power-of-two rescaling, so large arguments can
+    /// overflow, reported as [`Error::Overflow`]. `scratch` needs
+    /// [`Classifier::block_scratch_len`] entries.
+    ///
+    /// ```
+    /// use dam_core::{Classifier, Form, Interaction, MemoryView, simd};
+    /// let xi = [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
+    /// let clf = Classifier::new(
+    ///     MemoryView::new(&xi, 2, 4)?, 2,
+    ///     Interaction::RectifiedPolynomial { n: 3 }, Form::Normalized { beta: 1.0 })?;
+    /// // Two inputs, each followed by the −1 label entries.
+    /// let u = [0.9f32, 0.8, -1.0, -1.0, -0.7, -0.9, -1.0, -1.0];
+    /// let mut overlaps = [0.0f32; 4];
+    /// simd::gemm_nt(&xi, &u, 4, &mut overlaps);
+    /// let (mut sums, mut scratch) = ([0.0f32; 4], [0.0f32; 6]);
+    /// clf.block_sums(&overlaps, 2, &mut sums, None, &mut scratch)?;
+    /// // Class 0 wins the first input, class 1 the second, as `forward` says.
+    /// assert!(sums[0] > sums[2] && sums[3] > sums[1]);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    ///
+    /// Errors: shape mismatches (`overlaps` not `K·B`, `sums` not `Nc·B`,
+    /// derivatives not `K·Nc·B` and `K·B`), short scratch, non-finite
+    /// overlaps or sums.
+    pub fn block_sums(
+        &self,
+        overlaps: &[T],
+        batch: usize,
+        sums: &mut [T],
+        derivatives: Option<Derivatives<'_, T>>,
+        scratch: &mut [T],
+    ) -> Result<()> {
+        let (k, nc, nv) = (self.memories.k(), self.classes, self.visible());
+        let len = |a: usize, b: usize| {
+            a.checked_mul(b).ok_or(Error::InvalidParameter {
+                param: Param::Dimension,
+                value: a as f64 * b as f64,
+            })
+        };
+        check_len(Operand::Query, len(k, batch)?, overlaps.len())?;
+        check_len(Operand::Output, len(nc, batch)?, sums.len())?;
+        check_scratch(
+            Operand::Scratch,
+            Self::block_scratch_len(batch),
+            scratch.len(),
+        )?;
+        if let Some(d) = &derivatives {
+            check_len(Operand::Output, len(len(k, nc)?, batch)?, d.labelled.len())?;
+            check_len(Operand::Output, len(k, batch)?, d.unlabelled.len())?;
+        }
+        if overlaps.iter().any(|m| !m.is_finite()) {
+            return Err(score_overflow::<T>());
+        }
+        let (c, outer) = match (self.form, self.f.homogeneous()) {
+            (Form::Normalized { .. }, _) => (self.form.arg_scale(self.memories.d()), T::ONE),
+            (Form::Raw { beta }, Some((_, n))) => {
+                ((beta.ln() / T::from_usize(n.max(1) as usize)).exp(), T::ONE)
+            }
+            (Form::Raw { beta }, None) => (T::ONE, beta),
+        };
+        sums.iter_mut().for_each(|s| *s = T::ZERO);
+        let memories = self.memories;
+        let rows = memories
+            .rows()
+            .map(|row| row.get(nv..).unwrap_or(&[]).iter().copied());
+        crate::simd::vectorized(Block {
+            f: &self.f,
+            c,
+            base: overlaps,
+            lanes: batch,
+            rows,
+            sums: &mut *sums,
+            derivatives,
+            scratch,
+        });
+        if outer != T::ONE {
+            sums.iter_mut().for_each(|s| *s = outer * *s);
+        }
+        if sums.iter().any(|s| !s.is_finite()) {
+            return Err(score_overflow::<T>());
+        }
+        Ok(())
+    }
+}
+
+/// Where [`Classifier::block_sums`] also writes `F′` (for training).
+#[derive(Debug)]
+pub struct Derivatives<'s, T> {
+    /// `F′(c(m_μb + 2ξ^μ_α))` at `(μ·Nc + α)·B + b` (`K × Nc × B`).
+    pub labelled: &'s mut [T],
+    /// `F′(c·m_μb)` at `μ·B + b` (`K × B`).
+    pub unlabelled: &'s mut [T],
 }
 
 /// The class scores from the overlaps `m_μ = ξ^μ·u`: the part of the
@@ -242,10 +355,7 @@ where
         let mut alphas = 0..scores.len();
         for group in scores.chunks_mut(CLASS_GROUP) {
             let (first, len) = (alphas.start, group.len());
-            let sums = match self.f.homogeneous() {
-                Some((rectified, n)) => self.power_sums(rectified, n, T::ONE, base, first, len),
-                None => self.literal_sums(base, first, len),
-            };
+            let sums = self.pair_sums(T::ONE, base, first, len);
             for ((c, &sum), alpha) in group.iter_mut().zip(sums.iter()).zip(&mut alphas) {
                 let s = beta * sum;
                 if !s.is_finite() {
@@ -275,13 +385,12 @@ where
         for group in scores.chunks_mut(CLASS_GROUP) {
             let (first, len) = (alphas.start, group.len());
             let sums = match self.f.homogeneous() {
-                Some((rectified, n)) => {
+                Some((_, n)) => {
                     // One power-of-two scale for the group keeps every power
                     // in range; scaling is exact, so the bits are those of
                     // the literal sum (as with `InteractionSum`).
                     let e = self.group_exponent(c, base, first, len)?;
-                    let sums =
-                        self.power_sums(rectified, n, c * T::ONE.ldexp(-e), base, first, len);
+                    let sums = self.pair_sums(c * T::ONE.ldexp(-e), base, first, len);
                     sums.map(|s| Wide::from_parts(s, (n as i32).saturating_mul(e)))
                 }
                 None => self.overflow_free_sums(c, base, first, len)?,
@@ -297,68 +406,25 @@ where
     }
 
     /// `Σ_μ F(c(m_μ + 2ξ^μ_α)) − F(c·m_μ)` for the `len ≤ CLASS_GROUP` classes
-    /// from `first`, `F` homogeneous of degree `n`, summed in memory order
-    /// with one rounding per pair, as `s += F(a) − F(b)`. `F(c·m_μ)`, shared
-    /// by all classes, is computed once per row.
-    fn power_sums(
-        &self,
-        rectified: bool,
-        n: u32,
-        c: T,
-        base: &[T],
-        first: usize,
-        len: usize,
-    ) -> [T; CLASS_GROUP] {
-        self.power_sums_by(BLOCK_POWERS, rectified, n, c, base, first, len)
-    }
-
-    /// [`Self::power_sums`], with the powers of a row's classes computed as
-    /// one array (`block`: vectorizes) or one at a time (no vector unit:
-    /// no array traffic). Both use [`Real::powi`]'s multiplications: same
-    /// bits.
-    #[allow(clippy::too_many_arguments)]
-    fn power_sums_by(
-        &self,
-        block: bool,
-        rectified: bool,
-        n: u32,
-        c: T,
-        base: &[T],
-        first: usize,
-        len: usize,
-    ) -> [T; CLASS_GROUP] {
-        let rectify = |v: T| if rectified && v < T::ZERO { T::ZERO } else { v };
+    /// from `first`, summed in memory order with one rounding per pair, as
+    /// `s += F(a) − F(b)`: [`accumulate`] with one lane, the kernel of
+    /// [`Classifier::block_sums`] too. `F` homogeneous (powers) or, with
+    /// `c = 1` in the raw form, any `F` evaluated literally (may overflow,
+    /// which the caller reports).
+    fn pair_sums(&self, c: T, base: &[T], first: usize, len: usize) -> [T; CLASS_GROUP] {
         let mut sums = [T::ZERO; CLASS_GROUP];
-        for (&m, labels) in base.iter().zip((self.label_rows)(first, len)) {
-            let fb = rectify(c * m).powi(n);
-            if block {
-                let mut fa = [T::ZERO; CLASS_GROUP];
-                for (a, x) in fa.iter_mut().zip(labels) {
-                    *a = rectify(c * (m + T::TWO * x));
-                }
-                interaction::pow_in_place(&mut fa, n);
-                for (s, &a) in sums.iter_mut().zip(fa.iter()).take(len) {
-                    *s += a - fb;
-                }
-            } else {
-                for (s, x) in sums.iter_mut().zip(labels) {
-                    *s += rectify(c * (m + T::TWO * x)).powi(n) - fb;
-                }
-            }
-        }
-        sums
-    }
-
-    /// [`Self::power_sums`] for any `F`, in plain float arithmetic (raw form:
-    /// may overflow, which the caller reports).
-    fn literal_sums(&self, base: &[T], first: usize, len: usize) -> [T; CLASS_GROUP] {
-        let mut sums = [T::ZERO; CLASS_GROUP];
-        for (&m, labels) in base.iter().zip((self.label_rows)(first, len)) {
-            let fb = self.f.eval(m);
-            for (s, x) in sums.iter_mut().zip(labels) {
-                *s += self.f.eval(m + T::TWO * x) - fb;
-            }
-        }
+        let rows = (self.label_rows)(first, len);
+        let sums_of_group = sums.get_mut(..len).unwrap_or(&mut []);
+        accumulate(
+            self.f,
+            c,
+            base,
+            1,
+            rows,
+            sums_of_group,
+            None,
+            &mut [T::ZERO; 3],
+        );
         sums
     }
 
@@ -401,9 +467,200 @@ where
     }
 }
 
-/// Whether [`ClassScorer::power_sums`] computes a row's powers as one array:
-/// where there is a vector unit to run it.
-const BLOCK_POWERS: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
+/// The [KH16] forward kernel, the one place that evaluates `F` for the
+/// float classifiers: for every memory `μ` (the items of `rows`, each
+/// yielding its label entries `ξ^μ_α` of the scored classes) and every lane
+/// `b < lanes` (an input of a block), in memory order,
+/// `sums[α·lanes + b] += F(c(m_μb + 2ξ^μ_α)) − F(c·m_μb)` with
+/// `m_μb = base[μ·lanes + b]`.
+///
+/// With `derivatives`, also `F′` at every argument (for training):
+/// `labelled[(μ·Nc + α)·lanes + b]`, `unlabelled[μ·lanes + b]`, where `Nc`
+/// is the number of classes scored (`sums.len() / lanes`); `F` of a
+/// power family is then computed as `F′`'s power times `h` (one power per
+/// argument for both). `scratch` holds three lanes. Short buffers skip the
+/// entries that do not fit (the callers check the shapes).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn accumulate<T, R, I>(
+    f: &Interaction<T>,
+    c: T,
+    base: &[T],
+    lanes: usize,
+    rows: R,
+    sums: &mut [T],
+    mut derivatives: Option<Derivatives<'_, T>>,
+    scratch: &mut [T],
+) where
+    T: Real,
+    R: Iterator<Item = I>,
+    I: Iterator<Item = T>,
+{
+    if lanes == 0 {
+        return;
+    }
+    if let (1, None, Some((rectified, n))) = (lanes, &derivatives, f.homogeneous()) {
+        return one_lane_powers(rectified, n, c, base, rows, sums);
+    }
+    let classes = sums.len() / lanes;
+    let (fu, rest) = scratch.split_at_mut(lanes.min(scratch.len()));
+    let (fw, x) = rest.split_at_mut(lanes.min(rest.len()));
+    for (mu, (m, labels)) in base.chunks_exact(lanes).zip(rows).enumerate() {
+        let du = derivatives
+            .as_mut()
+            .and_then(|d| lanes_at(d.unlabelled, mu, lanes));
+        eval_terms(f, c, T::ZERO, m, fu, du, x);
+        for (alpha, l) in labels.take(classes).enumerate() {
+            let dw = derivatives.as_mut().and_then(|d| {
+                let i = mu.checked_mul(classes)?.checked_add(alpha)?;
+                lanes_at(d.labelled, i, lanes)
+            });
+            eval_terms(f, c, T::TWO * l, m, fw, dw, x);
+            let s = lanes_at(sums, alpha, lanes).unwrap_or(&mut []);
+            for ((s, &w), &u) in s.iter_mut().zip(fw.iter()).zip(fu.iter()) {
+                *s += w - u;
+            }
+        }
+    }
+}
+
+/// [`accumulate`] for one input and a power `F` (single classifications,
+/// on boards without a vector unit): the same operations, one at a time,
+/// with the power unrolled for the degree ([`interaction::pow_unrolled`],
+/// the bits of [`Real::powi`]) and skipped for a rectified argument `≤ 0`
+/// (whose power is `0`; `n ≥ 1`).
+#[inline(always)]
+fn one_lane_powers<T, R, I>(rectified: bool, n: u32, c: T, base: &[T], rows: R, sums: &mut [T])
+where
+    T: Real,
+    R: Iterator<Item = I>,
+    I: Iterator<Item = T>,
+{
+    let pow = interaction::pow_unrolled::<T>(n);
+    let f = |h: T| {
+        if rectified && h <= T::ZERO && n > 0 {
+            T::ZERO
+        } else {
+            match pow {
+                Some(pow) => pow(h),
+                None => h.powi(n),
+            }
+        }
+    };
+    for (&m, labels) in base.iter().zip(rows) {
+        let fb = f(c * m);
+        for (s, l) in sums.iter_mut().zip(labels) {
+            *s += f(c * (m + T::TWO * l)) - fb;
+        }
+    }
+}
+
+/// [`accumulate`]'s arguments, to run it through [`crate::simd::vectorized`].
+struct Block<'a, 's, T, R> {
+    f: &'a Interaction<T>,
+    c: T,
+    base: &'a [T],
+    lanes: usize,
+    rows: R,
+    sums: &'s mut [T],
+    derivatives: Option<Derivatives<'s, T>>,
+    scratch: &'s mut [T],
+}
+
+impl<T, R, I> crate::simd::Vectorized for Block<'_, '_, T, R>
+where
+    T: Real,
+    R: Iterator<Item = I>,
+    I: Iterator<Item = T>,
+{
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let Block {
+            f,
+            c,
+            base,
+            lanes,
+            rows,
+            sums,
+            derivatives,
+            scratch,
+        } = self;
+        accumulate(f, c, base, lanes, rows, sums, derivatives, scratch);
+    }
+}
+
+/// Lanes `i·lanes..(i + 1)·lanes` of `v`, if they are all there.
+#[inline(always)]
+fn lanes_at<T>(v: &mut [T], i: usize, lanes: usize) -> Option<&mut [T]> {
+    let start = i.checked_mul(lanes)?;
+    v.get_mut(start..)?.get_mut(..lanes)
+}
+
+/// `fv_i = F(h_i)` and, if `df`, `df_i = F′(h_i)` for `h_i = c·(m_i + shift)`,
+/// in loops the compiler vectorizes; `x` is scratch. The power families
+/// rectify and take powers by [`Real::powi`]'s square-and-multiply over the
+/// whole slice (the same bits as `powi` per entry); the others evaluate
+/// [`Interaction::eval`] and [`Interaction::derivative`] literally (a
+/// derivative that overflows is stored as `T::MAX`).
+#[inline(always)]
+fn eval_terms<T: Real>(
+    f: &Interaction<T>,
+    c: T,
+    shift: T,
+    m: &[T],
+    fv: &mut [T],
+    mut df: Option<&mut [T]>,
+    x: &mut [T],
+) {
+    let Some((rectified, n)) = f.homogeneous() else {
+        for (i, (v, &m)) in fv.iter_mut().zip(m).enumerate() {
+            let h = c * (m + shift);
+            *v = f.eval(h);
+            if let Some(d) = df.as_deref_mut().and_then(|d| d.get_mut(i)) {
+                *d = f.derivative(h).unwrap_or(T::MAX);
+            }
+        }
+        return;
+    };
+    let rectify = |h: T| if rectified && h < T::ZERO { T::ZERO } else { h };
+    for (x, &m) in x.iter_mut().zip(m) {
+        *x = rectify(c * (m + shift));
+    }
+    match df {
+        None => pow_slice(x, fv, n),
+        Some(df) => {
+            // F = h·h^(n−1), F′ = n·h^(n−1): one power for both.
+            pow_slice(x, df, n.saturating_sub(1));
+            let nf = T::from_usize(n as usize);
+            for ((v, d), &m) in fv.iter_mut().zip(df.iter_mut()).zip(m) {
+                let h = rectify(c * (m + shift));
+                *v = *d * h;
+                *d = if rectified && h <= T::ZERO {
+                    T::ZERO
+                } else {
+                    nf * *d
+                };
+            }
+        }
+    }
+}
+
+/// `out_i = x_i^e` by [`Real::powi`]'s square-and-multiply, over the whole
+/// slice at once (`x` is overwritten); `x^0 = 1`.
+#[inline(always)]
+fn pow_slice<T: Real>(x: &mut [T], out: &mut [T], mut e: u32) {
+    out.iter_mut().for_each(|o| *o = T::ONE);
+    while e > 0 {
+        if e & 1 == 1 {
+            out.iter_mut().zip(x.iter()).for_each(|(r, &x)| *r *= x);
+        }
+        e >>= 1;
+        if e > 0 {
+            x.iter_mut().for_each(|x| *x = *x * *x);
+        }
+    }
+}
 
 /// Classes scored per pass over the memories. A row's label entries are
 /// contiguous, so scoring a group of classes together reads each row once
@@ -448,40 +705,156 @@ impl<'a, T: Element> TryFrom<&Model<'a>> for Classifier<'a, T> {
 mod tests {
     use super::*;
 
-    /// The array and the one-at-a-time power loops give the same bits, so
-    /// a board (one at a time) predicts exactly what the host (array) does.
-    #[test]
-    fn block_and_scalar_powers_agree_bitwise() {
-        const K: usize = 23;
-        let (nv, nc) = (7, 20);
-        let xi: [f32; K * 27] = core::array::from_fn(|i| ((i * 7919) % 200) as f32 / 100.0 - 1.0);
-        let view = MemoryView::new(&xi, K, nv + nc).unwrap();
-        let base: [f32; K] = core::array::from_fn(|i| (i as f32 * 0.37).sin() * 9.0);
-        for (rectified, n) in [(true, 20), (false, 3), (true, 1)] {
-            let f = if rectified {
-                Interaction::RectifiedPolynomial { n }
-            } else {
-                Interaction::Polynomial { n }
-            };
-            let scorer = ClassScorer {
-                f: &f,
-                form: Form::Normalized { beta: 2.0 },
-                d: nv + nc,
-                label_rows: |first: usize, len: usize| {
-                    view.rows()
-                        .map(move |row| row[nv + first..nv + first + len].iter().copied())
-                },
-            };
-            for (first, len) in [(0, CLASS_GROUP), (CLASS_GROUP, nc - CLASS_GROUP)] {
-                let a = scorer.power_sums_by(true, rectified, n, 0.25, &base, first, len);
-                let b = scorer.power_sums_by(false, rectified, n, 0.25, &base, first, len);
-                assert_eq!(
-                    a.map(f32::to_bits),
-                    b.map(f32::to_bits),
-                    "n = {n}, class {first}"
-                );
-                assert!(a.iter().take(len).any(|&s| s != 0.0));
+    extern crate std;
+    use proptest::prelude::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// The literal sums inside `tanh`, one pair at a time with
+    /// [`Interaction::eval`]: the reference of [`Classifier::block_sums`].
+    /// Also the sums of the terms' magnitudes (for rounding bounds).
+    fn reference_sums(
+        clf: &Classifier<'_, f32>,
+        overlaps: &[f32],
+        batch: usize,
+    ) -> (Vec<f32>, Vec<f32>) {
+        let (nv, nc) = (clf.visible(), clf.classes());
+        let c = clf.form().arg_scale(clf.memories().d());
+        let mut sums = vec![0.0f32; nc * batch];
+        let mut magnitudes = vec![0.0f32; nc * batch];
+        for (m, row) in overlaps.chunks(batch).zip(clf.memories().rows()) {
+            for (alpha, &l) in row[nv..].iter().enumerate() {
+                for (b, &m) in m.iter().enumerate() {
+                    let f = clf.interaction();
+                    let (a, u) = (f.eval(c * (m + 2.0 * l)), f.eval(c * m));
+                    sums[alpha * batch + b] += a - u;
+                    magnitudes[alpha * batch + b] += a.abs() + u.abs();
+                }
             }
         }
+        (sums, magnitudes)
+    }
+
+    fn interaction(which: u8, n: u32) -> Interaction<f32> {
+        match which % 4 {
+            0 => Interaction::RectifiedPolynomial { n },
+            1 => Interaction::Polynomial { n },
+            2 => Interaction::LeakyRectifiedPolynomial { n, leak: 0.1 },
+            _ => Interaction::Exponential,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(crate::test_config::proptest_config(ProptestConfig::default(), 4))]
+
+        /// The block kernel (vectorized where the CPU allows) gives the bits
+        /// of the literal pair-at-a-time sums, for every lane count, `F` and
+        /// shape; with derivatives, `F` is `h·h^(n−1)` (within rounding of
+        /// the literal power) and `F′` equals [`Interaction::derivative`].
+        #[test]
+        fn block_sums_are_the_literal_sums(
+            (k, nv, nc, batch) in (1usize..9, 1usize..12, 1usize..5, 1usize..40),
+            which in 0u8..4,
+            n in 1u32..24,
+            beta in 0.1f32..8.0,
+            seed in any::<u64>(),
+        ) {
+            let d = nv + nc;
+            let mut state = seed;
+            let mut next = || {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            };
+            let xi: Vec<f32> = (0..k * d).map(|_| next()).collect();
+            let overlaps: Vec<f32> = (0..k * batch).map(|_| next() * d as f32).collect();
+            let f = interaction(which, n);
+            let clf = Classifier::new(MemoryView::new(&xi, k, d).unwrap(), nc, f,
+                Form::Normalized { beta }).unwrap();
+            let (want, magnitudes) = reference_sums(&clf, &overlaps, batch);
+            let mut sums = vec![0.0f32; nc * batch];
+            let mut scratch = vec![0.0f32; Classifier::<f32>::block_scratch_len(batch)];
+            match clf.block_sums(&overlaps, batch, &mut sums, None, &mut scratch) {
+                Ok(()) => prop_assert_eq!(
+                    sums.iter().map(|s| s.to_bits()).collect::<Vec<_>>(),
+                    want.iter().map(|s| s.to_bits()).collect::<Vec<_>>()),
+                Err(Error::Overflow { .. }) => prop_assert!(want.iter().any(|s| !s.is_finite())),
+                Err(e) => prop_assert!(false, "{e:?}"),
+            }
+
+            let (mut dw, mut du) = (vec![0.0f32; k * nc * batch], vec![0.0f32; k * batch]);
+            let derivatives = Derivatives { labelled: &mut dw, unlabelled: &mut du };
+            let mut with = vec![0.0f32; nc * batch];
+            if clf.block_sums(&overlaps, batch, &mut with, Some(derivatives), &mut scratch).is_ok() {
+                let c = clf.form().arg_scale(d);
+                for (mu, row) in xi.chunks(d).enumerate() {
+                    for b in 0..batch {
+                        let m = overlaps[mu * batch + b];
+                        let want = f.derivative(c * m).unwrap_or(f32::MAX);
+                        let got = du[mu * batch + b];
+                        prop_assert!((got - want).abs() <= 1e-5 * want.abs(), "F′({}) {got} {want}", c * m);
+                        for (alpha, &l) in row[nv..].iter().enumerate() {
+                            let h = c * (m + 2.0 * l);
+                            let want = f.derivative(h).unwrap_or(f32::MAX);
+                            let got = dw[(mu * nc + alpha) * batch + b];
+                            prop_assert!((got - want).abs() <= 1e-5 * want.abs(), "F′({h}) {got} {want}");
+                        }
+                    }
+                }
+                // `h·h^(n−1)` rounds differently from `powi(h, n)`: a few ulps
+                // per term, accumulated over the K terms.
+                for ((s, w), mag) in with.iter().zip(&want).zip(&magnitudes) {
+                    let bound = 4.0 * f32::EPSILON * (k as f32 + 2.0) * mag;
+                    prop_assert!((s - w).abs() <= bound, "{s} {w} (bound {bound})");
+                }
+            }
+        }
+    }
+
+    /// `forward` and `block_sums` agree on the class, and the shapes are
+    /// checked.
+    #[test]
+    fn block_sums_predict_as_forward_and_check_shapes() {
+        let xi = [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
+        let clf = Classifier::new(
+            MemoryView::new(&xi, 2, 4).unwrap(),
+            2,
+            Interaction::RectifiedPolynomial { n: 3 },
+            Form::Normalized { beta: 1.0 },
+        )
+        .unwrap();
+        let inputs = [0.9f32, 0.8, -0.7, -0.9, 0.1, -0.3];
+        let mut u = Vec::new();
+        for v in inputs.chunks(2) {
+            u.extend_from_slice(v);
+            u.extend_from_slice(&[-1.0, -1.0]);
+        }
+        let mut overlaps = [0.0f32; 6];
+        crate::simd::gemm_nt(&xi, &u, 4, &mut overlaps);
+        let (mut sums, mut scratch) = ([0.0f32; 6], [0.0f32; 9]);
+        clf.block_sums(&overlaps, 3, &mut sums, None, &mut scratch)
+            .unwrap();
+        for (b, v) in inputs.chunks(2).enumerate() {
+            let class = clf.forward(v, &mut [0.0; 2], &mut [0.0; 2]).unwrap();
+            let block = usize::from(sums[3 + b] > sums[b]);
+            assert_eq!(class, block, "input {b}");
+        }
+        assert!(matches!(
+            clf.block_sums(&overlaps[..5], 3, &mut sums, None, &mut scratch),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(
+            clf.block_sums(&overlaps, 3, &mut sums, None, &mut scratch[..8])
+                .is_err()
+        );
+        assert!(
+            clf.block_sums(&overlaps, 3, &mut sums[..5], None, &mut scratch)
+                .is_err()
+        );
+        let mut bad = overlaps;
+        bad[1] = f32::NAN;
+        assert!(matches!(
+            clf.block_sums(&bad, 3, &mut sums, None, &mut scratch),
+            Err(Error::Overflow { .. })
+        ));
     }
 }

@@ -733,8 +733,73 @@ impl<T: Real> ExpSum<T> {
     }
 }
 
+/// `xⁿ` by the square-and-multiply of [`Real::powi`] (the same operations
+/// in the same order, so the same bits) for `N < 64`, written out in six
+/// steps so that with `N` known at compile time only its multiplications
+/// remain, whatever the optimizer's loop unrolling (`opt-level = "s"`
+/// firmware does not unroll `Real::powi`'s loop).
+#[inline(always)]
+fn pow_const<T: Real, const N: u32>(x: T) -> T {
+    if N >= 64 {
+        return x.powi(N);
+    }
+    let (mut acc, mut base, mut e) = (T::ONE, x, N);
+    macro_rules! step {
+        () => {
+            if e & 1 == 1 {
+                acc *= base;
+            }
+            e >>= 1;
+            if e > 0 {
+                base *= base;
+            }
+        };
+    }
+    step!();
+    step!();
+    step!();
+    step!();
+    step!();
+    if e & 1 == 1 {
+        acc *= base;
+    }
+    acc
+}
+
+/// [`pow_const`] for a degree known only at run time, for `1 ≤ n ≤ 40`
+/// (chosen once per forward pass; others use [`Real::powi`]).
+pub(crate) fn pow_unrolled<T: Real>(n: u32) -> Option<fn(T) -> T> {
+    macro_rules! table {
+        ($($n:literal)*) => {
+            match n {
+                $($n => Some(pow_const::<T, $n> as fn(T) -> T),)*
+                _ => None,
+            }
+        };
+    }
+    table!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20
+        21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40)
+}
+
 #[cfg(test)]
 mod tests {
+    /// The unrolled powers are bit-identical to `Real::powi` (the host and
+    /// the boards must agree with the general path's arithmetic).
+    #[test]
+    fn unrolled_powers_are_powi_bit_for_bit() {
+        for n in 0..50u32 {
+            match pow_unrolled::<f32>(n) {
+                Some(pow) => {
+                    assert!((1..=40).contains(&n), "n = {n}");
+                    for x in [0.0f32, 1.0, -0.7, 0.999_9, 1.3, -1.000_1, 3.7e-3, 2.5] {
+                        assert_eq!(pow(x).to_bits(), Real::powi(x, n).to_bits(), "{x}^{n}");
+                    }
+                }
+                None => assert!(n == 0 || n > 40, "n = {n}"),
+            }
+        }
+    }
+
     use super::*;
 
     fn literal(f: &Interaction<f64>, pairs: &[(f64, f64)]) -> f64 {

@@ -27,7 +27,7 @@
 //! let data = mnist::load(&mnist::default_dir())?;
 //! let mut t = Trainer::new(Config::default(), data.train.dim, mnist::CLASSES)?;
 //! t.run_epoch(&data.train, &|| false)?;
-//! println!("test accuracy {:.2}%", 100.0 * evaluate(&t.net(), &data.test)?.accuracy);
+//! println!("test accuracy {:.2}%", 100.0 * evaluate(&t.net()?, &data.test)?.accuracy);
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 

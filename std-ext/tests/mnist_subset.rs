@@ -25,11 +25,11 @@ fn trains_on_a_2000_image_subset() {
         ..Config::default()
     };
     let mut t = Trainer::new(config, train.dim, mnist::CLASSES).unwrap();
-    let before = evaluate(&t.net(), &test).unwrap().accuracy;
+    let before = evaluate(&t.net().unwrap(), &test).unwrap().accuracy;
     for _ in 0..40 {
         t.run_epoch(&train, &|| false).unwrap().unwrap();
     }
-    let net: Net<'_> = t.net();
+    let net: Net<'_> = t.net().unwrap();
     let after = evaluate(&net, &test).unwrap().accuracy;
     println!("test accuracy {before:.4} → {after:.4}");
     assert!(before < 0.3, "untrained accuracy {before}");

@@ -66,6 +66,32 @@ mod x86;
 mod x86_int;
 
 pub use crate::isa::{Isa, Kernels};
+
+/// A computation written as plain loops that [`vectorized`] compiles for
+/// the widest vector unit the CPU has. `run` must be `#[inline(always)]`
+/// (a closure cannot be, so it would not inherit the target features).
+pub(crate) trait Vectorized {
+    /// What the computation returns.
+    type Output;
+    /// The computation.
+    fn run(self) -> Self::Output;
+}
+
+/// Runs `kernel` compiled for the widest vector unit the CPU has where that
+/// needs run-time detection (AVX2 on x86_64), so that its plain loops
+/// vectorize; elsewhere as compiled. The same bits either way (plain IEEE
+/// arithmetic, never contracted).
+#[inline]
+pub(crate) fn vectorized<K: Vectorized>(kernel: K) -> K::Output {
+    #[cfg(target_arch = "x86_64")]
+    {
+        x86::vectorized(kernel)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        kernel.run()
+    }
+}
 use crate::real::Real;
 
 impl Isa {

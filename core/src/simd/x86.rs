@@ -211,6 +211,28 @@ isa_module!(
 /// which this CPU may not be able to run: the same generic code is checked
 /// here with those tile shapes on SSE2 registers (always available), so
 /// only the intrinsic tables of those paths remain untested on such a CPU.
+/// Runs `kernel` compiled for AVX2 if the CPU has it (plain loops in its
+/// `#[inline(always)]` body then vectorize 8 `f32` wide), else as compiled.
+/// Plain IEEE multiplies, adds and compares give the same bits at any
+/// vector width (Rust never fuses them into FMAs), so the result does not
+/// depend on the path.
+#[inline]
+pub(crate) fn vectorized<K: super::Vectorized>(kernel: K) -> K::Output {
+    if has_avx2_fma() {
+        // SAFETY: `run_avx2` only requires AVX2, detected just above.
+        unsafe { run_avx2(kernel) }
+    } else {
+        kernel.run()
+    }
+}
+
+/// [`vectorized`]'s AVX2 body: `run`, inlined here, is compiled with AVX2.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn run_avx2<K: super::Vectorized>(kernel: K) -> K::Output {
+    kernel.run()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

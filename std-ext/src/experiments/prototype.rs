@@ -149,7 +149,7 @@ pub fn run(config: &Config, train: &Split, test: &Split) -> Result<Vec<Model>> {
         for _ in 0..config.training.epochs {
             t.run_epoch(&train, &|| false)?;
         }
-        let test_error = 1.0 - evaluate(&t.net(), &test)?.accuracy;
+        let test_error = 1.0 - evaluate(&t.net()?, &test)?.accuracy;
         models.push(Model {
             n,
             prototype_score: prototype_score(&t.xi, train.dim, CLASSES, &reference),

@@ -14,9 +14,10 @@
 //! one product `G · V` with `G_μb = Σ_α δ_bα F'(ξ·w_α) − (Σ_α δ_bα) F'(ξ·u)`,
 //! and the label part is `Σ_b 2 δ_bβ F'(ξ·w_β) − G_μb`.
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
+use dam_core::classifier::Derivatives;
 use dam_core::model::{ElementType, Header, Kind, Model, cast_interaction};
-use dam_core::{Form, Interaction};
+use dam_core::{Classifier, Form, Interaction, MemoryView};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -164,22 +165,15 @@ impl Config {
     }
 }
 
-/// A classifier's memories and the scale `c` of its overlaps (see the
-/// module docs), ready for batched evaluation.
+/// A classifier's memories ready for batched evaluation and training: a
+/// [`Classifier`], whose sums inside `tanh` (and `F′`) come from
+/// [`Classifier::block_sums`], the kernel of `dam-core`'s own forward pass,
+/// plus the backward pass. The overlaps of a chunk are one `matrixmultiply`
+/// product: on the trainer's shapes (`K × 784` by `784 × 100`) it is faster
+/// than `dam-core`'s batch kernel (BENCHMARKS.md, "One forward pass").
 #[derive(Debug, Clone, Copy)]
 pub struct Net<'a> {
-    /// `K × D` memories, row-major.
-    pub xi: &'a [f32],
-    /// `K`.
-    pub k: usize,
-    /// Visible units `Nv`.
-    pub nv: usize,
-    /// Classes `Nc`.
-    pub nc: usize,
-    /// `F`.
-    pub f: Interaction<f32>,
-    /// The factor applied to every overlap before `F`.
-    pub c: f32,
+    clf: Classifier<'a, f32>,
 }
 
 /// What one pass over a chunk of samples gives.
@@ -191,160 +185,161 @@ struct Partial {
 }
 
 impl<'a> Net<'a> {
+    /// The network of `K` memories `xi` (`K × (Nv + Nc)`, row-major) with
+    /// interaction `f` and form `form`.
+    ///
+    /// ```
+    /// use dam_std::train::kh16::Net;
+    /// use dam_core::{Form, Interaction};
+    /// // "bright → class 0", "dark → class 1" (the dam-core Classifier example).
+    /// let xi = [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
+    /// let net = Net::new(&xi, 2, 2, Interaction::RectifiedPolynomial { n: 3 },
+    ///                    Form::Normalized { beta: 1.0 })?;
+    /// assert_eq!(net.predict(&[0.9, 0.8, -0.7, -0.9])?, [0, 1]);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn new(
+        xi: &'a [f32],
+        nv: usize,
+        nc: usize,
+        f: Interaction<f32>,
+        form: Form<f32>,
+    ) -> Result<Self> {
+        let d = nv + nc;
+        let k = xi.len().checked_div(d).unwrap_or(0);
+        let view = MemoryView::new(xi, k, d).map_err(|e| anyhow!("the memories: {e}"))?;
+        let clf = Classifier::new(view, nc, f, form).map_err(|e| anyhow!("{e}"))?;
+        Ok(Net { clf })
+    }
+
     /// The network stored in a classifier model (f32 memories).
     pub fn from_model(model: &Model<'a>) -> Result<Self> {
         let h = model.header();
         if h.kind != Kind::Classifier {
             bail!("the model is a {:?}, not a classifier", h.kind);
         }
-        let view = model
-            .memories::<f32>()
+        let clf = model
+            .classifier::<f32>()
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let d = h.d() as f64;
-        let c = match (h.form, h.interaction.degree()) {
-            (Form::Normalized { beta }, _) => beta / d,
-            (Form::Raw { beta }, Some(n)) if h.interaction.is_homogeneous() => {
-                beta.powf(1.0 / f64::from(n))
-            }
-            (Form::Raw { .. }, _) => {
-                bail!("raw-form models need a homogeneous F to be evaluated in f32")
-            }
-        };
-        Ok(Net {
-            xi: view.as_slice(),
-            k: h.k as usize,
-            nv: h.nv as usize,
-            nc: h.nc as usize,
-            f: model.interaction(),
-            c: c as f32,
-        })
+        Ok(Net { clf })
     }
 
-    fn d(&self) -> usize {
-        self.nv + self.nc
+    /// The classifier (`dam-core`).
+    pub fn classifier(&self) -> Classifier<'a, f32> {
+        self.clf
     }
 
-    /// `ξ^μ·u_b` for the `b` images in `v` (`b × Nv`), as `K × b`.
+    /// The visible units `Nv`.
+    pub fn visible(&self) -> usize {
+        self.clf.visible()
+    }
+
+    /// The classes `Nc`.
+    pub fn classes(&self) -> usize {
+        self.clf.classes()
+    }
+
+    /// The factor `c` applied to every overlap before `F` (the chain
+    /// rule's factor of the gradient).
+    pub fn scale(&self) -> f32 {
+        let (form, d) = (self.clf.form(), self.clf.memories().d());
+        match (form, self.clf.interaction().degree()) {
+            (Form::Raw { beta }, Some(n)) if self.clf.interaction().is_homogeneous() => {
+                (beta.ln() / n.max(1) as f32).exp()
+            }
+            _ => form.arg_scale(d),
+        }
+    }
+
+    fn k(&self) -> usize {
+        self.clf.memories().k()
+    }
+
+    fn xi(&self) -> &'a [f32] {
+        self.clf.memories().as_slice()
+    }
+
+    /// `ξ^μ·u_b` for the `b` images in `v` (`b × Nv`), as `K × b`:
+    /// `ξ_vis·v − Σ label entries`.
     fn base(&self, v: &[f32], b: usize) -> Vec<f32> {
-        let (k, nv, d) = (self.k, self.nv, self.d());
+        let (k, nv, d) = (self.k(), self.visible(), self.clf.memories().d());
         let mut a = vec![0.0f32; k * b];
         gemm(
-            Mat::rows(self.xi, k, nv, d),
+            Mat::rows(self.xi(), k, nv, d),
             Mat::transposed(v, nv, b, nv),
             &mut a,
         );
-        for (row, xi) in a.chunks_exact_mut(b).zip(self.xi.chunks_exact(d)) {
+        for (row, xi) in a.chunks_exact_mut(b).zip(self.xi().chunks_exact(d)) {
             let label_sum: f32 = xi[nv..].iter().sum();
             row.iter_mut().for_each(|m| *m -= label_sum);
         }
         a
     }
 
-    /// For every memory `μ`, class `α` and image `b`: the sums inside
-    /// `tanh` (`Nc × b`, class-major) and, if `derivatives`, `F'` at
-    /// `c·ξ^μ·w_α` (`K × Nc × b`) and at `c·ξ^μ·u` (`K × b`).
-    fn sweep(&self, base: &[f32], b: usize, derivatives: bool) -> Sweep {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: `sweep_avx2` only requires AVX2, detected just above.
-            // Plain IEEE mul/add/max give the same bits at any vector width
-            // (Rust never contracts them into FMAs), so the result does not
-            // depend on which path runs.
-            #[allow(unsafe_code)]
-            return unsafe { self.sweep_avx2(base, b, derivatives) };
-        }
-        self.sweep_portable(base, b, derivatives)
-    }
-
-    /// [`Net::sweep`] compiled for AVX2.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn sweep_avx2(&self, base: &[f32], b: usize, derivatives: bool) -> Sweep {
-        self.sweep_portable(base, b, derivatives)
-    }
-
-    #[inline(always)]
-    fn sweep_portable(&self, base: &[f32], b: usize, derivatives: bool) -> Sweep {
-        let (k, nv, nc, d) = (self.k, self.nv, self.nc, self.d());
-        let mut out = Sweep {
-            s: vec![0.0; nc * b],
-            dfw: if derivatives {
-                vec![0.0; k * nc * b]
-            } else {
-                Vec::new()
-            },
-            dfu: if derivatives {
-                vec![0.0; k * b]
-            } else {
-                Vec::new()
-            },
-        };
-        let mut fu = vec![0.0f32; b];
-        let mut fw = vec![0.0f32; b];
-        let mut dtmp = vec![0.0f32; b];
-        let mut x = vec![0.0f32; b];
-        for (mu, (row, xi)) in base
-            .chunks_exact(b)
-            .zip(self.xi.chunks_exact(d))
-            .enumerate()
-        {
-            let du = if derivatives {
-                &mut out.dfu[mu * b..][..b]
-            } else {
-                &mut dtmp[..]
-            };
-            eval_row(&self.f, self.c, 0.0, row, &mut fu, du, &mut x);
-            for (alpha, &l) in xi[nv..].iter().enumerate() {
-                let dw = if derivatives {
-                    &mut out.dfw[(mu * nc + alpha) * b..][..b]
-                } else {
-                    &mut dtmp[..]
-                };
-                eval_row(&self.f, self.c, 2.0 * l, row, &mut fw, dw, &mut x);
-                for ((s, &w), &u) in out.s[alpha * b..][..b].iter_mut().zip(&fw).zip(&fu) {
-                    *s += w - u;
-                }
-            }
-        }
-        out
+    /// The sums inside `tanh` (`Nc × b`, class-major) and, with
+    /// `derivatives`, `F'` at `c·ξ^μ·w_α` (`K × Nc × b`) and at `c·ξ^μ·u`
+    /// (`K × b`).
+    fn sums(
+        &self,
+        base: &[f32],
+        b: usize,
+        derivatives: Option<Derivatives<'_, f32>>,
+    ) -> Result<Vec<f32>> {
+        let mut sums = vec![0.0f32; self.classes() * b];
+        let mut scratch = vec![0.0f32; Classifier::<f32>::block_scratch_len(b)];
+        self.clf
+            .block_sums(base, b, &mut sums, derivatives, &mut scratch)
+            .map_err(|e| anyhow!("{e}; the model diverged or its β is too large for f32"))?;
+        Ok(sums)
     }
 
     /// The sums inside `tanh`, `b × Nc` row-major, for the images `v`.
-    ///
-    /// ```
-    /// use dam_std::train::kh16::Net;
-    /// use dam_core::Interaction;
-    /// // "bright → class 0", "dark → class 1" (the dam-core Classifier example).
-    /// let xi = [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
-    /// let net = Net { xi: &xi, k: 2, nv: 2, nc: 2,
-    ///                 f: Interaction::RectifiedPolynomial { n: 3 }, c: 0.25 };
-    /// assert_eq!(net.predict(&[0.9, 0.8, -0.7, -0.9]), [0, 1]);
-    /// ```
-    pub fn scores(&self, v: &[f32]) -> Vec<f32> {
-        let b = v.len() / self.nv;
+    pub fn scores(&self, v: &[f32]) -> Result<Vec<f32>> {
+        let b = v.len() / self.visible().max(1);
         let base = self.base(v, b);
-        let s = self.sweep(&base, b, false).s;
-        let nc = self.nc;
+        let s = self.sums(&base, b, None)?;
+        let nc = self.classes();
         let mut out = vec![0.0f32; b * nc];
-        for (alpha, col) in s.chunks_exact(b).enumerate() {
+        for (alpha, col) in s.chunks_exact(b.max(1)).enumerate() {
             for (bi, &x) in col.iter().enumerate() {
                 out[bi * nc + alpha] = x;
             }
         }
-        out
+        Ok(out)
     }
 
     /// The predicted class of each image in `v` (`b × Nv`).
-    pub fn predict(&self, v: &[f32]) -> Vec<usize> {
-        self.scores(v).chunks_exact(self.nc).map(argmax).collect()
+    pub fn predict(&self, v: &[f32]) -> Result<Vec<usize>> {
+        Ok(self
+            .scores(v)?
+            .chunks_exact(self.classes())
+            .map(argmax)
+            .collect())
     }
 
     /// The loss, accuracy count and descent direction for one chunk.
-    fn partial(&self, v: &[f32], labels: &[u16], m: u32) -> Partial {
+    fn partial(&self, v: &[f32], labels: &[u16], m: u32) -> Result<Partial> {
         let b = labels.len();
-        let (k, nv, nc, d) = (self.k, self.nv, self.nc, self.d());
+        let (k, nv, nc) = (self.k(), self.visible(), self.classes());
+        let d = nv + nc;
         let base = self.base(v, b);
-        let Sweep { s, dfw, dfu } = self.sweep(&base, b, true);
+        let (mut dfw, mut dfu) = (vec![0.0f32; k * nc * b], vec![0.0f32; k * b]);
+        let derivatives = Derivatives {
+            labelled: &mut dfw,
+            unlabelled: &mut dfu,
+        };
+        let s = match self.sums(&base, b, Some(derivatives)) {
+            Ok(s) => s,
+            // A diverging run: a non-finite loss, which the callers
+            // report (or, choosing settings, count as all wrong).
+            Err(_) => {
+                return Ok(Partial {
+                    grad: vec![0.0; k * d],
+                    loss: f64::NAN,
+                    correct: 0,
+                });
+            }
+        };
         // δ_αb = (t − y)^{2m−1} (1 − y²) (class-major), the loss, the accuracy.
         let mut out = Partial::default();
         let mut delta = vec![0.0f32; nc * b];
@@ -401,72 +396,7 @@ impl<'a> Net<'a> {
                 *x = 2.0 * acc - gsum;
             }
         }
-        out
-    }
-}
-
-/// What [`Net::sweep`] computes.
-struct Sweep {
-    s: Vec<f32>,
-    dfw: Vec<f32>,
-    dfu: Vec<f32>,
-}
-
-/// `f_i = F(h_i)`, `df_i = F'(h_i)` for `h_i = c·(row_i + shift)`, in
-/// loops the compiler vectorizes (`x` is scratch of the same length).
-#[inline(always)]
-fn eval_row(
-    f: &Interaction<f32>,
-    c: f32,
-    shift: f32,
-    row: &[f32],
-    fv: &mut [f32],
-    df: &mut [f32],
-    x: &mut [f32],
-) {
-    let (n, leak, rectified) = match *f {
-        Interaction::Exponential => {
-            for ((f, d), &m) in fv.iter_mut().zip(df.iter_mut()).zip(row) {
-                *f = (c * (m + shift)).exp();
-                *d = *f;
-            }
-            return;
-        }
-        Interaction::Polynomial { n } => (n, None, false),
-        Interaction::RectifiedPolynomial { n } => (n, None, true),
-        Interaction::LeakyRectifiedPolynomial { n, leak } => (n, Some(leak), true),
-    };
-    // max(h, 0)^(n−1) (or h^(n−1)) into df, then F and F' from it.
-    for (x, &m) in x.iter_mut().zip(row) {
-        let h = c * (m + shift);
-        *x = if rectified { h.max(0.0) } else { h };
-    }
-    pow_into(x, df, n - 1);
-    let nf = n as f32;
-    for ((f, d), &m) in fv.iter_mut().zip(df.iter_mut()).zip(row) {
-        let (h, p) = (c * (m + shift), *d);
-        (*f, *d) = match leak {
-            _ if !rectified || h > 0.0 => (p * h, nf * p),
-            Some(e) => (e * h, e),
-            None => (0.0, 0.0),
-        };
-    }
-}
-
-/// `out_i = x_i^e` by repeated squaring over the whole slice at once
-/// (`x` is overwritten); `x^0 = 1`.
-#[inline(always)]
-fn pow_into(x: &mut [f32], out: &mut [f32], mut e: u32) {
-    out.fill(1.0);
-    loop {
-        if e & 1 == 1 {
-            out.iter_mut().zip(x.iter()).for_each(|(r, &x)| *r *= x);
-        }
-        e >>= 1;
-        if e == 0 {
-            break;
-        }
-        x.iter_mut().for_each(|x| *x *= *x);
+        Ok(out)
     }
 }
 
@@ -506,13 +436,14 @@ pub struct Evaluation {
 
 /// Classifies every image of `split` (in parallel) and tallies the results.
 pub fn evaluate(net: &Net<'_>, split: &Split) -> Result<Evaluation> {
-    check_split(split, net.nv, net.nc)?;
+    let (nv, nc) = (net.visible(), net.classes());
+    check_split(split, nv, nc)?;
     let preds: Vec<Vec<usize>> = split
         .images
-        .par_chunks(CHUNK * net.nv)
+        .par_chunks(CHUNK * nv)
         .map(|v| net.predict(v))
-        .collect();
-    crate::quantize::tally(&split.labels, &preds.concat(), net.nc)
+        .collect::<Result<_>>()?;
+    crate::quantize::tally(&split.labels, &preds.concat(), nc)
 }
 
 /// Loss and training accuracy of one epoch (measured on each minibatch
@@ -564,7 +495,7 @@ impl Trainer {
     /// };
     /// let mut t = Trainer::new(config, 4, 2)?;
     /// for _ in 0..20 { t.run_epoch(&data, &|| false)?; }
-    /// assert_eq!(t.net().predict(&data.images), [0, 1]);
+    /// assert_eq!(t.net()?.predict(&data.images)?, [0, 1]);
     /// # Ok::<(), anyhow::Error>(())
     /// ```
     pub fn new(config: Config, nv: usize, nc: usize) -> Result<Self> {
@@ -649,20 +580,15 @@ impl Trainer {
         Ok(t)
     }
 
-    /// The current network.
-    pub fn net(&self) -> Net<'_> {
-        let c = match self.config.scale {
-            Scale::Raw { temperature } => 1.0 / temperature,
-            Scale::Normalized { beta } => beta / (self.nv + self.nc) as f32,
+    /// The current network (the form of [`Trainer::header`]). Errors:
+    /// none for a trainer built by [`Trainer::new`] (its settings are
+    /// checked there).
+    pub fn net(&self) -> Result<Net<'_>> {
+        let form = match self.header().form {
+            Form::Normalized { beta } => Form::Normalized { beta: beta as f32 },
+            Form::Raw { beta } => Form::Raw { beta: beta as f32 },
         };
-        Net {
-            xi: &self.xi,
-            k: self.config.k,
-            nv: self.nv,
-            nc: self.nc,
-            f: self.config.interaction,
-            c,
-        }
+        Net::new(&self.xi, self.nv, self.nc, self.config.interaction, form)
     }
 
     /// The model header describing these memories.
@@ -720,7 +646,7 @@ impl Trainer {
             if stop() {
                 return Ok(None);
             }
-            let net = self.net();
+            let net = self.net()?;
             let m = self.config.m;
             let parts: Vec<Partial> = batch
                 .par_chunks(CHUNK)
@@ -735,7 +661,7 @@ impl Trainer {
                     }
                     net.partial(&v, &labels, m)
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             let mut grad = vec![0.0f32; self.xi.len()];
             for p in &parts {
                 loss += p.loss;
@@ -768,15 +694,9 @@ fn normal(rng: &mut ChaCha8Rng) -> f32 {
 mod tests {
     use super::*;
 
+    /// Three memories over 4 pixels and 3 classes, `c = β/D ≈ 0.3`.
     fn toy_net(xi: &[f32], f: Interaction<f32>) -> Net<'_> {
-        Net {
-            xi,
-            k: 3,
-            nv: 4,
-            nc: 3,
-            f,
-            c: 0.3,
-        }
+        Net::new(xi, 4, 3, f, Form::Normalized { beta: 2.1 }).unwrap()
     }
 
     fn rand_vec(n: usize, seed: u64, lo: f32, hi: f32) -> Vec<f32> {
@@ -798,16 +718,17 @@ mod tests {
         ] {
             let xi = rand_vec(3 * 7, 2, -0.8, 0.8);
             let m = 2;
-            let g = toy_net(&xi, f).partial(&v, &labels, m).grad;
+            let c = f64::from(toy_net(&xi, f).scale());
+            let g = toy_net(&xi, f).partial(&v, &labels, m).unwrap().grad;
             let h = 1e-2f32;
             for i in 0..xi.len() {
                 let mut plus = xi.clone();
                 plus[i] += h;
                 let mut minus = xi.clone();
                 minus[i] -= h;
-                let lp = toy_net(&plus, f).partial(&v, &labels, m).loss;
-                let lm = toy_net(&minus, f).partial(&v, &labels, m).loss;
-                let numeric = -(lp - lm) / (2.0 * f64::from(h)) / (2.0 * m as f64 * 0.3);
+                let lp = toy_net(&plus, f).partial(&v, &labels, m).unwrap().loss;
+                let lm = toy_net(&minus, f).partial(&v, &labels, m).unwrap().loss;
+                let numeric = -(lp - lm) / (2.0 * f64::from(h)) / (2.0 * m as f64 * c);
                 let tol = 2e-2 * numeric.abs().max(1e-2);
                 assert!(
                     (f64::from(g[i]) - numeric).abs() < tol,
@@ -846,7 +767,7 @@ mod tests {
         let model = Model::parse(bytes.as_bytes()).unwrap();
         let clf = model.classifier::<f32>().unwrap();
         let (mut scores, mut scratch) = ([0.0f32; 3], [0.0f32; 6]);
-        let expected = t.net().predict(&data.images);
+        let expected = t.net().unwrap().predict(&data.images).unwrap();
         let got: Vec<usize> = data
             .images
             .chunks_exact(4)
@@ -858,7 +779,8 @@ mod tests {
         assert!(correct > 250, "{correct} of 300 right");
         // The net rebuilt from the file has the same scale.
         let net = Net::from_model(&model).unwrap();
-        assert!((net.c - t.net().c).abs() < 1e-6 * t.net().c);
+        let c = t.net().unwrap().scale();
+        assert!((net.scale() - c).abs() < 1e-6 * c);
     }
 
     /// Batched scores agree with dam-core's `Classifier` (normalized form).
@@ -868,10 +790,7 @@ mod tests {
         let v = rand_vec(20 * 4, 4, -1.0, 1.0);
         let f = Interaction::RectifiedPolynomial { n: 3 };
         let beta = 2.1f32;
-        let net = Net {
-            c: beta / 7.0,
-            ..toy_net(&xi, f)
-        };
+        let net = Net::new(&xi, 4, 3, f, Form::Normalized { beta }).unwrap();
         let view = dam_core::MemoryView::new(&xi, 3, 7).unwrap();
         let clf = dam_core::Classifier::new(view, 3, f, Form::Normalized { beta }).unwrap();
         let (mut scores, mut scratch) = ([0.0f32; 3], [0.0f32; 3]);
@@ -879,7 +798,7 @@ mod tests {
             .chunks_exact(4)
             .map(|x| clf.forward(x, &mut scores, &mut scratch).unwrap())
             .collect();
-        assert_eq!(net.predict(&v), expected);
+        assert_eq!(net.predict(&v).unwrap(), expected);
     }
 
     fn toy_data() -> Split {

@@ -199,11 +199,15 @@ pub fn folds(labels: &[u16], classes: usize, k: usize, seed: u64) -> Vec<usize> 
 
 /// Whether `net` classifies each row of `split` correctly.
 fn correct(net: &Net<'_>, split: &Split) -> Vec<bool> {
-    let preds: Vec<Vec<usize>> = split
+    let preds: Result<Vec<Vec<usize>>> = split
         .images
-        .par_chunks(CHUNK * net.nv)
+        .par_chunks(CHUNK * net.visible())
         .map(|v| net.predict(v))
         .collect();
+    // Scores that overflow f32: a diverged model, every row wrong.
+    let Ok(preds) = preds else {
+        return vec![false; split.len()];
+    };
     preds
         .concat()
         .iter()
@@ -247,7 +251,7 @@ pub fn held_correct(
         let Some(patience) = patience else {
             continue;
         };
-        let now = correct(&t.net(), held);
+        let now = correct(&t.net()?, held);
         let count = now.iter().filter(|&&c| c).count();
         if count > best_count {
             (best, best_count, since) = (now, count, 0);
@@ -259,7 +263,7 @@ pub fn held_correct(
         }
     }
     if patience.is_none() {
-        best = correct(&t.net(), held);
+        best = correct(&t.net()?, held);
     }
     Ok(Some(best))
 }

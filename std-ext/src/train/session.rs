@@ -269,7 +269,7 @@ pub fn run(
         let seconds = start.elapsed().as_secs_f64();
         check_divergence(&trainer, &stats, sel.min_loss, &paths)?;
         sel.min_loss = sel.min_loss.min(stats.loss);
-        let net = trainer.net();
+        let net = trainer.net()?;
         let val_accuracy = match data.val {
             Some(v) => Some(evaluate(&net, v)?.accuracy),
             None => None,
