@@ -191,6 +191,7 @@ impl<'a, T: Real> Classifier<'a, T> {
                     labels.get(..len).unwrap_or(&[]).iter().copied()
                 })
             },
+            label_bound: None,
         };
         scorer.score(overlaps, scores)
     }
@@ -325,6 +326,10 @@ pub(crate) struct ClassScorer<'f, T, L> {
     pub d: usize,
     /// The label entries, row by row.
     pub label_rows: L,
+    /// A bound known without reading the labels: `|ξ^μ_α| ≤ scales[μ]·unit`
+    /// (quantized memories), which spares the normalized form a pass over
+    /// every label to choose its scale; `None`: read them.
+    pub label_bound: Option<(&'f [T], T)>,
 }
 
 impl<T, L, R, I> ClassScorer<'_, T, L>
@@ -453,10 +458,19 @@ where
     /// below `2^e` (at least the smallest safe exponent).
     fn group_exponent(&self, c: T, base: &[T], first: usize, len: usize) -> Result<i32> {
         let mut big = T::ZERO;
-        for (&m, labels) in base.iter().zip((self.label_rows)(first, len)) {
-            big = big.max((c * m).abs());
-            for x in labels {
-                big = big.max((c * (m + T::TWO * x)).abs());
+        if let Some((scales, unit)) = self.label_bound {
+            // |c(m + 2ξ)| ≤ |c·m| + 2|c|·s·unit: within a small factor of the
+            // largest argument, so the largest powers do not underflow.
+            let step = T::TWO * c.abs() * unit;
+            for (&m, &s) in base.iter().zip(scales) {
+                big = big.max((c * m).abs() + step * s.abs());
+            }
+        } else {
+            for (&m, labels) in base.iter().zip((self.label_rows)(first, len)) {
+                big = big.max((c * m).abs());
+                for x in labels {
+                    big = big.max((c * (m + T::TWO * x)).abs());
+                }
             }
         }
         if !big.is_finite() {
@@ -536,15 +550,41 @@ where
     R: Iterator<Item = I>,
     I: Iterator<Item = T>,
 {
-    let pow = interaction::pow_unrolled::<T>(n);
+    // The trained models' degree (`dam train`'s default, the boards'
+    // model) inlined; others through the unrolled table, then `powi`.
+    match (n, interaction::pow_unrolled::<T>(n)) {
+        (20, _) => one_lane_with(
+            interaction::pow_const::<T, 20>,
+            rectified,
+            c,
+            base,
+            rows,
+            sums,
+        ),
+        (_, Some(pow)) => one_lane_with(pow, rectified, c, base, rows, sums),
+        (_, None) => one_lane_with(|h: T| h.powi(n), rectified && n > 0, c, base, rows, sums),
+    }
+}
+
+/// [`one_lane_powers`] with the power `pow` (`n ≥ 1` where `rectified`).
+#[inline(always)]
+fn one_lane_with<T, R, I>(
+    pow: impl Fn(T) -> T,
+    rectified: bool,
+    c: T,
+    base: &[T],
+    rows: R,
+    sums: &mut [T],
+) where
+    T: Real,
+    R: Iterator<Item = I>,
+    I: Iterator<Item = T>,
+{
     let f = |h: T| {
-        if rectified && h <= T::ZERO && n > 0 {
+        if rectified && h <= T::ZERO {
             T::ZERO
         } else {
-            match pow {
-                Some(pow) => pow(h),
-                None => h.powi(n),
-            }
+            pow(h)
         }
     };
     for (&m, labels) in base.iter().zip(rows) {

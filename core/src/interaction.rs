@@ -739,7 +739,7 @@ impl<T: Real> ExpSum<T> {
 /// remain, whatever the optimizer's loop unrolling (`opt-level = "s"`
 /// firmware does not unroll `Real::powi`'s loop).
 #[inline(always)]
-fn pow_const<T: Real, const N: u32>(x: T) -> T {
+pub(crate) fn pow_const<T: Real, const N: u32>(x: T) -> T {
     if N >= 64 {
         return x.powi(N);
     }

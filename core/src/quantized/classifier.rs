@@ -173,6 +173,7 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
                             .map(move |q| s * q.to_f32())
                     })
             },
+            label_bound: Some((memories.scales(), (Q::MAX_LEVEL + 1) as f32)),
         };
         scorer.score(base, scores)
     }
