@@ -519,12 +519,12 @@ fn accumulate<T, R, I>(
     let classes = sums.len() / lanes;
     let (fu, rest) = scratch.split_at_mut(lanes.min(scratch.len()));
     let (fw, x) = rest.split_at_mut(lanes.min(rest.len()));
-    for (mu, (m, labels)) in base.chunks_exact(lanes).zip(rows).enumerate() {
+    for (mu, (m, labels)) in crate::indexed(base.chunks_exact(lanes).zip(rows)) {
         let du = derivatives
             .as_mut()
             .and_then(|d| lanes_at(d.unlabelled, mu, lanes));
         eval_terms(f, c, T::ZERO, m, fu, du, x);
-        for (alpha, l) in labels.take(classes).enumerate() {
+        for (alpha, l) in crate::indexed(labels.take(classes)) {
             let dw = derivatives.as_mut().and_then(|d| {
                 let i = mu.checked_mul(classes)?.checked_add(alpha)?;
                 lanes_at(d.labelled, i, lanes)
@@ -654,7 +654,7 @@ fn eval_terms<T: Real>(
     x: &mut [T],
 ) {
     let Some((rectified, n)) = f.homogeneous() else {
-        for (i, (v, &m)) in fv.iter_mut().zip(m).enumerate() {
+        for (i, (v, &m)) in crate::indexed(fv.iter_mut().zip(m)) {
             let h = c * (m + shift);
             *v = f.eval(h);
             if let Some(d) = df.as_deref_mut().and_then(|d| d.get_mut(i)) {
