@@ -253,7 +253,10 @@ impl Soft {
     #[inline(always)]
     fn score_bits(self) -> i64 {
         let sh = self.e.saturating_add(32);
-        if sh > 31 {
+        if self.m == 0 {
+            // Zero (whatever its exponent): not the saturated maximum.
+            0
+        } else if sh > 31 {
             i64::MAX
         } else if sh >= 0 {
             (u64::from(self.m) << sh) as i64
@@ -635,6 +638,9 @@ mod tests {
     #[test]
     fn soft_edges() {
         assert_eq!(Soft::from_u32(0), Soft::ZERO);
+        // Zero scores zero (it once saturated: F(0) of an odd power).
+        assert_eq!(Soft::ZERO.score_bits(), 0);
+        assert_eq!(Soft::from_u32(7).mul(Soft::ZERO).powi(3).score_bits(), 0);
         assert_eq!(Soft::from_f32(0.0), Soft::ZERO);
         assert_eq!(Soft::from_f32(-1.0), Soft::ZERO);
         assert_eq!(Soft::from_f32(f32::INFINITY), Soft::ZERO);
