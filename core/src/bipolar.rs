@@ -15,7 +15,7 @@ use crate::interaction::{self, Form, Interaction, InteractionSum};
 use crate::memory::MemoryView;
 use crate::real::Real;
 use crate::simd;
-use crate::simd::bits;
+use crate::simd::bits::{self, Fields};
 use crate::wide::Wide;
 
 /// In which order neurons are updated.
@@ -373,8 +373,7 @@ pub struct PackedBipolar<'a, 'p, T> {
     net: BipolarMemory<'a, T>,
     columns: &'p [u64],
     words: usize,
-    n: u32,
-    rectified: bool,
+    fields: Fields,
 }
 
 impl<'a, T: Real> BipolarMemory<'a, T> {
@@ -424,12 +423,13 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
             }
             bound = bound.saturating_mul((d as u128).saturating_add(2));
         }
-        if bound > EXACT {
+        let fields = Fields::new(n, rectified);
+        let Some(fields) = fields.filter(|_| bound <= EXACT) else {
             return Err(Error::Overflow {
                 quantity: Quantity::Interaction,
                 ln_magnitude: (4.0 * k as f64).ln() + f64::from(n) * ((d as f64) + 2.0).ln(),
             });
-        }
+        };
         let columns = buf.get_mut(..len).unwrap_or(&mut []);
         columns.fill(0);
         for (mu, row) in crate::indexed(self.memories.rows()) {
@@ -450,8 +450,7 @@ impl<'a, T: Real> BipolarMemory<'a, T> {
             net: *self,
             columns,
             words,
-            n,
-            rectified,
+            fields,
         })
     }
 }
@@ -524,10 +523,9 @@ impl<'a, T: Real> PackedBipolar<'a, '_, T> {
         let engine = Packed {
             columns: self.columns,
             words: self.words,
-            n: self.n,
-            rectified: self.rectified,
+            fields: self.fields,
             overlaps,
-            fields: fields.get_mut(..k).unwrap_or(&mut []),
+            fields_b: fields.get_mut(..k).unwrap_or(&mut []),
             sum_b: 0.0,
             sum_u: 0.0,
         };
@@ -541,50 +539,52 @@ impl<'a, T: Real> PackedBipolar<'a, '_, T> {
 struct Packed<'p, 's> {
     columns: &'p [u64],
     words: usize,
-    n: u32,
-    rectified: bool,
+    fields: Fields,
     overlaps: &'s mut [f64],
-    fields: &'s mut [f64],
+    fields_b: &'s mut [f64],
     sum_b: f64,
     sum_u: f64,
 }
 
 impl Packed<'_, '_> {
     fn column(&self, i: usize) -> &[u64] {
-        self.columns
-            .get(i.saturating_mul(self.words)..)
-            .and_then(|c| c.get(..self.words))
-            .unwrap_or(&[])
+        column(self.columns, self.words, i)
     }
+}
 
-    fn refresh(&mut self) {
-        (self.sum_b, self.sum_u) = bits::fields(self.n, self.rectified, self.overlaps, self.fields);
-    }
+/// Column `i` of the packed memories (empty if out of range).
+fn column(columns: &[u64], words: usize, i: usize) -> &[u64] {
+    columns
+        .get(i.saturating_mul(words)..)
+        .and_then(|c| c.get(..words))
+        .unwrap_or(&[])
 }
 
 impl Engine for Packed<'_, '_> {
     fn fill(&mut self, state: &[i8]) {
-        bits::column_sums(self.columns, self.words, state, self.overlaps);
-        self.refresh();
+        (self.sum_b, self.sum_u) = bits::fill(
+            &self.fields,
+            self.columns,
+            self.words,
+            state,
+            self.overlaps,
+            self.fields_b,
+        );
     }
 
     fn decide(&self, i: usize, sigma_i: i8) -> Result<i8> {
         let s = if sigma_i >= 0 { 1.0 } else { -1.0 };
-        let plus = bits::masked_sum(self.column(i), self.fields);
+        let plus = bits::masked_sum(self.column(i), self.fields_b);
+        // Exact: integers below 2^53 (see `PackedBipolar`).
         let h = 2.0 * plus - self.sum_b - s * self.sum_u;
         Ok(if h >= 0.0 { 1 } else { -1 })
     }
 
     fn track(&mut self, i: usize, new: i8) {
         let two_s = if new > 0 { 2.0 } else { -2.0 };
-        let words = self.words;
-        let col = self
-            .columns
-            .get(i.saturating_mul(words)..)
-            .and_then(|c| c.get(..words))
-            .unwrap_or(&[]);
-        bits::signed_add(col, two_s, self.overlaps);
-        self.refresh();
+        let col = column(self.columns, self.words, i);
+        (self.sum_b, self.sum_u) =
+            bits::flip(&self.fields, col, two_s, self.overlaps, self.fields_b);
     }
 }
 

@@ -5,15 +5,110 @@
 //! where `ξ^μ_i = +1`, clear where it is `−1`. The values the kernels add are
 //! `f64` holding integers (overlaps and the exact integer fields of the
 //! sweep) whose sums stay below `2^53` in magnitude (the caller's
-//! guarantee): every partial sum is then exact, so the result does not
-//! depend on the summation order, and every path returns exactly the bits of
-//! the scalar reference.
+//! guarantee, [`Fields::new`]'s bound): every product and partial sum is
+//! then exact, so the result does not depend on the evaluation order, and
+//! every path returns exactly the bits of the scalar reference.
 //!
 //! Paths: AVX-512F on x86_64 (mask registers straight from the column
 //! words), the portable reference elsewhere. [`Isa::best`] picks.
 #![allow(unsafe_code)]
 
 use super::Isa;
+
+/// Entries of a [`Fields`] coefficient table: the polynomials in `t = m²`
+/// have degree `≤ (n − 1) / 2`, and `n ≤ 32` under the `2^53` bound
+/// (`4 · 3^n ≤ 2^53` already fails at `n = 33`).
+const MAX_COEFFS: usize = 17;
+
+/// How to evaluate, for `F(x) = x^n` or `max(x, 0)^n`, the two per-memory
+/// fields of the packed sweep at an integer overlap `m`:
+/// `b(m) = (F(m + 2) − F(m − 2)) / 2` and
+/// `u(m) = (F(m + 2) + F(m − 2)) / 2 − F(m)`.
+///
+/// For the plain polynomial the binomial theorem gives
+/// `b(m) = Σ_{j odd} C(n, j) 2^j m^{n−j}` and
+/// `u(m) = Σ_{j even, j ≥ 2} C(n, j) 2^j m^{n−j}` (for `n = 3`:
+/// `6m² + 8` and `12m`), evaluated by Horner's rule in `t = m²` (times `m`
+/// for the odd powers): a few multiply-adds instead of three powers. Every
+/// coefficient and every Horner partial value is an integer no larger in
+/// magnitude than the field itself, so under the caller's bound they are
+/// exact. The rectified polynomial is evaluated from its definition (three
+/// powers by squaring, exact likewise).
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub(crate) struct Fields {
+    n: u32,
+    rectified: bool,
+    /// `b`'s coefficients in `t`, highest first, and whether `b` has the
+    /// factor `m` (`n` even).
+    b: [f64; MAX_COEFFS],
+    b_len: usize,
+    b_odd: bool,
+    /// As `b`, for `u` (factor `m` for `n` odd).
+    u: [f64; MAX_COEFFS],
+    u_len: usize,
+    u_odd: bool,
+}
+
+impl Fields {
+    /// The fields of degree `n`; `None` if `n = 0`, `n > 32` or a
+    /// coefficient is not below `2^53` (outside the caller's bound anyway).
+    pub(crate) fn new(n: u32, rectified: bool) -> Option<Fields> {
+        if n == 0 || n > 32 {
+            return None;
+        }
+        let mut f = Fields {
+            n,
+            rectified,
+            b: [0.0; MAX_COEFFS],
+            b_len: 0,
+            b_odd: (n - 1) % 2 == 1,
+            u: [0.0; MAX_COEFFS],
+            u_len: 0,
+            u_odd: n % 2 == 1,
+        };
+        // C(n, j) 2^j for j = 0..=n, exact in u128 (≤ 3^32 < 2^51).
+        let mut c: u128 = 1;
+        for j in 1..=n {
+            c = c * u128::from(n - j + 1) / u128::from(j);
+            let coef = c << j;
+            if coef >= 1 << 53 {
+                return None;
+            }
+            // Power of m: n − j = 2k (+1 if odd); highest k first.
+            let k = ((n - j) / 2) as usize;
+            let (table, len) = if j % 2 == 1 {
+                (&mut f.b, &mut f.b_len)
+            } else {
+                (&mut f.u, &mut f.u_len)
+            };
+            if *len == 0 {
+                *len = k + 1;
+            }
+            let slot = len.checked_sub(1 + k).and_then(|i| table.get_mut(i))?;
+            *slot = coef as f64;
+        }
+        Some(f)
+    }
+
+    /// `(b(x), u(x))` of one overlap: the reference evaluation (from the
+    /// definition of `F`, by repeated multiplication).
+    pub(crate) fn eval(&self, x: f64) -> (f64, f64) {
+        let f = |x: f64| {
+            if self.rectified && x < 0.0 {
+                0.0
+            } else {
+                let mut acc = 1.0;
+                for _ in 0..self.n {
+                    acc *= x;
+                }
+                acc
+            }
+        };
+        let (p, q) = (f(x + 2.0), f(x - 2.0));
+        ((p - q) * 0.5, (p + q) * 0.5 - f(x))
+    }
+}
 
 /// `Σ v_μ` over the set bits `μ < v.len()` of `bits` (`bits` holds at least
 /// `⌈v.len() / 64⌉` words; entries of `v` past `64 · bits.len()` are ignored).
@@ -22,39 +117,29 @@ pub(crate) fn masked_sum(bits: &[u64], v: &[f64]) -> f64 {
     masked_sum_on(Isa::best(), bits, v)
 }
 
-/// `m_μ += s` where bit `μ` is set, `m_μ −= s` where it is clear.
-#[inline]
-pub(crate) fn signed_add(bits: &[u64], s: f64, m: &mut [f64]) {
-    signed_add_on(Isa::best(), bits, s, m)
-}
-
-/// For every `μ`, with `F(x) = x^n` (or `max(x, 0)^n`):
-/// `b_μ = (F(m_μ + 2) − F(m_μ − 2)) / 2`, and returns
-/// `(Σ b_μ, Σ u_μ)` with `u_μ = (F(m_μ + 2) + F(m_μ − 2)) / 2 − F(m_μ)`,
+/// A flip: `m_μ += s` where bit `μ` is set, `m_μ −= s` where it is clear;
+/// then `b_μ ← b(m_μ)`, and returns `(Σ b(m_μ), Σ u(m_μ))` (see [`Fields`]),
 /// over the common length of `m` and `b`.
 #[inline]
-pub(crate) fn fields(n: u32, rectified: bool, m: &[f64], b: &mut [f64]) -> (f64, f64) {
-    fields_on(Isa::best(), n, rectified, m, b)
+pub(crate) fn flip(f: &Fields, bits: &[u64], s: f64, m: &mut [f64], b: &mut [f64]) -> (f64, f64) {
+    flip_on(Isa::best(), f, bits, s, m, b)
 }
 
 /// The overlaps `m_μ = Σ_i σ_i ξ^μ_i` of a bipolar state (`s_i ≥ 0` counts
-/// as `+1`) from its packed columns: column `i` is
+/// as `+1`) from its packed columns (column `i` is
 /// `columns[i·words ..][..words]`, for `i < min(state.len(), columns.len() /
-/// words)`; sets `m_μ` for `μ < min(m.len(), 64 · words)`.
+/// words)`), for `μ < min(m.len(), b.len(), 64 · words)`; then `b_μ ← b(m_μ)`
+/// and returns `(Σ b(m_μ), Σ u(m_μ))`.
 #[inline]
-pub(crate) fn column_sums(columns: &[u64], words: usize, state: &[i8], m: &mut [f64]) {
-    column_sums_on(Isa::best(), columns, words, state, m)
-}
-
-/// [`column_sums`] on `isa`.
-#[inline]
-pub(crate) fn column_sums_on(isa: Isa, columns: &[u64], words: usize, state: &[i8], m: &mut [f64]) {
-    match isa.or_scalar() {
-        // SAFETY: as in `masked_sum_on`.
-        #[cfg(all(target_arch = "x86_64", dam_avx512))]
-        Isa::Avx512f => unsafe { avx512::column_sums(columns, words, state, m) },
-        _ => scalar::column_sums(columns, words, state, m),
-    }
+pub(crate) fn fill(
+    f: &Fields,
+    columns: &[u64],
+    words: usize,
+    state: &[i8],
+    m: &mut [f64],
+    b: &mut [f64],
+) -> (f64, f64) {
+    fill_on(Isa::best(), f, columns, words, state, m, b)
 }
 
 /// [`masked_sum`] on `isa` (the reference where that path has no kernel).
@@ -68,113 +153,55 @@ pub(crate) fn masked_sum_on(isa: Isa, bits: &[u64], v: &[f64]) -> f64 {
     }
 }
 
-/// [`signed_add`] on `isa`.
+/// [`flip`] on `isa`.
 #[inline]
-pub(crate) fn signed_add_on(isa: Isa, bits: &[u64], s: f64, m: &mut [f64]) {
+pub(crate) fn flip_on(
+    isa: Isa,
+    f: &Fields,
+    bits: &[u64],
+    s: f64,
+    m: &mut [f64],
+    b: &mut [f64],
+) -> (f64, f64) {
     match isa.or_scalar() {
         // SAFETY: as in `masked_sum_on`.
         #[cfg(all(target_arch = "x86_64", dam_avx512))]
-        Isa::Avx512f => unsafe { avx512::signed_add(bits, s, m) },
-        _ => scalar::signed_add(bits, s, m),
+        Isa::Avx512f => unsafe { avx512::flip(f, bits, s, m, b) },
+        _ => scalar::flip(f, bits, s, m, b),
     }
 }
 
-/// [`fields`] on `isa`.
+/// [`fill`] on `isa`.
 #[inline]
-pub(crate) fn fields_on(isa: Isa, n: u32, rectified: bool, m: &[f64], b: &mut [f64]) -> (f64, f64) {
+pub(crate) fn fill_on(
+    isa: Isa,
+    f: &Fields,
+    columns: &[u64],
+    words: usize,
+    state: &[i8],
+    m: &mut [f64],
+    b: &mut [f64],
+) -> (f64, f64) {
+    let len = m.len().min(b.len()).min(words.saturating_mul(64));
+    let (m, b) = (m.get_mut(..len).unwrap_or(&mut []), b.get_mut(..len).unwrap_or(&mut []));
     match isa.or_scalar() {
         // SAFETY: as in `masked_sum_on`.
         #[cfg(all(target_arch = "x86_64", dam_avx512))]
-        Isa::Avx512f => unsafe { avx512::fields(n, rectified, m, b) },
-        _ => portable_fields(n, rectified, m, b),
-    }
-}
-
-/// Lanes of the portable [`fields`] loop: one AVX-512 register of `f64`.
-const LANES: usize = 8;
-
-/// [`fields`], written over arrays of [`LANES`] with the exponent loop
-/// outside the lane loop, so that it vectorizes where it is inlined into a
-/// `#[target_feature]` function. Exact for integer `m` while every power
-/// and sum stays below `2^53` (the caller's guarantee), so the lane order of
-/// the sums does not matter.
-#[inline(always)]
-fn portable_fields(n: u32, rectified: bool, m: &[f64], b: &mut [f64]) -> (f64, f64) {
-    let len = m.len().min(b.len());
-    let (m, b) = (m.get(..len).unwrap_or(&[]), b.get_mut(..len).unwrap_or(&mut []));
-    let lo = if rectified { 0.0 } else { f64::NEG_INFINITY };
-    let mut sum_b = [0.0f64; LANES];
-    let mut sum_u = [0.0f64; LANES];
-    let block = |m: &[f64], b: &mut [f64], sum_b: &mut [f64; LANES], sum_u: &mut [f64; LANES]| {
-        let mut p = [0.0f64; LANES];
-        let mut q = [0.0f64; LANES];
-        let mut c = [0.0f64; LANES];
-        for (((p, q), c), &x) in p.iter_mut().zip(&mut q).zip(&mut c).zip(m) {
-            *p = (x + 2.0).max(lo);
-            *q = (x - 2.0).max(lo);
-            *c = x.max(lo);
-        }
-        let (p, q, c) = (pow8(p, n), pow8(q, n), pow8(c, n));
-        for ((((o, sb), su), (&p, &q)), &c) in b
-            .iter_mut()
-            .zip(sum_b.iter_mut())
-            .zip(sum_u.iter_mut())
-            .zip(p.iter().zip(&q))
-            .zip(&c)
-        {
-            let half_diff = (p - q) * 0.5;
-            *o = half_diff;
-            *sb += half_diff;
-            *su += (p + q) * 0.5 - c;
-        }
-    };
-    let mut mc = m.chunks_exact(LANES);
-    let mut bc = b.chunks_exact_mut(LANES);
-    for (mm, bb) in (&mut mc).zip(&mut bc) {
-        block(mm, bb, &mut sum_b, &mut sum_u);
-    }
-    // The tail: padded lanes hold m = 0, whose terms are not stored and
-    // are taken out of the sums below by only adding the stored lanes.
-    let (mt, bt) = (mc.remainder(), bc.into_remainder());
-    if !mt.is_empty() {
-        let mut tb = [0.0f64; LANES];
-        let mut tsb = [0.0f64; LANES];
-        let mut tsu = [0.0f64; LANES];
-        block(mt, &mut tb, &mut tsb, &mut tsu);
-        for (((o, &v), (sb, &t)), (su, &tu)) in bt
-            .iter_mut()
-            .zip(&tb)
-            .zip(sum_b.iter_mut().zip(&tsb))
-            .zip(sum_u.iter_mut().zip(&tsu))
-        {
-            *o = v;
-            *sb += t;
-            *su += tu;
+        Isa::Avx512f => unsafe {
+            avx512::column_sums(columns, words, state, m);
+            avx512::flip(f, &[], 0.0, m, b)
+        },
+        _ => {
+            scalar::column_sums(columns, words, state, m);
+            scalar::flip(f, &[], 0.0, m, b)
         }
     }
-    (sum_b.iter().sum(), sum_u.iter().sum())
-}
-
-/// `v_l^n` for each lane, by squaring (exact while the powers of integers
-/// stay below `2^53`).
-#[inline(always)]
-fn pow8(mut v: [f64; LANES], n: u32) -> [f64; LANES] {
-    let mut acc = [1.0f64; LANES];
-    let mut exp = n;
-    while exp > 0 {
-        if exp & 1 == 1 {
-            acc.iter_mut().zip(&v).for_each(|(a, &x)| *a *= x);
-        }
-        exp >>= 1;
-        if exp > 0 {
-            v.iter_mut().for_each(|x| *x *= *x);
-        }
-    }
-    acc
 }
 
 /// The portable reference kernels.
 pub(crate) mod scalar {
+    use super::Fields;
+
     /// [`super::masked_sum`], bit by bit.
     pub(crate) fn masked_sum(bits: &[u64], v: &[f64]) -> f64 {
         let mut acc = 0.0;
@@ -188,9 +215,10 @@ pub(crate) mod scalar {
         acc
     }
 
-    /// [`super::signed_add`], bit by bit.
-    pub(crate) fn signed_add(bits: &[u64], s: f64, m: &mut [f64]) {
-        for (&word, chunk) in bits.iter().zip(m.chunks_mut(64)) {
+    /// `m_μ ± s` by bit `μ` (bits missing from `bits` count as clear).
+    fn signed_add(bits: &[u64], s: f64, m: &mut [f64]) {
+        for (w, chunk) in m.chunks_mut(64).enumerate() {
+            let word = bits.get(w).copied().unwrap_or(0);
             for (j, x) in (0u32..).zip(chunk) {
                 if (word >> j) & 1 == 1 {
                     *x += s;
@@ -201,9 +229,23 @@ pub(crate) mod scalar {
         }
     }
 
-    /// [`super::column_sums`], one column at a time.
+    /// [`super::flip`], one entry at a time, fields from the definition.
+    pub(crate) fn flip(f: &Fields, bits: &[u64], s: f64, m: &mut [f64], b: &mut [f64]) -> (f64, f64) {
+        let len = m.len().min(b.len());
+        let m = m.get_mut(..len).unwrap_or(&mut []);
+        signed_add(bits, s, m);
+        let (mut sum_b, mut sum_u) = (0.0, 0.0);
+        for (o, &x) in b.iter_mut().zip(m.iter()) {
+            let (bx, ux) = f.eval(x);
+            *o = bx;
+            sum_b += bx;
+            sum_u += ux;
+        }
+        (sum_b, sum_u)
+    }
+
+    /// [`super::fill`]'s overlaps, one column at a time.
     pub(crate) fn column_sums(columns: &[u64], words: usize, state: &[i8], m: &mut [f64]) {
-        let m = m.get_mut(..words.saturating_mul(64).min(m.len())).unwrap_or(&mut []);
         m.fill(0.0);
         if words == 0 {
             return;
@@ -212,38 +254,13 @@ pub(crate) mod scalar {
             signed_add(col, if s >= 0 { 1.0 } else { -1.0 }, m);
         }
     }
-
-    /// [`super::fields`], one entry at a time (the other paths use the
-    /// vectorizable [`super::portable_fields`]; this is what the tests hold
-    /// them to).
-    #[cfg(test)]
-    pub(crate) fn fields(n: u32, rectified: bool, m: &[f64], b: &mut [f64]) -> (f64, f64) {
-        let f = |x: f64| {
-            if rectified && x < 0.0 {
-                0.0
-            } else {
-                let mut acc = 1.0;
-                for _ in 0..n {
-                    acc *= x;
-                }
-                acc
-            }
-        };
-        let (mut sum_b, mut sum_u) = (0.0, 0.0);
-        for (o, &x) in b.iter_mut().zip(m) {
-            let (p, q) = (f(x + 2.0), f(x - 2.0));
-            *o = (p - q) * 0.5;
-            sum_b += *o;
-            sum_u += (p + q) * 0.5 - f(x);
-        }
-        (sum_b, sum_u)
-    }
 }
 
 /// AVX-512F: 8 `f64` lanes, one byte of a column word as the lane mask.
 #[cfg(all(target_arch = "x86_64", dam_avx512))]
 #[allow(clippy::incompatible_msrv)]
 mod avx512 {
+    use super::Fields;
     use core::arch::x86_64::*;
 
     /// The mask of the first `min(n, 8)` lanes.
@@ -285,35 +302,95 @@ mod avx512 {
         _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(a0, a1), _mm512_add_pd(a2, a3)))
     }
 
-    /// # Safety
-    /// The CPU must have AVX-512F.
+    /// `Σ_k c_k t^{len−1−k}` by Horner (`0` for an empty table).
     #[target_feature(enable = "avx512f")]
-    pub(crate) unsafe fn signed_add(bits: &[u64], s: f64, m: &mut [f64]) {
-        let (pos, neg) = (_mm512_set1_pd(s), _mm512_set1_pd(-s));
-        for (&word, chunk) in bits.iter().zip(m.chunks_mut(64)) {
-            for (j, part) in (0u32..).zip(chunk.chunks_mut(8)) {
-                let k = (word >> (8 * j)) as u8;
-                let step = _mm512_mask_blend_pd(k, neg, pos);
-                let p = part.as_mut_ptr();
-                if part.len() == 8 {
-                    // SAFETY: `part` has 8 entries: the load and the store
-                    // are in bounds.
-                    unsafe { _mm512_storeu_pd(p, _mm512_add_pd(_mm512_loadu_pd(p), step)) };
-                } else {
-                    let live = low_lanes(part.len());
-                    // SAFETY: the masked load and store touch only the
-                    // first `part.len()` lanes, all within `part`.
-                    unsafe {
-                        let x = _mm512_maskz_loadu_pd(live, p);
-                        _mm512_mask_storeu_pd(p, live, _mm512_add_pd(x, step));
-                    }
-                }
+    #[inline]
+    fn horner(c: &[f64], t: __m512d) -> __m512d {
+        let mut acc = _mm512_setzero_pd();
+        for &ck in c {
+            acc = _mm512_fmadd_pd(acc, t, _mm512_set1_pd(ck));
+        }
+        acc
+    }
+
+    /// `v^n` by squaring.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn pow(mut v: __m512d, n: u32) -> __m512d {
+        let mut acc = _mm512_set1_pd(1.0);
+        let mut e = n;
+        while e > 0 {
+            if e & 1 == 1 {
+                acc = _mm512_mul_pd(acc, v);
             }
+            e >>= 1;
+            if e > 0 {
+                v = _mm512_mul_pd(v, v);
+            }
+        }
+        acc
+    }
+
+    /// `(b(x), u(x))` lane by lane (see [`Fields`]).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn eval(f: &Fields, x: __m512d) -> (__m512d, __m512d) {
+        if f.rectified {
+            let (zero, two, half) = (_mm512_setzero_pd(), _mm512_set1_pd(2.0), _mm512_set1_pd(0.5));
+            let p = pow(_mm512_max_pd(_mm512_add_pd(x, two), zero), f.n);
+            let q = pow(_mm512_max_pd(_mm512_sub_pd(x, two), zero), f.n);
+            let c = pow(_mm512_max_pd(x, zero), f.n);
+            let b = _mm512_mul_pd(_mm512_sub_pd(p, q), half);
+            let u = _mm512_fmsub_pd(_mm512_add_pd(p, q), half, c);
+            (b, u)
+        } else {
+            let t = _mm512_mul_pd(x, x);
+            let mut b = horner(f.b.get(..f.b_len).unwrap_or(&[]), t);
+            let mut u = horner(f.u.get(..f.u_len).unwrap_or(&[]), t);
+            if f.b_odd {
+                b = _mm512_mul_pd(b, x);
+            }
+            if f.u_odd {
+                u = _mm512_mul_pd(u, x);
+            }
+            (b, u)
         }
     }
 
-    /// A block of 64 overlaps at a time in eight registers, over all
-    /// columns (no loads or stores of `m` per column).
+    /// [`super::flip`]: one pass, 8 entries at a time. Words missing from
+    /// `bits` count as clear (`fill` passes none with `s = 0`).
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub(crate) unsafe fn flip(f: &Fields, bits: &[u64], s: f64, m: &mut [f64], b: &mut [f64]) -> (f64, f64) {
+        let len = m.len().min(b.len());
+        let (m, b) = (m.get_mut(..len).unwrap_or(&mut []), b.get_mut(..len).unwrap_or(&mut []));
+        let (pos, neg) = (_mm512_set1_pd(s), _mm512_set1_pd(-s));
+        let (mut sum_b, mut sum_u) = (_mm512_setzero_pd(), _mm512_setzero_pd());
+        for (w, (mc, bc)) in m.chunks_mut(64).zip(b.chunks_mut(64)).enumerate() {
+            let word = bits.get(w).copied().unwrap_or(0);
+            for (j, (mp, bp)) in (0u32..).zip(mc.chunks_mut(8).zip(bc.chunks_mut(8))) {
+                let step = _mm512_mask_blend_pd((word >> (8 * j)) as u8, neg, pos);
+                let live = low_lanes(mp.len().min(bp.len()));
+                // SAFETY: the masked loads and stores touch only the first
+                // `live` lanes, within both `mp` and `bp` (both at least that
+                // long); masked-off lanes cannot fault.
+                unsafe {
+                    let x = _mm512_add_pd(_mm512_maskz_loadu_pd(live, mp.as_ptr()), step);
+                    _mm512_mask_storeu_pd(mp.as_mut_ptr(), live, x);
+                    let (vb, vu) = eval(f, x);
+                    _mm512_mask_storeu_pd(bp.as_mut_ptr(), live, vb);
+                    sum_b = _mm512_mask_add_pd(sum_b, live, sum_b, vb);
+                    sum_u = _mm512_mask_add_pd(sum_u, live, sum_u, vu);
+                }
+            }
+        }
+        (_mm512_reduce_add_pd(sum_b), _mm512_reduce_add_pd(sum_u))
+    }
+
+    /// [`super::fill`]'s overlaps: a block of 64 at a time in eight
+    /// registers, over all columns (no loads or stores of `m` per column).
     ///
     /// # Safety
     /// The CPU must have AVX-512F.
@@ -322,7 +399,6 @@ mod avx512 {
         if words == 0 {
             return;
         }
-        let m = m.get_mut(..words.saturating_mul(64).min(m.len())).unwrap_or(&mut []);
         let (one, minus) = (_mm512_set1_pd(1.0), _mm512_set1_pd(-1.0));
         for (w, block) in m.chunks_mut(64).enumerate() {
             let mut acc = [_mm512_setzero_pd(); 8];
@@ -343,13 +419,6 @@ mod avx512 {
             }
         }
     }
-
-    /// # Safety
-    /// The CPU must have AVX-512F.
-    #[target_feature(enable = "avx512f")]
-    pub(crate) unsafe fn fields(n: u32, rectified: bool, m: &[f64], b: &mut [f64]) -> (f64, f64) {
-        super::portable_fields(n, rectified, m, b)
-    }
 }
 
 #[cfg(test)]
@@ -357,25 +426,44 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A small xorshift generator for the test data.
+    fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+        let mut s = seed | 1;
+        move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        }
+    }
+
+    #[test]
+    fn fields_of_the_cube() {
+        let f = Fields::new(3, false).unwrap();
+        for m in -50..=50 {
+            let m = f64::from(m);
+            assert_eq!(f.eval(m), (6.0 * m * m + 8.0, 12.0 * m));
+        }
+        assert!(Fields::new(33, false).is_none());
+        assert!(Fields::new(0, false).is_none());
+        assert!(Fields::new(32, true).is_some());
+    }
+
     proptest! {
         #![proptest_config(crate::test_config::proptest_config(ProptestConfig::with_cases(256), 3))]
 
         /// Every path against the reference, bit for bit, on integer data
-        /// of every length class (full words, partial words, partial lanes).
+        /// of every length class (full words, partial words, partial
+        /// lanes), every degree the `2^53` bound allows at this magnitude.
         #[test]
         fn paths_match_the_reference(
             len in 0usize..300,
             seed in any::<u64>(),
-            n in 1u32..6,
+            n in 1u32..=6,
             rectified in any::<bool>(),
         ) {
-            let mut s = seed | 1;
-            let mut next = || {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                s
-            };
+            let mut next = xorshift(seed);
+            let f = Fields::new(n, rectified).unwrap();
             let words = len.div_ceil(64);
             let bits: [u64; 5] = core::array::from_fn(|_| next());
             let bits = &bits[..words];
@@ -384,30 +472,38 @@ mod tests {
             let want_sum = scalar::masked_sum(bits, v);
             let mut want_m = [0.0; 300];
             want_m[..len].copy_from_slice(v);
-            scalar::signed_add(bits, 6.0, &mut want_m[..len]);
-            let mut want_b = [f64::NAN; 300];
-            let want_f = scalar::fields(n, rectified, v, &mut want_b[..len]);
+            let mut want_b = [7.0; 300];
+            let want_f = scalar::flip(&f, bits, 6.0, &mut want_m[..len], &mut want_b[..len]);
+            // The reference itself against the definition.
+            for mu in 0..len {
+                let bit = (bits[mu / 64] >> (mu % 64)) & 1;
+                prop_assert_eq!(want_m[mu], v[mu] + if bit == 1 { 6.0 } else { -6.0 });
+                prop_assert_eq!(want_b[mu], f.eval(want_m[mu]).0);
+            }
             for isa in Isa::ALL {
                 prop_assert_eq!(masked_sum_on(isa, bits, v), want_sum, "{:?}", isa);
                 let mut m = [0.0; 300];
                 m[..len].copy_from_slice(v);
-                signed_add_on(isa, bits, 6.0, &mut m[..len]);
+                let mut b = [7.0; 300];
+                let got = flip_on(isa, &f, bits, 6.0, &mut m[..len], &mut b[..len]);
+                prop_assert_eq!(got, want_f, "{:?}", isa);
                 prop_assert_eq!(&m[..], &want_m[..], "{:?}", isa);
-                let mut b = [f64::NAN; 300];
-                let f = fields_on(isa, n, rectified, v, &mut b[..len]);
-                prop_assert_eq!(f, want_f, "{:?}", isa);
-                prop_assert_eq!(&b[..len], &want_b[..len], "{:?}", isa);
+                prop_assert_eq!(&b[..], &want_b[..], "{:?}", isa);
             }
             let state: [i8; 7] = core::array::from_fn(|_| if next() % 2 == 0 { 1 } else { -1 });
             let cols: [u64; 35] = core::array::from_fn(|_| next());
             let words = words.max(1);
             let cols = &cols[..7 * words];
-            let mut want_c = [7.0; 300];
-            scalar::column_sums(cols, words, &state, &mut want_c[..len]);
+            let (mut want_c, mut want_cb) = ([7.0; 300], [7.0; 300]);
+            let want_cf = scalar::flip(&f, &[], 0.0, &mut [], &mut []);
+            prop_assert_eq!(want_cf, (0.0, 0.0));
+            let want_cf = fill_on(Isa::Scalar, &f, cols, words, &state, &mut want_c[..len], &mut want_cb[..len]);
             for isa in Isa::ALL {
-                let mut c = [7.0; 300];
-                column_sums_on(isa, cols, words, &state, &mut c[..len]);
+                let (mut c, mut cb) = ([7.0; 300], [7.0; 300]);
+                let got = fill_on(isa, &f, cols, words, &state, &mut c[..len], &mut cb[..len]);
+                prop_assert_eq!(got, want_cf, "{:?}", isa);
                 prop_assert_eq!(&c[..], &want_c[..], "{:?}", isa);
+                prop_assert_eq!(&cb[..], &want_cb[..], "{:?}", isa);
             }
             // Against the definition.
             for (mu, &got) in want_c[..len].iter().enumerate() {
@@ -418,11 +514,23 @@ mod tests {
                     })
                     .sum();
                 prop_assert_eq!(got, want);
+                prop_assert_eq!(want_cb[mu], f.eval(want).0);
             }
-            // The portable loop on its own (the path other targets use).
-            let mut b = [f64::NAN; 300];
-            prop_assert_eq!(portable_fields(n, rectified, v, &mut b[..len]), want_f);
-            prop_assert_eq!(&b[..len], &want_b[..len]);
+        }
+
+        /// The Horner form of the plain polynomial equals the definition
+        /// for every degree up to the bound, on the whole exact range.
+        #[test]
+        fn horner_equals_the_definition(n in 1u32..=32, raw in any::<i32>()) {
+            let f = Fields::new(n, false).unwrap();
+            // Exact only while (|m| + 2)^n < 2^53: |m| ≤ 2^(50/n) − 2.
+            let max = ((2f64.powf(50.0 / f64::from(n))).floor() as i32 - 2).clamp(0, 1000);
+            let m = raw % (max + 1);
+            let x = f64::from(m);
+            let mut b = [0.0];
+            let got = flip_on(Isa::best(), &f, &[], 0.0, &mut [x], &mut b);
+            prop_assert_eq!((b[0], got.0), (f.eval(x).0, f.eval(x).0));
+            prop_assert_eq!(got.1, f.eval(x).1);
         }
     }
 }
