@@ -357,13 +357,66 @@ mod avx512 {
         }
     }
 
-    /// [`super::flip`]: one pass, 8 entries at a time. Words missing from
-    /// `bits` count as clear (`fill` passes none with `s = 0`).
+    /// `(b(x), u(x))` of the plain polynomial from fixed-size tables
+    /// (unrolled; `ODD`: `n` odd, so `u` has the factor `m`, `b` not).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn poly<const NB: usize, const NU: usize, const ODD: bool>(
+        b: &[f64; NB],
+        u: &[f64; NU],
+        x: __m512d,
+    ) -> (__m512d, __m512d) {
+        let t = _mm512_mul_pd(x, x);
+        let (vb, vu) = (horner(b, t), horner(u, t));
+        if ODD {
+            (vb, _mm512_mul_pd(vu, x))
+        } else {
+            (_mm512_mul_pd(vb, x), vu)
+        }
+    }
+
+    /// [`super::flip`]: one pass, 8 entries at a time, with the fields'
+    /// evaluation chosen once (unrolled tables for `n ≤ 6`).
     ///
     /// # Safety
     /// The CPU must have AVX-512F.
     #[target_feature(enable = "avx512f")]
     pub(crate) unsafe fn flip(f: &Fields, bits: &[u64], s: f64, m: &mut [f64], b: &mut [f64]) -> (f64, f64) {
+        /// The first `N` coefficients of a table.
+        fn head<const N: usize>(t: &[f64; super::MAX_COEFFS]) -> [f64; N] {
+            core::array::from_fn(|i| t.get(i).copied().unwrap_or(0.0))
+        }
+        let (tb, tu) = (&f.b, &f.u);
+        // SAFETY (every arm): the features are this function's.
+        unsafe {
+            match (f.rectified, f.n) {
+                (true, _) => flip_with(|x| eval(f, x), bits, s, m, b),
+                (false, 1) => flip_with(|x| poly::<1, 0, true>(&head(tb), &head(tu), x), bits, s, m, b),
+                (false, 2) => flip_with(|x| poly::<1, 1, false>(&head(tb), &head(tu), x), bits, s, m, b),
+                (false, 3) => flip_with(|x| poly::<2, 1, true>(&head(tb), &head(tu), x), bits, s, m, b),
+                (false, 4) => flip_with(|x| poly::<2, 2, false>(&head(tb), &head(tu), x), bits, s, m, b),
+                (false, 5) => flip_with(|x| poly::<3, 2, true>(&head(tb), &head(tu), x), bits, s, m, b),
+                (false, 6) => flip_with(|x| poly::<3, 3, false>(&head(tb), &head(tu), x), bits, s, m, b),
+                _ => flip_with(|x| eval(f, x), bits, s, m, b),
+            }
+        }
+    }
+
+    /// The pass of [`flip`] with the fields `fields` (inlined per caller).
+    /// Words missing from `bits` count as clear (`fill` passes none with
+    /// `s = 0`).
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn flip_with(
+        fields: impl Fn(__m512d) -> (__m512d, __m512d),
+        bits: &[u64],
+        s: f64,
+        m: &mut [f64],
+        b: &mut [f64],
+    ) -> (f64, f64) {
         let len = m.len().min(b.len());
         let (m, b) = (m.get_mut(..len).unwrap_or(&mut []), b.get_mut(..len).unwrap_or(&mut []));
         let (pos, neg) = (_mm512_set1_pd(s), _mm512_set1_pd(-s));
@@ -379,7 +432,7 @@ mod avx512 {
                 unsafe {
                     let x = _mm512_add_pd(_mm512_maskz_loadu_pd(live, mp.as_ptr()), step);
                     _mm512_mask_storeu_pd(mp.as_mut_ptr(), live, x);
-                    let (vb, vu) = eval(f, x);
+                    let (vb, vu) = fields(x);
                     _mm512_mask_storeu_pd(bp.as_mut_ptr(), live, vb);
                     sum_b = _mm512_mask_add_pd(sum_b, live, sum_b, vb);
                     sum_u = _mm512_mask_add_pd(sum_u, live, sum_u, vu);
@@ -399,16 +452,18 @@ mod avx512 {
         if words == 0 {
             return;
         }
-        let (one, minus) = (_mm512_set1_pd(1.0), _mm512_set1_pd(-1.0));
+        // m_μ = Σ_i σ_i (2 bit − 1) = Σ_{i: bit set} 2σ_i − Σ_i σ_i: one
+        // masked add per column and register, the constant subtracted once.
+        let columns = columns.chunks_exact(words).zip(state);
+        let total: f64 = columns.clone().map(|(_, &s)| if s >= 0 { 1.0 } else { -1.0 }).sum();
+        let (two, minus_two) = (_mm512_set1_pd(2.0), _mm512_set1_pd(-2.0));
         for (w, block) in m.chunks_mut(64).enumerate() {
-            let mut acc = [_mm512_setzero_pd(); 8];
-            for (col, &s) in columns.chunks_exact(words).zip(state) {
+            let mut acc = [_mm512_set1_pd(-total); 8];
+            for (col, &s) in columns.clone() {
                 let word = col.get(w).copied().unwrap_or(0);
-                // σ = +1: +1 where the bit is set, −1 where clear; σ = −1:
-                // the opposite.
-                let (set, clear) = if s >= 0 { (one, minus) } else { (minus, one) };
+                let step = if s >= 0 { two } else { minus_two };
                 for (j, a) in (0u32..).zip(acc.iter_mut()) {
-                    *a = _mm512_add_pd(*a, _mm512_mask_blend_pd((word >> (8 * j)) as u8, clear, set));
+                    *a = _mm512_mask_add_pd(*a, (word >> (8 * j)) as u8, *a, step);
                 }
             }
             for (part, a) in block.chunks_mut(8).zip(acc) {
