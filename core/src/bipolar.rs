@@ -9,8 +9,15 @@
 //! arguments (it is invariant under `α > 0`), with the overflow-free
 //! [`InteractionSum`]; the raw form evaluates the same sum literally and
 //! reports [`Error::Overflow`] where the paper's floats would overflow.
+//!
+//! [`PackedBipolar`] ([`BipolarMemory::pack`]) runs the same sweeps on the
+//! memories packed by column into a caller buffer, with the decisions in
+//! exact integer arithmetic: for `±1` memories and the polynomial families,
+//! an order of magnitude faster (`BENCHMARKS.md`).
 
-use crate::error::{Error, Operand, Param, Quantity, Result, check_len, check_scratch, split_scratch};
+use crate::error::{
+    Error, Operand, Param, Quantity, Result, check_len, check_scratch, split_scratch,
+};
 use crate::interaction::{self, Form, Interaction, InteractionSum};
 use crate::memory::MemoryView;
 use crate::real::Real;
@@ -60,6 +67,10 @@ pub struct Retrieval {
 }
 
 /// A dense associative memory over bipolar states.
+///
+/// [`BipolarMemory::retrieve`] evaluates `F` for each memory and neuron
+/// (any memories, any `F`); for `±1` memories and the polynomial families,
+/// [`BipolarMemory::pack`] gives the faster [`PackedBipolar`].
 ///
 /// ```
 /// use dam_core::{BipolarMemory, Form, Interaction, MemoryView, Stop, UpdateOrder};
@@ -529,7 +540,14 @@ impl<'a, T: Real> PackedBipolar<'a, '_, T> {
             sum_b: 0.0,
             sum_u: 0.0,
         };
-        run(engine, self.net.memories.d(), state, order, max_sweeps, known)
+        run(
+            engine,
+            self.net.memories.d(),
+            state,
+            order,
+            max_sweeps,
+            known,
+        )
     }
 }
 

@@ -59,15 +59,37 @@ fn both<T: dam_core::Real>(
     let mut reference = start.to_vec();
     let mut overlaps = vec![T::ZERO; k];
     let r = match known {
-        None => net.retrieve(&mut reference, &mut overlaps, make(order(), &mut perm), max_sweeps),
-        Some(m) => net.complete(&mut reference, &mut overlaps, make(order(), &mut perm), max_sweeps, m),
+        None => net.retrieve(
+            &mut reference,
+            &mut overlaps,
+            make(order(), &mut perm),
+            max_sweeps,
+        ),
+        Some(m) => net.complete(
+            &mut reference,
+            &mut overlaps,
+            make(order(), &mut perm),
+            max_sweeps,
+            m,
+        ),
     }
     .expect("reference");
     let mut fast = start.to_vec();
     let mut scratch = vec![0.0f64; packed.scratch_len()];
     let p = match known {
-        None => packed.retrieve(&mut fast, &mut scratch, make(order(), &mut perm), max_sweeps),
-        Some(m) => packed.complete(&mut fast, &mut scratch, make(order(), &mut perm), max_sweeps, m),
+        None => packed.retrieve(
+            &mut fast,
+            &mut scratch,
+            make(order(), &mut perm),
+            max_sweeps,
+        ),
+        Some(m) => packed.complete(
+            &mut fast,
+            &mut scratch,
+            make(order(), &mut perm),
+            max_sweeps,
+            m,
+        ),
     }
     .expect("packed");
     ((r, reference), (p, fast))
@@ -197,13 +219,22 @@ fn pack_errors() {
     );
     assert!(
         packed
-            .complete(&mut state, &mut [0.0; 4], UpdateOrder::Sequential, 1, &[true])
+            .complete(
+                &mut state,
+                &mut [0.0; 4],
+                UpdateOrder::Sequential,
+                1,
+                &[true]
+            )
             .is_err()
     );
 
     let not_bipolar = [1.0f32, -1.0, 1.0, 1.0, 0.5, -1.0];
     let net = BipolarMemory::new(MemoryView::new(&not_bipolar, 2, 3).unwrap(), poly, form).unwrap();
-    assert_eq!(net.pack(&mut words).err(), Some(Error::NotBipolar { index: 4 }));
+    assert_eq!(
+        net.pack(&mut words).err(),
+        Some(Error::NotBipolar { index: 4 })
+    );
 
     for f in [Interaction::Exponential, Interaction::leaky(3)] {
         let net = BipolarMemory::new(view, f, form).unwrap();

@@ -183,7 +183,10 @@ pub(crate) fn fill_on(
     b: &mut [f64],
 ) -> (f64, f64) {
     let len = m.len().min(b.len()).min(words.saturating_mul(64));
-    let (m, b) = (m.get_mut(..len).unwrap_or(&mut []), b.get_mut(..len).unwrap_or(&mut []));
+    let (m, b) = (
+        m.get_mut(..len).unwrap_or(&mut []),
+        b.get_mut(..len).unwrap_or(&mut []),
+    );
     match isa.or_scalar() {
         // SAFETY: as in `masked_sum_on`.
         #[cfg(all(target_arch = "x86_64", dam_avx512))]
@@ -230,7 +233,13 @@ pub(crate) mod scalar {
     }
 
     /// [`super::flip`], one entry at a time, fields from the definition.
-    pub(crate) fn flip(f: &Fields, bits: &[u64], s: f64, m: &mut [f64], b: &mut [f64]) -> (f64, f64) {
+    pub(crate) fn flip(
+        f: &Fields,
+        bits: &[u64],
+        s: f64,
+        m: &mut [f64],
+        b: &mut [f64],
+    ) -> (f64, f64) {
         let len = m.len().min(b.len());
         let m = m.get_mut(..len).unwrap_or(&mut []);
         signed_add(bits, s, m);
@@ -336,7 +345,11 @@ mod avx512 {
     #[inline]
     fn eval(f: &Fields, x: __m512d) -> (__m512d, __m512d) {
         if f.rectified {
-            let (zero, two, half) = (_mm512_setzero_pd(), _mm512_set1_pd(2.0), _mm512_set1_pd(0.5));
+            let (zero, two, half) = (
+                _mm512_setzero_pd(),
+                _mm512_set1_pd(2.0),
+                _mm512_set1_pd(0.5),
+            );
             let p = pow(_mm512_max_pd(_mm512_add_pd(x, two), zero), f.n);
             let q = pow(_mm512_max_pd(_mm512_sub_pd(x, two), zero), f.n);
             let c = pow(_mm512_max_pd(x, zero), f.n);
@@ -381,7 +394,13 @@ mod avx512 {
     /// # Safety
     /// The CPU must have AVX-512F.
     #[target_feature(enable = "avx512f")]
-    pub(crate) unsafe fn flip(f: &Fields, bits: &[u64], s: f64, m: &mut [f64], b: &mut [f64]) -> (f64, f64) {
+    pub(crate) unsafe fn flip(
+        f: &Fields,
+        bits: &[u64],
+        s: f64,
+        m: &mut [f64],
+        b: &mut [f64],
+    ) -> (f64, f64) {
         /// The first `N` coefficients of a table.
         fn head<const N: usize>(t: &[f64; super::MAX_COEFFS]) -> [f64; N] {
             core::array::from_fn(|i| t.get(i).copied().unwrap_or(0.0))
@@ -391,12 +410,48 @@ mod avx512 {
         unsafe {
             match (f.rectified, f.n) {
                 (true, _) => flip_with(|x| eval(f, x), bits, s, m, b),
-                (false, 1) => flip_with(|x| poly::<1, 0, true>(&head(tb), &head(tu), x), bits, s, m, b),
-                (false, 2) => flip_with(|x| poly::<1, 1, false>(&head(tb), &head(tu), x), bits, s, m, b),
-                (false, 3) => flip_with(|x| poly::<2, 1, true>(&head(tb), &head(tu), x), bits, s, m, b),
-                (false, 4) => flip_with(|x| poly::<2, 2, false>(&head(tb), &head(tu), x), bits, s, m, b),
-                (false, 5) => flip_with(|x| poly::<3, 2, true>(&head(tb), &head(tu), x), bits, s, m, b),
-                (false, 6) => flip_with(|x| poly::<3, 3, false>(&head(tb), &head(tu), x), bits, s, m, b),
+                (false, 1) => flip_with(
+                    |x| poly::<1, 0, true>(&head(tb), &head(tu), x),
+                    bits,
+                    s,
+                    m,
+                    b,
+                ),
+                (false, 2) => flip_with(
+                    |x| poly::<1, 1, false>(&head(tb), &head(tu), x),
+                    bits,
+                    s,
+                    m,
+                    b,
+                ),
+                (false, 3) => flip_with(
+                    |x| poly::<2, 1, true>(&head(tb), &head(tu), x),
+                    bits,
+                    s,
+                    m,
+                    b,
+                ),
+                (false, 4) => flip_with(
+                    |x| poly::<2, 2, false>(&head(tb), &head(tu), x),
+                    bits,
+                    s,
+                    m,
+                    b,
+                ),
+                (false, 5) => flip_with(
+                    |x| poly::<3, 2, true>(&head(tb), &head(tu), x),
+                    bits,
+                    s,
+                    m,
+                    b,
+                ),
+                (false, 6) => flip_with(
+                    |x| poly::<3, 3, false>(&head(tb), &head(tu), x),
+                    bits,
+                    s,
+                    m,
+                    b,
+                ),
                 _ => flip_with(|x| eval(f, x), bits, s, m, b),
             }
         }
@@ -418,7 +473,10 @@ mod avx512 {
         b: &mut [f64],
     ) -> (f64, f64) {
         let len = m.len().min(b.len());
-        let (m, b) = (m.get_mut(..len).unwrap_or(&mut []), b.get_mut(..len).unwrap_or(&mut []));
+        let (m, b) = (
+            m.get_mut(..len).unwrap_or(&mut []),
+            b.get_mut(..len).unwrap_or(&mut []),
+        );
         let (pos, neg) = (_mm512_set1_pd(s), _mm512_set1_pd(-s));
         let (mut sum_b, mut sum_u) = (_mm512_setzero_pd(), _mm512_setzero_pd());
         for (w, (mc, bc)) in m.chunks_mut(64).zip(b.chunks_mut(64)).enumerate() {
@@ -455,7 +513,10 @@ mod avx512 {
         // m_μ = Σ_i σ_i (2 bit − 1) = Σ_{i: bit set} 2σ_i − Σ_i σ_i: one
         // masked add per column and register, the constant subtracted once.
         let columns = columns.chunks_exact(words).zip(state);
-        let total: f64 = columns.clone().map(|(_, &s)| if s >= 0 { 1.0 } else { -1.0 }).sum();
+        let total: f64 = columns
+            .clone()
+            .map(|(_, &s)| if s >= 0 { 1.0 } else { -1.0 })
+            .sum();
         let (two, minus_two) = (_mm512_set1_pd(2.0), _mm512_set1_pd(-2.0));
         for (w, block) in m.chunks_mut(64).enumerate() {
             let mut acc = [_mm512_set1_pd(-total); 8];
@@ -545,7 +606,7 @@ mod tests {
                 prop_assert_eq!(&m[..], &want_m[..], "{:?}", isa);
                 prop_assert_eq!(&b[..], &want_b[..], "{:?}", isa);
             }
-            let state: [i8; 7] = core::array::from_fn(|_| if next() % 2 == 0 { 1 } else { -1 });
+            let state: [i8; 7] = core::array::from_fn(|_| if next().is_multiple_of(2) { 1 } else { -1 });
             let cols: [u64; 35] = core::array::from_fn(|_| next());
             let words = words.max(1);
             let cols = &cols[..7 * words];
