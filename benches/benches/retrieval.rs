@@ -97,6 +97,30 @@ fn bipolar_sweep(c: &mut Criterion<ThreadTime>) {
                     .expect("retrieval")
                 })
             });
+            // The packed path (`BipolarMemory::pack`, done once per set of
+            // memories, outside the timing): same work per iteration (the
+            // overlaps from scratch, then one sweep) and, checked here on
+            // these inputs, the same final state.
+            let mut words = vec![0u64; net.packed_len()];
+            let packed = net.pack(&mut words).expect("pack");
+            let mut scratch = vec![0.0f64; packed.scratch_len()];
+            let (mut a, mut b) = (start.clone(), start.clone());
+            let ra = net.retrieve(&mut a, &mut overlaps, UpdateOrder::Sequential, 1);
+            let rb = packed.retrieve(&mut b, &mut scratch, UpdateOrder::Sequential, 1);
+            assert_eq!((ra, a), (rb, b), "packed and reference sweeps differ");
+            g.bench_function("sequential_1_sweep_packed", |b| {
+                b.iter(|| {
+                    let mut state = start.clone();
+                    packed
+                        .retrieve(
+                            black_box(&mut state),
+                            &mut scratch,
+                            UpdateOrder::Sequential,
+                            1,
+                        )
+                        .expect("retrieval")
+                })
+            });
             g.finish();
         }
     }

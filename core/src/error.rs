@@ -99,9 +99,10 @@ pub enum Error {
         /// The first offending index (row-major for matrices).
         index: usize,
     },
-    /// A bipolar state holds an entry other than `-1` or `+1`.
+    /// A bipolar state holds an entry other than `-1` or `+1` (or, from
+    /// [`BipolarMemory::pack`](crate::BipolarMemory::pack), the memories do).
     NotBipolar {
-        /// The first offending index.
+        /// The first offending index (row-major for memories).
         index: usize,
     },
     /// A parameter outside its valid range (see the parameter's docs).
@@ -143,7 +144,7 @@ impl fmt::Display for Error {
             Error::NotBipolar { index } => {
                 write!(
                     f,
-                    "the bipolar state holds a value other than -1/+1 at index {index}"
+                    "a bipolar state or memory holds a value other than -1/+1 at index {index}"
                 )
             }
             Error::InvalidParameter { param, value } => {

@@ -98,7 +98,7 @@ mod test_config;
 pub mod trig;
 pub mod wide;
 
-pub use bipolar::{BipolarMemory, Retrieval, Stop, UpdateOrder};
+pub use bipolar::{BipolarMemory, PackedBipolar, Retrieval, Stop, UpdateOrder};
 pub use classifier::Classifier;
 pub use drdam::{DrDam, Projection, SeededProjection, StoredProjection};
 pub use energy::Descent;

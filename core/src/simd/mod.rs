@@ -42,6 +42,7 @@
 //! `γ_n = n ε / (1 − n ε)` for `n` terms (Higham, *Accuracy and Stability
 //! of Numerical Algorithms*, §3.1); in practice far less.
 
+pub(crate) mod bits;
 pub mod integer;
 pub mod scalar;
 pub mod skipping;
