@@ -22,8 +22,9 @@ import os
 import numpy as np
 
 from . import _dam
+from ._memories import DrDam, Memory
 
-__all__ = ["Classifier"]
+__all__ = ["Classifier", "Memory", "DrDam"]
 
 _PARAMS = (
     "n_memories",

@@ -4,6 +4,11 @@
 //! and refused with the same messages; `dam/__init__.py` wraps these
 //! functions in a scikit-learn style class.
 
+mod arrays;
+mod drdam;
+mod io;
+mod memory;
+
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -349,5 +354,9 @@ fn _dam(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(model_info, m)?)?;
     m.add_function(wrap_pyfunction!(scores, m)?)?;
     m.add_function(wrap_pyfunction!(export_model, m)?)?;
+    m.add_class::<memory::Memory>()?;
+    m.add_class::<drdam::DrDam>()?;
+    m.add_function(wrap_pyfunction!(io::save_safetensors, m)?)?;
+    m.add_function(wrap_pyfunction!(io::load_safetensors, m)?)?;
     Ok(())
 }
