@@ -71,6 +71,9 @@ def _format(path) -> str:
     raise ValueError(f"path {p!r}: expected a name ending in .safetensors or .npy")
 
 
+_KINDS = {int: "an integer", float: "a number", str: "a string"}
+
+
 def _f32(value: float) -> float:
     """The float32 nearest ``value``, as a Python float (exact)."""
     return float(np.float32(value))
@@ -261,7 +264,7 @@ class Memory:
                     params[key] = cast(meta[key])
                 except ValueError:
                     raise ValueError(
-                        f"{os.fspath(path)}: metadata {key} = {meta[key]!r} is not a {cast.__name__}"
+                        f"{os.fspath(path)}: metadata {key} = {meta[key]!r} is not {_KINDS[cast]}"
                     ) from None
         params.update(settings)
         return cls(patterns, **params)
@@ -434,7 +437,7 @@ class DrDam:
                     params[key] = cast(meta[key])
                 except ValueError:
                     raise ValueError(
-                        f"{os.fspath(path)}: metadata {key} = {meta[key]!r} is not a {cast.__name__}"
+                        f"{os.fspath(path)}: metadata {key} = {meta[key]!r} is not {_KINDS[cast]}"
                     ) from None
         params.update(settings)
         missing = [k for k in ("dim", "beta") if k not in params]
