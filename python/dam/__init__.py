@@ -58,6 +58,25 @@ def _rows(X) -> np.ndarray:
     return X
 
 
+# dtypes whose values NumPy converts to float32 exactly as `dam scores`
+# does (read as float64, then rounded once to float32): every other numeric
+# dtype goes through float64 first; anything else through the `.npy` path,
+# which refuses it with the CLI's message.
+_DIRECT_F32 = set("f4 f8 i1 i2 i4 u1 u2 u4".split())
+
+
+def _scores(model: bytes, X):
+    """(scores, class indices) of the rows of X, as `dam scores` computes
+    them. A C-contiguous float32 N × D array is read in place."""
+    X = _rows(X)
+    code = f"{X.dtype.kind}{X.dtype.itemsize}"
+    if X.ndim != 2 or X.dtype.kind not in "iuf" or code == "f2":
+        return _dam.scores(model, _npy(X))
+    if code not in _DIRECT_F32:
+        X = X.astype(np.float64)
+    return _dam.scores_f32(model, np.ascontiguousarray(X, dtype=np.float32))
+
+
 class Classifier:
     """A Dense Associative Memory classifier (KH16 or Potts hidden units).
 
@@ -207,7 +226,7 @@ class Classifier:
         firmware compute from raw inputs (the model's input map is
         applied)."""
         self._check_fitted()
-        scores, _ = _dam.scores(self.model_bytes_, _npy(_rows(X)))
+        scores, _ = _scores(self.model_bytes_, X)
         return scores
 
     def predict_proba(self, X) -> np.ndarray:
@@ -219,7 +238,7 @@ class Classifier:
     def predict(self, X) -> np.ndarray:
         """The predicted labels (values of ``classes_``) of the rows of X."""
         self._check_fitted()
-        _, classes = _dam.scores(self.model_bytes_, _npy(_rows(X)))
+        _, classes = _scores(self.model_bytes_, X)
         return self.classes_[classes]
 
     def score(self, X, y) -> float:

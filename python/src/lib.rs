@@ -23,7 +23,7 @@ use dam_std::potts::{Task, Trainer, evaluate};
 use dam_std::quantize::Precision;
 use dam_std::train::session::{self, Data, Meta, Outcome, Paths};
 use dam_std::train::settings::{self, Kind, Settings};
-use numpy::{PyArray1, PyArray2, PyArrayMethods};
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -303,6 +303,64 @@ fn scores<'py>(
     Ok((scores, classes))
 }
 
+/// `scores` for a C-contiguous N × Nv float32 array, read in place (no
+/// copy): the same computation as `dam scores` (`Prepared::scores` row by
+/// row, the same bits), rows spread over threads with the GIL released.
+/// Errors name the first failing row, as `dam scores` does.
+#[pyfunction]
+#[pyo3(signature = (model_bytes, x, fixed=false))]
+fn scores_f32<'py>(
+    py: Python<'py>,
+    model_bytes: &[u8],
+    x: PyReadonlyArray2<'py, f32>,
+    fixed: bool,
+) -> PyResult<Scored<'py>> {
+    use rayon::prelude::*;
+    let arithmetic = if fixed {
+        Arithmetic::FixedPoint
+    } else {
+        Arithmetic::Float
+    };
+    let cols = x.shape()[1];
+    let x = x.as_slice().map_err(|e| value_error(anyhow!("X: {e}")))?;
+    let (rows, nc, scores, classes) = py
+        .detach(|| -> Result<_> {
+            let bytes = AlignedBytes::new(model_bytes);
+            let clf = dam_core::Prepared::with_arithmetic(bytes.as_bytes(), arithmetic)
+                .map_err(|e| anyhow!("the model: {e}"))?;
+            if cols != clf.inputs() {
+                bail!(
+                    "X: rows of {cols} values, but the model takes Nv = {} inputs",
+                    clf.inputs()
+                );
+            }
+            let rows = x.len() / cols.max(1);
+            let nc = clf.classes();
+            let mut scores = vec![0.0f32; rows * nc];
+            let mut classes = vec![Ok(0i64); rows];
+            x.par_chunks(cols.max(1))
+                .zip(scores.par_chunks_mut(nc.max(1)))
+                .zip(classes.par_iter_mut())
+                .for_each_init(
+                    || vec![0u8; clf.scratch_bytes()],
+                    |scratch, ((row, out), class)| {
+                        *class = clf.scores(row, scratch, out).map(|c| c as i64);
+                    },
+                );
+            let classes = classes
+                .into_iter()
+                .enumerate()
+                .map(|(r, c)| c.map_err(|e| anyhow!("X: row {r}: {e}")))
+                .collect::<Result<Vec<i64>>>()?;
+            Ok((rows, nc, scores, classes))
+        })
+        .map_err(value_error)?;
+    let scores = PyArray1::from_vec(py, scores)
+        .reshape([rows, nc])
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok((scores, PyArray1::from_vec(py, classes)))
+}
+
 /// Writes the model as `dam export --quantize Q --format F --out PATH`
 /// does: quantize 'i8', 'i16' or 'f32' (None: i8 for a classifier, f32 for
 /// a Potts model), format 'c' (PATH.c and PATH.h), 'rust' (PATH.rs and
@@ -353,6 +411,7 @@ fn _dam(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(model_info, m)?)?;
     m.add_function(wrap_pyfunction!(scores, m)?)?;
+    m.add_function(wrap_pyfunction!(scores_f32, m)?)?;
     m.add_function(wrap_pyfunction!(export_model, m)?)?;
     m.add_class::<memory::Memory>()?;
     m.add_class::<drdam::DrDam>()?;
