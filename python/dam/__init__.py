@@ -213,6 +213,15 @@ class Classifier:
         self.n_features_in_ = nv
         self.classes_ = np.array(names) if names is not None else np.array(labels)
 
+    @property
+    def memories_(self) -> np.ndarray:
+        """The memories of a KH16 classifier, K × (n_features_in_ +
+        n_classes) float32: each row a feature part (in the model's input
+        space, after its input map) and a label part. Raises ValueError for
+        a Potts model or a quantized (i8/i16) one."""
+        self._check_fitted()
+        return _dam.model_memories(self.model_bytes_)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_bytes_"):
             raise ValueError(

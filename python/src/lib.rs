@@ -269,6 +269,27 @@ fn model_info(model_bytes: &[u8]) -> PyResult<Info> {
     Ok((kind, h.nv as usize, labels, names))
 }
 
+/// The memories of a float32 KH16 classifier model: K × (Nv + Nc)
+/// float32, each row the feature part then the label part.
+#[pyfunction]
+fn model_memories<'py>(py: Python<'py>, model_bytes: &[u8]) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let bytes = AlignedBytes::new(model_bytes);
+    let model = parse(&bytes).map_err(value_error)?;
+    if model.header().kind != ModelKind::Classifier {
+        return Err(PyValueError::new_err(
+            "the model is not a KH16 classifier (a Potts model has no memories of this kind)",
+        ));
+    }
+    let view = model.memories::<f32>().map_err(|e| {
+        PyValueError::new_err(format!(
+            "model: {e} (memories_ reads float32 models; quantized ones are for firmware)"
+        ))
+    })?;
+    PyArray1::from_slice(py, view.as_slice())
+        .reshape([view.k(), view.d()])
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 /// The class scores of a model for raw inputs (an N × Nv or Nv `.npy`, as
 /// bytes), as `dam scores` computes them: `(scores, classes)`, an N × Nc
 /// float32 array (c_α ∈ [−1, 1] for a classifier, the posterior for a
@@ -410,6 +431,7 @@ fn export_model(
 fn _dam(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(model_info, m)?)?;
+    m.add_function(wrap_pyfunction!(model_memories, m)?)?;
     m.add_function(wrap_pyfunction!(scores, m)?)?;
     m.add_function(wrap_pyfunction!(scores_f32, m)?)?;
     m.add_function(wrap_pyfunction!(export_model, m)?)?;
