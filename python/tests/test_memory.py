@@ -297,3 +297,24 @@ def test_drdam_errors_and_pickle():
     again = pickle.loads(pickle.dumps(m))
     assert again.get_params() == m.get_params()
     np.testing.assert_array_equal(again.T, m.T)
+
+
+def test_stubs_declare_the_public_api():
+    """dam/__init__.pyi names every public method and property of the
+    classes, and nothing they lack."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(dam.__file__).parent / "__init__.pyi").read_text())
+    for cls in tree.body:
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        stubbed = {
+            n.name for n in cls.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")
+        }
+        runtime = {n for n in vars(getattr(dam, cls.name)) if not n.startswith("_")}
+        assert stubbed <= runtime, (cls.name, stubbed - runtime)
+        assert runtime - {"get_params", "set_params"} <= stubbed | {"set_params", "get_params"}, (
+            cls.name,
+            runtime - stubbed,
+        )
