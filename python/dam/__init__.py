@@ -26,6 +26,9 @@ from ._memories import DrDam, Memory
 
 __all__ = ["Classifier", "Memory", "DrDam"]
 
+# `help(dam)` and `repr` name them where users find them.
+Memory.__module__ = DrDam.__module__ = __name__
+
 _PARAMS = (
     "n_memories",
     "degree",

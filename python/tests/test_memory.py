@@ -318,3 +318,14 @@ def test_stubs_declare_the_public_api():
             cls.name,
             runtime - stubbed,
         )
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    runner = doctest.DocTestRunner()
+    for cls in (dam.Memory, dam.DrDam):
+        for test in doctest.DocTestFinder().find(cls):
+            runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.attempted >= 8 and result.failed == 0, result
