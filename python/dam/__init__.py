@@ -68,16 +68,37 @@ def _rows(X) -> np.ndarray:
 _DIRECT_F32 = set("f4 f8 i1 i2 i4 u1 u2 u4".split())
 
 
-def _scores(model: bytes, X):
-    """(scores, class indices) of the rows of X, as `dam scores` computes
-    them. A C-contiguous float32 N × D array is read in place."""
+def _float32_rows(X):
+    """X as a C-contiguous float32 N × D array converted as `dam scores`
+    converts it (in place if it is one already), or None if the `.npy`
+    path must take it (it refuses it with the CLI's message)."""
     X = _rows(X)
     code = f"{X.dtype.kind}{X.dtype.itemsize}"
     if X.ndim != 2 or X.dtype.kind not in "iuf" or code == "f2":
-        return _dam.scores(model, _npy(X))
+        return None
     if code not in _DIRECT_F32:
         X = X.astype(np.float64)
-    return _dam.scores_f32(model, np.ascontiguousarray(X, dtype=np.float32))
+    return np.ascontiguousarray(X, dtype=np.float32)
+
+
+def _scores(model: bytes, X):
+    """(scores, class indices) of the rows of X, as `dam scores` computes
+    them."""
+    rows = _float32_rows(X)
+    if rows is None:
+        return _dam.scores(model, _npy(_rows(X)))
+    return _dam.scores_f32(model, rows)
+
+
+def _predict(model: bytes, X):
+    """The class indices of the rows of X: the blocked batch path for a
+    float32 KH16 model, else the argmax of `_scores`."""
+    rows = _float32_rows(X)
+    if rows is not None:
+        classes = _dam.predict_f32(model, rows)
+        if classes is not None:
+            return classes
+    return _scores(model, X)[1]
 
 
 class Classifier:
@@ -248,10 +269,16 @@ class Classifier:
         return self.decision_function(X)
 
     def predict(self, X) -> np.ndarray:
-        """The predicted labels (values of ``classes_``) of the rows of X."""
+        """The predicted labels (values of ``classes_``) of the rows of X.
+
+        A float32 KH16 model predicts through the blocked batch path
+        (blocks of rows against all memories in one product, on every
+        core, as ``dam eval`` scores f32 models): the argmax of
+        ``decision_function`` except where two class scores agree to
+        within the rounding of a different summation order. Other models
+        (Potts, quantized) take the argmax of ``decision_function``."""
         self._check_fitted()
-        _, classes = _scores(self.model_bytes_, X)
-        return self.classes_[classes]
+        return self.classes_[_predict(self.model_bytes_, X)]
 
     def score(self, X, y) -> float:
         """Accuracy of ``predict(X)`` against ``y``."""

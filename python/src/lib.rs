@@ -382,6 +382,58 @@ fn scores_f32<'py>(
     Ok((scores, PyArray1::from_vec(py, classes)))
 }
 
+/// The predicted class indices of a float32 KH16 classifier for a
+/// C-contiguous N × Nv float32 array, through `dam_std::batch::classify`
+/// (blocks of inputs against the memories in one product each, on all
+/// cores; `dam eval` scores f32 models in the same blocked way): the
+/// classes of `scores_f32` except where two class scores are equal to
+/// within the rounding of the overlaps' summation order. `None` for other
+/// models, `fixed`, or inputs the blocked path refuses (the caller then
+/// takes `scores_f32`, which names the bad row as `dam scores` does).
+#[pyfunction]
+fn predict_f32<'py>(
+    py: Python<'py>,
+    model_bytes: &[u8],
+    x: PyReadonlyArray2<'py, f32>,
+) -> PyResult<Option<Bound<'py, PyArray1<i64>>>> {
+    use rayon::prelude::*;
+    let cols = x.shape()[1];
+    let Ok(x) = x.as_slice() else {
+        return Ok(None);
+    };
+    let classes = py.detach(|| -> Option<Vec<i64>> {
+        let bytes = AlignedBytes::new(model_bytes);
+        let model = Model::parse(bytes.as_bytes()).ok()?;
+        if model.header().kind != ModelKind::Classifier {
+            return None;
+        }
+        let memories = model.memories::<f32>().ok()?;
+        let nc = model.header().nc as usize;
+        let clf =
+            dam_core::Classifier::new(memories, nc, model.interaction(), model.form()).ok()?;
+        let nv = clf.visible();
+        if cols != nv || nv == 0 {
+            return None;
+        }
+        let mapped;
+        let inputs = match model.preprocessing() {
+            None => x,
+            Some(map) => {
+                let mut out = vec![0.0f32; x.len()];
+                out.par_chunks_mut(nv)
+                    .zip(x.par_chunks(nv))
+                    .try_for_each(|(o, r)| map.apply(r, o))
+                    .ok()?;
+                mapped = out;
+                &mapped[..]
+            }
+        };
+        let out = dam_std::batch::classify(&clf, inputs).ok()?;
+        Some(out.classes.into_iter().map(|c| c as i64).collect())
+    });
+    Ok(classes.map(|c| PyArray1::from_vec(py, c)))
+}
+
 /// Writes the model as `dam export --quantize Q --format F --out PATH`
 /// does: quantize 'i8', 'i16' or 'f32' (None: i8 for a classifier, f32 for
 /// a Potts model), format 'c' (PATH.c and PATH.h), 'rust' (PATH.rs and
@@ -434,6 +486,7 @@ fn _dam(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(model_memories, m)?)?;
     m.add_function(wrap_pyfunction!(scores, m)?)?;
     m.add_function(wrap_pyfunction!(scores_f32, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_f32, m)?)?;
     m.add_function(wrap_pyfunction!(export_model, m)?)?;
     m.add_class::<memory::Memory>()?;
     m.add_class::<drdam::DrDam>()?;
