@@ -52,10 +52,16 @@ fn main() -> Result<()> {
         .map_err(|e| anyhow!("{}: {e}", model_path.display()))?;
     let model = prepared.model();
     if model.preprocessing().is_some() {
-        bail!("{}: has an input map; give a model without one", model_path.display());
+        bail!(
+            "{}: has an input map; give a model without one",
+            model_path.display()
+        );
     }
     if cols != prepared.inputs() {
-        bail!("INPUTS: rows of {cols}, the model takes {}", prepared.inputs());
+        bail!(
+            "INPUTS: rows of {cols}, the model takes {}",
+            prepared.inputs()
+        );
     }
     let nc = prepared.classes();
     let (t_rows, reference) = best(repeats, || {
@@ -88,7 +94,10 @@ fn main() -> Result<()> {
         .zip(&reference)
         .filter(|(a, b)| a != b)
         .count();
-    println!("batch: {:.2} ms ({differ} of {rows} predictions differ from rows)", t_batch * 1e3);
+    println!(
+        "batch: {:.2} ms ({differ} of {rows} predictions differ from rows)",
+        t_batch * 1e3
+    );
     println!("threads: {}", rayon::current_num_threads());
     Ok(())
 }
