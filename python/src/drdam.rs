@@ -1,7 +1,7 @@
 //! `dam._dam.DrDam`: the random-feature memory of math.md §6 over a seeded
 //! projection, `dam_core::DrDam<f32, SeededProjection, Vec<f32>>` itself
-//! (the same `φ`, `T`, energies and descent as the firmware, bit for bit),
-//! rows spread over threads with the GIL released where they are
+//! (the code the host and the firmware run for `φ`, `T`, energies and
+//! descent), rows spread over threads with the GIL released where they are
 //! independent.
 
 use crate::arrays::{self, value_error};
