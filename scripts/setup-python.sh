@@ -3,7 +3,8 @@
 # * the packages of benches/reference/ (numpy, scikit-learn) for the
 #   reference scripts make_datasets.py and datasets.py, and those of
 #   benches/emlearn/ (emlearn) for its comparison;
-# * maturin and pytest (python/requirements.txt), then builds the `dam`
+# * maturin, pytest and the tests' packages (python/requirements.txt:
+#   safetensors, dask/distributed, matplotlib), then builds the `dam`
 #   Python package (python/, a PyO3 extension) as a wheel with
 #   `maturin build --release` and pip-installs it.
 # Idempotent: pip leaves packages already at the pinned versions alone, and

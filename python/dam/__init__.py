@@ -22,8 +22,12 @@ import os
 import numpy as np
 
 from . import _dam
+from ._memories import DrDam, Memory
 
-__all__ = ["Classifier"]
+__all__ = ["Classifier", "Memory", "DrDam"]
+
+# `help(dam)` and `repr` name them where users find them.
+Memory.__module__ = DrDam.__module__ = __name__
 
 _PARAMS = (
     "n_memories",
@@ -55,6 +59,46 @@ def _rows(X) -> np.ndarray:
     if X.ndim == 3:
         X = X.reshape(X.shape[0], -1)
     return X
+
+
+# dtypes whose values NumPy converts to float32 exactly as `dam scores`
+# does (read as float64, then rounded once to float32): every other numeric
+# dtype goes through float64 first; anything else through the `.npy` path,
+# which refuses it with the CLI's message.
+_DIRECT_F32 = set("f4 f8 i1 i2 i4 u1 u2 u4".split())
+
+
+def _float32_rows(X):
+    """X as a C-contiguous float32 N × D array converted as `dam scores`
+    converts it (in place if it is one already), or None if the `.npy`
+    path must take it (it refuses it with the CLI's message)."""
+    X = _rows(X)
+    code = f"{X.dtype.kind}{X.dtype.itemsize}"
+    if X.ndim != 2 or X.dtype.kind not in "iuf" or code == "f2":
+        return None
+    if code not in _DIRECT_F32:
+        X = X.astype(np.float64)
+    return np.ascontiguousarray(X, dtype=np.float32)
+
+
+def _scores(model: bytes, X):
+    """(scores, class indices) of the rows of X, as `dam scores` computes
+    them."""
+    rows = _float32_rows(X)
+    if rows is None:
+        return _dam.scores(model, _npy(_rows(X)))
+    return _dam.scores_f32(model, rows)
+
+
+def _predict(model: bytes, X):
+    """The class indices of the rows of X: the blocked batch path for a
+    float32 KH16 model, else the argmax of `_scores`."""
+    rows = _float32_rows(X)
+    if rows is not None:
+        classes = _dam.predict_f32(model, rows)
+        if classes is not None:
+            return classes
+    return _scores(model, X)[1]
 
 
 class Classifier:
@@ -193,6 +237,15 @@ class Classifier:
         self.n_features_in_ = nv
         self.classes_ = np.array(names) if names is not None else np.array(labels)
 
+    @property
+    def memories_(self) -> np.ndarray:
+        """The memories of a KH16 classifier, K × (n_features_in_ +
+        n_classes) float32: each row a feature part (in the model's input
+        space, after its input map) and a label part. Raises ValueError for
+        a Potts model or a quantized (i8/i16) one."""
+        self._check_fitted()
+        return _dam.model_memories(self.model_bytes_)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_bytes_"):
             raise ValueError(
@@ -206,7 +259,7 @@ class Classifier:
         firmware compute from raw inputs (the model's input map is
         applied)."""
         self._check_fitted()
-        scores, _ = _dam.scores(self.model_bytes_, _npy(_rows(X)))
+        scores, _ = _scores(self.model_bytes_, X)
         return scores
 
     def predict_proba(self, X) -> np.ndarray:
@@ -216,10 +269,16 @@ class Classifier:
         return self.decision_function(X)
 
     def predict(self, X) -> np.ndarray:
-        """The predicted labels (values of ``classes_``) of the rows of X."""
+        """The predicted labels (values of ``classes_``) of the rows of X.
+
+        A float32 KH16 model predicts through the blocked batch path
+        (blocks of rows against all memories in one product, on every
+        core, as ``dam eval`` scores f32 models): the argmax of
+        ``decision_function`` except where two class scores agree to
+        within the rounding of a different summation order. Other models
+        (Potts, quantized) take the argmax of ``decision_function``."""
         self._check_fitted()
-        _, classes = _dam.scores(self.model_bytes_, _npy(_rows(X)))
-        return self.classes_[classes]
+        return self.classes_[_predict(self.model_bytes_, X)]
 
     def score(self, X, y) -> float:
         """Accuracy of ``predict(X)`` against ``y``."""

@@ -1,6 +1,7 @@
-"""The Rust extension behind `dam.Classifier` (arrays go in as `.npy` bytes)."""
+"""The Rust extension behind `dam.Classifier` (training data go in as `.npy`
+bytes), `dam.Memory` and `dam.DrDam` (C-contiguous float32 arrays)."""
 
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -24,3 +25,71 @@ def scores(
 def export_model(
     model_bytes: bytes, path: str, quantize: Optional[str] = None, format: str = "c"
 ) -> str: ...
+def scores_f32(
+    model_bytes: bytes, x: npt.NDArray[np.float32], fixed: bool = False
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]: ...
+def model_memories(model_bytes: bytes) -> npt.NDArray[np.float32]: ...
+def save_safetensors(
+    path: str, tensors: list[tuple[str, npt.NDArray[np.float32]]], metadata: dict[str, str]
+) -> None: ...
+def load_safetensors(path: str) -> tuple[dict[str, np.ndarray], dict[str, str]]: ...
+
+class Memory:
+    def __init__(
+        self,
+        patterns: npt.NDArray[np.float32],
+        kind: str,
+        interaction_name: str,
+        degree: int,
+        beta: float,
+        form: str,
+        similarity: str,
+        leak: float,
+    ) -> None: ...
+    @property
+    def patterns(self) -> npt.NDArray[np.float32]: ...
+    @property
+    def shape(self) -> tuple[int, int]: ...
+    def recall(
+        self,
+        x: npt.NDArray[np.float32],
+        known: Optional[npt.NDArray[np.bool_]] = None,
+        max_sweeps: int = 100,
+        order: str = "sequential",
+        seed: int = 0,
+        steps: int = 1,
+        step: float = 1.0,
+    ) -> Any: ...
+    def energy(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
+
+class DrDam:
+    def __init__(
+        self,
+        dim: int,
+        features: int,
+        beta: float,
+        seed: int,
+        memory: Optional[npt.NDArray[np.float32]] = None,
+    ) -> None: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def n_features(self) -> int: ...
+    @property
+    def beta(self) -> float: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def T(self) -> npt.NDArray[np.float32]: ...
+    def features(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
+    def store(self, x: npt.NDArray[np.float32]) -> None: ...
+    def forget(self, x: npt.NDArray[np.float32]) -> None: ...
+    def clear(self) -> None: ...
+    def recall(
+        self,
+        x: npt.NDArray[np.float32],
+        known: Optional[npt.NDArray[np.bool_]] = None,
+        steps: int = 10,
+        step: float = 0.5,
+    ) -> npt.NDArray[np.float32]: ...
+    def energy(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...

@@ -4,6 +4,11 @@
 //! and refused with the same messages; `dam/__init__.py` wraps these
 //! functions in a scikit-learn style class.
 
+mod arrays;
+mod drdam;
+mod io;
+mod memory;
+
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -18,7 +23,7 @@ use dam_std::potts::{Task, Trainer, evaluate};
 use dam_std::quantize::Precision;
 use dam_std::train::session::{self, Data, Meta, Outcome, Paths};
 use dam_std::train::settings::{self, Kind, Settings};
-use numpy::{PyArray1, PyArray2, PyArrayMethods};
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -264,6 +269,27 @@ fn model_info(model_bytes: &[u8]) -> PyResult<Info> {
     Ok((kind, h.nv as usize, labels, names))
 }
 
+/// The memories of a float32 KH16 classifier model: K × (Nv + Nc)
+/// float32, each row the feature part then the label part.
+#[pyfunction]
+fn model_memories<'py>(py: Python<'py>, model_bytes: &[u8]) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let bytes = AlignedBytes::new(model_bytes);
+    let model = parse(&bytes).map_err(value_error)?;
+    if model.header().kind != ModelKind::Classifier {
+        return Err(PyValueError::new_err(
+            "the model is not a KH16 classifier (a Potts model has no memories of this kind)",
+        ));
+    }
+    let view = model.memories::<f32>().map_err(|e| {
+        PyValueError::new_err(format!(
+            "model: {e} (memories_ reads float32 models; quantized ones are for firmware)"
+        ))
+    })?;
+    PyArray1::from_slice(py, view.as_slice())
+        .reshape([view.k(), view.d()])
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 /// The class scores of a model for raw inputs (an N × Nv or Nv `.npy`, as
 /// bytes), as `dam scores` computes them: `(scores, classes)`, an N × Nc
 /// float32 array (c_α ∈ [−1, 1] for a classifier, the posterior for a
@@ -296,6 +322,116 @@ fn scores<'py>(
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     let classes = PyArray1::from_vec(py, classes.into_iter().map(|c| c as i64).collect());
     Ok((scores, classes))
+}
+
+/// `scores` for a C-contiguous N × Nv float32 array, read in place (no
+/// copy): the same computation as `dam scores` (`Prepared::scores` row by
+/// row, the same bits), rows spread over threads with the GIL released.
+/// Errors name the first failing row, as `dam scores` does.
+#[pyfunction]
+#[pyo3(signature = (model_bytes, x, fixed=false))]
+fn scores_f32<'py>(
+    py: Python<'py>,
+    model_bytes: &[u8],
+    x: PyReadonlyArray2<'py, f32>,
+    fixed: bool,
+) -> PyResult<Scored<'py>> {
+    use rayon::prelude::*;
+    let arithmetic = if fixed {
+        Arithmetic::FixedPoint
+    } else {
+        Arithmetic::Float
+    };
+    let cols = x.shape()[1];
+    let x = x.as_slice().map_err(|e| value_error(anyhow!("X: {e}")))?;
+    let (rows, nc, scores, classes) = py
+        .detach(|| -> Result<_> {
+            let bytes = AlignedBytes::new(model_bytes);
+            let clf = dam_core::Prepared::with_arithmetic(bytes.as_bytes(), arithmetic)
+                .map_err(|e| anyhow!("the model: {e}"))?;
+            if cols != clf.inputs() {
+                bail!(
+                    "X: rows of {cols} values, but the model takes Nv = {} inputs",
+                    clf.inputs()
+                );
+            }
+            let rows = x.len() / cols.max(1);
+            let nc = clf.classes();
+            let mut scores = vec![0.0f32; rows * nc];
+            let mut classes = vec![Ok(0i64); rows];
+            x.par_chunks(cols.max(1))
+                .zip(scores.par_chunks_mut(nc.max(1)))
+                .zip(classes.par_iter_mut())
+                .for_each_init(
+                    || vec![0u8; clf.scratch_bytes()],
+                    |scratch, ((row, out), class)| {
+                        *class = clf.scores(row, scratch, out).map(|c| c as i64);
+                    },
+                );
+            let classes = classes
+                .into_iter()
+                .enumerate()
+                .map(|(r, c)| c.map_err(|e| anyhow!("X: row {r}: {e}")))
+                .collect::<Result<Vec<i64>>>()?;
+            Ok((rows, nc, scores, classes))
+        })
+        .map_err(value_error)?;
+    let scores = PyArray1::from_vec(py, scores)
+        .reshape([rows, nc])
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok((scores, PyArray1::from_vec(py, classes)))
+}
+
+/// The predicted class indices of a float32 KH16 classifier for a
+/// C-contiguous N × Nv float32 array, through `dam_std::batch::classify`
+/// (blocks of inputs against the memories in one product each, on all
+/// cores; `dam eval` scores f32 models in the same blocked way): the
+/// classes of `scores_f32` except where two class scores are equal to
+/// within the rounding of the overlaps' summation order. `None` for other
+/// models, `fixed`, or inputs the blocked path refuses (the caller then
+/// takes `scores_f32`, which names the bad row as `dam scores` does).
+#[pyfunction]
+fn predict_f32<'py>(
+    py: Python<'py>,
+    model_bytes: &[u8],
+    x: PyReadonlyArray2<'py, f32>,
+) -> PyResult<Option<Bound<'py, PyArray1<i64>>>> {
+    use rayon::prelude::*;
+    let cols = x.shape()[1];
+    let Ok(x) = x.as_slice() else {
+        return Ok(None);
+    };
+    let classes = py.detach(|| -> Option<Vec<i64>> {
+        let bytes = AlignedBytes::new(model_bytes);
+        let model = Model::parse(bytes.as_bytes()).ok()?;
+        if model.header().kind != ModelKind::Classifier {
+            return None;
+        }
+        let memories = model.memories::<f32>().ok()?;
+        let nc = model.header().nc as usize;
+        let clf =
+            dam_core::Classifier::new(memories, nc, model.interaction(), model.form()).ok()?;
+        let nv = clf.visible();
+        if cols != nv || nv == 0 {
+            return None;
+        }
+        let mapped;
+        let inputs = match model.preprocessing() {
+            None => x,
+            Some(map) => {
+                let mut out = vec![0.0f32; x.len()];
+                out.par_chunks_mut(nv)
+                    .zip(x.par_chunks(nv))
+                    .try_for_each(|(o, r)| map.apply(r, o))
+                    .ok()?;
+                mapped = out;
+                &mapped[..]
+            }
+        };
+        let out = dam_std::batch::classify(&clf, inputs).ok()?;
+        Some(out.classes.into_iter().map(|c| c as i64).collect())
+    });
+    Ok(classes.map(|c| PyArray1::from_vec(py, c)))
 }
 
 /// Writes the model as `dam export --quantize Q --format F --out PATH`
@@ -347,7 +483,14 @@ fn export_model(
 fn _dam(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(model_info, m)?)?;
+    m.add_function(wrap_pyfunction!(model_memories, m)?)?;
     m.add_function(wrap_pyfunction!(scores, m)?)?;
+    m.add_function(wrap_pyfunction!(scores_f32, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_f32, m)?)?;
     m.add_function(wrap_pyfunction!(export_model, m)?)?;
+    m.add_class::<memory::Memory>()?;
+    m.add_class::<drdam::DrDam>()?;
+    m.add_function(wrap_pyfunction!(io::save_safetensors, m)?)?;
+    m.add_function(wrap_pyfunction!(io::load_safetensors, m)?)?;
     Ok(())
 }
