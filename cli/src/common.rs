@@ -326,14 +326,17 @@ impl FormArgs {
     /// the form); options not given take the model's values.
     pub fn check_against(&self, path: &Path, f: &Interaction<f64>, form: &Form<f64>) -> Result<()> {
         let model = path.display();
+        // `None`: an F with no --interaction name (of a newer model format),
+        // which every --interaction contradicts.
         let kind_of = |f: &Interaction<f64>| match f {
-            Interaction::Polynomial { .. } => FArg::Poly,
-            Interaction::RectifiedPolynomial { .. } => FArg::Rect,
-            Interaction::LeakyRectifiedPolynomial { .. } => FArg::Leaky,
-            Interaction::Exponential => FArg::Exp,
+            Interaction::Polynomial { .. } => Some(FArg::Poly),
+            Interaction::RectifiedPolynomial { .. } => Some(FArg::Rect),
+            Interaction::LeakyRectifiedPolynomial { .. } => Some(FArg::Leaky),
+            Interaction::Exponential => Some(FArg::Exp),
+            _ => None,
         };
         if let Some(i) = self.interaction
-            && i != kind_of(f)
+            && Some(i) != kind_of(f)
         {
             bail!("--interaction {i:?} contradicts {model}, whose F is {f:?}");
         }

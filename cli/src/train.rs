@@ -410,5 +410,6 @@ pub fn run(args: Args) -> Result<()> {
     match kind {
         Kind::Kh16 => train(&args, data).map(|_| ()),
         Kind::Potts => crate::train_potts::run(&args, data),
+        other => bail!("no trainer for {other:?} in this program"),
     }
 }

@@ -209,6 +209,7 @@ impl<'a> Net<'a> {
             (Form::Raw { .. }, _) => {
                 bail!("raw-form models need a homogeneous F to be evaluated in f32")
             }
+            (form, _) => bail!("the model's form {form:?} is not one this evaluator knows"),
         };
         Ok(Net {
             xi: view.as_slice(),
@@ -435,6 +436,17 @@ fn eval_row(
         Interaction::Polynomial { n } => (n, None, false),
         Interaction::RectifiedPolynomial { n } => (n, None, true),
         Interaction::LeakyRectifiedPolynomial { n, leak } => (n, Some(leak), true),
+        // An F this trainer has no fast loop for: dam-core's own definition,
+        // entry by entry (an overflow gives a non-finite value, which the run
+        // reports as divergence).
+        _ => {
+            for ((v, d), &m) in fv.iter_mut().zip(df.iter_mut()).zip(row) {
+                let h = c * (m + shift);
+                *v = f.value(h).unwrap_or(f32::NAN);
+                *d = f.derivative(h).unwrap_or(f32::NAN);
+            }
+            return;
+        }
     };
     // max(h, 0)^(n−1) (or h^(n−1)) into df, then F and F' from it.
     for (x, &m) in x.iter_mut().zip(row) {
