@@ -92,7 +92,7 @@ echo "$(arm-none-eabi-gcc --version | head -1); $(qemu-system-arm --version | he
 echo
 
 # ---- dam: the boards' model, re-measured
-step dam-build $NICE cargo build --release -p dam-std --bin dam
+step dam-build $NICE cargo build --release -p dam-cli
 D=$ROOT/target/release/dam
 step dam-predict "$D" predict --model "$MODEL" --count 500 --out "$VECTORS"
 step dam-eval "$D" eval "$MODEL"

@@ -440,7 +440,7 @@ def main():
     seeds = [int(s) for s in a.seeds.split(",")]
     ks = parse_k(a.k, names)
     if not a.skip_dam and not os.access(a.dam, os.X_OK):
-        ap.error(f"{a.dam}: no dam binary (cargo build --release -p dam-std), or use --skip-dam")
+        ap.error(f"{a.dam}: no dam binary (cargo build --release -p dam-cli), or use --skip-dam")
 
     meta = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -61,7 +61,7 @@ fn main() {
     println!("cargo::rustc-env=DAM_BOARD_MODEL_PATH={}", model.display());
     let regenerate = format!(
         "generate the test vectors for this model first, from the repository root:\n  \
-         cargo run --release -p dam-std --bin dam -- predict --model {} --count 500 \
+         cargo run --release -p dam-cli -- predict --model {} --count 500 \
          --out boards/data/vectors   (add the --data … options the model was trained with; \
          another directory: set DAM_BOARD_VECTORS)",
         model.display()

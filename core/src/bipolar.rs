@@ -28,6 +28,7 @@ use crate::wide::Wide;
 /// In which order neurons are updated.
 #[derive(Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum UpdateOrder<'s> {
     /// Asynchronous, neurons `0, 1, …, D−1` in every sweep.
     Sequential,
@@ -47,6 +48,7 @@ pub enum UpdateOrder<'s> {
 /// Why retrieval stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Stop {
     /// A whole sweep changed no neuron: the state is a fixed point.
     FixedPoint,
@@ -57,6 +59,7 @@ pub enum Stop {
 /// What a retrieval did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub struct Retrieval {
     /// Sweeps run, including the final one that changed nothing.
     pub sweeps: usize,

@@ -13,6 +13,7 @@ use crate::real::Real;
 /// The outcome of [`EnergyModel::descend`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub struct Descent<T> {
     /// Steps taken.
     pub steps: usize,

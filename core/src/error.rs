@@ -11,6 +11,7 @@ use num_traits::ToPrimitive;
 /// Which argument of a call an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Operand {
     /// The `K × D` memory matrix.
     Memories,
@@ -30,6 +31,7 @@ pub enum Operand {
 /// Which parameter an [`Error::InvalidParameter`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Param {
     /// The interaction degree `n` (must be at least 1).
     Degree,
@@ -57,6 +59,7 @@ pub enum Param {
 /// Which computed quantity an [`Error::Overflow`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Quantity {
     /// An interaction value `F(s)` or a sum of them (the raw \[KH16\] form).
     Interaction,
@@ -80,6 +83,7 @@ pub enum Quantity {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Error {
     /// A slice does not have the length the shapes require.
     ShapeMismatch {
@@ -242,6 +246,7 @@ pub const VERSION_1: u16 = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum Kind {
     /// A one-step classifier (math.md §4): `Nv` visible and `Nc ≥ 1` label units.
     Classifier = 1,
@@ -258,6 +263,7 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum ElementType {
     /// IEEE-754 binary32, little-endian.
     F32 = 1,
@@ -295,6 +301,7 @@ impl ElementType {
 /// Which header field a [`ModelError::Field`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Field {
     /// The model kind byte.
     Kind,
@@ -322,6 +329,7 @@ pub enum Field {
 /// Why a byte string is not a usable model.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ModelError {
     /// The first 8 bytes are not [`MAGIC`](crate::model::MAGIC).
     BadMagic,

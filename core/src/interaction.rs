@@ -29,6 +29,7 @@ pub const MAX_DEGREE: u32 = 1 << 16;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Interaction<T> {
     /// `F(s) = s^n`.
     Polynomial {
@@ -226,6 +227,7 @@ pub(crate) fn finite_or_overflow<T: Real>(
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Form<T> {
     /// \[KH16\]: terms `F(ξ·x)`, their sum multiplied by `β` from outside
     /// (`β = 1/T^n` in the paper; `β = 1` for the plain bipolar energy of

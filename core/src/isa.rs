@@ -8,6 +8,7 @@
 /// An instruction-set path of the kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Isa {
     /// The portable reference ([`scalar`](crate::simd::scalar)); available everywhere.
     Scalar,

@@ -24,6 +24,7 @@ use crate::simd;
 /// How a query is compared with a memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Similarity {
     /// `ℓ_μ = −(β/2)‖x − ξ^μ‖²` (the Gaussian kernel of \[DrDAM\]).
     Euclidean,

@@ -53,6 +53,7 @@ pub const SCRATCH_ALIGN: usize = 8;
 /// Which forward pass a [`Prepared`] handle runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Path {
     /// An `f32` classifier ([`Classifier`]).
     F32,
@@ -112,6 +113,7 @@ impl Path {
 /// run in `f32`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Arithmetic {
     /// Integer dot products, then `f32` ([`Path::I8`]).
     Float,

@@ -95,6 +95,7 @@ proptest! {
             Interaction::RectifiedPolynomial { n } => Interaction::RectifiedPolynomial { n },
             Interaction::LeakyRectifiedPolynomial { n, .. } => Interaction::leaky(n),
             Interaction::Exponential => Interaction::Exponential,
+            other => unreachable!("the strategy generates no {other:?}"),
         };
         let clf32 = Classifier::new(MemoryView::new(&xi32, k, d).unwrap(), nc, f32f,
             Form::Normalized { beta: beta as f32 }).unwrap();

@@ -68,6 +68,9 @@ const PATHS: u8 = (if cfg!(feature = "f32") {
     match Arithmetic::NATIVE {
         Arithmetic::Float => Path::I8.bit(),
         Arithmetic::FixedPoint => Path::I8Fixed.bit(),
+        // An arithmetic this library does not know links no i8 pass:
+        // `dam_model_init` refuses i8 models (DAM_ERR_MODEL_UNSUPPORTED).
+        _ => 0,
     }
 } else {
     0
@@ -101,6 +104,11 @@ pub struct DamModel {
 }
 
 /// The result of every call that can fail: `DAM_OK` (0), or why not.
+// Not `#[non_exhaustive]`: this is the C enum of `include/dam.h`, a
+// `#[repr(i32)]` value crossing the ABI. C code cannot be made to handle
+// unknown values by an attribute, and the set of codes is the documented C
+// contract: a new code is a change of the header, versioned with it. (Rust
+// callers of the rlib see the same set.)
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
@@ -183,6 +191,9 @@ fn status_of(e: Error) -> DamStatus {
         Error::EmptyMemory | Error::NotBipolar { .. } | Error::InvalidParameter { .. } => {
             DAM_ERR_MODEL_INVALID
         }
+        // An error of a newer dam-core that C has no code for yet: the
+        // model cannot be used as it is.
+        _ => DAM_ERR_MODEL_INVALID,
     }
 }
 
@@ -203,6 +214,8 @@ fn model_status(e: ModelError) -> DamStatus {
         | ModelError::Preprocessing { .. }
         | ModelError::NameOffset { .. }
         | ModelError::NameUtf8 { .. } => DAM_ERR_MODEL_INVALID,
+        // A model error of a newer dam-core that C has no code for yet.
+        _ => DAM_ERR_MODEL_INVALID,
     }
 }
 

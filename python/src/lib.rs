@@ -169,6 +169,7 @@ fn train_any(
     match settings::kind_for(settings, &data) {
         Kind::Kh16 => train_kh16(settings, data),
         Kind::Potts => train_potts(settings, data),
+        other => Err(anyhow!("no trainer for {other:?} in this package")),
     }
 }
 
@@ -224,6 +225,11 @@ fn train<'py>(
     let kind = match trained.kind {
         Kind::Kh16 => "kh16",
         Kind::Potts => "potts",
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "a {other:?} model: this package has no name for it"
+            )));
+        }
     };
     Ok((
         PyBytes::new(py, &trained.model),
@@ -256,7 +262,12 @@ fn model_info(model_bytes: &[u8]) -> PyResult<Info> {
     let kind = match h.kind {
         ModelKind::Classifier => "classifier",
         ModelKind::Potts => "potts",
-        _ => "memory",
+        ModelKind::Memory => "memory",
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "model: a {other:?} model, which this package does not read"
+            )));
+        }
     };
     let nc = h.nc as usize;
     let labels = (0..nc)

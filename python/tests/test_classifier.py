@@ -24,7 +24,7 @@ DAM = ROOT / "target" / "release" / "dam"
 def cli():
     """Runs `dam ARGS` in `cwd`; returns the completed process."""
     subprocess.run(
-        ["cargo", "build", "--release", "--quiet", "-p", "dam-std", "--bin", "dam"],
+        ["cargo", "build", "--release", "--quiet", "-p", "dam-cli", "--bin", "dam"],
         cwd=ROOT,
         check=True,
     )

@@ -1,6 +1,6 @@
 //! Growth by splitting against direct training (`docs/potts.md`).
 //!
-//! `cargo run --release -p dam-std --example potts_growth -- OUT` runs the
+//! `cargo run --release -p dam-std --features plot --example potts_growth -- OUT` runs the
 //! reduced comparison ([`dam_std::potts::Comparison::reduced`]: 10 000
 //! training and 2 000 test images, `P_max = 64`);
 //! `… -- OUT DIRECT.csv GROWTH.csv` instead reads the `metrics.csv` of two
@@ -54,7 +54,7 @@ fn main() -> Result<()> {
             split_curvature: Vec::new(),
         },
         _ => {
-            let data = mnist::load(&mnist::default_dir())?;
+            let data = mnist::load(&mnist::default_dir()?)?;
             growth_vs_direct(
                 &Comparison::reduced(),
                 &data.train,

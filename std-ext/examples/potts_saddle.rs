@@ -15,7 +15,7 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let p = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(8);
     let epochs = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(15);
-    let data = mnist::load(&mnist::default_dir())?;
+    let data = mnist::load(&mnist::default_dir()?)?;
     let train = data.train.head(10_000);
     let task = Task::Supervised { classes: 10 };
     let mut t = Trainer::new(

@@ -4,7 +4,7 @@
 //! accuracy per epoch, red with `ς`, blue without) into the output
 //! directory, and prints the final accuracies.
 //!
-//! `cargo run --release -p dam-std --example potts_smoothing -- OUT [SMOOTHING] [SEEDS] [BETA] [EPS0]`
+//! `cargo run --release -p dam-std --features plot --example potts_smoothing -- OUT [SMOOTHING] [SEEDS] [BETA] [EPS0]`
 
 use std::io::Write;
 
@@ -20,7 +20,7 @@ fn main() -> Result<()> {
     let arg = |i: usize, default: f32| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default);
     let (smoothing, seeds, beta, eps0) =
         (arg(2, 0.25), arg(3, 5.0) as u64, arg(4, 400.0), arg(5, 0.1));
-    let data = mnist::load(&mnist::default_dir())?;
+    let data = mnist::load(&mnist::default_dir()?)?;
     let (train, test) = (data.train.head(10_000), data.test.head(2_000));
     std::fs::create_dir_all(&out)?;
     let mut csv = std::fs::File::create(out.join("smoothing.csv"))?;

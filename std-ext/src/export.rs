@@ -9,6 +9,17 @@ use dam_core::model::{ElementType, Kind, Model};
 use crate::model_io::{self, AlignedBytes};
 use crate::quantize::{Precision, quantize_model};
 
+/// The Rust (and C `dam` header) name of an element type.
+fn element_name(e: ElementType) -> Result<&'static str> {
+    Ok(match e {
+        ElementType::F32 => "f32",
+        ElementType::F64 => "f64",
+        ElementType::I8 => "i8",
+        ElementType::I16 => "i16",
+        _ => bail!("no export for models of {e:?} entries"),
+    })
+}
+
 /// The source of a Rust module for firmware: constants `K`, `NV`, `NC`,
 /// `D`, `ELEMENT`, `LABELS` (`u32` in a version-1 model, `i32` in version
 /// 2), `NAMES` (if the model names its classes), `PREPROCESSING`, `LEN`,
@@ -38,12 +49,7 @@ use crate::quantize::{Precision, quantize_model};
 /// ```
 pub fn rust_module(model: &Model<'_>, blob_name: &str, len: usize) -> Result<String> {
     let h = model.header();
-    let element = match h.element {
-        ElementType::F32 => "f32",
-        ElementType::F64 => "f64",
-        ElementType::I8 => "i8",
-        ElementType::I16 => "i16",
-    };
+    let element = element_name(h.element)?;
     let labels: Vec<String> = (0..h.nc as usize)
         .map(|a| model.label_value(a).map(|l| l.to_string()))
         .collect::<Option<_>>()
@@ -214,12 +220,7 @@ pub fn c_source(
                 .ok_or_else(|| anyhow!("the model has fewer names than Nc"))?,
         ),
     };
-    let element = match h.element {
-        ElementType::F32 => "f32",
-        ElementType::F64 => "f64",
-        ElementType::I8 => "i8",
-        ElementType::I16 => "i16",
-    };
+    let element = element_name(h.element)?;
     let names_decl = if names.is_some() {
         format!(
             "/** The name of each class, by class index. */\nextern const char *const {name}_class_names[{up}_CLASSES];\n"
@@ -347,6 +348,7 @@ dam_status {name}_classify(const float *input, uint32_t *class_out)
 
 /// What [`write()`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Format {
     /// The model file alone.
     Bin,

@@ -123,6 +123,7 @@ pub struct QueryReport {
 
 /// Why a query's retrieval stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StopReason {
     /// A whole sweep flipped nothing.
     FixedPoint,

@@ -257,6 +257,7 @@ impl Vectors {
 
 /// What a board runs, and so which host predictions it compares with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Target {
     /// An `f32` model with the dot products summed in this order.
     F32(SumOrder),

@@ -13,6 +13,7 @@ use crate::train::kh16::Evaluation;
 
 /// The element type to store a model's memories as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Precision {
     /// `f32`, unchanged.
     F32,

@@ -1,5 +1,7 @@
 //! The papers' experiments at reduced size, each checking its qualitative
 //! finding (the full runs and their numbers: docs/experiments/).
+//! The figures need the `plot` feature.
+#![cfg(feature = "plot")]
 
 use dam_std::data::mnist;
 use dam_std::experiments::hyperparameters::{self, Form, GOOD};
@@ -42,7 +44,7 @@ fn capacity_slope_for_n3_is_near_two() {
 /// `n = 2` and 21% at `n = 30`).
 #[test]
 fn prototype_score_grows_with_n() {
-    let data = mnist::load(&mnist::default_dir()).unwrap();
+    let data = mnist::load(&mnist_dir()).unwrap();
     let config = prototype::Config::quick();
     let models = prototype::run(&config, &data.train, &data.test).unwrap();
     println!("{}", prototype::table(&config, &models));
@@ -83,51 +85,13 @@ fn normalized_good_region_stays_while_raw_one_moves_out() {
     );
 }
 
-/// The command line: every experiment is listed, and one (the fastest)
-/// runs end to end, printing its table and writing its PNG.
-#[test]
-fn command_lists_and_runs_experiments() {
-    let dam = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_dam"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let help = dam(&["experiment", "--help"]);
-    let text = String::from_utf8_lossy(&help.stdout);
-    for name in [
-        "capacity",
-        "prototype-transition",
-        "hyperparameters",
-        "drdam-error",
-    ] {
-        assert!(text.contains(name), "{name} missing from {text}");
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let out = dam(&[
-        "experiment",
-        "drdam-error",
-        "--quick",
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("energy MAE"), "{stdout}");
-    assert!(dir.path().join("drdam-error.png").exists());
-}
-
 /// \[TT\]: duplicating the memories of a trained Potts network lands on a
 /// saddle (negative curvature along the splitting direction at every
 /// doubling), and growth by splitting learns: it ends well above chance and
 /// near direct training at the same size.
 #[test]
 fn saddle_growth_splits_at_saddles_and_learns() {
-    let data = mnist::load(&mnist::default_dir()).unwrap();
+    let data = mnist::load(&mnist_dir()).unwrap();
     let report = dam_std::potts::growth_vs_direct(
         &dam_std::potts::Comparison::quick(),
         &data.train,
@@ -157,7 +121,7 @@ fn saddle_growth_splits_at_saddles_and_learns() {
 #[test]
 fn completion_falls_with_occlusion_and_lse_leads() {
     use dam_std::experiments::completion;
-    let train = mnist::load_raw_split(&mnist::default_dir(), "train").unwrap();
+    let train = mnist::load_raw_split(&mnist_dir(), "train").unwrap();
     let config = completion::Config::quick();
     let points = completion::measure(&config, &train).unwrap();
     let acc = |memory: &str, fraction: f64| {
@@ -183,4 +147,9 @@ fn completion_falls_with_occlusion_and_lse_leads() {
     }
     let table = completion::table(&points);
     assert!(table.contains("| log-sum-exp |"), "{table}");
+}
+
+/// The repository's MNIST (a test runs in the source tree).
+fn mnist_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist")
 }

@@ -15,7 +15,7 @@ const FLOOR: f64 = 0.80;
 
 #[test]
 fn trains_on_a_2000_image_subset() {
-    let data = mnist::load(&mnist::default_dir()).expect("the shipped MNIST in data/mnist");
+    let data = mnist::load(&mnist_dir()).expect("the shipped MNIST in data/mnist");
     let train = data.train.head(2000);
     let test = data.test.head(2000);
     let config = Config {
@@ -63,4 +63,9 @@ fn quantized_accuracy_stays_within_bounds(t: &Trainer, test: &Split) {
         f32 - fixed <= MAX_DROP_FIXED,
         "fixed point: {f32}% → {fixed}%"
     );
+}
+
+/// The repository's MNIST (a test runs in the source tree).
+fn mnist_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist")
 }

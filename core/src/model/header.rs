@@ -18,6 +18,7 @@ pub const CRC_LEN: usize = 4;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u32)]
+#[non_exhaustive]
 pub enum PreprocessingKind {
     /// Queries are used as given (code `0`; every version-1 file).
     #[default]

@@ -27,6 +27,7 @@ pub const MAX_DECOMPRESSED_BYTES: usize = 1 << 30;
 /// Why bytes are not a valid IDX file of unsigned bytes. Offsets count in the
 /// decompressed stream.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum IdxError {
     /// Fewer than the 4 bytes of magic, type and rank.
     #[error("header truncated: {0} bytes, need at least 4")]

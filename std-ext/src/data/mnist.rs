@@ -8,15 +8,22 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use super::idx;
 pub use super::split::Split;
+use super::{idx, shipped};
 
 /// The number of classes.
 pub const CLASSES: usize = 10;
 
-/// The shipped copy: `data/mnist/` at the root of the repository.
-pub fn default_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist")
+/// The shipped copy, `data/mnist/`: found through `DAM_DATA` or upwards
+/// from the running program ([`shipped::find`]).
+///
+/// ```no_run
+/// let dir = dam_std::data::mnist::default_dir()?;
+/// assert!(dir.ends_with("mnist"));
+/// # Ok::<(), dam_std::data::shipped::NotFound>(())
+/// ```
+pub fn default_dir() -> Result<PathBuf, shipped::NotFound> {
+    shipped::find("mnist")
 }
 
 /// The input value of a pixel byte: `2·p/255 − 1`, in `[−1, 1]`.
@@ -99,7 +106,7 @@ pub struct Mnist {
 /// Loads MNIST from `dir` (see the module docs for the file names).
 ///
 /// ```no_run
-/// let m = dam_std::data::mnist::load(&dam_std::data::mnist::default_dir())?;
+/// let m = dam_std::data::mnist::load(&dam_std::data::mnist::default_dir()?)?;
 /// assert_eq!((m.train.len(), m.test.len(), m.train.dim), (60_000, 10_000, 784));
 /// # Ok::<(), anyhow::Error>(())
 /// ```

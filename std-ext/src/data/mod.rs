@@ -1,6 +1,7 @@
 //! Datasets and arrays: IDX files (raw or gzip), `.npy` and `.npz` arrays,
 //! delimited text, and MNIST; [`source`] detects a user's format and reads
-//! it into a [`table::Table`]; [`dataset`] splits and scales it for training.
+//! it into a [`table::Table`]; [`dataset`] splits and scales it for training;
+//! [`shipped`] finds the data that come with `dam` at run time.
 
 pub mod csv;
 pub mod dataset;
@@ -8,6 +9,7 @@ pub mod idx;
 pub mod mnist;
 pub mod npy;
 pub mod npz;
+pub mod shipped;
 pub mod source;
 pub mod split;
 pub mod table;

@@ -28,6 +28,7 @@ pub const MAX_HEADER_NESTING: usize = 4;
 /// Why bytes are not a usable `.npy` array. Offsets count from the start of
 /// the file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum NpyError {
     /// The file does not start with `\x93NUMPY`.
     #[error("not a .npy file: no \\x93NUMPY magic at offset 0")]

@@ -71,6 +71,7 @@ pub enum Part {
 
 /// The formats [`detect`] tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Format {
     /// A directory of IDX files with MNIST names.
     IdxDir,

@@ -7,13 +7,14 @@
 //! |---|---|
 //! | [`params`] | memories, class-weight and prior logits; the model file |
 //! | [`batch`] | forward pass, loss and gradient of a chunk of samples |
-//! | [`figure`] | memories with their soft labels (\[TT\] Figure 4), accuracy against operations |
+//! | `figure` | memories with their soft labels (\[TT\] Figure 4), accuracy against operations (feature `plot`) |
 //! | [`growth`] | splitting directions, the Hessian probe, growth and the growth-versus-direct comparison |
 //! | [`patches`] | random square patches (the unsupervised setting) |
 //! | [`train`] | the constrained SGD epochs, evaluation of both readouts |
 
 pub mod batch;
 pub mod defaults;
+#[cfg(feature = "plot")]
 pub mod figure;
 pub mod growth;
 pub mod params;

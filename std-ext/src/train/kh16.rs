@@ -587,6 +587,7 @@ impl Trainer {
         let form = match self.header().form {
             Form::Normalized { beta } => Form::Normalized { beta: beta as f32 },
             Form::Raw { beta } => Form::Raw { beta: beta as f32 },
+            form => bail!("the form {form:?} is not one this trainer knows"),
         };
         Net::new(&self.xi, self.nv, self.nc, self.config.interaction, form)
     }

@@ -204,6 +204,12 @@ fn fd(f: &Interaction<f64>, h: f64) -> (f64, f64) {
         Interaction::LeakyRectifiedPolynomial { n, .. } if h >= 0.0 => power(n),
         Interaction::LeakyRectifiedPolynomial { leak, .. } => (leak * h, leak),
         Interaction::Exponential => (h.exp(), h.exp()),
+        // An F of a newer dam-core: its own definition (an overflow gives a
+        // non-finite value, handled below).
+        _ => (
+            f.value(h).unwrap_or(f64::NAN),
+            f.derivative(h).unwrap_or(f64::NAN),
+        ),
     };
     if v.is_finite() && dv.is_finite() {
         (v, dv)

@@ -16,6 +16,7 @@ use crate::train::augment::Augmentation;
 
 /// Which model to train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Kind {
     /// The KH16 one-step classifier.
     Kh16,

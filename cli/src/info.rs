@@ -17,7 +17,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let bytes = model_io::load(&args.model)?;
     let model = Model::parse(bytes.as_bytes()).map_err(|e| anyhow!("{e}"))?;
-    check_entries(&model).map_err(|e| anyhow!("{}: {e}", args.model.display()))?;
+    check_entries(&model).map_err(|e| anyhow!("{}: {e:#}", args.model.display()))?;
     let h = model.header();
     println!("file:        {}", args.model.display());
     println!("bytes:       {}", bytes.as_bytes().len());
@@ -74,14 +74,19 @@ pub fn run(args: Args) -> Result<()> {
 /// The stored entries pass the checks every reader applies (finite memories,
 /// class weights that are distributions, scales finite and > 0): a model
 /// no command could use is not described as if it were fine.
-fn check_entries(model: &Model<'_>) -> dam_core::Result<()> {
+fn check_entries(model: &Model<'_>) -> Result<()> {
     let potts = model.header().kind == Kind::Potts;
-    match model.header().element {
+    Ok(match model.header().element {
         ElementType::F32 if potts => model.potts::<f32>().map(drop),
         ElementType::F64 if potts => model.potts::<f64>().map(drop),
         ElementType::F32 => model.memories::<f32>().map(drop),
         ElementType::F64 => model.memories::<f64>().map(drop),
         ElementType::I8 => model.quantized::<i8>().map(drop),
         ElementType::I16 => model.quantized::<i16>().map(drop),
-    }
+        other => {
+            return Err(anyhow!(
+                "entries of type {other:?}: not readable by this program"
+            ));
+        }
+    }?)
 }

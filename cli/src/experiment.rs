@@ -91,7 +91,10 @@ fn run_prototype(quick: bool, out: &Path, dir: Option<PathBuf>) -> Result<Vec<Pa
     } else {
         prototype::Config::full()
     };
-    let dir = dir.unwrap_or_else(mnist::default_dir);
+    let dir = match dir {
+        Some(d) => d,
+        None => crate::common::shipped_mnist("--mnist")?,
+    };
     let data = mnist::load(&dir)?;
     let models = prototype::run(&config, &data.train, &data.test)?;
     print!("{}", prototype::table(&config, &models));
@@ -107,7 +110,10 @@ fn run_completion(quick: bool, out: &Path, dir: Option<PathBuf>) -> Result<Vec<P
     } else {
         completion::Config::full()
     };
-    let dir = dir.unwrap_or_else(mnist::default_dir);
+    let dir = match dir {
+        Some(d) => d,
+        None => crate::common::shipped_mnist("--mnist")?,
+    };
     let train = mnist::load_raw_split(&dir, "train")?;
     let points = completion::measure(&config, &train)?;
     print!("{}", completion::table(&points));
@@ -186,7 +192,11 @@ fn run_drdam(quick: bool, out: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn run_saddle_growth(quick: bool, out: &Path, dir: Option<PathBuf>) -> Result<Vec<PathBuf>> {
-    let data = mnist::load(&dir.unwrap_or_else(mnist::default_dir))?;
+    let dir = match dir {
+        Some(d) => d,
+        None => crate::common::shipped_mnist("--mnist")?,
+    };
+    let data = mnist::load(&dir)?;
     let cmp = if quick {
         Comparison::quick()
     } else {

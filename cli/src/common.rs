@@ -49,13 +49,22 @@ pub fn parse_shape(s: &str) -> Result<(usize, usize), String> {
     Ok((p(h)?, p(w)?))
 }
 
+/// The shipped MNIST (`data/mnist`), the default dataset: through
+/// `DAM_DATA` or upwards from this program
+/// ([`dam_std::data::shipped::find`]); if absent, an error that names where
+/// it looked and both fixes (`flag`: the option that names a dataset).
+pub fn shipped_mnist(flag: &str) -> Result<PathBuf> {
+    mnist::default_dir().map_err(|e| anyhow::anyhow!("{e}, or pass {flag} DIR"))
+}
+
 /// Where the data are and how to split and scale them.
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
     /// The dataset: a directory of IDX files (MNIST naming), an .npz
     /// (x_train, y_train, x_test, y_test), a features .npy (with --labels),
     /// a .csv/.tsv, or an IDX images file (with --labels) [default: the
-    /// shipped data/mnist].
+    /// shipped data/mnist, found through $DAM_DATA or upwards from this
+    /// program].
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
     /// The labels of --data when they are a file of their own (.npy or IDX).
@@ -93,9 +102,12 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    /// The dataset path (the shipped MNIST by default).
-    pub fn path(&self) -> PathBuf {
-        self.data.clone().unwrap_or_else(mnist::default_dir)
+    /// The dataset path (the shipped MNIST by default, see [`shipped_mnist`]).
+    pub fn path(&self) -> Result<PathBuf> {
+        match &self.data {
+            Some(p) => Ok(p.clone()),
+            None => shipped_mnist("--data"),
+        }
     }
 
     fn options(&self) -> Options {
@@ -114,7 +126,7 @@ impl DataArgs {
     pub fn tables(&self) -> Result<(Table, Option<Table>)> {
         if let Some(p) = &self.test_data {
             let train = crate::tables::load_all(
-                &self.path(),
+                &self.path()?,
                 self.labels.as_deref(),
                 self.label_column.as_deref(),
             )?;
@@ -126,7 +138,7 @@ impl DataArgs {
             return Ok((train, Some(test)));
         }
         crate::tables::load(
-            &self.path(),
+            &self.path()?,
             self.labels.as_deref(),
             self.label_column.as_deref(),
         )
@@ -142,7 +154,7 @@ impl DataArgs {
                 self.label_column.as_deref(),
             )?)),
             None => crate::tables::load_test(
-                &self.path(),
+                &self.path()?,
                 self.labels.as_deref(),
                 self.label_column.as_deref(),
             ),
@@ -157,7 +169,7 @@ impl DataArgs {
         choose: impl FnOnce(&Preview<'_>) -> Result<Vec<usize>>,
     ) -> Result<Table> {
         crate::tables::load_rows(
-            &self.path(),
+            &self.path()?,
             self.labels.as_deref(),
             self.label_column.as_deref(),
             choose,
@@ -167,7 +179,7 @@ impl DataArgs {
     /// Every file the data options name (to refuse an output over one).
     pub fn inputs(&self) -> Vec<PathBuf> {
         [
-            Some(self.path()),
+            self.path().ok(),
             self.labels.clone(),
             self.test_data.clone(),
             self.test_labels.clone(),
@@ -314,14 +326,17 @@ impl FormArgs {
     /// the form); options not given take the model's values.
     pub fn check_against(&self, path: &Path, f: &Interaction<f64>, form: &Form<f64>) -> Result<()> {
         let model = path.display();
+        // `None`: an F with no --interaction name (of a newer model format),
+        // which every --interaction contradicts.
         let kind_of = |f: &Interaction<f64>| match f {
-            Interaction::Polynomial { .. } => FArg::Poly,
-            Interaction::RectifiedPolynomial { .. } => FArg::Rect,
-            Interaction::LeakyRectifiedPolynomial { .. } => FArg::Leaky,
-            Interaction::Exponential => FArg::Exp,
+            Interaction::Polynomial { .. } => Some(FArg::Poly),
+            Interaction::RectifiedPolynomial { .. } => Some(FArg::Rect),
+            Interaction::LeakyRectifiedPolynomial { .. } => Some(FArg::Leaky),
+            Interaction::Exponential => Some(FArg::Exp),
+            _ => None,
         };
         if let Some(i) = self.interaction
-            && i != kind_of(f)
+            && Some(i) != kind_of(f)
         {
             bail!("--interaction {i:?} contradicts {model}, whose F is {f:?}");
         }

@@ -247,7 +247,7 @@ pub fn train(args: &Args, mut data: Prepared) -> Result<f64> {
     };
     println!(
         "{}: {} training, {} validation, {} test rows of {} features, {} classes; K = {}, n = {}, {beta}, minibatch {}, {} epochs{}",
-        args.data.path().display(),
+        args.data.path()?.display(),
         data.train.len(),
         data.val.as_ref().map_or(0, |v| v.len()),
         data.test.len(),
@@ -410,5 +410,6 @@ pub fn run(args: Args) -> Result<()> {
     match kind {
         Kind::Kh16 => train(&args, data).map(|_| ()),
         Kind::Potts => crate::train_potts::run(&args, data),
+        other => bail!("no trainer for {other:?} in this program"),
     }
 }

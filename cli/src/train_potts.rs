@@ -170,7 +170,7 @@ pub fn run(args: &Args, mut data: Prepared) -> Result<()> {
     if pa.latent.is_none() {
         println!(
             "{}: {} training, {} test rows of {} features, {} classes; Potts, P = {}, β = {}, {:?} constraint, minibatch {}, {} epochs{}",
-            args.data.path().display(),
+            args.data.path()?.display(),
             data.train.len(),
             data.test.len(),
             data.train.dim,
