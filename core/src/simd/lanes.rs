@@ -383,6 +383,189 @@ unsafe fn block<V: Lanes, const MR: usize, const NR: usize, F>(
     }
 }
 
+/// Registers per column of a packed memory panel: the micro-kernel of
+/// [`gemm_packed`] covers `PANEL_REGS · N` memories (32 `f32` on AVX-512,
+/// 16 on AVX2).
+pub(crate) const PANEL_REGS: usize = 2;
+
+/// Registers of the packing buffer of [`gemm_packed`], on the stack (the
+/// crate has no allocator): 256 KiB on AVX-512, 128 KiB on AVX2. A block
+/// of packed memories fills at most this, so it stays in L2 while every
+/// query passes over it.
+pub(crate) const PACK_REGS: usize = 4096;
+
+/// Whether [`gemm_packed`] takes `K = k` memories times `B = nq` queries of
+/// `d` entries: at least one whole micro-tile (`MR = PANEL_REGS · N`
+/// memories, `NR` queries) and a packed panel of `MR × d` that fits the
+/// packing buffer. Smaller shapes (and `d > PACK_REGS · N / MR`, 2048
+/// entries) use the dot-product tiles of [`gemm_fused`].
+#[inline(always)]
+pub(crate) fn packed_fits<V: Lanes, const NR: usize>(k: usize, nq: usize, d: usize) -> bool {
+    let mr = PANEL_REGS * V::N;
+    NR > 0 && d > 0 && k >= mr && nq >= NR && d.saturating_mul(mr) <= PACK_REGS * V::N
+}
+
+/// Packs `rows ≤ capacity` rows of `d` entries of `a` (row-major) into
+/// panels of `MR = PANEL_REGS · N` rows: panel `t` starts at `t·MR·d`, its
+/// column `p` holds rows `t·MR .. t·MR + MR` at `p·MR ..`, rows past `rows`
+/// are zero. Writes exactly `ceil(rows / MR) · MR · d` elements of `buf`.
+///
+/// # Safety
+/// `buf` must be valid for `ceil(rows / MR) · MR · d` writes, and `a` hold
+/// at least `rows · d` elements.
+#[inline(always)]
+unsafe fn pack_panels<V: Lanes>(a: &[V::E], rows: usize, d: usize, buf: *mut V::E) {
+    let mr = PANEL_REGS * V::N;
+    let panels = rows.div_ceil(mr);
+    for t in 0..panels {
+        // SAFETY: `t·MR·d + (d−1)·MR + i < panels·MR·d` for `i < MR`, `p < d`:
+        // inside the caller's `buf`.
+        let dst = unsafe { buf.add(t * mr * d) };
+        for i in 0..mr {
+            let r = t * mr + i;
+            match a.get(r * d..r * d + d) {
+                Some(row) if r < rows => {
+                    for (p, &x) in row.iter().enumerate() {
+                        // SAFETY: as above.
+                        unsafe { dst.add(p * mr + i).write(x) };
+                    }
+                }
+                _ => {
+                    for p in 0..d {
+                        // SAFETY: as above.
+                        unsafe { dst.add(p * mr + i).write(V::E::ZERO) };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The outer-product micro-kernel: `MR = PANEL_REGS · N` packed memories
+/// (`panel`, `d` columns of `MR`) times `NR` queries (row `j` at
+/// `q + j·d`), over all `d` entries: per entry `PANEL_REGS` vector loads,
+/// `NR` broadcasts and `PANEL_REGS · NR` FMAs into as many accumulator
+/// registers, no horizontal reduction. Returns the accumulators, `[j][r]`
+/// holding memories `r·N ..` of query `j`.
+///
+/// # Safety
+/// The CPU must have `V`'s instruction set; `panel` must be valid for
+/// `MR · d` reads and `q` for `(NR − 1)·d + d` reads.
+#[inline(always)]
+unsafe fn micro<V: Lanes, const NR: usize>(
+    panel: *const V::E,
+    q: *const V::E,
+    d: usize,
+) -> [[V; PANEL_REGS]; NR] {
+    let mr = PANEL_REGS * V::N;
+    // SAFETY: `p < d`, so the panel reads `[p·MR, p·MR + MR)` lie inside
+    // `MR · d`, and the broadcast of row `j` reads `j·d + p < NR·d`. The
+    // ISA is the caller's.
+    unsafe {
+        let mut acc = [[V::zero(); PANEL_REGS]; NR];
+        let mut pa = panel;
+        let mut pq = q;
+        for _ in 0..d {
+            let a0 = V::load(pa);
+            let a1 = V::load(pa.add(V::N));
+            for (j, c) in acc.iter_mut().enumerate() {
+                let x = V::splat(*pq.add(j * d));
+                c[0] = a0.mul_add(x, c[0]);
+                c[1] = a1.mul_add(x, c[1]);
+            }
+            pa = pa.add(mr);
+            pq = pq.add(1);
+        }
+        acc
+    }
+}
+
+/// [`gemm_fused`] as packed outer products, the way BLIS-style GEMMs do
+/// it: blocks of memories are packed (transposed into panels of
+/// `MR = PANEL_REGS · N` rows, at most [`PACK_REGS`] registers, so a block
+/// stays in L2) once per call; for each block, every group of `NR`
+/// queries is multiplied by every panel with [`micro`] over the whole `d`
+/// (queries are read in place: a broadcast needs no packing), and `f` is
+/// called from the accumulators. Queries left over after the groups of
+/// `NR` go through the dot-product tile of [`gemm_fused`] (`MRT` rows).
+/// Order: blocks of memories, groups of `NR` queries, panels, queries,
+/// memories. Rows of the last panel past `K` are zero and not reported.
+///
+/// Falls back to [`gemm_fused`] (tile `MRT × NRT`) when [`packed_fits`]
+/// says no.
+///
+/// # Safety
+/// The CPU must have `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn gemm_packed<V: Lanes, const NR: usize, const MRT: usize, const NRT: usize, F>(
+    a: &[V::E],
+    q: &[V::E],
+    d: usize,
+    mut f: F,
+) where
+    F: FnMut(usize, usize, V::E),
+{
+    let (k, nq) = (
+        a.len().checked_div(d).unwrap_or(0),
+        q.len().checked_div(d).unwrap_or(0),
+    );
+    if !packed_fits::<V, NR>(k, nq, d) {
+        // SAFETY: the ISA is the caller's.
+        return unsafe { gemm_fused::<V, MRT, NRT, F>(a, q, d, f) };
+    }
+    let mr = PANEL_REGS * V::N;
+    // Whole panels per block (≥ 1: `packed_fits` checked `MR·d ≤ capacity`).
+    let mc = (PACK_REGS * V::N / (mr * d)).max(1) * mr;
+    let mut buf = [core::mem::MaybeUninit::<V>::uninit(); PACK_REGS];
+    let bp = buf.as_mut_ptr().cast::<V::E>();
+    let (a, q) = (
+        a.get(..k * d).unwrap_or(&[]),
+        q.get(..nq * d).unwrap_or(&[]),
+    );
+    let groups = nq / NR;
+    let mut tile = [[V::E::ZERO; MAX_LANES]; PANEL_REGS];
+    for (c, chunk) in a.chunks(mc * d).enumerate() {
+        let (mu0, rows) = (c * mc, chunk.len() / d);
+        let panels = rows.div_ceil(mr);
+        // SAFETY: `rows ≤ mc`, so the `panels·MR·d ≤ mc·d ≤ PACK_REGS·N`
+        // elements written fit `buf`; `chunk` holds `rows·d` elements.
+        unsafe { pack_panels::<V>(chunk, rows, d, bp) };
+        for g in 0..groups {
+            let b0 = g * NR;
+            // The group's queries: `NR` whole rows (`b0 + NR ≤ nq`).
+            let Some(qg) = q.get(b0 * d..(b0 + NR) * d) else {
+                continue;
+            };
+            for t in 0..panels {
+                // SAFETY: panel `t < panels` was written by `pack_panels`
+                // (`MR·d` elements at `t·MR·d`); `qg` holds `NR·d`
+                // elements. The ISA is the caller's.
+                let acc = unsafe { micro::<V, NR>(bp.add(t * mr * d), qg.as_ptr(), d) };
+                let m0 = mu0 + t * mr;
+                let valid = (rows - t * mr).min(mr);
+                for (j, cj) in acc.iter().enumerate() {
+                    for (r, v) in cj.iter().enumerate() {
+                        if let Some(row) = tile.get_mut(r) {
+                            // SAFETY: `row` holds `MAX_LANES ≥ N` elements.
+                            unsafe { v.store(row.as_mut_ptr()) };
+                        }
+                    }
+                    for i in 0..valid {
+                        if let Some(&v) = tile.get(i / V::N).and_then(|row| row.get(i % V::N)) {
+                            f(m0 + i, b0 + j, v);
+                        }
+                    }
+                }
+            }
+        }
+        // The last `nq mod NR` queries, one at a time against the block.
+        for (j, qr) in q.chunks_exact(d).enumerate().skip(groups * NR) {
+            // SAFETY: the ISA is the caller's; `block` checks the shapes.
+            unsafe { block::<V, MRT, 1, F>(chunk, mu0, qr, j, d, &mut f) };
+        }
+    }
+}
+
 /// Implements [`Lanes`] for a register type from its intrinsics.
 macro_rules! impl_lanes {
     (
@@ -473,7 +656,8 @@ pub(crate) use impl_lanes;
 /// `MR` row registers plus one query register must fit the register file),
 /// `GEMV_MR` the rows per step of the matrix-vector kernel.
 macro_rules! isa_module {
-    ($(#[$doc:meta])* $m:ident, $features:literal, mr: $mr:literal, nr: $nr:literal, gemv_mr: $gmr:literal) => {
+    ($(#[$doc:meta])* $m:ident, $features:literal, mr: $mr:literal, nr: $nr:literal, gemv_mr: $gmr:literal
+     $(, packed_nr: $pnr:literal)?) => {
         $(#[$doc])*
         pub(crate) mod $m {
             use $crate::simd::lanes::{self, DistStep, DotStep, Lanes};
@@ -515,6 +699,11 @@ macro_rules! isa_module {
                 d: usize,
                 f: impl FnMut(usize, usize, V::E),
             ) {
+                $(
+                // SAFETY: as above.
+                return unsafe { lanes::gemm_packed::<V, $pnr, $mr, $nr, _>(a, q, d, f) };
+                )?
+                #[allow(unreachable_code)]
                 // SAFETY: as above.
                 unsafe { lanes::gemm_fused::<V, $mr, $nr, _>(a, q, d, f) }
             }
