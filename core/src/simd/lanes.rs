@@ -418,26 +418,79 @@ unsafe fn pack_panels<V: Lanes>(a: &[V::E], rows: usize, d: usize, buf: *mut V::
     let mr = PANEL_REGS * V::N;
     let panels = rows.div_ceil(mr);
     for t in 0..panels {
-        // SAFETY: `t·MR·d + (d−1)·MR + i < panels·MR·d` for `i < MR`, `p < d`:
+        // SAFETY: `t·MR·d + p·MR + i < panels·MR·d` for `i < MR`, `p < d`:
         // inside the caller's `buf`.
         let dst = unsafe { buf.add(t * mr * d) };
-        for i in 0..mr {
-            let r = t * mr + i;
-            match a.get(r * d..r * d + d) {
-                Some(row) if r < rows => {
-                    for (p, &x) in row.iter().enumerate() {
+        let full = rows - t * mr >= mr;
+        match a.get(t * mr * d..(t * mr + mr) * d) {
+            // A whole panel: column by column, so the writes are contiguous
+            // and each row's cache line serves the next 16 columns. The
+            // column is gathered by scalar loads (faster here than the
+            // vector scatters or gathers LLVM would otherwise emit).
+            Some(src) if full => {
+                let sp = src.as_ptr();
+                for p in 0..d {
+                    let mut i = 0;
+                    while i < mr {
+                        // SAFETY: `i < MR`, `p < d`: `i·d + p < MR·d =
+                        // src.len()`; the write is inside `buf` (above).
+                        unsafe {
+                            let (r0, r1) =
+                                (sp.add(i * d + p).read(), sp.add((i + 1) * d + p).read());
+                            let (r2, r3) = (
+                                sp.add((i + 2) * d + p).read(),
+                                sp.add((i + 3) * d + p).read(),
+                            );
+                            let o = dst.add(p * mr + i);
+                            o.write(r0);
+                            o.add(1).write(r1);
+                            o.add(2).write(r2);
+                            o.add(3).write(r3);
+                        }
+                        i += 4;
+                    }
+                }
+            }
+            // The last, partial panel: rows past `rows` are zero.
+            _ => {
+                for i in 0..mr {
+                    let r = t * mr + i;
+                    let row = if r < rows {
+                        a.get(r * d..r * d + d)
+                    } else {
+                        None
+                    };
+                    for p in 0..d {
+                        let x = row
+                            .and_then(|row| row.get(p))
+                            .copied()
+                            .unwrap_or(V::E::ZERO);
                         // SAFETY: as above.
                         unsafe { dst.add(p * mr + i).write(x) };
                     }
                 }
-                _ => {
-                    for p in 0..d {
-                        // SAFETY: as above.
-                        unsafe { dst.add(p * mr + i).write(V::E::ZERO) };
-                    }
-                }
             }
         }
+    }
+}
+
+/// `p`, hidden from the optimizer: the row pointers of [`micro`] stay
+/// independent base registers instead of being recomputed from one base
+/// and the row stride inside the loop.
+#[inline(always)]
+fn opaque<T>(p: *const T) -> *const T {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    {
+        let mut p = p;
+        // SAFETY: an empty asm block that only "modifies" a register.
+        unsafe {
+            core::arch::asm!("/* {0} */", inout(reg) p, options(pure, nomem, nostack, preserves_flags))
+        };
+        p
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        p
     }
 }
 
@@ -463,18 +516,23 @@ unsafe fn micro<V: Lanes, const NR: usize>(
     // ISA is the caller's.
     unsafe {
         let mut acc = [[V::zero(); PANEL_REGS]; NR];
+        // One base pointer per query row, all indexed by `p`: each
+        // broadcast is `[row_j + 4p]`, with no address arithmetic per row
+        // in the loop (it would compete with the FMAs for their ports).
+        let mut rows = [q; NR];
+        for (j, r) in rows.iter_mut().enumerate() {
+            *r = opaque(q.add(j * d));
+        }
         let mut pa = panel;
-        let mut pq = q;
-        for _ in 0..d {
+        for p in 0..d {
             let a0 = V::load(pa);
             let a1 = V::load(pa.add(V::N));
-            for (j, c) in acc.iter_mut().enumerate() {
-                let x = V::splat(*pq.add(j * d));
+            for (c, r) in acc.iter_mut().zip(rows.iter()) {
+                let x = V::splat(*r.add(p));
                 c[0] = a0.mul_add(x, c[0]);
                 c[1] = a1.mul_add(x, c[1]);
             }
             pa = pa.add(mr);
-            pq = pq.add(1);
         }
         acc
     }

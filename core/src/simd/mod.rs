@@ -146,27 +146,22 @@ impl Isa {
     }
 
     /// The path of the batched product ([`gemm_nt_fused`], [`gemm_nt`]):
-    /// [`Isa::best`], except that AVX2 + FMA is preferred to AVX-512F.
+    /// the same as [`Isa::best`] since the packed outer-product kernels
+    /// (see [`gemm_nt_fused`]); kept as its own choice because the two have
+    /// differed (the earlier dot-product tiles ran faster on AVX2 + FMA
+    /// than on AVX-512F).
     ///
     /// Measured on an AVX-512 Xeon (batch 1000 × K = 100 and 2000 memories,
-    /// D = 794, `BENCHMARKS.md`): the AVX2 tile (3×4 of 8 lanes) is as fast
-    /// or faster than the AVX-512 one (4×6 of 16 lanes), 1.0–1.25× over
-    /// repeated runs (f32; f64 follows the same rule, unmeasured). Both are
-    /// dot-product tiles with one horizontal reduction per pair; why the
-    /// wider one loses was not profiled further. The vector kernels
-    /// ([`dot`], [`gemv`]: memory-bound at large K) keep AVX-512, which is
-    /// as fast or faster there.
+    /// D = 794, `BENCHMARKS.md`): the AVX-512 kernel (32 memories × 12
+    /// queries per micro-tile) runs at about 1.6× the AVX2 one (16 × 6),
+    /// which is bounded by the 8-lane FMA peak, half the 16-lane one.
     ///
     /// ```
     /// assert!(dam_core::simd::Isa::best_batch().is_available());
     /// ```
     #[inline]
     pub fn best_batch() -> Isa {
-        match Isa::best() {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512f if x86::has_avx2_fma() => Isa::Avx2Fma,
-            isa => isa,
-        }
+        Isa::best()
     }
 
     /// The fastest available path of the integer kernels ([`integer`]):
