@@ -197,11 +197,13 @@ isa_module!(
     sse2, "sse2", mr: 3, nr: 4, gemv_mr: 4
 );
 isa_module!(
-    /// AVX2 + FMA: 16 registers of 256 bits; a 3×4 tile uses 12 accumulators.
+    /// AVX2 + FMA: 16 registers of 256 bits; a 3×4 tile uses 12 accumulators,
+    /// the packed 16×6 outer product 12.
     avx2, "avx2,fma", mr: 3, nr: 4, gemv_mr: 4, packed_nr: 6
 );
 isa_module!(
-    /// AVX-512F: 32 registers of 512 bits; a 4×6 tile uses 24 accumulators.
+    /// AVX-512F: 32 registers of 512 bits; a 4×6 tile uses 24 accumulators,
+    /// the packed 32×12 outer product 24.
     #[cfg(dam_avx512)]
     #[allow(clippy::incompatible_msrv)]
     avx512, "avx512f", mr: 4, nr: 6, gemv_mr: 8, packed_nr: 12
