@@ -12,7 +12,7 @@
 //! ## Paths ([`Isa`])
 //! | path | target | selection |
 //! |---|---|---|
-//! | [`Isa::Avx512f`] | x86_64 with AVX-512F: 16 `f32` lanes; batch: packed 32×12 outer products (4×6 dot tile for small shapes) | run time (`cpufeatures`), or compile time |
+//! | [`Isa::Avx512f`] | x86_64 with AVX-512F: 16 `f32` lanes; batch: packed 32×14 outer products (4×6 dot tile for small shapes) | run time (`cpufeatures`), or compile time |
 //! | [`Isa::Avx2Fma`] | x86_64 with AVX2 + FMA: 8 `f32` lanes; batch: packed 16×6 outer products (3×4 dot tile for small shapes) | run time, or compile time |
 //! | [`Isa::Sse2`] | every x86_64: 4 `f32` lanes, no FMA | always available there |
 //! | [`Isa::Neon`] | aarch64: 4 `f32` lanes, `vfmaq` | compile time |
@@ -151,7 +151,7 @@ impl Isa {
     /// than on AVX-512F).
     ///
     /// Measured on an AVX-512 Xeon (batch 1000 × K = 100 and 2000 memories,
-    /// D = 794, `BENCHMARKS.md`): the AVX-512 kernel (32 memories × 12
+    /// D = 794, `BENCHMARKS.md`): the AVX-512 kernel (32 memories × 14
     /// queries per micro-tile) runs at about 1.6× the AVX2 one (16 × 6),
     /// which is bounded by the 8-lane FMA peak, half the 16-lane one.
     ///
@@ -397,12 +397,12 @@ pub fn gemv<T: Real>(memories: &[T], d: usize, x: &[T], out: &mut [T]) {
 /// that fit L2, then a few queries, then a few memories).
 ///
 /// On AVX-512 and AVX2 + FMA, shapes of at least one micro-tile (`K ≥ 32`
-/// and `B ≥ 12` on AVX-512, `K ≥ 16` and `B ≥ 6` on AVX2, for `f32`; half
+/// and `B ≥ 14` on AVX-512, `K ≥ 16` and `B ≥ 6` on AVX2, for `f32`; half
 /// the memories for `f64`) with `d ≤ 2048` use packed outer products, the
 /// way BLIS-style GEMMs do: a block of memories is packed into panels of
 /// two registers' height (32 `f32` memories per column on AVX-512; on the
 /// stack, 256 KiB, the crate has no allocator) and kept in L2; for every
-/// group of `NR` queries (12 on AVX-512, 6 on AVX2) and every panel, each
+/// group of `NR` queries (14 on AVX-512, 6 on AVX2) and every panel, each
 /// of the `d` steps loads two registers of memories, broadcasts `NR` query
 /// entries and issues `2·NR` FMAs into `2·NR` accumulator registers, with
 /// no horizontal reduction; `f` is called from the accumulators. Each

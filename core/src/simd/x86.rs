@@ -203,10 +203,10 @@ isa_module!(
 );
 isa_module!(
     /// AVX-512F: 32 registers of 512 bits; a 4×6 tile uses 24 accumulators,
-    /// the packed 32×12 outer product 24.
+    /// the packed 32×14 outer product 28.
     #[cfg(dam_avx512)]
     #[allow(clippy::incompatible_msrv)]
-    avx512, "avx512f", mr: 4, nr: 6, gemv_mr: 8, packed_nr: 12
+    avx512, "avx512f", mr: 4, nr: 6, gemv_mr: 8, packed_nr: 14
 );
 
 /// The AVX-512 and NEON paths use a 4×6 tile and 8-row matrix-vector steps,
