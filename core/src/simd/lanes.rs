@@ -557,8 +557,8 @@ unsafe fn micro<V: Lanes, const NR: usize>(
 ///
 /// Why this shape (measured at batch 1000, K = 2000, D = 794 on an AVX-512
 /// Xeon, `BENCHMARKS.md`): the dot-product tiles reached about 40 % of the
-/// FMA peak, the packed kernel about 70–75 % (above `matrixmultiply`'s
-/// sgemm + pass). Only the memories are packed: the vector operand must
+/// FMA peak, the packed kernel 55–74 % on the shared, loaded machine
+/// (level with `matrixmultiply`'s sgemm + pass within the noise). Only the memories are packed: the vector operand must
 /// be transposed, but a broadcast reads the query rows in place, and
 /// packing the queries per block of memories would copy `B·D` entries per
 /// block (a block holds only 64 memories of `D = 794` in 256 KiB). The
