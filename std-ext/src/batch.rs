@@ -1,13 +1,16 @@
 //! Multi-threaded batch classification: many inputs at once, split across
 //! the current rayon pool.
 //!
-//! Each worker takes a block of [`QUERY_BLOCK`] inputs and gets the overlaps
-//! of all of them with one register-blocked product
-//! ([`dam_core::simd::gemm_nt_fused`]), so a block of memories is read from
-//! memory once per block of inputs rather than once per input; then
-//! [`Classifier::forward_from_overlaps`] scores each input. The results are
-//! those of [`Classifier::forward`] up to the summation order of the
-//! overlaps, and do not depend on the number of threads.
+//! The inputs go in blocks of [`QUERY_BLOCK`]. For each block, the overlaps
+//! of all its inputs with all memories come from products
+//! ([`dam_core::simd::gemm_nt_fused`]) of [`MEMORY_BLOCK`] memories each,
+//! run in parallel: every task packs its own memories once and streams the
+//! whole block of inputs over them (the packed kernel's cost of packing is
+//! then shared by a thousand inputs, not by a few). Then
+//! [`Classifier::forward_from_overlaps`] scores the inputs in parallel. The
+//! results are those of [`Classifier::forward`] up to the summation order
+//! of the overlaps; the blocks do not depend on the number of threads, so
+//! neither do the results.
 //!
 //! The number of threads is the pool's: all cores by default, or run the
 //! call inside [`rayon::ThreadPool::install`] to choose.
@@ -16,9 +19,14 @@ use anyhow::{Result, anyhow, bail};
 use dam_core::{Classifier, Real};
 use rayon::prelude::*;
 
-/// Inputs per block: their padded copies (`64 × D` entries) and overlaps
-/// (`64 × K`) stay in a worker's L2 for MNIST shapes.
-pub const QUERY_BLOCK: usize = 64;
+/// Inputs per block: their padded copies (`B × D` entries) and overlaps
+/// (`B × K`) are allocated once per call (8 MB at `K = 2000`).
+pub const QUERY_BLOCK: usize = 1024;
+
+/// Memories per parallel product: a multiple of the packed kernels'
+/// panel heights (32 memories on AVX-512, 16 on AVX2), and small enough
+/// that `K = 2000` gives 16 tasks to share between the threads.
+pub const MEMORY_BLOCK: usize = 128;
 
 /// The predictions and scores of a batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,72 +69,95 @@ pub fn classify<T: Real + Send + Sync>(
         classes: vec![0; b],
         scores: vec![T::ZERO; b * nc],
     };
-    inputs
-        .par_chunks(QUERY_BLOCK * nv)
-        .zip(out.scores.par_chunks_mut(QUERY_BLOCK * nc))
-        .zip(out.classes.par_chunks_mut(QUERY_BLOCK))
+    let (k, d) = (clf.memories().k(), clf.memories().d());
+    let block = QUERY_BLOCK.min(b);
+    let mut padded = Vec::with_capacity(block * d);
+    let mut overlaps = vec![T::ZERO; block * k];
+    for (i, ((inputs, scores), classes)) in inputs
+        .chunks(QUERY_BLOCK * nv)
+        .zip(out.scores.chunks_mut(QUERY_BLOCK * nc))
+        .zip(out.classes.chunks_mut(QUERY_BLOCK))
         .enumerate()
-        .try_for_each_init(
-            || Block::new(clf),
-            |block, (i, ((inputs, scores), classes))| {
-                block.classify(clf, inputs, scores, classes, i * QUERY_BLOCK)
-            },
-        )?;
+    {
+        let first = i * QUERY_BLOCK;
+        pad(clf, inputs, first, &mut padded)?;
+        let nq = inputs.len() / nv;
+        let overlaps = overlaps.get_mut(..nq * k).unwrap_or(&mut []);
+        products(clf, &padded, nq, overlaps);
+        // Chunk `c` of `overlaps` holds `ξ^μ·u_b` of its memories at
+        // `[b·rows + μ − c·MEMORY_BLOCK]`: input `b`'s overlaps are one run
+        // of `rows` per chunk.
+        let overlaps = &*overlaps;
+        scores
+            .par_chunks_mut(nc)
+            .zip(classes.par_iter_mut())
+            .enumerate()
+            .try_for_each_init(
+                || vec![T::ZERO; k],
+                |column, (b, (s, c))| {
+                    let mut at = 0;
+                    for chunk in overlaps.chunks(MEMORY_BLOCK * nq) {
+                        let rows = chunk.len() / nq;
+                        if let (Some(src), Some(dst)) = (
+                            chunk.get(b * rows..(b + 1) * rows),
+                            column.get_mut(at..at + rows),
+                        ) {
+                            dst.copy_from_slice(src);
+                        }
+                        at += rows;
+                    }
+                    *c = clf
+                        .forward_from_overlaps(column, s)
+                        .map_err(|e| anyhow!("input {}: {e}", first + b))?;
+                    Ok::<(), anyhow::Error>(())
+                },
+            )?;
+    }
     Ok(out)
 }
 
-/// A worker's buffers for one block of inputs.
-struct Block<T> {
-    /// Inputs followed by `Nc` entries `−1` (the `u` of math.md §4), `× D`.
-    padded: Vec<T>,
-    /// `ξ^μ·u_b` at `[b·K + μ]`.
-    overlaps: Vec<T>,
+/// Copies the inputs into `padded`, each followed by `Nc` entries `−1`
+/// (the `u` of math.md §4), `× D`; errors on a non-finite value.
+fn pad<T: Real>(
+    clf: &Classifier<'_, T>,
+    inputs: &[T],
+    first: usize,
+    padded: &mut Vec<T>,
+) -> Result<()> {
+    let (nv, nc) = (clf.visible(), clf.classes());
+    padded.clear();
+    for (q, v) in inputs.chunks_exact(nv).enumerate() {
+        if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+            bail!("input {}: value {i} is {}", first + q, v[i].to_f64());
+        }
+        padded.extend_from_slice(v);
+        padded.extend(std::iter::repeat_n(-T::ONE, nc));
+    }
+    Ok(())
 }
 
-impl<T: Real> Block<T> {
-    fn new(clf: &Classifier<'_, T>) -> Self {
-        let (k, d) = (clf.memories().k(), clf.memories().d());
-        Block {
-            padded: Vec::with_capacity(QUERY_BLOCK * d),
-            overlaps: vec![T::ZERO; QUERY_BLOCK * k],
-        }
-    }
-
-    fn classify(
-        &mut self,
-        clf: &Classifier<'_, T>,
-        inputs: &[T],
-        scores: &mut [T],
-        classes: &mut [usize],
-        first: usize,
-    ) -> Result<()> {
-        let (nv, nc) = (clf.visible(), clf.classes());
-        let (k, d) = (clf.memories().k(), clf.memories().d());
-        self.padded.clear();
-        for v in inputs.chunks_exact(nv) {
-            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                let q = first + self.padded.len() / d;
-                bail!("input {q}: value {i} is {}", v[i].to_f64());
-            }
-            self.padded.extend_from_slice(v);
-            self.padded.extend(std::iter::repeat_n(-T::ONE, nc));
-        }
-        let overlaps = &mut self.overlaps;
-        dam_core::simd::gemm_nt_fused(clf.memories().as_slice(), &self.padded, d, |mu, b, m| {
-            overlaps[b * k + mu] = m;
+/// The overlaps of the `nq` padded inputs with every memory, in parallel
+/// over chunks of [`MEMORY_BLOCK`] memories: chunk `c` of `overlaps`
+/// (`MEMORY_BLOCK · nq` entries, fewer for the last) gets `ξ^μ·u_b` at
+/// `[b·rows + μ − c·MEMORY_BLOCK]`.
+fn products<T: Real + Send + Sync>(
+    clf: &Classifier<'_, T>,
+    padded: &[T],
+    nq: usize,
+    overlaps: &mut [T],
+) {
+    let d = clf.memories().d();
+    overlaps
+        .par_chunks_mut(MEMORY_BLOCK * nq)
+        .zip(clf.memories().as_slice().par_chunks(MEMORY_BLOCK * d))
+        .for_each(|(out, memories)| {
+            let rows = memories.len() / d;
+            dam_core::simd::gemm_nt_fused(memories, padded, d, |mu, b, m| {
+                if let Some(o) = out.get_mut(b * rows + mu) {
+                    *o = m;
+                }
+            });
         });
-        for (b, ((o, s), c)) in overlaps
-            .chunks_exact(k)
-            .zip(scores.chunks_exact_mut(nc))
-            .zip(classes.iter_mut())
-            .enumerate()
-        {
-            *c = clf
-                .forward_from_overlaps(o, s)
-                .map_err(|e| anyhow!("input {}: {e}", first + b))?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

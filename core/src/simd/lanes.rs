@@ -383,6 +383,264 @@ unsafe fn block<V: Lanes, const MR: usize, const NR: usize, F>(
     }
 }
 
+/// Registers per column of a packed memory panel: the micro-kernel of
+/// [`gemm_packed`] covers `PANEL_REGS · N` memories (32 `f32` on AVX-512,
+/// 16 on AVX2).
+pub(crate) const PANEL_REGS: usize = 2;
+
+/// Registers of the packing buffer of [`gemm_packed`], on the stack (the
+/// crate has no allocator): 256 KiB on AVX-512, 128 KiB on AVX2. A block
+/// of packed memories fills at most this, so it stays in L2 while every
+/// query passes over it.
+pub(crate) const PACK_REGS: usize = 4096;
+
+/// Whether [`gemm_packed`] takes `K = k` memories times `B = nq` queries of
+/// `d` entries: at least one whole micro-tile (`MR = PANEL_REGS · N`
+/// memories, `NR` queries) and a packed panel of `MR × d` that fits the
+/// packing buffer. Smaller shapes (and `d > PACK_REGS · N / MR`, 2048
+/// entries) use the dot-product tiles of [`gemm_fused`].
+#[inline(always)]
+pub(crate) fn packed_fits<V: Lanes, const NR: usize>(k: usize, nq: usize, d: usize) -> bool {
+    let mr = PANEL_REGS * V::N;
+    NR > 0 && d > 0 && k >= mr && nq >= NR && d.saturating_mul(mr) <= PACK_REGS * V::N
+}
+
+/// Packs `rows ≤ capacity` rows of `d` entries of `a` (row-major) into
+/// panels of `MR = PANEL_REGS · N` rows: panel `t` starts at `t·MR·d`, its
+/// column `p` holds rows `t·MR .. t·MR + MR` at `p·MR ..`, rows past `rows`
+/// are zero. Writes exactly `ceil(rows / MR) · MR · d` elements of `buf`.
+///
+/// # Safety
+/// `buf` must be valid for `ceil(rows / MR) · MR · d` writes, and `a` hold
+/// at least `rows · d` elements.
+#[inline(always)]
+unsafe fn pack_panels<V: Lanes>(a: &[V::E], rows: usize, d: usize, buf: *mut V::E) {
+    let mr = PANEL_REGS * V::N;
+    let panels = rows.div_ceil(mr);
+    for t in 0..panels {
+        // SAFETY: `t·MR·d + p·MR + i < panels·MR·d` for `i < MR`, `p < d`:
+        // inside the caller's `buf`.
+        let dst = unsafe { buf.add(t * mr * d) };
+        let full = rows - t * mr >= mr;
+        match a.get(t * mr * d..(t * mr + mr) * d) {
+            // A whole panel: column by column, so the writes are contiguous
+            // and each row's cache line serves the next 16 columns. The
+            // column is gathered by scalar loads (faster here than the
+            // vector scatters or gathers LLVM would otherwise emit).
+            Some(src) if full => {
+                let sp = src.as_ptr();
+                for p in 0..d {
+                    let mut i = 0;
+                    while i < mr {
+                        // SAFETY: `i < MR`, `p < d`: `i·d + p < MR·d =
+                        // src.len()`; the write is inside `buf` (above).
+                        unsafe {
+                            let (r0, r1) =
+                                (sp.add(i * d + p).read(), sp.add((i + 1) * d + p).read());
+                            let (r2, r3) = (
+                                sp.add((i + 2) * d + p).read(),
+                                sp.add((i + 3) * d + p).read(),
+                            );
+                            let o = dst.add(p * mr + i);
+                            o.write(r0);
+                            o.add(1).write(r1);
+                            o.add(2).write(r2);
+                            o.add(3).write(r3);
+                        }
+                        i += 4;
+                    }
+                }
+            }
+            // The last, partial panel: rows past `rows` are zero.
+            _ => {
+                for i in 0..mr {
+                    let r = t * mr + i;
+                    let row = if r < rows {
+                        a.get(r * d..r * d + d)
+                    } else {
+                        None
+                    };
+                    for p in 0..d {
+                        let x = row
+                            .and_then(|row| row.get(p))
+                            .copied()
+                            .unwrap_or(V::E::ZERO);
+                        // SAFETY: as above.
+                        unsafe { dst.add(p * mr + i).write(x) };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `p`, hidden from the optimizer: the row pointers of [`micro`] stay
+/// independent base registers instead of being recomputed from one base
+/// and the row stride inside the loop.
+#[inline(always)]
+fn opaque<T>(p: *const T) -> *const T {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    {
+        let mut p = p;
+        // SAFETY: an empty asm block that only "modifies" a register.
+        // `nomem` is right: the pointer is passed through, never
+        // dereferenced.
+        #[allow(clippy::pointers_in_nomem_asm_block)]
+        unsafe {
+            core::arch::asm!("/* {0} */", inout(reg) p, options(pure, nomem, nostack, preserves_flags))
+        };
+        p
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        p
+    }
+}
+
+/// The outer-product micro-kernel: `MR = PANEL_REGS · N` packed memories
+/// (`panel`, `d` columns of `MR`) times `NR` queries (row `j` at
+/// `q + j·d`), over all `d` entries: per entry `PANEL_REGS` vector loads,
+/// `NR` broadcasts and `PANEL_REGS · NR` FMAs into as many accumulator
+/// registers, no horizontal reduction. Returns the accumulators, `[j][r]`
+/// holding memories `r·N ..` of query `j`.
+///
+/// # Safety
+/// The CPU must have `V`'s instruction set; `panel` must be valid for
+/// `MR · d` reads and `q` for `(NR − 1)·d + d` reads.
+#[inline(always)]
+unsafe fn micro<V: Lanes, const NR: usize>(
+    panel: *const V::E,
+    q: *const V::E,
+    d: usize,
+) -> [[V; PANEL_REGS]; NR] {
+    let mr = PANEL_REGS * V::N;
+    // SAFETY: `p < d`, so the panel reads `[p·MR, p·MR + MR)` lie inside
+    // `MR · d`, and the broadcast of row `j` reads `j·d + p < NR·d`. The
+    // ISA is the caller's.
+    unsafe {
+        let mut acc = [[V::zero(); PANEL_REGS]; NR];
+        // One base pointer per query row, all indexed by `p`: each
+        // broadcast is `[row_j + 4p]`, with no address arithmetic per row
+        // in the loop (it would compete with the FMAs for their ports).
+        let mut rows = [q; NR];
+        for (j, r) in rows.iter_mut().enumerate() {
+            *r = opaque(q.add(j * d));
+        }
+        let mut pa = panel;
+        for p in 0..d {
+            let a0 = V::load(pa);
+            let a1 = V::load(pa.add(V::N));
+            for (c, r) in acc.iter_mut().zip(rows.iter()) {
+                let x = V::splat(*r.add(p));
+                c[0] = a0.mul_add(x, c[0]);
+                c[1] = a1.mul_add(x, c[1]);
+            }
+            pa = pa.add(mr);
+        }
+        acc
+    }
+}
+
+/// [`gemm_fused`] as packed outer products, the way BLIS-style GEMMs do
+/// it: blocks of memories are packed (transposed into panels of
+/// `MR = PANEL_REGS · N` rows, at most [`PACK_REGS`] registers, so a block
+/// stays in L2) once per call; for each block, every group of `NR`
+/// queries is multiplied by every panel with [`micro`] over the whole `d`
+/// (queries are read in place: a broadcast needs no packing), and `f` is
+/// called from the accumulators. Queries left over after the groups of
+/// `NR` go through the dot-product tile of [`gemm_fused`] (`MRT` rows).
+/// Order: blocks of memories, groups of `NR` queries, panels, queries,
+/// memories. Rows of the last panel past `K` are zero and not reported.
+///
+/// Falls back to [`gemm_fused`] (tile `MRT × NRT`) when [`packed_fits`]
+/// says no.
+///
+/// Why this shape (measured at batch 1000, K = 2000, D = 794 on an AVX-512
+/// Xeon, `BENCHMARKS.md`): the dot-product tiles reached about 40 % of the
+/// FMA peak, the packed kernel 55–74 % on the shared, loaded machine
+/// (level with `matrixmultiply`'s sgemm + pass within the noise). Only the memories are packed: the vector operand must
+/// be transposed, but a broadcast reads the query rows in place, and
+/// packing the queries per block of memories would copy `B·D` entries per
+/// block (a block holds only 64 memories of `D = 794` in 256 KiB). The
+/// row pointers are hidden from the optimizer ([`opaque`]): otherwise LLVM
+/// recomputes them from one base and the stride, adding a dozen integer
+/// instructions per step on the ports the FMAs need. Rows are not split
+/// along `d` (no `KC` blocking): the accumulators live in registers for
+/// the whole `d`, so `f` can be called straight from them; the memory
+/// panel (`MR · d`) streams from L2, the query rows from L1/L2.
+///
+/// # Safety
+/// The CPU must have `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn gemm_packed<V: Lanes, const NR: usize, const MRT: usize, const NRT: usize, F>(
+    a: &[V::E],
+    q: &[V::E],
+    d: usize,
+    mut f: F,
+) where
+    F: FnMut(usize, usize, V::E),
+{
+    let (k, nq) = (
+        a.len().checked_div(d).unwrap_or(0),
+        q.len().checked_div(d).unwrap_or(0),
+    );
+    if !packed_fits::<V, NR>(k, nq, d) {
+        // SAFETY: the ISA is the caller's.
+        return unsafe { gemm_fused::<V, MRT, NRT, F>(a, q, d, f) };
+    }
+    let mr = PANEL_REGS * V::N;
+    // Whole panels per block (≥ 1: `packed_fits` checked `MR·d ≤ capacity`).
+    let mc = (PACK_REGS * V::N / (mr * d)).max(1) * mr;
+    let mut buf = [core::mem::MaybeUninit::<V>::uninit(); PACK_REGS];
+    let bp = buf.as_mut_ptr().cast::<V::E>();
+    let (a, q) = (
+        a.get(..k * d).unwrap_or(&[]),
+        q.get(..nq * d).unwrap_or(&[]),
+    );
+    let groups = nq / NR;
+    let mut tile = [[V::E::ZERO; MAX_LANES]; PANEL_REGS];
+    for (c, chunk) in a.chunks(mc * d).enumerate() {
+        let (mu0, rows) = (c * mc, chunk.len() / d);
+        let panels = rows.div_ceil(mr);
+        // SAFETY: `rows ≤ mc`, so the `panels·MR·d ≤ mc·d ≤ PACK_REGS·N`
+        // elements written fit `buf`; `chunk` holds `rows·d` elements.
+        unsafe { pack_panels::<V>(chunk, rows, d, bp) };
+        for g in 0..groups {
+            let b0 = g * NR;
+            // The group's queries: `NR` whole rows (`b0 + NR ≤ nq`).
+            let Some(qg) = q.get(b0 * d..(b0 + NR) * d) else {
+                continue;
+            };
+            for t in 0..panels {
+                // SAFETY: panel `t < panels` was written by `pack_panels`
+                // (`MR·d` elements at `t·MR·d`); `qg` holds `NR·d`
+                // elements. The ISA is the caller's.
+                let acc = unsafe { micro::<V, NR>(bp.add(t * mr * d), qg.as_ptr(), d) };
+                let m0 = mu0 + t * mr;
+                let valid = (rows - t * mr).min(mr);
+                for (j, cj) in acc.iter().enumerate() {
+                    for (r, v) in cj.iter().enumerate() {
+                        if let Some(row) = tile.get_mut(r) {
+                            // SAFETY: `row` holds `MAX_LANES ≥ N` elements.
+                            unsafe { v.store(row.as_mut_ptr()) };
+                        }
+                    }
+                    for i in 0..valid {
+                        if let Some(&v) = tile.get(i / V::N).and_then(|row| row.get(i % V::N)) {
+                            f(m0 + i, b0 + j, v);
+                        }
+                    }
+                }
+            }
+        }
+        // The last `nq mod NR` queries, one at a time against the block.
+        for (j, qr) in q.chunks_exact(d).enumerate().skip(groups * NR) {
+            // SAFETY: the ISA is the caller's; `block` checks the shapes.
+            unsafe { block::<V, MRT, 1, F>(chunk, mu0, qr, j, d, &mut f) };
+        }
+    }
+}
+
 /// Implements [`Lanes`] for a register type from its intrinsics.
 macro_rules! impl_lanes {
     (
@@ -473,7 +731,8 @@ pub(crate) use impl_lanes;
 /// `MR` row registers plus one query register must fit the register file),
 /// `GEMV_MR` the rows per step of the matrix-vector kernel.
 macro_rules! isa_module {
-    ($(#[$doc:meta])* $m:ident, $features:literal, mr: $mr:literal, nr: $nr:literal, gemv_mr: $gmr:literal) => {
+    ($(#[$doc:meta])* $m:ident, $features:literal, mr: $mr:literal, nr: $nr:literal, gemv_mr: $gmr:literal
+     $(, packed_nr: $pnr:literal)?) => {
         $(#[$doc])*
         pub(crate) mod $m {
             use $crate::simd::lanes::{self, DistStep, DotStep, Lanes};
@@ -515,6 +774,11 @@ macro_rules! isa_module {
                 d: usize,
                 f: impl FnMut(usize, usize, V::E),
             ) {
+                $(
+                // SAFETY: as above.
+                return unsafe { lanes::gemm_packed::<V, $pnr, $mr, $nr, _>(a, q, d, f) };
+                )?
+                #[allow(unreachable_code)]
                 // SAFETY: as above.
                 unsafe { lanes::gemm_fused::<V, $mr, $nr, _>(a, q, d, f) }
             }

@@ -12,8 +12,8 @@
 //! ## Paths ([`Isa`])
 //! | path | target | selection |
 //! |---|---|---|
-//! | [`Isa::Avx512f`] | x86_64 with AVX-512F: 16 `f32` lanes, 4×6 tile | run time (`cpufeatures`), or compile time |
-//! | [`Isa::Avx2Fma`] | x86_64 with AVX2 + FMA: 8 `f32` lanes, 3×4 tile | run time, or compile time |
+//! | [`Isa::Avx512f`] | x86_64 with AVX-512F: 16 `f32` lanes; batch: packed 32×14 outer products (4×6 dot tile for small shapes) | run time (`cpufeatures`), or compile time |
+//! | [`Isa::Avx2Fma`] | x86_64 with AVX2 + FMA: 8 `f32` lanes; batch: packed 16×6 outer products (3×4 dot tile for small shapes) | run time, or compile time |
 //! | [`Isa::Sse2`] | every x86_64: 4 `f32` lanes, no FMA | always available there |
 //! | [`Isa::Neon`] | aarch64: 4 `f32` lanes, `vfmaq` | compile time |
 //! | [`Isa::CortexMFpu`] | Cortex-M4F/M7 (`*-none-eabihf`): `asm!` loops of `vfma.f32`, 4 accumulators | compile time |
@@ -28,9 +28,8 @@
 //! cached; features enabled at compile time, e.g. `-C target-cpu=native`,
 //! make it a constant) for the vector kernels ([`dot`], [`gemv`], …);
 //! the batched product ([`gemm_nt_fused`], [`gemm_nt`]) uses
-//! [`Isa::best_batch`], which prefers AVX2 + FMA to AVX-512 (measured
-//! faster for that kernel, see there). The functions without a suffix use
-//! these; the
+//! [`Isa::best_batch`] (the same path today, see there). The functions
+//! without a suffix use these; the
 //! [`Kernels`] methods ending in `_on` take the path explicitly (an
 //! unavailable one falls back to the scalar reference), which is how the
 //! tests exercise every path against the reference.
@@ -173,27 +172,22 @@ impl Isa {
     }
 
     /// The path of the batched product ([`gemm_nt_fused`], [`gemm_nt`]):
-    /// [`Isa::best`], except that AVX2 + FMA is preferred to AVX-512F.
+    /// the same as [`Isa::best`] since the packed outer-product kernels
+    /// (see [`gemm_nt_fused`]); kept as its own choice because the two have
+    /// differed (the earlier dot-product tiles ran faster on AVX2 + FMA
+    /// than on AVX-512F).
     ///
     /// Measured on an AVX-512 Xeon (batch 1000 × K = 100 and 2000 memories,
-    /// D = 794, `BENCHMARKS.md`): the AVX2 tile (3×4 of 8 lanes) is as fast
-    /// or faster than the AVX-512 one (4×6 of 16 lanes), 1.0–1.25× over
-    /// repeated runs (f32; f64 follows the same rule, unmeasured). Both are
-    /// dot-product tiles with one horizontal reduction per pair; why the
-    /// wider one loses was not profiled further. The vector kernels
-    /// ([`dot`], [`gemv`]: memory-bound at large K) keep AVX-512, which is
-    /// as fast or faster there.
+    /// D = 794, `BENCHMARKS.md`): the AVX-512 kernel (32 memories × 14
+    /// queries per micro-tile) runs at about 1.6× the AVX2 one (16 × 6),
+    /// which is bounded by the 8-lane FMA peak, half the 16-lane one.
     ///
     /// ```
     /// assert!(dam_core::simd::Isa::best_batch().is_available());
     /// ```
     #[inline]
     pub fn best_batch() -> Isa {
-        match Isa::best() {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512f if x86::has_avx2_fma() => Isa::Avx2Fma,
-            isa => isa,
-        }
+        Isa::best()
     }
 
     /// The fastest available path of the integer kernels ([`integer`]):
@@ -427,9 +421,24 @@ pub fn gemv<T: Real>(memories: &[T], d: usize, x: &[T], out: &mut [T]) {
 /// function and reduce in the same pass (no `K × B` intermediate).
 ///
 /// The order of the calls is unspecified (tile by tile: blocks of memories
-/// that fit L2, then a few queries, then a few memories). Register-blocked:
-/// each step loads `MR` memory and `NR` query registers and issues
-/// `MR · NR` FMAs (3×4 with AVX2, 4×6 with AVX-512/NEON).
+/// that fit L2, then a few queries, then a few memories).
+///
+/// On AVX-512 and AVX2 + FMA, shapes of at least one micro-tile (`K ≥ 32`
+/// and `B ≥ 14` on AVX-512, `K ≥ 16` and `B ≥ 6` on AVX2, for `f32`; half
+/// the memories for `f64`) with `d ≤ 2048` use packed outer products, the
+/// way BLIS-style GEMMs do: a block of memories is packed into panels of
+/// two registers' height (32 `f32` memories per column on AVX-512; on the
+/// stack, 256 KiB, the crate has no allocator) and kept in L2; for every
+/// group of `NR` queries (14 on AVX-512, 6 on AVX2) and every panel, each
+/// of the `d` steps loads two registers of memories, broadcasts `NR` query
+/// entries and issues `2·NR` FMAs into `2·NR` accumulator registers, with
+/// no horizontal reduction; `f` is called from the accumulators. Each
+/// overlap of a micro-tile is then one sequential chain of FMAs over
+/// `i = 0 .. d`. Queries past the last group of `NR`, smaller shapes and
+/// longer rows use the register-blocked dot-product tiles (each step loads
+/// `MR` memory and `NR` query registers and issues `MR · NR` FMAs, reduced
+/// horizontally at the end: 3×4 with AVX2, 4×6 with AVX-512/NEON).
+/// Measured figures: `BENCHMARKS.md`.
 ///
 /// ```
 /// // Σ_μ relu(ξ^μ·x_b)² per query b, without a K×B matrix.

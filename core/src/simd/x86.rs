@@ -197,14 +197,16 @@ isa_module!(
     sse2, "sse2", mr: 3, nr: 4, gemv_mr: 4
 );
 isa_module!(
-    /// AVX2 + FMA: 16 registers of 256 bits; a 3×4 tile uses 12 accumulators.
-    avx2, "avx2,fma", mr: 3, nr: 4, gemv_mr: 4
+    /// AVX2 + FMA: 16 registers of 256 bits; a 3×4 tile uses 12 accumulators,
+    /// the packed 16×6 outer product 12.
+    avx2, "avx2,fma", mr: 3, nr: 4, gemv_mr: 4, packed_nr: 6
 );
 isa_module!(
-    /// AVX-512F: 32 registers of 512 bits; a 4×6 tile uses 24 accumulators.
+    /// AVX-512F: 32 registers of 512 bits; a 4×6 tile uses 24 accumulators,
+    /// the packed 32×14 outer product 28.
     #[cfg(dam_avx512)]
     #[allow(clippy::incompatible_msrv)]
-    avx512, "avx512f", mr: 4, nr: 6, gemv_mr: 8
+    avx512, "avx512f", mr: 4, nr: 6, gemv_mr: 8, packed_nr: 14
 );
 
 /// The AVX-512 and NEON paths use a 4×6 tile and 8-row matrix-vector steps,
@@ -275,6 +277,72 @@ mod tests {
                 let w = scalar::dot(&a[mu * d..][..n], &q[..n]);
                 assert!((out[mu] - w).abs() < 1e-4, "gemv8 row {mu}");
             }
+        }
+    }
+
+    /// The packed outer-product kernel with SSE2 registers (panels of 8
+    /// rows): ragged `K`, `B` and `d` (panels padded with zero rows, the
+    /// queries after the last group of `NR` on the dot-product tile), `d`
+    /// large enough that the memories span several packed blocks, and the
+    /// shapes that fall back to the tiles. Every pair exactly once, within
+    /// `2 (d + 2) ε Σ|a_i b_i|` of the reference (entries in `[−1, 1]`:
+    /// at most `2 (d + 2) ε d`).
+    #[test]
+    fn packed_kernel_matches_the_reference() {
+        extern crate std;
+        use std::vec;
+        use std::vec::Vec;
+        fn run<const NR: usize>(k: usize, nb: usize, d: usize) {
+            let a: Vec<f32> = (0..k * d)
+                .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
+                .collect();
+            let q: Vec<f32> = (0..nb * d)
+                .map(|i| ((i * 53 % 97) as f32 - 48.0) / 48.0)
+                .collect();
+            let mut got = vec![f32::NAN; k * nb];
+            let mut seen = vec![0u32; k * nb];
+            // SAFETY: SSE2 is part of the x86_64 baseline.
+            unsafe {
+                lanes::gemm_packed::<Sse2F32, NR, 3, 4, _>(&a, &q, d, |mu, b, v| {
+                    got[mu * nb + b] = v;
+                    seen[mu * nb + b] += 1;
+                });
+            }
+            // `d = 0`: no rows, so no pair.
+            let want_calls = u32::from(d > 0);
+            assert!(seen.iter().all(|&s| s == want_calls), "k={k} b={nb} d={d}");
+            if d == 0 {
+                return;
+            }
+            let tol = 2.0 * (d as f32 + 2.0) * f32::EPSILON * d as f32;
+            for mu in 0..k {
+                for b in 0..nb {
+                    let w = scalar::dot(&a[mu * d..][..d], &q[b * d..][..d]);
+                    let g = got[mu * nb + b];
+                    assert!(
+                        (g - w).abs() <= tol,
+                        "k={k} b={nb} d={d} ({mu},{b}) {g} vs {w}"
+                    );
+                }
+            }
+        }
+        for (k, nb, d) in [
+            (8, 6, 1),
+            (9, 13, 7),
+            (17, 6, 16),
+            (23, 19, 33),
+            (70, 7, 1003),
+            (40, 12, 2048),
+            (40, 12, 2049),
+            (7, 20, 5),
+            (30, 5, 5),
+            (0, 8, 3),
+            (9, 0, 3),
+            (9, 8, 0),
+        ] {
+            run::<6>(k, nb, d);
+            run::<1>(k, nb, d);
+            run::<4>(k, nb, d);
         }
     }
 
