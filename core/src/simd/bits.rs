@@ -43,10 +43,12 @@ pub(crate) struct Fields {
     /// factor `m` (`n` even).
     b: [f64; MAX_COEFFS],
     b_len: usize,
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // read by the AVX-512 kernels
     b_odd: bool,
     /// As `b`, for `u` (factor `m` for `n` odd).
     u: [f64; MAX_COEFFS],
     u_len: usize,
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // read by the AVX-512 kernels
     u_odd: bool,
 }
 

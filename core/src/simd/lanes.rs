@@ -386,12 +386,14 @@ unsafe fn block<V: Lanes, const MR: usize, const NR: usize, F>(
 /// Registers per column of a packed memory panel: the micro-kernel of
 /// [`gemm_packed`] covers `PANEL_REGS · N` memories (32 `f32` on AVX-512,
 /// 16 on AVX2).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
 pub(crate) const PANEL_REGS: usize = 2;
 
 /// Registers of the packing buffer of [`gemm_packed`], on the stack (the
 /// crate has no allocator): 256 KiB on AVX-512, 128 KiB on AVX2. A block
 /// of packed memories fills at most this, so it stays in L2 while every
 /// query passes over it.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
 pub(crate) const PACK_REGS: usize = 4096;
 
 /// Whether [`gemm_packed`] takes `K = k` memories times `B = nq` queries of
@@ -400,6 +402,7 @@ pub(crate) const PACK_REGS: usize = 4096;
 /// packing buffer. Smaller shapes (and `d > PACK_REGS · N / MR`, 2048
 /// entries) use the dot-product tiles of [`gemm_fused`].
 #[inline(always)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
 pub(crate) fn packed_fits<V: Lanes, const NR: usize>(k: usize, nq: usize, d: usize) -> bool {
     let mr = PANEL_REGS * V::N;
     NR > 0 && d > 0 && k >= mr && nq >= NR && d.saturating_mul(mr) <= PACK_REGS * V::N
@@ -414,6 +417,7 @@ pub(crate) fn packed_fits<V: Lanes, const NR: usize>(k: usize, nq: usize, d: usi
 /// `buf` must be valid for `ceil(rows / MR) · MR · d` writes, and `a` hold
 /// at least `rows · d` elements.
 #[inline(always)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
 unsafe fn pack_panels<V: Lanes>(a: &[V::E], rows: usize, d: usize, buf: *mut V::E) {
     let mr = PANEL_REGS * V::N;
     let panels = rows.div_ceil(mr);
@@ -478,6 +482,7 @@ unsafe fn pack_panels<V: Lanes>(a: &[V::E], rows: usize, d: usize, buf: *mut V::
 /// independent base registers instead of being recomputed from one base
 /// and the row stride inside the loop.
 #[inline(always)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
 fn opaque<T>(p: *const T) -> *const T {
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     {
@@ -508,6 +513,7 @@ fn opaque<T>(p: *const T) -> *const T {
 /// The CPU must have `V`'s instruction set; `panel` must be valid for
 /// `MR · d` reads and `q` for `(NR − 1)·d + d` reads.
 #[inline(always)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
 unsafe fn micro<V: Lanes, const NR: usize>(
     panel: *const V::E,
     q: *const V::E,
@@ -572,6 +578,7 @@ unsafe fn micro<V: Lanes, const NR: usize>(
 /// # Safety
 /// The CPU must have `V`'s instruction set.
 #[inline(always)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
 pub(crate) unsafe fn gemm_packed<V: Lanes, const NR: usize, const MRT: usize, const NRT: usize, F>(
     a: &[V::E],
     q: &[V::E],
