@@ -70,17 +70,21 @@ fn check_beta(beta: f32) -> PyResult<()> {
 }
 
 impl Memory {
-    fn view(&self) -> MemoryView<'_, f32> {
-        // Checked in `new` (finite, K·D entries, K, D > 0).
-        MemoryView::new(&self.patterns, self.k, self.d).expect("validated in Memory::new")
+    // The core's constructors check the patterns and settings; `new` runs
+    // them once, so later calls fail only if that changed (an error, not a
+    // panic, either way).
+    fn view(&self) -> PyResult<MemoryView<'_, f32>> {
+        MemoryView::new(&self.patterns, self.k, self.d)
+            .map_err(|e| value_error(format!("patterns: {e}")))
     }
 
-    fn bipolar(&self, f: Interaction<f32>, form: Form<f32>) -> BipolarMemory<'_, f32> {
-        BipolarMemory::new(self.view(), f, form).expect("validated in Memory::new")
+    fn bipolar(&self, f: Interaction<f32>, form: Form<f32>) -> PyResult<BipolarMemory<'_, f32>> {
+        BipolarMemory::new(self.view()?, f, form).map_err(|e| value_error(format!("patterns: {e}")))
     }
 
-    fn lse(&self, beta: f32, similarity: Similarity) -> LseMemory<'_, f32> {
-        LseMemory::new(self.view(), beta, similarity).expect("validated in Memory::new")
+    fn lse(&self, beta: f32, similarity: Similarity) -> PyResult<LseMemory<'_, f32>> {
+        LseMemory::new(self.view()?, beta, similarity)
+            .map_err(|e| value_error(format!("patterns: {e}")))
     }
 }
 
@@ -167,14 +171,11 @@ impl Memory {
             d,
             kind,
         };
-        // The core's own checks, once (the accessors above rely on them).
-        let checked = match kind {
-            Kind::Bipolar { f, form } => BipolarMemory::new(memory.view(), f, form).map(|_| ()),
-            Kind::Lse { beta, similarity } => {
-                LseMemory::new(memory.view(), beta, similarity).map(|_| ())
-            }
-        };
-        checked.map_err(|e| value_error(format!("patterns: {e}")))?;
+        // The core's own checks, once.
+        match kind {
+            Kind::Bipolar { f, form } => memory.bipolar(f, form).map(|_| ())?,
+            Kind::Lse { beta, similarity } => memory.lse(beta, similarity).map(|_| ())?,
+        }
         Ok(memory)
     }
 
@@ -233,7 +234,7 @@ impl Memory {
                     }
                 };
                 let mut states = arrays::bipolar(&data, "X", d)?;
-                let net = self.bipolar(f, form);
+                let net = self.bipolar(f, form)?;
                 let k = self.k;
                 py.detach(|| {
                     states.par_chunks_mut(d).enumerate().try_for_each_init(
@@ -269,7 +270,7 @@ impl Memory {
                     )));
                 }
                 let mut states = data.into_owned();
-                let net = self.lse(beta, similarity);
+                let net = self.lse(beta, similarity)?;
                 let scratch_len = net.scratch_len() + d;
                 py.detach(|| {
                     states.par_chunks_mut(d).enumerate().try_for_each_init(
@@ -298,7 +299,7 @@ impl Memory {
         let energies: Vec<f32> = match self.kind {
             Kind::Bipolar { f, form } => {
                 let states = arrays::bipolar(&data, "X", d)?;
-                let net = self.bipolar(f, form);
+                let net = self.bipolar(f, form)?;
                 py.detach(|| {
                     states
                         .par_chunks(d)
@@ -308,7 +309,7 @@ impl Memory {
                 })
             }
             Kind::Lse { beta, similarity } => {
-                let net = self.lse(beta, similarity);
+                let net = self.lse(beta, similarity)?;
                 let k = self.k;
                 py.detach(|| {
                     data.par_chunks(d)
