@@ -196,6 +196,29 @@ impl<'a, T: Real> Classifier<'a, T> {
         scorer.score(overlaps, scores)
     }
 
+    /// The factor `c` every overlap is multiplied by before `F` in
+    /// [`Classifier::block_sums`] (and so the chain rule's factor of a
+    /// gradient): `β/D` (normalized); raw form `β^{1/n}` for a homogeneous
+    /// `F` (`β F(x) = F(β^{1/n} x)`), else `1`.
+    ///
+    /// ```
+    /// use dam_core::{Classifier, Form, Interaction, MemoryView};
+    /// let xi = [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
+    /// let clf = Classifier::new(MemoryView::new(&xi, 2, 4)?, 2,
+    ///     Interaction::RectifiedPolynomial { n: 3 }, Form::Normalized { beta: 2.0 })?;
+    /// assert_eq!(clf.arg_scale(), 0.5);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn arg_scale(&self) -> T {
+        match (self.form, self.f.homogeneous()) {
+            (Form::Raw { beta }, Some((_, n))) => {
+                (beta.ln() / T::from_usize(n.max(1) as usize)).exp()
+            }
+            (Form::Raw { .. }, None) => T::ONE,
+            (form, _) => form.arg_scale(self.memories.d()),
+        }
+    }
+
     /// Scratch elements [`Classifier::block_sums`] needs for `batch` inputs.
     pub const fn block_scratch_len(batch: usize) -> usize {
         batch.saturating_mul(3)
@@ -269,12 +292,10 @@ impl<'a, T: Real> Classifier<'a, T> {
         if overlaps.iter().any(|m| !m.is_finite()) {
             return Err(score_overflow::<T>());
         }
-        let (c, outer) = match (self.form, self.f.homogeneous()) {
-            (Form::Normalized { .. }, _) => (self.form.arg_scale(self.memories.d()), T::ONE),
-            (Form::Raw { beta }, Some((_, n))) => {
-                ((beta.ln() / T::from_usize(n.max(1) as usize)).exp(), T::ONE)
-            }
-            (Form::Raw { beta }, None) => (T::ONE, beta),
+        let c = self.arg_scale();
+        let outer = match (self.form, self.f.homogeneous()) {
+            (Form::Raw { beta }, None) => beta,
+            _ => T::ONE,
         };
         sums.iter_mut().for_each(|s| *s = T::ZERO);
         let memories = self.memories;

@@ -242,13 +242,7 @@ impl<'a> Net<'a> {
     /// The factor `c` applied to every overlap before `F` (the chain
     /// rule's factor of the gradient).
     pub fn scale(&self) -> f32 {
-        let (form, d) = (self.clf.form(), self.clf.memories().d());
-        match (form, self.clf.interaction().degree()) {
-            (Form::Raw { beta }, Some(n)) if self.clf.interaction().is_homogeneous() => {
-                (beta.ln() / n.max(1) as f32).exp()
-            }
-            _ => form.arg_scale(d),
-        }
+        self.clf.arg_scale()
     }
 
     fn k(&self) -> usize {
