@@ -78,7 +78,7 @@ pub(crate) trait Vectorized {
 }
 
 /// Runs `kernel` compiled for the widest vector unit the CPU has where that
-/// needs run-time detection (AVX2 on x86_64), so that its plain loops
+/// needs run-time detection (AVX-512F, else AVX2, on x86_64), so that its plain loops
 /// vectorize; elsewhere as compiled. The same bits either way (plain IEEE
 /// arithmetic, never contracted).
 #[inline]

@@ -209,17 +209,19 @@ isa_module!(
     avx512, "avx512f", mr: 4, nr: 6, gemv_mr: 8, packed_nr: 14
 );
 
-/// The AVX-512 and NEON paths use a 4×6 tile and 8-row matrix-vector steps,
-/// which this CPU may not be able to run: the same generic code is checked
-/// here with those tile shapes on SSE2 registers (always available), so
-/// only the intrinsic tables of those paths remain untested on such a CPU.
-/// Runs `kernel` compiled for AVX2 if the CPU has it (plain loops in its
-/// `#[inline(always)]` body then vectorize 8 `f32` wide), else as compiled.
+/// Runs `kernel` compiled for AVX-512F if the CPU has it (plain loops in
+/// its `#[inline(always)]` body then vectorize 16 `f32` wide), else for AVX2
+/// (8 wide), else as compiled.
 /// Plain IEEE multiplies, adds and compares give the same bits at any
 /// vector width (Rust never fuses them into FMAs), so the result does not
 /// depend on the path.
 #[inline]
 pub(crate) fn vectorized<K: super::Vectorized>(kernel: K) -> K::Output {
+    #[cfg(dam_avx512)]
+    if has_avx512f() {
+        // SAFETY: `run_avx512` only requires AVX-512F, detected just above.
+        return unsafe { run_avx512(kernel) };
+    }
     if has_avx2_fma() {
         // SAFETY: `run_avx2` only requires AVX2, detected just above.
         unsafe { run_avx2(kernel) }
@@ -232,6 +234,16 @@ pub(crate) fn vectorized<K: super::Vectorized>(kernel: K) -> K::Output {
 #[target_feature(enable = "avx2")]
 #[inline]
 unsafe fn run_avx2<K: super::Vectorized>(kernel: K) -> K::Output {
+    kernel.run()
+}
+
+/// [`vectorized`]'s AVX-512 body: `run`, inlined here, is compiled with
+/// AVX-512F (16 `f32` per register).
+#[cfg(dam_avx512)]
+#[allow(clippy::incompatible_msrv)]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn run_avx512<K: super::Vectorized>(kernel: K) -> K::Output {
     kernel.run()
 }
 
