@@ -221,7 +221,7 @@ impl<'a, T: Real> Classifier<'a, T> {
 
     /// Scratch elements [`Classifier::block_sums`] needs for `batch` inputs.
     pub const fn block_scratch_len(batch: usize) -> usize {
-        batch.saturating_mul(3)
+        batch.saturating_mul(2)
     }
 
     /// The forward pass for a block of `B = batch` inputs at once, as a
@@ -449,7 +449,7 @@ where
             rows,
             sums_of_group,
             None,
-            &mut [T::ZERO; 3],
+            &mut [T::ZERO; 2],
         );
         sums
     }
@@ -513,7 +513,7 @@ where
 /// `labelled[(μ·Nc + α)·lanes + b]`, `unlabelled[μ·lanes + b]`, where `Nc`
 /// is the number of classes scored (`sums.len() / lanes`); `F` of a
 /// power family is then computed as `F′`'s power times `h` (one power per
-/// argument for both). `scratch` holds three lanes. Short buffers skip the
+/// argument for both). `scratch` holds two lanes. Short buffers skip the
 /// entries that do not fit (the callers check the shapes).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -539,18 +539,21 @@ fn accumulate<T, R, I>(
     }
     let classes = sums.len() / lanes;
     let (fu, rest) = scratch.split_at_mut(lanes.min(scratch.len()));
-    let (fw, x) = rest.split_at_mut(lanes.min(rest.len()));
+    let fw = match rest.len() > lanes {
+        true => rest.get_mut(..lanes).unwrap_or(&mut []),
+        false => rest,
+    };
     for (mu, (m, labels)) in crate::indexed(base.chunks_exact(lanes).zip(rows)) {
         let du = derivatives
             .as_mut()
             .and_then(|d| lanes_at(d.unlabelled, mu, lanes));
-        eval_terms(f, c, T::ZERO, m, fu, du, x);
+        eval_terms(f, c, T::ZERO, m, fu, du);
         for (alpha, l) in crate::indexed(labels.take(classes)) {
             let dw = derivatives.as_mut().and_then(|d| {
                 let i = mu.checked_mul(classes)?.checked_add(alpha)?;
                 lanes_at(d.labelled, i, lanes)
             });
-            eval_terms(f, c, T::TWO * l, m, fw, dw, x);
+            eval_terms(f, c, T::TWO * l, m, fw, dw);
             let s = lanes_at(sums, alpha, lanes).unwrap_or(&mut []);
             for ((s, &w), &u) in s.iter_mut().zip(fw.iter()).zip(fu.iter()) {
                 *s += w - u;
@@ -659,9 +662,10 @@ fn lanes_at<T>(v: &mut [T], i: usize, lanes: usize) -> Option<&mut [T]> {
 }
 
 /// `fv_i = F(h_i)` and, if `df`, `df_i = F′(h_i)` for `h_i = c·(m_i + shift)`,
-/// in loops the compiler vectorizes; `x` is scratch. The power families
-/// rectify and take powers by [`Real::powi`]'s square-and-multiply over the
-/// whole slice (the same bits as `powi` per entry); the others evaluate
+/// in loops the compiler vectorizes. The power families rectify and take
+/// powers by [`Real::powi`]'s square-and-multiply (the same bits as `powi`
+/// per entry), [`POW_BLOCK`] entries at a time in local arrays (registers,
+/// not a pass over memory per step); the others evaluate
 /// [`Interaction::eval`] and [`Interaction::derivative`] literally (a
 /// derivative that overflows is stored as `T::MAX`).
 #[inline(always)]
@@ -672,7 +676,6 @@ fn eval_terms<T: Real>(
     m: &[T],
     fv: &mut [T],
     mut df: Option<&mut [T]>,
-    x: &mut [T],
 ) {
     let Some((rectified, n)) = f.homogeneous() else {
         for (i, (v, &m)) in crate::indexed(fv.iter_mut().zip(m)) {
@@ -684,43 +687,93 @@ fn eval_terms<T: Real>(
         }
         return;
     };
-    let rectify = |h: T| if rectified && h < T::ZERO { T::ZERO } else { h };
-    for (x, &m) in x.iter_mut().zip(m) {
-        *x = rectify(c * (m + shift));
-    }
+    // `h` of a block, rectified; the entries past `m`'s end are 0 (their
+    // results are not stored).
+    let args = |m: &[T]| {
+        let mut h = [T::ZERO; POW_BLOCK];
+        for (h, &m) in h.iter_mut().zip(m) {
+            let x = c * (m + shift);
+            *h = if rectified && x < T::ZERO { T::ZERO } else { x };
+        }
+        h
+    };
     match df {
-        None => pow_slice(x, fv, n),
+        None => {
+            for (fv, m) in fv.chunks_mut(POW_BLOCK).zip(m.chunks(POW_BLOCK)) {
+                let p = pow_block_n(args(m), n);
+                for (v, &p) in fv.iter_mut().zip(&p) {
+                    *v = p;
+                }
+            }
+        }
         Some(df) => {
             // F = h·h^(n−1), F′ = n·h^(n−1): one power for both.
-            pow_slice(x, df, n.saturating_sub(1));
             let nf = T::from_usize(n as usize);
-            for ((v, d), &m) in fv.iter_mut().zip(df.iter_mut()).zip(m) {
-                let h = rectify(c * (m + shift));
-                *v = *d * h;
-                *d = if rectified && h <= T::ZERO {
-                    T::ZERO
-                } else {
-                    nf * *d
-                };
+            let blocks = fv.chunks_mut(POW_BLOCK).zip(df.chunks_mut(POW_BLOCK));
+            for ((fv, df), m) in blocks.zip(m.chunks(POW_BLOCK)) {
+                let h = args(m);
+                let p = pow_block_n(h, n.saturating_sub(1));
+                for (((v, d), &p), &h) in fv.iter_mut().zip(df.iter_mut()).zip(&p).zip(&h) {
+                    *v = p * h;
+                    *d = if rectified && h <= T::ZERO {
+                        T::ZERO
+                    } else {
+                        nf * p
+                    };
+                }
             }
         }
     }
 }
 
-/// `out_i = x_i^e` by [`Real::powi`]'s square-and-multiply, over the whole
-/// slice at once (`x` is overwritten); `x^0 = 1`.
+/// Entries [`eval_terms`] raises to a power together: one AVX-512 register
+/// of `f32`, two of AVX2.
+const POW_BLOCK: usize = 16;
+
+/// [`pow_block`] with the exponents of the trained models' degree
+/// (`dam train`'s default `n = 20`: `F` and `F′`) as constants, so that
+/// the loop over the exponent's bits unrolls.
 #[inline(always)]
-fn pow_slice<T: Real>(x: &mut [T], out: &mut [T], mut e: u32) {
-    out.iter_mut().for_each(|o| *o = T::ONE);
-    while e > 0 {
-        if e & 1 == 1 {
-            out.iter_mut().zip(x.iter()).for_each(|(r, &x)| *r *= x);
+fn pow_block_n<T: Real>(x: [T; POW_BLOCK], e: u32) -> [T; POW_BLOCK] {
+    match e {
+        19 => pow_block_const::<T, 19>(x),
+        20 => pow_block_const::<T, 20>(x),
+        e => pow_block(x, e),
+    }
+}
+
+/// [`pow_block`] for a constant exponent (its own copy, unrolled).
+#[inline(always)]
+fn pow_block_const<T: Real, const E: u32>(x: [T; POW_BLOCK]) -> [T; POW_BLOCK] {
+    pow_block(x, E)
+}
+
+/// `x_i^e` by [`Real::powi`]'s square-and-multiply for a block of entries;
+/// `x^0 = 1`. The steps for `e < 64` are written out (as in
+/// [`interaction::pow_const`]), so that a constant `e` leaves straight-line
+/// code and a variable one predictable branches.
+#[inline(always)]
+fn pow_block<T: Real>(mut x: [T; POW_BLOCK], mut e: u32) -> [T; POW_BLOCK] {
+    let mut out = [T::ONE; POW_BLOCK];
+    let mut step = |e: &mut u32| {
+        if *e & 1 == 1 {
+            out.iter_mut().zip(&x).for_each(|(r, &x)| *r *= x);
         }
-        e >>= 1;
-        if e > 0 {
+        *e >>= 1;
+        if *e > 0 {
             x.iter_mut().for_each(|x| *x = *x * *x);
         }
+    };
+    if e < 64 {
+        for _ in 0..6 {
+            step(&mut e);
+        }
+    } else {
+        while e > 0 {
+            step(&mut e);
+        }
     }
+    out
 }
 
 /// Classes scored per pass over the memories. A row's label entries are
@@ -891,7 +944,8 @@ mod tests {
         }
         let mut overlaps = [0.0f32; 6];
         crate::simd::gemm_nt(&xi, &u, 4, &mut overlaps);
-        let (mut sums, mut scratch) = ([0.0f32; 6], [0.0f32; 9]);
+        let (mut sums, mut scratch) = ([0.0f32; 6], [0.0f32; 6]);
+        assert_eq!(Classifier::<f32>::block_scratch_len(3), scratch.len());
         clf.block_sums(&overlaps, 3, &mut sums, None, &mut scratch)
             .unwrap();
         for (b, v) in inputs.chunks(2).enumerate() {
@@ -904,7 +958,7 @@ mod tests {
             Err(Error::ShapeMismatch { .. })
         ));
         assert!(
-            clf.block_sums(&overlaps, 3, &mut sums, None, &mut scratch[..8])
+            clf.block_sums(&overlaps, 3, &mut sums, None, &mut scratch[..5])
                 .is_err()
         );
         assert!(

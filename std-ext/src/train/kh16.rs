@@ -24,12 +24,15 @@ use rayon::prelude::*;
 
 use super::augment::{Augmentation, Draw};
 use super::optimizer::{Momentum, learning_rate};
-use super::overlaps::{Mat, gemm};
+use super::overlaps::{Mat, gemm, gemm_into};
 use crate::data::mnist::Split;
 
 /// Samples per parallel work item. Fixed, so the reduction order, and hence
 /// the trained model, does not depend on the number of threads.
 pub const CHUNK: usize = 100;
+
+/// Entries of the gradient summed per parallel task.
+const SUM_BLOCK: usize = 8192;
 
 /// Where `β` goes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -177,11 +180,11 @@ pub struct Net<'a> {
 }
 
 /// What one pass over a chunk of samples gives.
+#[cfg(test)]
 #[derive(Debug, Clone, Default)]
 struct Partial {
     grad: Vec<f32>,
     loss: f64,
-    correct: usize,
 }
 
 impl<'a> Net<'a> {
@@ -256,18 +259,23 @@ impl<'a> Net<'a> {
     /// `ξ^μ·u_b` for the `b` images in `v` (`b × Nv`), as `K × b`:
     /// `ξ_vis·v − Σ label entries`.
     fn base(&self, v: &[f32], b: usize) -> Vec<f32> {
+        let mut a = vec![0.0f32; self.k() * b];
+        self.base_into(v, b, &mut a);
+        a
+    }
+
+    /// [`Net::base`] into `a` (`K × b`, overwritten).
+    fn base_into(&self, v: &[f32], b: usize, a: &mut [f32]) {
         let (k, nv, d) = (self.k(), self.visible(), self.clf.memories().d());
-        let mut a = vec![0.0f32; k * b];
         gemm(
             Mat::rows(self.xi(), k, nv, d),
             Mat::transposed(v, nv, b, nv),
-            &mut a,
+            a,
         );
         for (row, xi) in a.chunks_exact_mut(b).zip(self.xi().chunks_exact(d)) {
             let label_sum: f32 = xi[nv..].iter().sum();
             row.iter_mut().for_each(|m| *m -= label_sum);
         }
-        a
     }
 
     /// The sums inside `tanh` (`Nc × b`, class-major) and, with
@@ -311,54 +319,96 @@ impl<'a> Net<'a> {
             .collect())
     }
 
-    /// The loss, accuracy count and descent direction for one chunk.
+    /// The loss, accuracy count and descent direction for one chunk (a
+    /// fresh workspace; the trainer reuses one per thread).
+    #[cfg(test)]
     fn partial(&self, v: &[f32], labels: &[u16], m: u32) -> Result<Partial> {
+        let mut grad = vec![0.0f32; self.k() * (self.visible() + self.classes())];
+        let (loss, _) = self.partial_into(&mut Workspace::default(), v, labels, m, &mut grad)?;
+        Ok(Partial { grad, loss })
+    }
+
+    /// The loss and accuracy count of one chunk (`v`: `b × Nv` images,
+    /// `labels`: their classes), its descent direction written to `grad`
+    /// (`K × D`, every entry overwritten). Temporaries live in `ws`, reused
+    /// from chunk to chunk (fresh allocations of this size cost page
+    /// faults and zeroing every time).
+    fn partial_into(
+        &self,
+        ws: &mut Workspace,
+        v: &[f32],
+        labels: &[u16],
+        m: u32,
+        grad: &mut [f32],
+    ) -> Result<(f64, usize)> {
         let b = labels.len();
         let (k, nv, nc) = (self.k(), self.visible(), self.classes());
         let d = nv + nc;
-        let base = self.base(v, b);
-        let (mut dfw, mut dfu) = (vec![0.0f32; k * nc * b], vec![0.0f32; k * b]);
+        if grad.len() != k * d || v.len() != b * nv {
+            bail!("internal error: chunk buffers of the wrong size");
+        }
+        let Workspace {
+            base,
+            dfw,
+            dfu,
+            sums,
+            scratch,
+            delta,
+            dsum,
+            g,
+        } = ws;
+        self.base_into(v, b, resized(base, k * b));
         let derivatives = Derivatives {
-            labelled: &mut dfw,
-            unlabelled: &mut dfu,
+            labelled: resized(dfw, k * nc * b),
+            unlabelled: resized(dfu, k * b),
         };
-        let s = match self.sums(&base, b, Some(derivatives)) {
-            Ok(s) => s,
+        let s = resized(sums, nc * b);
+        let scratch = resized(scratch, Classifier::<f32>::block_scratch_len(b));
+        if self
+            .clf
+            .block_sums(base, b, s, Some(derivatives), scratch)
+            .is_err()
+        {
             // A diverging run: a non-finite loss, which the callers
             // report (or, choosing settings, count as all wrong).
-            Err(_) => {
-                return Ok(Partial {
-                    grad: vec![0.0; k * d],
-                    loss: f64::NAN,
-                    correct: 0,
-                });
-            }
-        };
+            grad.fill(0.0);
+            return Ok((f64::NAN, 0));
+        }
+        let (dfw, dfu) = (&dfw[..k * nc * b], &dfu[..k * b]);
         // δ_αb = (t − y)^{2m−1} (1 − y²) (class-major), the loss, the accuracy.
-        let mut out = Partial::default();
-        let mut delta = vec![0.0f32; nc * b];
-        let mut dsum = vec![0.0f32; b];
-        let mut row = vec![0.0f32; nc];
+        let (mut loss, mut correct) = (0.0f64, 0usize);
+        let delta = resized(delta, nc * b);
+        let dsum = resized(dsum, b);
+        let mut row = [0.0f32; 64];
+        let mut row_vec = Vec::new();
+        let row: &mut [f32] = if nc <= row.len() {
+            &mut row[..nc]
+        } else {
+            row_vec.resize(nc, 0.0);
+            &mut row_vec
+        };
         for (bi, &label) in labels.iter().enumerate() {
             let label = usize::from(label);
             for (alpha, r) in row.iter_mut().enumerate() {
                 *r = s[alpha * b + bi];
             }
-            out.correct += usize::from(argmax(&row) == label);
+            correct += usize::from(argmax(row) == label);
+            let mut ds = 0.0f32;
             for (alpha, &sa) in row.iter().enumerate() {
                 let y = sa.tanh();
                 let e = if alpha == label { 1.0 } else { -1.0 } - y;
                 let e_pow = e.powi(2 * m as i32 - 1);
-                out.loss += f64::from(e_pow) * f64::from(e);
+                loss += f64::from(e_pow) * f64::from(e);
                 let dl = e_pow * (1.0 - y * y);
                 delta[alpha * b + bi] = dl;
-                dsum[bi] += dl;
+                ds += dl;
             }
+            dsum[bi] = ds;
         }
         // G_μb = Σ_α δ_αb F'(ξ·w_α) − (Σ_α δ_αb) F'(ξ·u).
-        let mut g = vec![0.0f32; k * b];
+        let g = resized(g, k * b);
         for (mu, g) in g.chunks_exact_mut(b).enumerate() {
-            for ((g, &du), &ds) in g.iter_mut().zip(&dfu[mu * b..][..b]).zip(&dsum) {
+            for ((g, &du), &ds) in g.iter_mut().zip(&dfu[mu * b..][..b]).zip(dsum.iter()) {
                 *g = -ds * du;
             }
             for alpha in 0..nc {
@@ -368,30 +418,79 @@ impl<'a> Net<'a> {
                 }
             }
         }
-        // Visible part G·V; label part 2 Σ_b δ_βb F'(ξ·w_β) − Σ_b G_μb.
-        let mut vis = vec![0.0f32; k * nv];
-        gemm(Mat::rows(&g, k, b, b), Mat::rows(v, b, nv, nv), &mut vis);
-        out.grad = vec![0.0f32; k * d];
-        for (mu, (grad, vis)) in out
-            .grad
-            .chunks_exact_mut(d)
-            .zip(vis.chunks_exact(nv))
-            .enumerate()
-        {
-            grad[..nv].copy_from_slice(vis);
-            let gsum: f32 = g[mu * b..][..b].iter().sum();
+        // Visible part G·V, written into the rows' first Nv entries; label
+        // part 2 Σ_b δ_βb F'(ξ·w_β) − Σ_b G_μb.
+        gemm_into(Mat::rows(g, k, b, b), Mat::rows(v, b, nv, nv), grad, d);
+        for (mu, grad) in grad.chunks_exact_mut(d).enumerate() {
+            let gsum = sum_lanes(&g[mu * b..][..b]);
             for (beta, x) in grad[nv..].iter_mut().enumerate() {
                 let dw = &dfw[(mu * nc + beta) * b..][..b];
-                let acc: f32 = dw
-                    .iter()
-                    .zip(&delta[beta * b..][..b])
-                    .map(|(a, b)| a * b)
-                    .sum();
-                *x = 2.0 * acc - gsum;
+                *x = 2.0 * dot_lanes(dw, &delta[beta * b..][..b]) - gsum;
             }
         }
-        Ok(out)
+        Ok((loss, correct))
     }
+}
+
+/// A chunk's temporaries, kept between chunks (see [`Net::partial_into`]).
+#[derive(Debug, Default)]
+struct Workspace {
+    base: Vec<f32>,
+    dfw: Vec<f32>,
+    dfu: Vec<f32>,
+    sums: Vec<f32>,
+    scratch: Vec<f32>,
+    delta: Vec<f32>,
+    dsum: Vec<f32>,
+    g: Vec<f32>,
+}
+
+thread_local! {
+    /// One workspace per rayon worker.
+    static WORKSPACE: std::cell::RefCell<Workspace> = std::cell::RefCell::default();
+}
+
+/// `v` with exactly `len` entries (grown if needed; the entries are left as
+/// they were: every user overwrites them).
+fn resized(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if v.len() < len {
+        v.resize(len, 0.0);
+    }
+    &mut v[..len]
+}
+
+/// Lanes of the partial sums in [`sum_lanes`] and [`dot_lanes`]: independent
+/// accumulators the compiler keeps in vector registers (a single running
+/// sum is one dependent add per entry).
+const SUM_LANES: usize = 16;
+
+/// `Σ_i x_i`, summed in [`SUM_LANES`] interleaved partial sums, then those
+/// in order (a fixed order: the same bits on every machine and thread count).
+fn sum_lanes(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; SUM_LANES];
+    let mut chunks = x.chunks_exact(SUM_LANES);
+    for c in &mut chunks {
+        acc.iter_mut().zip(c).for_each(|(a, &x)| *a += x);
+    }
+    acc.iter_mut()
+        .zip(chunks.remainder())
+        .for_each(|(a, &x)| *a += x);
+    acc.iter().sum()
+}
+
+/// `Σ_i x_i y_i` in the order of [`sum_lanes`].
+fn dot_lanes(x: &[f32], y: &[f32]) -> f32 {
+    let mut acc = [0.0f32; SUM_LANES];
+    let (mut cx, mut cy) = (x.chunks_exact(SUM_LANES), y.chunks_exact(SUM_LANES));
+    for (a, b) in (&mut cx).zip(&mut cy) {
+        for ((s, &a), &b) in acc.iter_mut().zip(a).zip(b) {
+            *s += a * b;
+        }
+    }
+    for ((s, &a), &b) in acc.iter_mut().zip(cx.remainder()).zip(cy.remainder()) {
+        *s += a * b;
+    }
+    acc.iter().sum()
 }
 
 /// The index of the largest entry (the first of ties).
@@ -637,15 +736,23 @@ impl Trainer {
         let (mut loss, mut correct) = (0.0f64, 0usize);
         let nv = self.nv;
         let draw = Draw::for_epoch(self.config.augmentation(), self.config.seed, self.epoch);
+        // Each chunk's descent direction in its own slice, summed in chunk
+        // order afterwards: the same bits for any number of threads.
+        let kd = self.xi.len();
+        let chunks = self.config.batch.div_ceil(CHUNK);
+        let mut parts = vec![0.0f32; chunks * kd];
+        let mut grad = vec![0.0f32; kd];
         for batch in order.chunks(self.config.batch) {
             if stop() {
                 return Ok(None);
             }
             let net = self.net()?;
             let m = self.config.m;
-            let parts: Vec<Partial> = batch
+            let used = batch.len().div_ceil(CHUNK);
+            let stats: Vec<(f64, usize)> = batch
                 .par_chunks(CHUNK)
-                .map(|idx| {
+                .zip(parts.par_chunks_mut(kd))
+                .map(|(idx, part)| {
                     let mut v = Vec::with_capacity(idx.len() * nv);
                     let mut labels = Vec::with_capacity(idx.len());
                     for &i in idx {
@@ -654,15 +761,24 @@ impl Trainer {
                         draw.append(data.image(i), i, &mut v);
                         labels.push(data.labels[i]);
                     }
-                    net.partial(&v, &labels, m)
+                    WORKSPACE.with_borrow_mut(|ws| net.partial_into(ws, &v, &labels, m, part))
                 })
                 .collect::<Result<_>>()?;
-            let mut grad = vec![0.0f32; self.xi.len()];
-            for p in &parts {
-                loss += p.loss;
-                correct += p.correct;
-                grad.iter_mut().zip(&p.grad).for_each(|(g, x)| *g += x);
+            for (l, c) in stats {
+                loss += l;
+                correct += c;
             }
+            // grad = Σ_p part_p, in chunk order, in parallel over entries.
+            let parts = &parts[..used * kd];
+            grad.par_chunks_mut(SUM_BLOCK)
+                .enumerate()
+                .for_each(|(j, g)| {
+                    let at = j * SUM_BLOCK;
+                    g.copy_from_slice(&parts[at..at + g.len()]);
+                    for p in parts.chunks_exact(kd).skip(1) {
+                        g.iter_mut().zip(&p[at..]).for_each(|(g, x)| *g += x);
+                    }
+                });
             self.opt.step(&mut self.xi, &grad, eps);
         }
         self.epoch += 1;

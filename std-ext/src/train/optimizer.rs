@@ -2,6 +2,8 @@
 //! normalized per memory by its largest entry, clipping to `[−1, 1]`, and an
 //! exponentially decaying learning rate.
 
+use rayon::prelude::*;
+
 /// The floor on `max_i |V_μ,i|` (the notebook's `1e-30`).
 pub const MAX_FLOOR: f32 = 1e-30;
 
@@ -55,24 +57,33 @@ impl Momentum {
     }
 
     /// The step, with `bound` applied to every new entry in the same pass.
+    /// The step, one memory (row of `d` entries) per parallel task: each
+    /// row's arithmetic is the same in any thread, so the result does not
+    /// depend on the number of threads.
     #[inline(always)]
-    fn step_then(&mut self, xi: &mut [f32], g: &[f32], eps: f32, bound: impl Fn(f32) -> f32) {
-        let d = self.d;
-        for ((x, v), g) in xi
-            .chunks_exact_mut(d)
-            .zip(self.velocity.chunks_exact_mut(d))
-            .zip(g.chunks_exact(d))
-        {
-            let mut max = 0.0f32;
-            for (v, &g) in v.iter_mut().zip(g) {
-                *v = self.p * *v + g;
-                max = max.max(v.abs());
-            }
-            let scale = eps / max.max(MAX_FLOOR);
-            for (x, &v) in x.iter_mut().zip(v.iter()) {
-                *x = bound(*x + scale * v);
-            }
-        }
+    fn step_then(
+        &mut self,
+        xi: &mut [f32],
+        g: &[f32],
+        eps: f32,
+        bound: impl Fn(f32) -> f32 + Sync,
+    ) {
+        let (d, p) = (self.d.max(1), self.p);
+        xi.par_chunks_exact_mut(d)
+            .zip(self.velocity.par_chunks_exact_mut(d))
+            .zip(g.par_chunks_exact(d))
+            .with_min_len(8)
+            .for_each(|((x, v), g)| {
+                let mut max = 0.0f32;
+                for (v, &g) in v.iter_mut().zip(g) {
+                    *v = p * *v + g;
+                    max = max.max(v.abs());
+                }
+                let scale = eps / max.max(MAX_FLOOR);
+                for (x, &v) in x.iter_mut().zip(v.iter()) {
+                    *x = bound(*x + scale * v);
+                }
+            });
     }
 }
 

@@ -83,23 +83,60 @@ pub fn gemm(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
 /// # Panics
 /// If the shapes do not agree or a slice is too short.
 pub fn gemm_scaled(alpha: f32, a: Mat<'_>, b: Mat<'_>, accumulate: bool, c: &mut [f32]) {
+    assert_eq!(c.len(), a.rows * b.cols, "output has the wrong length");
+    gemm_strided(alpha, a, b, accumulate, c, b.cols)
+}
+
+/// `c = a · b` into the first `b.cols` entries of each of the `a.rows`
+/// rows of `c`, whose rows are `stride ≥ b.cols` apart (the rest of each
+/// row is left as it was).
+///
+/// ```
+/// use dam_std::train::overlaps::{Mat, gemm_into};
+/// let a = [1.0f32, 2.0, 3.0, 4.0]; // [[1, 2], [3, 4]]
+/// let mut c = [9.0f32; 6];
+/// gemm_into(Mat::rows(&a, 2, 2, 2), Mat::rows(&a, 2, 2, 2), &mut c, 3); // a², rows 3 apart
+/// assert_eq!(c, [7.0, 10.0, 9.0, 15.0, 22.0, 9.0]);
+/// ```
+///
+/// # Panics
+/// If the shapes do not agree or a slice is too short.
+pub fn gemm_into(a: Mat<'_>, b: Mat<'_>, c: &mut [f32], stride: usize) {
+    gemm_strided(1.0, a, b, false, c, stride)
+}
+
+fn gemm_strided(
+    alpha: f32,
+    a: Mat<'_>,
+    b: Mat<'_>,
+    accumulate: bool,
+    c: &mut [f32],
+    stride: usize,
+) {
     assert_eq!(a.cols, b.rows, "inner dimensions differ");
     assert!(a.fits() && b.fits(), "operand slice too short");
-    assert_eq!(c.len(), a.rows * b.cols, "output has the wrong length");
-    if c.is_empty() {
+    assert!(stride >= b.cols, "output rows overlap");
+    let needed = match a.rows {
+        0 => 0,
+        rows => (rows - 1) * stride + b.cols,
+    };
+    assert!(c.len() >= needed, "output too short");
+    if a.rows == 0 || b.cols == 0 {
         return;
     }
     if a.cols == 0 {
         if !accumulate {
-            c.fill(0.0);
+            for row in c.chunks_mut(stride).take(a.rows) {
+                row[..b.cols].fill(0.0);
+            }
         }
         return;
     }
     // SAFETY: the asserts above check that every index sgemm reads,
     // `i·row_stride + j·col_stride` for i < rows, j < cols, lies inside the
-    // operand's slice, and that `c` holds exactly `a.rows × b.cols` entries
-    // at row stride `b.cols` (initialized: it is a `&mut [f32]`; with
-    // beta = 0 it is only written).
+    // operand's slice, and that `c` holds the `a.rows × b.cols` entries
+    // `i·stride + j` (the last at `(rows − 1)·stride + cols − 1 < c.len()`;
+    // initialized: it is a `&mut [f32]`; with beta = 0 it is only written).
     #[allow(unsafe_code)]
     unsafe {
         matrixmultiply::sgemm(
@@ -115,7 +152,7 @@ pub fn gemm_scaled(alpha: f32, a: Mat<'_>, b: Mat<'_>, accumulate: bool, c: &mut
             b.col_stride as isize,
             if accumulate { 1.0 } else { 0.0 },
             c.as_mut_ptr(),
-            b.cols as isize,
+            stride as isize,
             1,
         );
     }
