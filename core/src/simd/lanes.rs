@@ -605,7 +605,7 @@ pub(crate) unsafe fn gemm_packed<V: Lanes, const NR: usize, const MRT: usize, co
         q.get(..nq * d).unwrap_or(&[]),
     );
     let groups = nq / NR;
-    let mut tile = [[V::E::ZERO; MAX_LANES]; PANEL_REGS];
+    let mut tile = [[V::E::ZERO; PANEL_REGS * MAX_LANES]; NR];
     for (c, chunk) in a.chunks(mc * d).enumerate() {
         let (mu0, rows) = (c * mc, chunk.len() / d);
         let panels = rows.div_ceil(mr);
@@ -625,15 +625,22 @@ pub(crate) unsafe fn gemm_packed<V: Lanes, const NR: usize, const MRT: usize, co
                 let acc = unsafe { micro::<V, NR>(bp.add(t * mr * d), qg.as_ptr(), d) };
                 let m0 = mu0 + t * mr;
                 let valid = (rows - t * mr).min(mr);
-                for (j, cj) in acc.iter().enumerate() {
+                for (cj, tj) in acc.iter().zip(tile.iter_mut()) {
                     for (r, v) in cj.iter().enumerate() {
-                        if let Some(row) = tile.get_mut(r) {
-                            // SAFETY: `row` holds `MAX_LANES ≥ N` elements.
-                            unsafe { v.store(row.as_mut_ptr()) };
+                        if let Some(dst) = tj.get_mut(r * V::N..r * V::N + V::N) {
+                            // SAFETY: `dst` holds `N` elements.
+                            unsafe { v.store(dst.as_mut_ptr()) };
                         }
                     }
-                    for i in 0..valid {
-                        if let Some(&v) = tile.get(i / V::N).and_then(|row| row.get(i % V::N)) {
+                }
+                // Memory by memory, the `NR` queries inside: consecutive
+                // calls then update `NR` different queries (independent
+                // chains in a caller that sums per query, instead of one
+                // chain of `MR` dependent additions per query), and each
+                // query still sees its memories in increasing order.
+                for i in 0..valid {
+                    for (j, tj) in tile.iter().enumerate() {
+                        if let Some(&v) = tj.get(i) {
                             f(m0 + i, b0 + j, v);
                         }
                     }
