@@ -511,29 +511,31 @@ fn opaque<T>(p: *const T) -> *const T {
 /// (`panel`, `d` columns of `MR`) times `NR` queries (row `j` at
 /// `q + j·d`; rows `j ≥ nj` repeat row `nj − 1`, so a last, partial group
 /// of queries runs the same loop), over all `d` entries: per entry
-/// `PANEL_REGS` vector loads,
-/// `NR` broadcasts and `PANEL_REGS · NR` FMAs into as many accumulator
+/// `PR` vector loads (the first `PR · N` memories of each column: `PR =
+/// PANEL_REGS` for a whole panel, `1` for a last panel of at most `N`
+/// memories), `NR` broadcasts and `PR · NR` FMAs into as many accumulator
 /// registers, no horizontal reduction. Returns the accumulators, `[j][r]`
 /// holding memories `r·N ..` of query `j`.
 ///
 /// # Safety
 /// The CPU must have `V`'s instruction set; `panel` must be valid for
-/// `MR · d` reads and `q` for `nj·d` reads, `1 ≤ nj`.
+/// `MR · d` reads and `q` for `nj·d` reads, `1 ≤ nj`; `PR ≤ PANEL_REGS`.
 #[inline(always)]
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
-unsafe fn micro<V: Lanes, const NR: usize>(
+unsafe fn micro<V: Lanes, const NR: usize, const PR: usize>(
     panel: *const V::E,
     q: *const V::E,
     d: usize,
     nj: usize,
-) -> [[V; PANEL_REGS]; NR] {
+) -> [[V; PR]; NR] {
     let mr = PANEL_REGS * V::N;
-    // SAFETY: `p < d`, so the panel reads `[p·MR, p·MR + MR)` lie inside
+    // SAFETY: `p < d`, `PR ≤ PANEL_REGS`, so the panel reads
+    // `[p·MR, p·MR + PR·N)` lie inside
     // `MR · d`, and the broadcast of row `j` reads `min(j, nj − 1)·d + p
     // < nj·d`. The
     // ISA is the caller's.
     unsafe {
-        let mut acc = [[V::zero(); PANEL_REGS]; NR];
+        let mut acc = [[V::zero(); PR]; NR];
         // One base pointer per query row, all indexed by `p`: each
         // broadcast is `[row_j + 4p]`, with no address arithmetic per row
         // in the loop (it would compete with the FMAs for their ports).
@@ -543,16 +545,38 @@ unsafe fn micro<V: Lanes, const NR: usize>(
         }
         let mut pa = panel;
         for p in 0..d {
-            let a0 = V::load(pa);
-            let a1 = V::load(pa.add(V::N));
+            let a: [V; PR] = core::array::from_fn(|r| V::load(pa.add(r * V::N)));
             for (c, r) in acc.iter_mut().zip(rows.iter()) {
                 let x = V::splat(*r.add(p));
-                c[0] = a0.mul_add(x, c[0]);
-                c[1] = a1.mul_add(x, c[1]);
+                for (c, a) in c.iter_mut().zip(a.iter()) {
+                    *c = a.mul_add(x, *c);
+                }
             }
             pa = pa.add(mr);
         }
         acc
+    }
+}
+
+/// Stores the accumulators of [`micro`] into `tile`: `tile[j][r·N ..]`
+/// from `acc[j][r]`.
+///
+/// # Safety
+/// The CPU must have `V`'s instruction set.
+#[inline(always)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
+unsafe fn store_tile<V: Lanes, const NR: usize, const PR: usize>(
+    acc: &[[V; PR]; NR],
+    tile: &mut [[V::E; PANEL_REGS * MAX_LANES]; NR],
+) {
+    for (cj, tj) in acc.iter().zip(tile.iter_mut()) {
+        for (r, v) in cj.iter().enumerate() {
+            if let Some(dst) = tj.get_mut(r * V::N..r * V::N + V::N) {
+                // SAFETY: `dst` holds `N` elements; the ISA is the
+                // caller's.
+                unsafe { v.store(dst.as_mut_ptr()) };
+            }
+        }
     }
 }
 
@@ -631,18 +655,25 @@ pub(crate) unsafe fn gemm_packed<V: Lanes, const NR: usize, const MRT: usize, co
                 continue;
             };
             for t in 0..panels {
-                // SAFETY: panel `t < panels` was written by `pack_panels`
-                // (`MR·d` elements at `t·MR·d`); `qg` holds `nj·d`
-                // elements, `nj ≥ 1`. The ISA is the caller's.
-                let acc = unsafe { micro::<V, NR>(bp.add(t * mr * d), qg.as_ptr(), d, nj) };
-                let m0 = mu0 + t * mr;
+                // A last panel of at most `N` memories runs on one
+                // register per column (half the FMAs; `K = 100` ends on
+                // a panel of 4).
+                let (m0, pt) = (mu0 + t * mr, bp.wrapping_add(t * mr * d));
                 let valid = (rows - t * mr).min(mr);
-                for (cj, tj) in acc.iter().zip(tile.iter_mut()) {
-                    for (r, v) in cj.iter().enumerate() {
-                        if let Some(dst) = tj.get_mut(r * V::N..r * V::N + V::N) {
-                            // SAFETY: `dst` holds `N` elements.
-                            unsafe { v.store(dst.as_mut_ptr()) };
-                        }
+                if valid > V::N {
+                    // SAFETY: panel `t < panels` was written by
+                    // `pack_panels` (`MR·d` elements at `pt = t·MR·d`);
+                    // `qg` holds `nj·d` elements, `nj ≥ 1`. The ISA is the
+                    // caller's.
+                    unsafe {
+                        let acc = micro::<V, NR, PANEL_REGS>(pt, qg.as_ptr(), d, nj);
+                        store_tile(&acc, &mut tile);
+                    }
+                } else {
+                    // SAFETY: as above; `1 ≤ PANEL_REGS`.
+                    unsafe {
+                        let acc = micro::<V, NR, 1>(pt, qg.as_ptr(), d, nj);
+                        store_tile(&acc, &mut tile);
                     }
                 }
                 // Memory by memory, the `NR` queries inside: consecutive
