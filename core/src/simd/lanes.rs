@@ -589,16 +589,19 @@ unsafe fn store_tile<V: Lanes, const NR: usize, const PR: usize>(
 /// called from the accumulators. The last group may hold fewer than `NR`
 /// queries: [`micro`] then repeats its last row and only the group's
 /// queries are reported.
-/// Order: blocks of memories, groups of `NR` queries, panels, queries,
-/// memories. Rows of the last panel past `K` are zero and not reported.
+/// Order: blocks of memories, groups of `NR` queries, panels, memories,
+/// queries. Rows of the last panel past `K` are zero and not reported.
 ///
 /// Falls back to [`gemm_fused`] (tile `MRT × NRT`) when [`packed_fits`]
 /// says no.
 ///
 /// Why this shape (measured at batch 1000, K = 2000, D = 794 on an AVX-512
 /// Xeon, `BENCHMARKS.md`): the dot-product tiles reached about 40 % of the
-/// FMA peak, the packed kernel 55–74 % on the shared, loaded machine
-/// (level with `matrixmultiply`'s sgemm + pass within the noise). Only the memories are packed: the vector operand must
+/// FMA peak, the packed kernel first 55–74 % on the shared, loaded
+/// machine, 76–84 % in the quieter runs with the partial groups and
+/// panels on the packed loop and the callbacks memory by memory (1.07–2.19×
+/// `matrixmultiply`'s sgemm + pass). Only the memories are packed: the
+/// vector operand must
 /// be transposed, but a broadcast reads the query rows in place, and
 /// packing the queries per block of memories would copy `B·D` entries per
 /// block (a block holds only 64 memories of `D = 794` in 256 KiB). The
@@ -606,7 +609,8 @@ unsafe fn store_tile<V: Lanes, const NR: usize, const PR: usize>(
 /// recomputes them from one base and the stride, adding a dozen integer
 /// instructions per step on the ports the FMAs need. Rows are not split
 /// along `d` (no `KC` blocking): the accumulators live in registers for
-/// the whole `d`, so `f` can be called straight from them; the memory
+/// the whole `d`, then go to a small stack tile that `f` is called from;
+/// the memory
 /// panel (`MR · d`) streams from L2, the query rows from L1/L2.
 ///
 /// # Safety
