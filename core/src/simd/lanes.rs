@@ -434,6 +434,11 @@ unsafe fn pack_panels<V: Lanes>(a: &[V::E], rows: usize, d: usize, buf: *mut V::
             Some(src) if full => {
                 let sp = src.as_ptr();
                 for p in 0..d {
+                    // Hidden from the optimizer per column: otherwise LLVM
+                    // vectorizes along `p` (eight columns of a row per
+                    // load, then vector scatters: 4.7 % of the samples at
+                    // batch 1000, K = 2000; 3.7 % with this).
+                    let col = opaque(dst.wrapping_add(p * mr)).cast_mut();
                     let mut i = 0;
                     while i < mr {
                         // SAFETY: `i < MR`, `p < d`: `i·d + p < MR·d =
@@ -445,7 +450,7 @@ unsafe fn pack_panels<V: Lanes>(a: &[V::E], rows: usize, d: usize, buf: *mut V::
                                 sp.add((i + 2) * d + p).read(),
                                 sp.add((i + 3) * d + p).read(),
                             );
-                            let o = dst.add(p * mr + i);
+                            let o = col.add(i);
                             o.write(r0);
                             o.add(1).write(r1);
                             o.add(2).write(r2);
@@ -504,46 +509,74 @@ fn opaque<T>(p: *const T) -> *const T {
 
 /// The outer-product micro-kernel: `MR = PANEL_REGS · N` packed memories
 /// (`panel`, `d` columns of `MR`) times `NR` queries (row `j` at
-/// `q + j·d`), over all `d` entries: per entry `PANEL_REGS` vector loads,
-/// `NR` broadcasts and `PANEL_REGS · NR` FMAs into as many accumulator
+/// `q + j·d`; rows `j ≥ nj` repeat row `nj − 1`, so a last, partial group
+/// of queries runs the same loop), over all `d` entries: per entry
+/// `PR` vector loads (the first `PR · N` memories of each column: `PR =
+/// PANEL_REGS` for a whole panel, `1` for a last panel of at most `N`
+/// memories), `NR` broadcasts and `PR · NR` FMAs into as many accumulator
 /// registers, no horizontal reduction. Returns the accumulators, `[j][r]`
 /// holding memories `r·N ..` of query `j`.
 ///
 /// # Safety
 /// The CPU must have `V`'s instruction set; `panel` must be valid for
-/// `MR · d` reads and `q` for `(NR − 1)·d + d` reads.
+/// `MR · d` reads and `q` for `nj·d` reads, `1 ≤ nj`; `PR ≤ PANEL_REGS`.
 #[inline(always)]
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
-unsafe fn micro<V: Lanes, const NR: usize>(
+unsafe fn micro<V: Lanes, const NR: usize, const PR: usize>(
     panel: *const V::E,
     q: *const V::E,
     d: usize,
-) -> [[V; PANEL_REGS]; NR] {
+    nj: usize,
+) -> [[V; PR]; NR] {
     let mr = PANEL_REGS * V::N;
-    // SAFETY: `p < d`, so the panel reads `[p·MR, p·MR + MR)` lie inside
-    // `MR · d`, and the broadcast of row `j` reads `j·d + p < NR·d`. The
+    // SAFETY: `p < d`, `PR ≤ PANEL_REGS`, so the panel reads
+    // `[p·MR, p·MR + PR·N)` lie inside
+    // `MR · d`, and the broadcast of row `j` reads `min(j, nj − 1)·d + p
+    // < nj·d`. The
     // ISA is the caller's.
     unsafe {
-        let mut acc = [[V::zero(); PANEL_REGS]; NR];
+        let mut acc = [[V::zero(); PR]; NR];
         // One base pointer per query row, all indexed by `p`: each
         // broadcast is `[row_j + 4p]`, with no address arithmetic per row
         // in the loop (it would compete with the FMAs for their ports).
         let mut rows = [q; NR];
         for (j, r) in rows.iter_mut().enumerate() {
-            *r = opaque(q.add(j * d));
+            *r = opaque(q.add(j.min(nj - 1) * d));
         }
         let mut pa = panel;
         for p in 0..d {
-            let a0 = V::load(pa);
-            let a1 = V::load(pa.add(V::N));
+            let a: [V; PR] = core::array::from_fn(|r| V::load(pa.add(r * V::N)));
             for (c, r) in acc.iter_mut().zip(rows.iter()) {
                 let x = V::splat(*r.add(p));
-                c[0] = a0.mul_add(x, c[0]);
-                c[1] = a1.mul_add(x, c[1]);
+                for (c, a) in c.iter_mut().zip(a.iter()) {
+                    *c = a.mul_add(x, *c);
+                }
             }
             pa = pa.add(mr);
         }
         acc
+    }
+}
+
+/// Stores the accumulators of [`micro`] into `tile`: `tile[j][r·N ..]`
+/// from `acc[j][r]`.
+///
+/// # Safety
+/// The CPU must have `V`'s instruction set.
+#[inline(always)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
+unsafe fn store_tile<V: Lanes, const NR: usize, const PR: usize>(
+    acc: &[[V; PR]; NR],
+    tile: &mut [[V::E; PANEL_REGS * MAX_LANES]; NR],
+) {
+    for (cj, tj) in acc.iter().zip(tile.iter_mut()) {
+        for (r, v) in cj.iter().enumerate() {
+            if let Some(dst) = tj.get_mut(r * V::N..r * V::N + V::N) {
+                // SAFETY: `dst` holds `N` elements; the ISA is the
+                // caller's.
+                unsafe { v.store(dst.as_mut_ptr()) };
+            }
+        }
     }
 }
 
@@ -553,18 +586,22 @@ unsafe fn micro<V: Lanes, const NR: usize>(
 /// stays in L2) once per call; for each block, every group of `NR`
 /// queries is multiplied by every panel with [`micro`] over the whole `d`
 /// (queries are read in place: a broadcast needs no packing), and `f` is
-/// called from the accumulators. Queries left over after the groups of
-/// `NR` go through the dot-product tile of [`gemm_fused`] (`MRT` rows).
-/// Order: blocks of memories, groups of `NR` queries, panels, queries,
-/// memories. Rows of the last panel past `K` are zero and not reported.
+/// called from the accumulators. The last group may hold fewer than `NR`
+/// queries: [`micro`] then repeats its last row and only the group's
+/// queries are reported.
+/// Order: blocks of memories, groups of `NR` queries, panels, memories,
+/// queries. Rows of the last panel past `K` are zero and not reported.
 ///
 /// Falls back to [`gemm_fused`] (tile `MRT × NRT`) when [`packed_fits`]
 /// says no.
 ///
 /// Why this shape (measured at batch 1000, K = 2000, D = 794 on an AVX-512
 /// Xeon, `BENCHMARKS.md`): the dot-product tiles reached about 40 % of the
-/// FMA peak, the packed kernel 55–74 % on the shared, loaded machine
-/// (level with `matrixmultiply`'s sgemm + pass within the noise). Only the memories are packed: the vector operand must
+/// FMA peak, the packed kernel first 55–74 % on the shared, loaded
+/// machine, 76–84 % in the quieter runs with the partial groups and
+/// panels on the packed loop and the callbacks memory by memory (1.07–2.19×
+/// `matrixmultiply`'s sgemm + pass). Only the memories are packed: the
+/// vector operand must
 /// be transposed, but a broadcast reads the query rows in place, and
 /// packing the queries per block of memories would copy `B·D` entries per
 /// block (a block holds only 64 memories of `D = 794` in 256 KiB). The
@@ -572,7 +609,8 @@ unsafe fn micro<V: Lanes, const NR: usize>(
 /// recomputes them from one base and the stride, adding a dozen integer
 /// instructions per step on the ports the FMAs need. Rows are not split
 /// along `d` (no `KC` blocking): the accumulators live in registers for
-/// the whole `d`, so `f` can be called straight from them; the memory
+/// the whole `d`, then go to a small stack tile that `f` is called from;
+/// the memory
 /// panel (`MR · d`) streams from L2, the query rows from L1/L2.
 ///
 /// # Safety
@@ -604,8 +642,8 @@ pub(crate) unsafe fn gemm_packed<V: Lanes, const NR: usize, const MRT: usize, co
         a.get(..k * d).unwrap_or(&[]),
         q.get(..nq * d).unwrap_or(&[]),
     );
-    let groups = nq / NR;
-    let mut tile = [[V::E::ZERO; MAX_LANES]; PANEL_REGS];
+    let groups = nq.div_ceil(NR);
+    let mut tile = [[V::E::ZERO; PANEL_REGS * MAX_LANES]; NR];
     for (c, chunk) in a.chunks(mc * d).enumerate() {
         let (mu0, rows) = (c * mc, chunk.len() / d);
         let panels = rows.div_ceil(mr);
@@ -614,36 +652,59 @@ pub(crate) unsafe fn gemm_packed<V: Lanes, const NR: usize, const MRT: usize, co
         unsafe { pack_panels::<V>(chunk, rows, d, bp) };
         for g in 0..groups {
             let b0 = g * NR;
-            // The group's queries: `NR` whole rows (`b0 + NR ≤ nq`).
-            let Some(qg) = q.get(b0 * d..(b0 + NR) * d) else {
+            // The group's queries: `nj ≥ 1` whole rows (`b0 < nq`); the
+            // last group may have fewer than `NR`.
+            let nj = (nq - b0).min(NR);
+            let Some(qg) = q.get(b0 * d..(b0 + nj) * d) else {
                 continue;
             };
             for t in 0..panels {
-                // SAFETY: panel `t < panels` was written by `pack_panels`
-                // (`MR·d` elements at `t·MR·d`); `qg` holds `NR·d`
-                // elements. The ISA is the caller's.
-                let acc = unsafe { micro::<V, NR>(bp.add(t * mr * d), qg.as_ptr(), d) };
-                let m0 = mu0 + t * mr;
+                // A last panel of at most `N` memories runs on one
+                // register per column (half the FMAs; `K = 100` ends on
+                // a panel of 4).
+                let (m0, pt) = (mu0 + t * mr, bp.wrapping_add(t * mr * d));
                 let valid = (rows - t * mr).min(mr);
-                for (j, cj) in acc.iter().enumerate() {
-                    for (r, v) in cj.iter().enumerate() {
-                        if let Some(row) = tile.get_mut(r) {
-                            // SAFETY: `row` holds `MAX_LANES ≥ N` elements.
-                            unsafe { v.store(row.as_mut_ptr()) };
+                if valid > V::N {
+                    // SAFETY: panel `t < panels` was written by
+                    // `pack_panels` (`MR·d` elements at `pt = t·MR·d`);
+                    // `qg` holds `nj·d` elements, `nj ≥ 1`. The ISA is the
+                    // caller's.
+                    unsafe {
+                        let acc = micro::<V, NR, PANEL_REGS>(pt, qg.as_ptr(), d, nj);
+                        store_tile(&acc, &mut tile);
+                    }
+                } else {
+                    // SAFETY: as above; `1 ≤ PANEL_REGS`.
+                    unsafe {
+                        let acc = micro::<V, NR, 1>(pt, qg.as_ptr(), d, nj);
+                        store_tile(&acc, &mut tile);
+                    }
+                }
+                // Memory by memory, the `NR` queries inside: consecutive
+                // calls then update `NR` different queries (independent
+                // chains in a caller that sums per query, instead of one
+                // chain of `MR` dependent additions per query), and each
+                // query still sees its memories in increasing order.
+                // A whole group separately: its query loop has a constant
+                // trip count and is unrolled.
+                if nj == NR {
+                    for i in 0..valid {
+                        for (j, tj) in tile.iter().enumerate() {
+                            if let Some(&v) = tj.get(i) {
+                                f(m0 + i, b0 + j, v);
+                            }
                         }
                     }
+                } else {
                     for i in 0..valid {
-                        if let Some(&v) = tile.get(i / V::N).and_then(|row| row.get(i % V::N)) {
-                            f(m0 + i, b0 + j, v);
+                        for (j, tj) in tile.iter().enumerate().take(nj) {
+                            if let Some(&v) = tj.get(i) {
+                                f(m0 + i, b0 + j, v);
+                            }
                         }
                     }
                 }
             }
-        }
-        // The last `nq mod NR` queries, one at a time against the block.
-        for (j, qr) in q.chunks_exact(d).enumerate().skip(groups * NR) {
-            // SAFETY: the ISA is the caller's; `block` checks the shapes.
-            unsafe { block::<V, MRT, 1, F>(chunk, mu0, qr, j, d, &mut f) };
         }
     }
 }

@@ -434,8 +434,11 @@ pub fn gemv<T: Real>(memories: &[T], d: usize, x: &[T], out: &mut [T]) {
 /// entries and issues `2·NR` FMAs into `2·NR` accumulator registers, with
 /// no horizontal reduction; `f` is called from the accumulators. Each
 /// overlap of a micro-tile is then one sequential chain of FMAs over
-/// `i = 0 .. d`. Queries past the last group of `NR`, smaller shapes and
-/// longer rows use the register-blocked dot-product tiles (each step loads
+/// `i = 0 .. d`. A last group of fewer than `NR` queries runs the same
+/// loop (its last row repeated, only its queries reported), a last panel
+/// of at most one register's memories on one register per column.
+/// Smaller shapes and longer rows use the register-blocked dot-product
+/// tiles (each step loads
 /// `MR` memory and `NR` query registers and issues `MR · NR` FMAs, reduced
 /// horizontally at the end: 3×4 with AVX2, 4×6 with AVX-512/NEON).
 /// Measured figures: `BENCHMARKS.md`.

@@ -294,7 +294,8 @@ mod tests {
 
     /// The packed outer-product kernel with SSE2 registers (panels of 8
     /// rows): ragged `K`, `B` and `d` (panels padded with zero rows, the
-    /// queries after the last group of `NR` on the dot-product tile), `d`
+    /// queries after the last group of `NR` in a partial group, last
+    /// panels of at most 4 rows on one register per column), `d`
     /// large enough that the memories span several packed blocks, and the
     /// shapes that fall back to the tiles. Every pair exactly once, within
     /// `2 (d + 2) ε Σ|a_i b_i|` of the reference (entries in `[−1, 1]`:
