@@ -151,7 +151,7 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
         let scales = self.memories.scales();
         integer_overlaps(&self.memories, nv, v, self.skip, |mu, t| {
             if let (Some(m), Some(&s)) = (base.get_mut(mu), scales.get(mu)) {
-                *m = s * unit * t as f32;
+                *m = s * unit * super::i64_to_f32(t);
             }
         })?;
         let memories = self.memories;
