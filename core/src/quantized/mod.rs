@@ -85,14 +85,18 @@ pub trait Level:
 }
 
 /// Background skipping of a classifier
-/// ([`QuantizedClassifier::with_background`]): the query value to skip and
-/// each memory's sum of visible levels.
+/// ([`QuantizedClassifier::with_background`]): the query value `b` to skip
+/// and each memory's overlap with the all-background query, labels
+/// included.
 #[derive(Debug, Clone, Copy)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Skip<'a, Q> {
     /// The skipped query level.
     pub(crate) background: Q,
-    /// `Σ_{i<Nv} q^μ_i` per memory.
+    /// `b Σ_{i<Nv} q^μ_i − L Σ_α q^μ_{Nv+α}` per memory: the overlap `t_μ`
+    /// of [`integer_overlaps`] before the foreground's
+    /// `Σ_{i: v_i ≠ b} q^μ_i (v_i − b)` (wrapping `i32`; `|t_μ| < 2^14 D`
+    /// fits for `D ≤` [`crate::simd::MAX_I8_LEN`], so the sum is exact).
     pub(crate) sums: &'a [i32],
 }
 
@@ -128,12 +132,14 @@ impl Level for i8 {
         skip: Skip<'_, i8>,
         out: &mut [i32],
     ) -> Option<Result<()>> {
-        Some(crate::simd::gemv_i8_skipping(
+        let k = out.len().min(skip.sums.len());
+        let out = out.get_mut(..k).unwrap_or(&mut []);
+        out.copy_from_slice(skip.sums.get(..k).unwrap_or(&[]));
+        Some(crate::simd::skipping::add_foreground(
             memories,
             d,
             x,
             skip.background,
-            skip.sums,
             out,
         ))
     }
@@ -387,11 +393,22 @@ fn integer_overlaps<Q: Level>(
             let sums = s.sums.get(mus.start..).unwrap_or(&[]);
             Q::gemv_skipping(rows, m.d, x, Skip { sums, ..s }, &mut acc)
         });
-        match sparse {
-            Some(done) => done?,
-            None => Q::int_gemv_on(isa, rows, m.d, x, &mut acc)?,
-        }
+        let labelled = match sparse {
+            // The skip's sums hold the labels' part.
+            Some(done) => {
+                done?;
+                true
+            }
+            None => {
+                Q::int_gemv_on(isa, rows, m.d, x, &mut acc)?;
+                false
+            }
+        };
         for ((row, &a), mu) in rows.chunks_exact(m.d.max(1)).zip(acc.iter()).zip(&mut mus) {
+            if labelled {
+                each(mu, Q::acc_to_i64(a));
+                continue;
+            }
             // Wrapping, as the integer kernels' sums; exact for rows of
             // fewer than 2^32 labels (`|l · Σ labels| < 2^62`).
             let labels = row.get(nv..).unwrap_or(&[]);
