@@ -69,6 +69,13 @@ pub trait Level:
     fn quantize(x: f32) -> Self {
         Self::from_f32(libm::roundf(x.clamp(-1.0, 1.0) * Self::MAX_LEVEL as f32))
     }
+    /// The number of entries of `x` other than `background`
+    /// ([`integer_overlaps`] skips the background where at most half are).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn foreground(x: &[Self], background: Self) -> usize {
+        foreground(x, background)
+    }
     /// The background-skipping row block
     /// ([`crate::simd::gemv_i8_skipping`]) where this type has one (`i8`);
     /// `None` otherwise (the caller then runs the dense kernel).
@@ -123,7 +130,29 @@ impl Level for i8 {
     /// compare, multiply and round is a library call).
     #[inline(always)]
     fn quantize(x: f32) -> Self {
+        // Hard-float Arm (Cortex-M4F): the FPU's multiply and truncating
+        // conversion beat the integer emulation; elsewhere (soft float,
+        // and the host, where the exhaustive test pins both) the integers.
+        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+        return quantize_i8_fpu(x);
+        #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
         quantize_i8(x)
+    }
+    /// Four entries per word: a word of background only (most of an
+    /// image's words) costs one comparison.
+    #[inline(always)]
+    fn foreground(x: &[i8], background: i8) -> usize {
+        let all_background = u32::from_ne_bytes([background as u8; 4]);
+        let mut words = x.chunks_exact(4);
+        let mut n = 0usize;
+        for w in &mut words {
+            if let &[a, b, c, e] = w
+                && u32::from_ne_bytes([a as u8, b as u8, c as u8, e as u8]) != all_background
+            {
+                n = n.wrapping_add(foreground(w, background));
+            }
+        }
+        n.wrapping_add(foreground(words.remainder(), background))
     }
     fn gemv_skipping(
         memories: &[i8],
@@ -217,10 +246,39 @@ pub(crate) fn quantize_value<Q: Level>(x: f32) -> Q {
     Q::quantize(x)
 }
 
+/// [`quantize_i8`] with the `f32` product (cores with an FPU): for
+/// `|x| < 1`, `p = |x| · 127` rounded as the `f32` multiply (which is
+/// symmetric in the sign), then half away from zero as `⌊p⌋` plus one if
+/// the fraction `p − ⌊p⌋` (exact: `p < 127`) is at least `1/2`. The same
+/// level for every `f32` (exhaustively tested).
+#[cfg_attr(not(any(test, all(target_arch = "arm", target_abi = "eabihf"))), allow(dead_code))]
+#[inline(always)]
+pub(crate) fn quantize_i8_fpu(x: f32) -> i8 {
+    let bits = x.to_bits();
+    let magnitude = bits & 0x7fff_ffff;
+    let level: u32 = if magnitude >= 0x3f80_0000 {
+        // |x| ≥ 1 (and infinities): clamped; NaN gives 0.
+        if magnitude > 0x7f80_0000 { 0 } else { 127 }
+    } else {
+        let p = f32::from_bits(magnitude) * 127.0;
+        // `0 ≤ p < 127`: the conversion truncates, exactly.
+        let whole = p as u32;
+        let fraction = p - whole as f32;
+        whole + u32::from(fraction >= 0.5)
+    };
+    // `|x| < 1` rounds to at most 127: the `min` only tells the compiler.
+    let level = level.min(127) as i8;
+    if bits >> 31 != 0 { -level } else { level }
+}
+
 /// `round(clamp(x, −1, 1) · 127)` in `f32` arithmetic (the product rounded
 /// to nearest even, then half away from zero to an integer), computed on
 /// the bits of `x` with integers only. Equal to the `f32` expression for
 /// every finite `x` (exhaustively tested); NaN gives 0, infinities `±127`.
+#[cfg_attr(
+    all(not(test), target_arch = "arm", target_abi = "eabihf"),
+    allow(dead_code)
+)]
 #[inline(always)]
 pub(crate) fn quantize_i8(x: f32) -> i8 {
     let bits = x.to_bits();
@@ -385,7 +443,7 @@ fn integer_overlaps<Q: Level>(
     let l = i64::from(Q::MAX_LEVEL);
     let x = v.get(..nv).unwrap_or(&[]);
     // Skip where at most half the entries are foreground.
-    let skip = skip.filter(|s| foreground(x, s.background) <= x.len() / 2);
+    let skip = skip.filter(|s| Q::foreground(x, s.background) <= x.len() / 2);
     // Row indices, handed out in order: no index arithmetic.
     let mut mus = 0..usize::MAX;
     for rows in m.levels.chunks(BLOCK.saturating_mul(m.d).max(1)) {
@@ -419,32 +477,15 @@ fn integer_overlaps<Q: Level>(
     Ok(())
 }
 
-/// The number of entries of `x` other than `background`, a group of four
-/// at a time (an image's background groups cost one comparison each). The
-/// count is at most `x.len()`, so the adds never wrap: `wrapping_add` is
-/// the plain add without the overflow check the optimizer cannot remove
-/// (a saturating add costs 2% of an MNIST classification on a Cortex-M4).
+/// The number of entries of `x` other than `background`. The count is at
+/// most `x.len()`, so the add never wraps: `wrapping_add` is the plain add
+/// without the overflow check the optimizer cannot remove (a saturating
+/// add costs 2% of an MNIST classification on a Cortex-M4).
 #[inline(always)]
 fn foreground<Q: Level>(x: &[Q], background: Q) -> usize {
-    let count = |q: &[Q]| {
-        q.iter()
-            .map(|&q| usize::from(q != background))
-            .fold(0, usize::wrapping_add)
-    };
-    let mut groups = x.chunks_exact(4);
-    let mut n = 0usize;
-    for g in &mut groups {
-        if let &[a, b, c, d] = g
-            && a == background
-            && b == background
-            && c == background
-            && d == background
-        {
-            continue;
-        }
-        n = n.wrapping_add(count(g));
-    }
-    n.wrapping_add(count(groups.remainder()))
+    x.iter()
+        .map(|&q| usize::from(q != background))
+        .fold(0, usize::wrapping_add)
 }
 
 /// `t as f32`, through `i32` where `t` fits (the overlaps always do): the

@@ -317,12 +317,24 @@ fn for_groups(x: &[i8], background: i8, mut each: impl FnMut(Groups<'_>)) {
     let mut covered = 0usize;
     let all_background = u32::from_ne_bytes([background as u8; 4]);
     let pack = |lo: i32, hi: i32| (lo & 0xffff) | (hi << 16);
-    for (start, four) in (0..n).step_by(4).zip(x.chunks(4)) {
-        if let &[a, b, c, e] = four
-            && u32::from_ne_bytes([a as u8, b as u8, c as u8, e as u8]) == all_background
-        {
-            continue;
+    let mut words = x.chunks_exact(4);
+    // The index of the word's first entry, at most `n`: the adds never wrap.
+    let mut start = 0usize;
+    let stretches = core::iter::from_fn(|| {
+        for four in &mut words {
+            let at = start;
+            start = start.wrapping_add(4);
+            if let &[a, b, c, e] = four
+                && u32::from_ne_bytes([a as u8, b as u8, c as u8, e as u8]) == all_background
+            {
+                continue;
+            }
+            return Some((at, four));
         }
+        None
+    });
+    let tail = (n & !3, x.get(n & !3..).unwrap_or(&[]));
+    for (start, four) in stretches.chain(core::iter::once(tail)) {
         for (j, &v) in (start..n).zip(four) {
             if v == background || j < covered {
                 continue;
