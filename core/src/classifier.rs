@@ -621,33 +621,47 @@ impl<T: Real> Lane<'_, T> {
     {
         let rectified = RECTIFIED;
         let c = self.c;
-        let f = |h: T| {
-            if rectified && h <= T::ZERO {
-                T::ZERO
-            } else {
-                pow(h)
-            }
-        };
         // A rectified `F` with `c > 0`: memory `μ` contributes nothing when
         // `m_μ + 2·scales[μ]·unit ≤ 0` (exactly, which the rounded sum's
         // sign tells): every `m_μ + 2ξ^μ_α` and `m_μ` is then `≤ 0`, and
         // so is its product with `c`, whose `F` is `0`. Skipping adds no
         // `0 − 0`, which leaves a sum started at `+0` the same bits.
+        // Likewise, when `m_μ − 2·scales[μ]·unit > 0`, every argument is
+        // `≥ 0` and the rectification changes nothing (a product that
+        // underflows to `+0` has the power `+0` either way): the terms
+        // skip the test.
         let bound = match self.label_bound {
             Some((scales, unit)) if rectified && c > T::ZERO => Some((scales, T::TWO * unit)),
             _ => None,
         };
         let mut scales = bound.map(|(s, _)| s.iter());
         let step = bound.map_or(T::ZERO, |(_, u)| u);
-        for (&m, labels) in self.base.iter().zip(rows) {
-            if let Some(&s) = scales.as_mut().and_then(Iterator::next)
-                && m + step * s.abs() <= T::ZERO
-            {
-                continue;
-            }
+        let terms = |m: T, labels: I, sums: &mut [T], rectified: bool| {
+            let f = |h: T| {
+                if rectified && h <= T::ZERO {
+                    T::ZERO
+                } else {
+                    pow(h)
+                }
+            };
             let fb = f(c * m);
             for (s, l) in sums.iter_mut().zip(labels) {
                 *s += f(c * (m + T::TWO * l)) - fb;
+            }
+        };
+        for (&m, labels) in self.base.iter().zip(rows) {
+            let Some(&s) = scales.as_mut().and_then(Iterator::next) else {
+                terms(m, labels, sums, rectified);
+                continue;
+            };
+            let b = step * s.abs();
+            if m + b <= T::ZERO {
+                continue;
+            }
+            if m - b > T::ZERO {
+                terms(m, labels, sums, false);
+            } else {
+                terms(m, labels, sums, true);
             }
         }
     }
