@@ -72,7 +72,10 @@ impl<'a> QuantizedClassifier<'a, i8> {
         crate::simd::row_sums_i8(self.memories.levels(), d, nv, sums)?;
         // The overlap with the all-background query: `b` times the visible
         // levels, `−L` times the labels.
-        let (b, l) = (i32::from(background), <i8 as crate::simd::IntKernels>::MAX_LEVEL);
+        let (b, l) = (
+            i32::from(background),
+            <i8 as crate::simd::IntKernels>::MAX_LEVEL,
+        );
         for (s, row) in sums.iter_mut().zip(self.memories.rows()) {
             let labels = row.get(nv..).unwrap_or(&[]);
             let label_sum = labels

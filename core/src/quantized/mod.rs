@@ -251,7 +251,10 @@ pub(crate) fn quantize_value<Q: Level>(x: f32) -> Q {
 /// symmetric in the sign), then half away from zero as `⌊p⌋` plus one if
 /// the fraction `p − ⌊p⌋` (exact: `p < 127`) is at least `1/2`. The same
 /// level for every `f32` (exhaustively tested).
-#[cfg_attr(not(any(test, all(target_arch = "arm", target_abi = "eabihf"))), allow(dead_code))]
+#[cfg_attr(
+    not(any(test, all(target_arch = "arm", target_abi = "eabihf"))),
+    allow(dead_code)
+)]
 #[inline(always)]
 pub(crate) fn quantize_i8_fpu(x: f32) -> i8 {
     let bits = x.to_bits();
@@ -264,7 +267,8 @@ pub(crate) fn quantize_i8_fpu(x: f32) -> i8 {
         // `0 ≤ p < 127`: the conversion truncates, exactly.
         let whole = p as u32;
         let fraction = p - whole as f32;
-        whole + u32::from(fraction >= 0.5)
+        // `whole ≤ 126`: the add never wraps.
+        whole.wrapping_add(u32::from(fraction >= 0.5))
     };
     // `|x| < 1` rounds to at most 127: the `min` only tells the compiler.
     let level = level.min(127) as i8;

@@ -347,11 +347,7 @@ fn for_groups(x: &[i8], background: i8, mut each: impl FnMut(Groups<'_>)) {
             let done = covered.saturating_sub(s);
             let u = |k: usize, w: i8| if k < done { 0 } else { i32::from(w) - b };
             if let Some(e) = buf.get_mut(m) {
-                *e = [
-                    s as i32,
-                    pack(u(0, w0), u(2, w2)),
-                    pack(u(1, w1), u(3, w3)),
-                ];
+                *e = [s as i32, pack(u(0, w0), u(2, w2)), pack(u(1, w1), u(3, w3))];
                 m += 1;
             }
             covered = s.saturating_add(4);
@@ -382,19 +378,17 @@ fn apply_groups(memories: &[i8], d: usize, groups: &Groups<'_>, out: &mut [i32])
     #[cfg(dam_dsp)]
     let first = groups_rows3(memories, d, groups, out);
     let lo = |u: i32| i32::from(u as i16);
-    let rows = memories.chunks_exact(d.max(1)).zip(out.iter_mut()).skip(first);
+    let rows = memories
+        .chunks_exact(d.max(1))
+        .zip(out.iter_mut())
+        .skip(first);
     for (row, o) in rows {
         let mut acc = *o;
         for &[i, u02, u13] in groups.entries {
             let Some(&[a, b, c, e]) = row.get(i as usize..).and_then(|r| r.get(..4)) else {
                 continue;
             };
-            let terms = [
-                (a, lo(u02)),
-                (b, lo(u13)),
-                (c, u02 >> 16),
-                (e, u13 >> 16),
-            ];
+            let terms = [(a, lo(u02)), (b, lo(u13)), (c, u02 >> 16), (e, u13 >> 16)];
             for (q, u) in terms {
                 acc = acc.wrapping_add(i32::from(q).wrapping_mul(u));
             }
