@@ -6,8 +6,10 @@
 //! sums `Σ_i ξ_i` computed once ([`row_sums_i8`]), a query costs one
 //! multiply-accumulate per row and *non-background* entry instead of one per
 //! entry. On an MNIST digit about 19% of the pixels are not background, so
-//! a fifth of the multiply-accumulates remain; on a Cortex-M4 the overlaps
-//! then take 37% of the dense DSP kernel's instructions (BENCHMARKS.md). On
+//! a fifth of the multiply-accumulates remain; on a Cortex-M4 (DSP
+//! extension) the non-background entries are listed as groups of four
+//! consecutive ones, a row word each (`sxtb16` + `smlad`), and the overlaps
+//! take 30% of the dense DSP kernel's instructions (BENCHMARKS.md). On
 //! x86 the dense AVX2 kernel ([`super::gemv_i8`]) is 2.2× faster: use this
 //! one where it measures faster.
 //!
@@ -25,7 +27,7 @@ const LIST: usize = 256;
 
 /// The non-background entries `(i, x_i − b)` of a stretch of the query,
 /// every index below `bound`, padded with `(0, 0)` to an even length (the
-/// Cortex-M loop takes two per pass). Only [`gemv_i8_skipping`] builds one,
+/// Cortex-M loop takes two per pass). Only [`add_foreground`] builds one,
 /// which is what lets the kernels index rows of `bound` entries unchecked.
 pub(crate) struct List<'a> {
     entries: &'a [[i32; 2]],
