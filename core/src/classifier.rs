@@ -450,6 +450,7 @@ where
             sums_of_group,
             None,
             &mut [T::ZERO; 2],
+            self.label_bound,
         );
         sums
     }
@@ -515,6 +516,10 @@ where
 /// power family is then computed as `F′`'s power times `h` (one power per
 /// argument for both). `scratch` holds two lanes. Short buffers skip the
 /// entries that do not fit (the callers check the shapes).
+///
+/// `label_bound` (`|ξ^μ_α| ≤ scales[μ]·unit`, see [`ClassScorer`]) lets
+/// one lane of a rectified power skip the memories whose every argument is
+/// `≤ 0` (all their terms are `0 − 0`; the sums are the same bits).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn accumulate<T, R, I>(
@@ -526,6 +531,7 @@ fn accumulate<T, R, I>(
     sums: &mut [T],
     mut derivatives: Option<Derivatives<'_, T>>,
     scratch: &mut [T],
+    label_bound: Option<(&[T], T)>,
 ) where
     T: Real,
     R: Iterator<Item = I>,
@@ -535,7 +541,7 @@ fn accumulate<T, R, I>(
         return;
     }
     if let (1, None, Some((rectified, n))) = (lanes, &derivatives, f.homogeneous()) {
-        return one_lane_powers(rectified, n, c, base, rows, sums);
+        return one_lane_powers(rectified, n, c, base, rows, sums, label_bound);
     }
     let classes = sums.len() / lanes;
     let (fu, rest) = scratch.split_at_mut(lanes.min(scratch.len()));
@@ -566,55 +572,100 @@ fn accumulate<T, R, I>(
 /// on boards without a vector unit): the same operations, one at a time,
 /// with the power unrolled for the degree ([`interaction::pow_unrolled`],
 /// the bits of [`Real::powi`]) and skipped for a rectified argument `≤ 0`
-/// (whose power is `0`; `n ≥ 1`).
+/// (whose power is `0`; `n ≥ 1`), as are whole memories whose arguments
+/// `label_bound` shows to be all `≤ 0`.
 #[inline(always)]
-fn one_lane_powers<T, R, I>(rectified: bool, n: u32, c: T, base: &[T], rows: R, sums: &mut [T])
-where
+fn one_lane_powers<T, R, I>(
+    rectified: bool,
+    n: u32,
+    c: T,
+    base: &[T],
+    rows: R,
+    sums: &mut [T],
+    label_bound: Option<(&[T], T)>,
+) where
     T: Real,
     R: Iterator<Item = I>,
     I: Iterator<Item = T>,
 {
     // The trained models' degree (`dam train`'s default, the boards'
     // model) inlined; others through the unrolled table, then `powi`.
-    match (n, interaction::pow_unrolled::<T>(n)) {
-        (20, _) => one_lane_with(
-            interaction::pow_const::<T, 20>,
-            rectified,
-            c,
-            base,
-            rows,
-            sums,
-        ),
-        (_, Some(pow)) => one_lane_with(pow, rectified, c, base, rows, sums),
-        (_, None) => one_lane_with(|h: T| h.powi(n), rectified && n > 0, c, base, rows, sums),
+    let lane = Lane {
+        c,
+        base,
+        label_bound,
+    };
+    match (n, interaction::pow_unrolled::<T>(n), rectified) {
+        (20, _, true) => lane.run::<_, _, _, true>(interaction::pow_const::<T, 20>, rows, sums),
+        (20, _, false) => lane.run::<_, _, _, false>(interaction::pow_const::<T, 20>, rows, sums),
+        (_, Some(pow), true) => lane.run::<_, _, _, true>(pow, rows, sums),
+        (_, Some(pow), false) => lane.run::<_, _, _, false>(pow, rows, sums),
+        (_, None, true) if n > 0 => lane.run::<_, _, _, true>(|h: T| h.powi(n), rows, sums),
+        (_, None, _) => lane.run::<_, _, _, false>(|h: T| h.powi(n), rows, sums),
     }
 }
 
-/// [`one_lane_powers`] with the power `pow` (`n ≥ 1` where `rectified`).
-#[inline(always)]
-fn one_lane_with<T, R, I>(
-    pow: impl Fn(T) -> T,
-    rectified: bool,
+/// [`one_lane_powers`]'s operands besides the power.
+struct Lane<'a, T> {
     c: T,
-    base: &[T],
-    rows: R,
-    sums: &mut [T],
-) where
-    T: Real,
-    R: Iterator<Item = I>,
-    I: Iterator<Item = T>,
-{
-    let f = |h: T| {
-        if rectified && h <= T::ZERO {
-            T::ZERO
-        } else {
-            pow(h)
-        }
-    };
-    for (&m, labels) in base.iter().zip(rows) {
-        let fb = f(c * m);
-        for (s, l) in sums.iter_mut().zip(labels) {
-            *s += f(c * (m + T::TWO * l)) - fb;
+    base: &'a [T],
+    label_bound: Option<(&'a [T], T)>,
+}
+
+impl<T: Real> Lane<'_, T> {
+    /// [`one_lane_powers`] with the power `pow` (`n ≥ 1` where `RECTIFIED`;
+    /// a constant, so that each argument's test is one compare).
+    #[inline(always)]
+    fn run<R, I, P, const RECTIFIED: bool>(&self, pow: P, rows: R, sums: &mut [T])
+    where
+        R: Iterator<Item = I>,
+        I: Iterator<Item = T>,
+        P: Fn(T) -> T,
+    {
+        let rectified = RECTIFIED;
+        let c = self.c;
+        // A rectified `F` with `c > 0`: memory `μ` contributes nothing when
+        // `m_μ + 2·scales[μ]·unit ≤ 0` (exactly, which the rounded sum's
+        // sign tells): every `m_μ + 2ξ^μ_α` and `m_μ` is then `≤ 0`, and
+        // so is its product with `c`, whose `F` is `0`. Skipping adds no
+        // `0 − 0`, which leaves a sum started at `+0` the same bits.
+        // Likewise, when `m_μ − 2·scales[μ]·unit > 0`, every argument is
+        // `≥ 0` and the rectification changes nothing (a product that
+        // underflows to `+0` has the power `+0` either way): the terms
+        // skip the test.
+        let bound = match self.label_bound {
+            Some((scales, unit)) if rectified && c > T::ZERO => Some((scales, T::TWO * unit)),
+            _ => None,
+        };
+        let mut scales = bound.map(|(s, _)| s.iter());
+        let step = bound.map_or(T::ZERO, |(_, u)| u);
+        let terms = |m: T, labels: I, sums: &mut [T], rectified: bool| {
+            let f = |h: T| {
+                if rectified && h <= T::ZERO {
+                    T::ZERO
+                } else {
+                    pow(h)
+                }
+            };
+            let fb = f(c * m);
+            for (s, l) in sums.iter_mut().zip(labels) {
+                *s += f(c * (m + T::TWO * l)) - fb;
+            }
+        };
+        for (&m, labels) in self.base.iter().zip(rows) {
+            let Some(&s) = scales.as_mut().and_then(Iterator::next) else {
+                terms(m, labels, sums, rectified);
+                continue;
+            };
+            let b = step * s.abs();
+            if m + b <= T::ZERO {
+                continue;
+            }
+            if m - b > T::ZERO {
+                terms(m, labels, sums, false);
+            } else {
+                terms(m, labels, sums, true);
+            }
         }
     }
 }
@@ -650,7 +701,7 @@ where
             derivatives,
             scratch,
         } = self;
-        accumulate(f, c, base, lanes, rows, sums, derivatives, scratch);
+        accumulate(f, c, base, lanes, rows, sums, derivatives, scratch, None);
     }
 }
 

@@ -40,8 +40,9 @@ impl<'a> QuantizedClassifier<'a, i8> {
     /// Worth it where the dense kernel has no wide SIMD (Cortex-M: images
     /// whose background is `−1`, quantized to `−127`); on x86 the dense AVX2
     /// kernel is faster. `sums` (at least `K` entries) receives each
-    /// memory's sum of visible levels, computed here once. Errors: `sums`
-    /// too short.
+    /// memory's overlap with the all-background query (labels included),
+    /// computed here once. Errors: `sums` too short, `D` above
+    /// [`crate::simd::MAX_I8_LEN`].
     ///
     /// ```
     /// use dam_core::quantized::{QuantizedClassifier, QuantizedView};
@@ -59,9 +60,29 @@ impl<'a> QuantizedClassifier<'a, i8> {
     /// # Ok::<(), dam_core::Error>(())
     /// ```
     pub fn with_background(self, background: i8, sums: &'a mut [i32]) -> Result<Self> {
-        let (d, k) = (self.memories.d(), self.memories.k());
+        let (d, k, nv) = (self.memories.d(), self.memories.k(), self.visible());
         check_scratch(Operand::Scratch, k, sums.len())?;
-        crate::simd::row_sums_i8(self.memories.levels(), d, self.visible(), sums)?;
+        // Whole rows within the exact range of the `i32` sums (`Skip`).
+        if d > crate::simd::MAX_I8_LEN {
+            return Err(crate::Error::InvalidParameter {
+                param: crate::error::Param::Dimension,
+                value: d as f64,
+            });
+        }
+        crate::simd::row_sums_i8(self.memories.levels(), d, nv, sums)?;
+        // The overlap with the all-background query: `b` times the visible
+        // levels, `−L` times the labels.
+        let (b, l) = (
+            i32::from(background),
+            <i8 as crate::simd::IntKernels>::MAX_LEVEL,
+        );
+        for (s, row) in sums.iter_mut().zip(self.memories.rows()) {
+            let labels = row.get(nv..).unwrap_or(&[]);
+            let label_sum = labels
+                .iter()
+                .fold(0i32, |a, &q| a.wrapping_add(i32::from(q)));
+            *s = b.wrapping_mul(*s).wrapping_sub(l.wrapping_mul(label_sum));
+        }
         let sums: &'a [i32] = sums;
         Ok(QuantizedClassifier {
             skip: Some(Skip { background, sums }),
@@ -151,7 +172,7 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
         let scales = self.memories.scales();
         integer_overlaps(&self.memories, nv, v, self.skip, |mu, t| {
             if let (Some(m), Some(&s)) = (base.get_mut(mu), scales.get(mu)) {
-                *m = s * unit * t as f32;
+                *m = s * unit * super::i64_to_f32(t);
             }
         })?;
         let memories = self.memories;

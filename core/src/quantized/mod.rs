@@ -69,6 +69,13 @@ pub trait Level:
     fn quantize(x: f32) -> Self {
         Self::from_f32(libm::roundf(x.clamp(-1.0, 1.0) * Self::MAX_LEVEL as f32))
     }
+    /// The number of entries of `x` other than `background`
+    /// ([`integer_overlaps`] skips the background where at most half are).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn foreground(x: &[Self], background: Self) -> usize {
+        foreground(x, background)
+    }
     /// The background-skipping row block
     /// ([`crate::simd::gemv_i8_skipping`]) where this type has one (`i8`);
     /// `None` otherwise (the caller then runs the dense kernel).
@@ -85,14 +92,18 @@ pub trait Level:
 }
 
 /// Background skipping of a classifier
-/// ([`QuantizedClassifier::with_background`]): the query value to skip and
-/// each memory's sum of visible levels.
+/// ([`QuantizedClassifier::with_background`]): the query value `b` to skip
+/// and each memory's overlap with the all-background query, labels
+/// included.
 #[derive(Debug, Clone, Copy)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Skip<'a, Q> {
     /// The skipped query level.
     pub(crate) background: Q,
-    /// `Σ_{i<Nv} q^μ_i` per memory.
+    /// `b Σ_{i<Nv} q^μ_i − L Σ_α q^μ_{Nv+α}` per memory: the overlap `t_μ`
+    /// of [`integer_overlaps`] before the foreground's
+    /// `Σ_{i: v_i ≠ b} q^μ_i (v_i − b)` (wrapping `i32`; `|t_μ| < 2^14 D`
+    /// fits for `D ≤` [`crate::simd::MAX_I8_LEN`], so the sum is exact).
     pub(crate) sums: &'a [i32],
 }
 
@@ -119,7 +130,29 @@ impl Level for i8 {
     /// compare, multiply and round is a library call).
     #[inline(always)]
     fn quantize(x: f32) -> Self {
+        // Hard-float Arm (Cortex-M4F): the FPU's multiply and truncating
+        // conversion beat the integer emulation; elsewhere (soft float,
+        // and the host, where the exhaustive test pins both) the integers.
+        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+        return quantize_i8_fpu(x);
+        #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
         quantize_i8(x)
+    }
+    /// Four entries per word: a word of background only (most of an
+    /// image's words) costs one comparison.
+    #[inline(always)]
+    fn foreground(x: &[i8], background: i8) -> usize {
+        let all_background = u32::from_ne_bytes([background as u8; 4]);
+        let mut words = x.chunks_exact(4);
+        let mut n = 0usize;
+        for w in &mut words {
+            if let &[a, b, c, e] = w
+                && u32::from_ne_bytes([a as u8, b as u8, c as u8, e as u8]) != all_background
+            {
+                n = n.wrapping_add(foreground(w, background));
+            }
+        }
+        n.wrapping_add(foreground(words.remainder(), background))
     }
     fn gemv_skipping(
         memories: &[i8],
@@ -128,12 +161,14 @@ impl Level for i8 {
         skip: Skip<'_, i8>,
         out: &mut [i32],
     ) -> Option<Result<()>> {
-        Some(crate::simd::gemv_i8_skipping(
+        let k = out.len().min(skip.sums.len());
+        let out = out.get_mut(..k).unwrap_or(&mut []);
+        out.copy_from_slice(skip.sums.get(..k).unwrap_or(&[]));
+        Some(crate::simd::skipping::add_foreground(
             memories,
             d,
             x,
             skip.background,
-            skip.sums,
             out,
         ))
     }
@@ -172,9 +207,35 @@ impl Level for i16 {
 /// ```
 pub fn quantize_query<Q: Level>(v: &[f32], out: &mut [Q]) -> Result<()> {
     check_len(Operand::Output, v.len(), out.len())?;
-    crate::error::check_finite(Operand::Query, v)?;
-    for (o, &x) in out.iter_mut().zip(v) {
+    // One pass: the finiteness check rides along (on an error `out` holds
+    // the levels of the finite entries, 0 for the others), and the first
+    // non-finite entry is located only then.
+    let mut finite = true;
+    let mut one = |o: &mut Q, x: f32| {
+        finite &= x.is_finite();
         *o = quantize_value(x);
+    };
+    // Four at a time: four equal entries (an image's background) are
+    // quantized once.
+    let (mut vs, mut os) = (v.chunks_exact(4), out.chunks_exact_mut(4));
+    for (o, x) in (&mut os).zip(&mut vs) {
+        if let (&[a, b, c, d], [o0, o1, o2, o3]) = (x, &mut *o) {
+            let bits = a.to_bits();
+            if bits == b.to_bits() && bits == c.to_bits() && bits == d.to_bits() {
+                one(o0, a);
+                (*o1, *o2, *o3) = (*o0, *o0, *o0);
+                continue;
+            }
+        }
+        for (o, &x) in o.iter_mut().zip(x) {
+            one(o, x);
+        }
+    }
+    for (o, &x) in os.into_remainder().iter_mut().zip(vs.remainder()) {
+        one(o, x);
+    }
+    if !finite {
+        crate::error::check_finite(Operand::Query, v)?;
     }
     Ok(())
 }
@@ -185,10 +246,43 @@ pub(crate) fn quantize_value<Q: Level>(x: f32) -> Q {
     Q::quantize(x)
 }
 
+/// [`quantize_i8`] with the `f32` product (cores with an FPU): for
+/// `|x| < 1`, `p = |x| · 127` rounded as the `f32` multiply (which is
+/// symmetric in the sign), then half away from zero as `⌊p⌋` plus one if
+/// the fraction `p − ⌊p⌋` (exact: `p < 127`) is at least `1/2`. The same
+/// level for every `f32` (exhaustively tested).
+#[cfg_attr(
+    not(any(test, all(target_arch = "arm", target_abi = "eabihf"))),
+    allow(dead_code)
+)]
+#[inline(always)]
+pub(crate) fn quantize_i8_fpu(x: f32) -> i8 {
+    let bits = x.to_bits();
+    let magnitude = bits & 0x7fff_ffff;
+    let level: u32 = if magnitude >= 0x3f80_0000 {
+        // |x| ≥ 1 (and infinities): clamped; NaN gives 0.
+        if magnitude > 0x7f80_0000 { 0 } else { 127 }
+    } else {
+        let p = f32::from_bits(magnitude) * 127.0;
+        // `0 ≤ p < 127`: the conversion truncates, exactly.
+        let whole = p as u32;
+        let fraction = p - whole as f32;
+        // `whole ≤ 126`: the add never wraps.
+        whole.wrapping_add(u32::from(fraction >= 0.5))
+    };
+    // `|x| < 1` rounds to at most 127: the `min` only tells the compiler.
+    let level = level.min(127) as i8;
+    if bits >> 31 != 0 { -level } else { level }
+}
+
 /// `round(clamp(x, −1, 1) · 127)` in `f32` arithmetic (the product rounded
 /// to nearest even, then half away from zero to an integer), computed on
 /// the bits of `x` with integers only. Equal to the `f32` expression for
 /// every finite `x` (exhaustively tested); NaN gives 0, infinities `±127`.
+#[cfg_attr(
+    all(not(test), target_arch = "arm", target_abi = "eabihf"),
+    allow(dead_code)
+)]
 #[inline(always)]
 pub(crate) fn quantize_i8(x: f32) -> i8 {
     let bits = x.to_bits();
@@ -352,15 +446,8 @@ fn integer_overlaps<Q: Level>(
     let mut acc = [<Q::Acc as Default>::default(); BLOCK];
     let l = i64::from(Q::MAX_LEVEL);
     let x = v.get(..nv).unwrap_or(&[]);
-    // Skip where at most half the entries are foreground. The count is at
-    // most `x.len()`, so the add never wraps: `wrapping_add` is the plain
-    // add of `count()` without the overflow check the optimizer cannot
-    // remove (a saturating add costs 2% of an MNIST classification on a
-    // Cortex-M4).
-    let skip = skip.filter(|s| {
-        let foreground = x.iter().map(|&q| usize::from(q != s.background));
-        foreground.fold(0, usize::wrapping_add) <= x.len() / 2
-    });
+    // Skip where at most half the entries are foreground.
+    let skip = skip.filter(|s| Q::foreground(x, s.background) <= x.len() / 2);
     // Row indices, handed out in order: no index arithmetic.
     let mut mus = 0..usize::MAX;
     for rows in m.levels.chunks(BLOCK.saturating_mul(m.d).max(1)) {
@@ -368,19 +455,76 @@ fn integer_overlaps<Q: Level>(
             let sums = s.sums.get(mus.start..).unwrap_or(&[]);
             Q::gemv_skipping(rows, m.d, x, Skip { sums, ..s }, &mut acc)
         });
-        match sparse {
-            Some(done) => done?,
-            None => Q::int_gemv_on(isa, rows, m.d, x, &mut acc)?,
-        }
+        let labelled = match sparse {
+            // The skip's sums hold the labels' part.
+            Some(done) => {
+                done?;
+                true
+            }
+            None => {
+                Q::int_gemv_on(isa, rows, m.d, x, &mut acc)?;
+                false
+            }
+        };
         for ((row, &a), mu) in rows.chunks_exact(m.d.max(1)).zip(acc.iter()).zip(&mut mus) {
+            if labelled {
+                each(mu, Q::acc_to_i64(a));
+                continue;
+            }
             // Wrapping, as the integer kernels' sums; exact for rows of
             // fewer than 2^32 labels (`|l · Σ labels| < 2^62`).
             let labels = row.get(nv..).unwrap_or(&[]);
-            let label_sum = labels.iter().fold(0i64, |s, q| s.wrapping_add(q.to_i64()));
+            let label_sum = label_sum(labels);
             each(mu, Q::acc_to_i64(a).wrapping_sub(l.wrapping_mul(label_sum)));
         }
     }
     Ok(())
+}
+
+/// The number of entries of `x` other than `background`. The count is at
+/// most `x.len()`, so the add never wraps: `wrapping_add` is the plain add
+/// without the overflow check the optimizer cannot remove (a saturating
+/// add costs 2% of an MNIST classification on a Cortex-M4).
+#[inline(always)]
+fn foreground<Q: Level>(x: &[Q], background: Q) -> usize {
+    x.iter()
+        .map(|&q| usize::from(q != background))
+        .fold(0, usize::wrapping_add)
+}
+
+/// `t as f32`, through `i32` where `t` fits (the overlaps always do): the
+/// same rounded value, one `vcvt` on a 32-bit FPU instead of a library
+/// call for the 64-bit conversion.
+#[inline(always)]
+pub(crate) fn i64_to_f32(t: i64) -> f32 {
+    // Out of line, so that the optimizer does not compute both conversions
+    // and select.
+    #[cold]
+    #[inline(never)]
+    fn wide(t: i64) -> f32 {
+        t as f32
+    }
+    match i32::try_from(t) {
+        Ok(t) => t as f32,
+        Err(_) => wide(t),
+    }
+}
+
+/// `Σ q` over a row's label entries, in `i64`; summed in `i32` (one
+/// register on a 32-bit core) where it cannot wrap: fewer than `2^16`
+/// labels of at most `2^15` in magnitude.
+#[inline(always)]
+fn label_sum<Q: Level>(labels: &[Q]) -> i64 {
+    if labels.len() < 1 << 16 {
+        // `|Σ| < 2^16 · 2^15 = 2^31`: the `i32` sum is exact.
+        i64::from(
+            labels
+                .iter()
+                .fold(0i32, |s, q| s.wrapping_add(q.to_i64() as i32)),
+        )
+    } else {
+        labels.iter().fold(0i64, |s, q| s.wrapping_add(q.to_i64()))
+    }
 }
 
 /// Built from a model file: the model format sits below the algorithms

@@ -313,6 +313,13 @@ fn quantize_f32(x: f32) -> i8 {
     libm::roundf(x.clamp(-1.0, 1.0) * 127.0) as i8
 }
 
+/// [`quantize_i8`] and [`super::quantize_i8_fpu`], which must agree.
+fn quantize_i8(x: f32) -> i8 {
+    let q = super::quantize_i8(x);
+    assert_eq!(q, super::quantize_i8_fpu(x), "{x:e}");
+    q
+}
+
 proptest! {
     #![proptest_config(config(ProptestConfig::with_cases(4096), 8))]
 

@@ -6,8 +6,10 @@
 //! sums `Σ_i ξ_i` computed once ([`row_sums_i8`]), a query costs one
 //! multiply-accumulate per row and *non-background* entry instead of one per
 //! entry. On an MNIST digit about 19% of the pixels are not background, so
-//! a fifth of the multiply-accumulates remain; on a Cortex-M4 the overlaps
-//! then take 37% of the dense DSP kernel's instructions (BENCHMARKS.md). On
+//! a fifth of the multiply-accumulates remain; on a Cortex-M4 (DSP
+//! extension) the non-background entries are listed as groups of four
+//! consecutive ones, a row word each (`sxtb16` + `smlad`), and the overlaps
+//! take 30% of the dense DSP kernel's instructions (BENCHMARKS.md). On
 //! x86 the dense AVX2 kernel ([`super::gemv_i8`]) is 2.2× faster: use this
 //! one where it measures faster.
 //!
@@ -25,7 +27,7 @@ const LIST: usize = 256;
 
 /// The non-background entries `(i, x_i − b)` of a stretch of the query,
 /// every index below `bound`, padded with `(0, 0)` to an even length (the
-/// Cortex-M loop takes two per pass). Only [`gemv_i8_skipping`] builds one,
+/// Cortex-M loop takes two per pass). Only [`add_foreground`] builds one,
 /// which is what lets the kernels index rows of `bound` entries unchecked.
 pub(crate) struct List<'a> {
     entries: &'a [[i32; 2]],
@@ -111,7 +113,34 @@ pub fn gemv_i8_skipping(
     for (o, &s) in out.iter_mut().zip(sums) {
         *o = b.wrapping_mul(s);
     }
+    add_foreground(memories, d, x, background, out)
+}
+
+/// The second half of [`gemv_i8_skipping`]: adds `Σ_{i<n: x_i ≠ b} ξ^μ_i (x_i − b)`
+/// (`n = min(x.len(), d)`) to every `out[μ]` for as many rows as
+/// `memories` and `out` have (wrapping). Errors: `n` exceeds
+/// [`MAX_I8_LEN`].
+pub(crate) fn add_foreground(
+    memories: &[i8],
+    d: usize,
+    x: &[i8],
+    background: i8,
+    out: &mut [i32],
+) -> Result<()> {
+    let n = x.len().min(d);
+    check_len(n)?;
+    if d == 0 {
+        return Ok(());
+    }
+    let k = out.len().min(memories.len() / d);
+    let out = out.get_mut(..k).unwrap_or(&mut []);
+    let b = i32::from(background);
     let x = x.get(..n).unwrap_or(&[]);
+    #[cfg(dam_dsp)]
+    if n >= 4 {
+        for_groups(x, background, |g| apply_groups(memories, d, &g, out));
+        return Ok(());
+    }
     let mut buf = [[0i32; 2]; LIST];
     let mut m = 0;
     let mut push = |i: usize, v: i8, out: &mut [i32]| {
@@ -253,6 +282,200 @@ fn skip_rows3(memories: &[i8], d: usize, list: &List<'_>, out: &mut [i32]) -> us
     3 * blocks
 }
 
+/// Groups listed per pass (12 bytes each on the stack).
+#[cfg_attr(not(any(dam_dsp, test)), allow(dead_code))]
+const GROUPS: usize = 64;
+
+/// Groups of four consecutive query entries `i..i + 4` that cover the
+/// non-background ones: `[i, u_i | u_{i+2} << 16, u_{i+1} | u_{i+3} << 16]`
+/// with `u_j = x_j − b` as 16-bit halves (`0` for an entry another group
+/// covers), every `i + 4 ≤ bound`. A row's four levels at `i` are one
+/// (unaligned) word whose `sxtb16` halves pair with the two packed words:
+/// two `smlad` per group and row. Only [`for_groups`] builds one, which
+/// is what lets the kernels read rows of `bound` entries unchecked.
+#[cfg_attr(not(any(dam_dsp, test)), allow(dead_code))]
+pub(crate) struct Groups<'a> {
+    entries: &'a [[i32; 3]],
+    #[cfg_attr(not(dam_dsp), allow(dead_code))]
+    bound: usize,
+}
+
+/// Calls `each` with the [`Groups`] covering the entries of `x` other than
+/// `background`, up to [`GROUPS`] at a time (nothing if `x` has fewer than
+/// four entries). Greedy: a group starts at the first entry not yet
+/// covered (moved back to end at `x.len()`), which gives the fewest
+/// groups; an image's rows of four background entries cost one
+/// comparison each.
+#[cfg_attr(not(any(dam_dsp, test)), allow(dead_code))]
+fn for_groups(x: &[i8], background: i8, mut each: impl FnMut(Groups<'_>)) {
+    let n = x.len();
+    let Some(last) = n.checked_sub(4) else {
+        return;
+    };
+    let b = i32::from(background);
+    let mut buf = [[0i32; 3]; GROUPS];
+    let mut m = 0;
+    // Entries below `covered` are in a group.
+    let mut covered = 0usize;
+    let all_background = u32::from_ne_bytes([background as u8; 4]);
+    let pack = |lo: i32, hi: i32| (lo & 0xffff) | (hi << 16);
+    let mut words = x.chunks_exact(4);
+    // The index of the word's first entry, at most `n`: the adds never wrap.
+    let mut start = 0usize;
+    let stretches = core::iter::from_fn(|| {
+        for four in &mut words {
+            let at = start;
+            start = start.wrapping_add(4);
+            if let &[a, b, c, e] = four
+                && u32::from_ne_bytes([a as u8, b as u8, c as u8, e as u8]) == all_background
+            {
+                continue;
+            }
+            return Some((at, four));
+        }
+        None
+    });
+    let tail = (n & !3, x.get(n & !3..).unwrap_or(&[]));
+    for (start, four) in stretches.chain(core::iter::once(tail)) {
+        for (j, &v) in (start..n).zip(four) {
+            if v == background || j < covered {
+                continue;
+            }
+            let s = j.min(last);
+            let Some(&[w0, w1, w2, w3]) = x.get(s..).and_then(|w| w.get(..4)) else {
+                continue;
+            };
+            // The entries before `covered` belong to the previous group.
+            let done = covered.saturating_sub(s);
+            let u = |k: usize, w: i8| if k < done { 0 } else { i32::from(w) - b };
+            if let Some(e) = buf.get_mut(m) {
+                *e = [s as i32, pack(u(0, w0), u(2, w2)), pack(u(1, w1), u(3, w3))];
+                m += 1;
+            }
+            covered = s.saturating_add(4);
+            if m == GROUPS {
+                each(Groups {
+                    entries: &buf,
+                    bound: n,
+                });
+                m = 0;
+            }
+        }
+    }
+    if m > 0 {
+        each(Groups {
+            entries: buf.get(..m).unwrap_or(&[]),
+            bound: n,
+        });
+    }
+}
+
+/// Adds `Σ_g Σ_{k<4} ξ^μ_{i_g+k} u_{i_g+k}` over the groups to every
+/// `out[μ]` (`out` no longer than the rows): the Cortex-M DSP kernel for
+/// whole blocks of three rows, this loop for the others.
+#[cfg_attr(not(any(dam_dsp, test)), allow(dead_code))]
+fn apply_groups(memories: &[i8], d: usize, groups: &Groups<'_>, out: &mut [i32]) {
+    #[cfg(not(dam_dsp))]
+    let first = 0;
+    #[cfg(dam_dsp)]
+    let first = groups_rows3(memories, d, groups, out);
+    let lo = |u: i32| i32::from(u as i16);
+    let rows = memories
+        .chunks_exact(d.max(1))
+        .zip(out.iter_mut())
+        .skip(first);
+    for (row, o) in rows {
+        let mut acc = *o;
+        for &[i, u02, u13] in groups.entries {
+            let Some(&[a, b, c, e]) = row.get(i as usize..).and_then(|r| r.get(..4)) else {
+                continue;
+            };
+            let terms = [(a, lo(u02)), (b, lo(u13)), (c, u02 >> 16), (e, u13 >> 16)];
+            for (q, u) in terms {
+                acc = acc.wrapping_add(i32::from(q).wrapping_mul(u));
+            }
+        }
+        *o = acc;
+    }
+}
+
+/// The DSP loop of [`apply_groups`]: adds the groups' products to `out[μ]`
+/// for the rows of `memories` (`d` entries each) in whole blocks of three,
+/// and returns how many rows it did. Per group one `ldr` + `ldrd` of the
+/// entry, and per row an unaligned `ldr` of four levels, two `sxtb16` and
+/// two `smlad` (19 instructions per 12 multiply-accumulates). Sums wrap
+/// (`smlad` only sets the sticky Q flag). Does nothing (returns 0) if the
+/// rows are shorter than the groups' bound.
+#[cfg(dam_dsp)]
+#[allow(unsafe_code)]
+fn groups_rows3(memories: &[i8], d: usize, groups: &Groups<'_>, out: &mut [i32]) -> usize {
+    let entries = groups.entries;
+    if entries.is_empty() || d < groups.bound || d == 0 {
+        return 0;
+    }
+    let rows = out.len().min(memories.len() / d);
+    let blocks = rows / 3;
+    let pl0 = entries.as_ptr();
+    let mut m_rows = memories.chunks_exact(d);
+    for o in out.chunks_exact_mut(3).take(blocks) {
+        let ([o0, o1, o2], Some(r0), Some(r1), Some(r2)) =
+            (o, m_rows.next(), m_rows.next(), m_rows.next())
+        else {
+            return 0;
+        };
+        let (p0, p1, p2) = (r0.as_ptr(), r1.as_ptr(), r2.as_ptr());
+        let (mut a0, mut a1, mut a2) = (*o0, *o1, *o2);
+        // SAFETY: `pl..end` spans `entries` (a non-zero number of 12-byte,
+        // 4-aligned entries: `ldr` of `i`, then a word-aligned `ldrd` of
+        // the packed pair); every `i + 4 ≤ groups.bound ≤ d` (the invariant
+        // of `Groups`, which only this module builds), so the word at
+        // `pk + i` lies inside row `rk` (`d` entries). Armv7-M `ldr` reads
+        // unaligned words (the firmware leaves `CCR.UNALIGN_TRP` clear, its
+        // reset value). Only the declared registers and the flags change.
+        unsafe {
+            let end = pl0.add(entries.len());
+            core::arch::asm!(
+                "2:",
+                "ldr {i}, [{pl}], #4",
+                "ldrd {u02}, {u13}, [{pl}], #8",
+                "ldr {t}, [{p0}, {i}]",
+                "sxtb16 {x}, {t}",
+                "smlad {a0}, {x}, {u02}, {a0}",
+                "sxtb16 {x}, {t}, ror #8",
+                "smlad {a0}, {x}, {u13}, {a0}",
+                "ldr {t}, [{p1}, {i}]",
+                "sxtb16 {x}, {t}",
+                "smlad {a1}, {x}, {u02}, {a1}",
+                "sxtb16 {x}, {t}, ror #8",
+                "smlad {a1}, {x}, {u13}, {a1}",
+                "ldr {t}, [{p2}, {i}]",
+                "sxtb16 {x}, {t}",
+                "smlad {a2}, {x}, {u02}, {a2}",
+                "sxtb16 {x}, {t}, ror #8",
+                "smlad {a2}, {x}, {u13}, {a2}",
+                "cmp {pl}, {end}",
+                "bne 2b",
+                pl = inout(reg) pl0 => _,
+                end = in(reg) end,
+                p0 = in(reg) p0,
+                p1 = in(reg) p1,
+                p2 = in(reg) p2,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                a2 = inout(reg) a2,
+                i = out(reg) _,
+                u02 = out(reg) _,
+                u13 = out(reg) _,
+                t = out(reg) _,
+                x = out(reg) _,
+                options(readonly, nostack),
+            );
+        }
+        (*o0, *o1, *o2) = (a0, a1, a2);
+    }
+    3 * blocks
+}
+
 fn check_len(n: usize) -> Result<()> {
     if n > MAX_I8_LEN {
         return Err(Error::InvalidParameter {
@@ -307,6 +530,32 @@ mod tests {
             let mut out = std::vec![7i32; k];
             gemv_i8_skipping(&rows, d, &x, b, &sums, &mut out).unwrap();
             prop_assert_eq!(out, reference(&rows, d, &x));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(crate::test_config::proptest_config(ProptestConfig::with_cases(256), 3))]
+
+        /// The groups of four (the Cortex-M DSP kernel's list), applied by
+        /// the portable loop, give the reference's sums too.
+        #[test]
+        fn groups_match_reference((rows, d, x, b) in prop_oneof![case(40), case(700)]) {
+            let k = rows.len() / d;
+            let n = x.len().min(d);
+            let mut sums = std::vec![0i32; k];
+            row_sums_i8(&rows, d, n, &mut sums).unwrap();
+            let mut out: Vec<i32> = sums.iter().map(|&s| i32::from(b).wrapping_mul(s)).collect();
+            let mut calls = 0;
+            for_groups(&x[..n], b, |g| {
+                calls += 1;
+                assert!(g.entries.iter().all(|e| e[0] >= 0 && e[0] as usize + 4 <= n));
+                apply_groups(&rows, d, &g, &mut out);
+            });
+            if n >= 4 {
+                prop_assert_eq!(out, reference(&rows, d, &x));
+            } else {
+                prop_assert_eq!(calls, 0);
+            }
         }
     }
 
