@@ -947,7 +947,7 @@ mod tests {
         /// the literal power) and `F′` equals [`Interaction::derivative`].
         #[test]
         fn block_sums_are_the_literal_sums(
-            (k, nv, nc, batch) in (1usize..9, 1usize..12, 1usize..5, 1usize..40),
+            (k, nv, nc, batch) in (1usize..9, 1usize..12, 1usize..5, 1usize..300),
             which in 0u8..4,
             n in 1u32..24,
             beta in 0.1f32..8.0,
