@@ -139,17 +139,25 @@ impl Level for i8 {
         quantize_i8(x)
     }
     /// Four entries per word: a word of background only (most of an
-    /// image's words) costs one comparison.
+    /// image's words) costs one comparison, the others are counted in the
+    /// word (the top bit of each byte of `w ⊕ b` set where the byte is
+    /// non-zero, then the four bits summed by a multiply).
     #[inline(always)]
     fn foreground(x: &[i8], background: i8) -> usize {
         let all_background = u32::from_ne_bytes([background as u8; 4]);
         let mut words = x.chunks_exact(4);
         let mut n = 0usize;
         for w in &mut words {
-            if let &[a, b, c, e] = w
-                && u32::from_ne_bytes([a as u8, b as u8, c as u8, e as u8]) != all_background
-            {
-                n = n.wrapping_add(foreground(w, background));
+            if let &[a, b, c, e] = w {
+                let diff =
+                    u32::from_ne_bytes([a as u8, b as u8, c as u8, e as u8]) ^ all_background;
+                if diff != 0 {
+                    // Per byte `(d & 0x7f) + 0x7f ≤ 0xfe`: no carry between bytes.
+                    let low = (diff & 0x7f7f_7f7f).wrapping_add(0x7f7f_7f7f);
+                    let set = ((low | diff) & 0x8080_8080) >> 7;
+                    // The bytes of `set` are 0 or 1: their sum (≤ 4) is the top byte.
+                    n = n.wrapping_add((set.wrapping_mul(0x0101_0101) >> 24) as usize);
+                }
             }
         }
         n.wrapping_add(foreground(words.remainder(), background))
@@ -209,14 +217,16 @@ pub fn quantize_query<Q: Level>(v: &[f32], out: &mut [Q]) -> Result<()> {
     check_len(Operand::Output, v.len(), out.len())?;
     // One pass: the finiteness check rides along (on an error `out` holds
     // the levels of the finite entries, 0 for the others), and the first
-    // non-finite entry is located only then.
-    let mut finite = true;
+    // non-finite entry is located only then. A magnitude `≥ 0x7f80_0000`
+    // (infinite or NaN) is one whose sum with `0x0080_0000` sets the top
+    // bit: one add and one or per entry.
+    let mut wide = 0u32;
     let mut one = |o: &mut Q, x: f32| {
-        finite &= x.is_finite();
+        wide |= (x.to_bits() & 0x7fff_ffff).wrapping_add(0x0080_0000);
         *o = quantize_value(x);
     };
     // Four at a time: four equal entries (an image's background) are
-    // quantized once.
+    // quantized once; the others one by one, unrolled.
     let (mut vs, mut os) = (v.chunks_exact(4), out.chunks_exact_mut(4));
     for (o, x) in (&mut os).zip(&mut vs) {
         if let (&[a, b, c, d], [o0, o1, o2, o3]) = (x, &mut *o) {
@@ -226,14 +236,16 @@ pub fn quantize_query<Q: Level>(v: &[f32], out: &mut [Q]) -> Result<()> {
                 (*o1, *o2, *o3) = (*o0, *o0, *o0);
                 continue;
             }
-        }
-        for (o, &x) in o.iter_mut().zip(x) {
-            one(o, x);
+            one(o0, a);
+            one(o1, b);
+            one(o2, c);
+            one(o3, d);
         }
     }
     for (o, &x) in os.into_remainder().iter_mut().zip(vs.remainder()) {
         one(o, x);
     }
+    let finite = wide >> 31 == 0;
     if !finite {
         crate::error::check_finite(Operand::Query, v)?;
     }

@@ -369,3 +369,31 @@ fn integer_quantization_is_exact_near_every_boundary() {
         }
     }
 }
+
+/// The word-at-a-time foreground count of `i8` equals the entry-by-entry
+/// one: every word whose bytes are the background or one of a few levels
+/// (every bit pattern of the difference's top bits and carries), for
+/// several backgrounds, with a remainder of 0 to 3 entries.
+#[test]
+fn i8_foreground_counts_as_the_generic_one() {
+    let levels = [-128i8, -127, -1, 0, 1, 0x7f, 0x40, -0x41];
+    for background in [-128i8, -127, -1, 0, 1, 127] {
+        let mut x = Vec::new();
+        for a in levels.iter().chain([&background]) {
+            for b in levels.iter().chain([&background]) {
+                for c in [a, b, &background] {
+                    x.extend([*a, *b, *c, background]);
+                    x.extend([background, *c, *b, *a]);
+                }
+            }
+        }
+        for tail in 0..4 {
+            let x = &x[..x.len() - tail];
+            assert_eq!(
+                <i8 as Level>::foreground(x, background),
+                foreground(x, background),
+                "background {background}, tail {tail}"
+            );
+        }
+    }
+}
