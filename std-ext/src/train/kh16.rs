@@ -362,6 +362,7 @@ impl<'a> Net<'a> {
             delta,
             dsum,
             g,
+            row,
         } = ws;
         let base = resized(base, k * b);
         self.base_into(v, b, base);
@@ -386,14 +387,7 @@ impl<'a> Net<'a> {
         let (mut loss, mut correct) = (0.0f64, 0usize);
         let delta = resized(delta, nc * b);
         let dsum = resized(dsum, b);
-        let mut row = [0.0f32; 64];
-        let mut row_vec = Vec::new();
-        let row: &mut [f32] = if nc <= row.len() {
-            &mut row[..nc]
-        } else {
-            row_vec.resize(nc, 0.0);
-            &mut row_vec
-        };
+        let row = resized(row, nc);
         for (bi, &label) in labels.iter().enumerate() {
             let label = usize::from(label);
             for (alpha, r) in row.iter_mut().enumerate() {
@@ -450,6 +444,7 @@ struct Workspace {
     delta: Vec<f32>,
     dsum: Vec<f32>,
     g: Vec<f32>,
+    row: Vec<f32>,
 }
 
 thread_local! {
