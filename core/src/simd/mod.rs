@@ -69,8 +69,36 @@ pub use crate::isa::{Isa, Kernels};
 
 /// A computation written as plain loops that [`vectorized`] compiles for
 /// the widest vector unit the CPU has. `run` must be `#[inline(always)]`
-/// (a closure cannot be, so it would not inherit the target features).
-pub(crate) trait Vectorized {
+/// (a closure cannot be, so it would not inherit the target features; a
+/// `run` that is not inlined still gives the same result, only at the
+/// baseline width).
+///
+/// ```
+/// use dam_core::simd::{Vectorized, vectorized};
+///
+/// /// `y += a·x`, element-wise.
+/// struct Axpy<'a> {
+///     a: f32,
+///     x: &'a [f32],
+///     y: &'a mut [f32],
+/// }
+///
+/// impl Vectorized for Axpy<'_> {
+///     type Output = ();
+///     #[inline(always)]
+///     fn run(self) {
+///         for (y, &x) in self.y.iter_mut().zip(self.x) {
+///             *y += self.a * x;
+///         }
+///     }
+/// }
+///
+/// let x = [1.0f32, 2.0, 3.0];
+/// let mut y = [1.0f32; 3];
+/// vectorized(Axpy { a: 2.0, x: &x, y: &mut y });
+/// assert_eq!(y, [3.0, 5.0, 7.0]);
+/// ```
+pub trait Vectorized {
     /// What the computation returns.
     type Output;
     /// The computation.
@@ -80,9 +108,11 @@ pub(crate) trait Vectorized {
 /// Runs `kernel` compiled for the widest vector unit the CPU has where that
 /// needs run-time detection (AVX-512F, else AVX2, on x86_64), so that its plain loops
 /// vectorize; elsewhere as compiled. The same bits either way (plain IEEE
-/// arithmetic, never contracted).
+/// arithmetic, never contracted): element-wise loops give the bits of the
+/// scalar loop, and a reduction the bits of the order it is written in.
+/// See [`Vectorized`] for an example.
 #[inline]
-pub(crate) fn vectorized<K: Vectorized>(kernel: K) -> K::Output {
+pub fn vectorized<K: Vectorized>(kernel: K) -> K::Output {
     #[cfg(target_arch = "x86_64")]
     {
         x86::vectorized(kernel)

@@ -363,6 +363,7 @@ impl<'a> Net<'a> {
             dsum,
             g,
             row,
+            ..
         } = ws;
         let base = resized(base, k * b);
         self.base_into(v, b, base);
@@ -406,30 +407,97 @@ impl<'a> Net<'a> {
             }
             dsum[bi] = ds;
         }
-        // G_μb = Σ_α δ_αb F'(ξ·w_α) − (Σ_α δ_αb) F'(ξ·u).
         let g = resized(g, k * b);
-        for (mu, g) in g.chunks_exact_mut(b).enumerate() {
-            for ((g, &du), &ds) in g.iter_mut().zip(&dfu[mu * b..][..b]).zip(dsum.iter()) {
+        // G and the label part, compiled for the widest vector unit here
+        // (the same bits as the plain loops: element-wise products and sums
+        // in a fixed order).
+        dam_core::simd::vectorized(Backward {
+            b,
+            nc,
+            nv,
+            dfw,
+            dfu,
+            delta,
+            dsum,
+            g,
+            grad,
+        });
+        // Visible part G·V, written into the rows' first Nv entries.
+        gemm_into(Mat::rows(g, k, b, b), Mat::rows(v, b, nv, nv), grad, d);
+        Ok((loss, correct))
+    }
+}
+
+/// The element-wise part of a chunk's backward pass: with `δ` (`Nc × b`),
+/// its per-image sum and the derivatives of the forward pass,
+/// `G_μb = Σ_α δ_αb F'(ξ·w_α) − (Σ_α δ_αb) F'(ξ·u)` into `g` (`K × b`) and
+/// each row's label part `2 Σ_b δ_βb F'(ξ·w_β) − Σ_b G_μb` into the last
+/// `Nc` entries of `grad`'s rows (`K × (Nv + Nc)`).
+struct Backward<'a> {
+    b: usize,
+    nc: usize,
+    nv: usize,
+    dfw: &'a [f32],
+    dfu: &'a [f32],
+    delta: &'a [f32],
+    dsum: &'a [f32],
+    g: &'a mut [f32],
+    grad: &'a mut [f32],
+}
+
+impl dam_core::simd::Vectorized for Backward<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let Backward {
+            b,
+            nc,
+            nv,
+            dfw,
+            dfu,
+            delta,
+            dsum,
+            g,
+            grad,
+        } = self;
+        let d = nv + nc;
+        for ((g, grad), (dfw, dfu)) in g
+            .chunks_exact_mut(b)
+            .zip(grad.chunks_exact_mut(d))
+            .zip(dfw.chunks_exact(nc * b).zip(dfu.chunks_exact(b)))
+        {
+            for ((g, &du), &ds) in g.iter_mut().zip(dfu).zip(dsum) {
                 *g = -ds * du;
             }
-            for alpha in 0..nc {
-                let dw = &dfw[(mu * nc + alpha) * b..][..b];
-                for ((g, &w), &dl) in g.iter_mut().zip(dw).zip(&delta[alpha * b..][..b]) {
-                    *g += dl * w;
+            // One pass over F'(ξ·w_β) for both sums its products enter:
+            // G's row and the label entry's Σ_b δ_βb F'(ξ·w_β) (in the
+            // lanes of `sum_lanes`).
+            for ((x, dw), delta) in grad[nv..]
+                .iter_mut()
+                .zip(dfw.chunks_exact(b))
+                .zip(delta.chunks_exact(b))
+            {
+                let mut acc = [0.0f32; SUM_LANES];
+                let (gs, g_rest) = g.as_chunks_mut::<SUM_LANES>();
+                let (ws, w_rest) = dw.as_chunks::<SUM_LANES>();
+                let (ls, l_rest) = delta.as_chunks::<SUM_LANES>();
+                for ((g, w), l) in gs.iter_mut().zip(ws).zip(ls) {
+                    let p: [f32; SUM_LANES] = core::array::from_fn(|j| l[j] * w[j]);
+                    g.iter_mut().zip(&p).for_each(|(g, p)| *g += p);
+                    acc.iter_mut().zip(&p).for_each(|(a, p)| *a += p);
                 }
+                let rest = acc.iter_mut().zip(g_rest);
+                for (((a, g), &w), &l) in rest.zip(w_rest).zip(l_rest) {
+                    let p = l * w;
+                    *g += p;
+                    *a += p;
+                }
+                *x = 2.0 * fold_lanes(acc);
             }
+            let gsum = sum_lanes(g);
+            grad[nv..].iter_mut().for_each(|x| *x -= gsum);
         }
-        // Visible part G·V, written into the rows' first Nv entries; label
-        // part 2 Σ_b δ_βb F'(ξ·w_β) − Σ_b G_μb.
-        gemm_into(Mat::rows(g, k, b, b), Mat::rows(v, b, nv, nv), grad, d);
-        for (mu, grad) in grad.chunks_exact_mut(d).enumerate() {
-            let gsum = sum_lanes(&g[mu * b..][..b]);
-            for (beta, x) in grad[nv..].iter_mut().enumerate() {
-                let dw = &dfw[(mu * nc + beta) * b..][..b];
-                *x = 2.0 * dot_lanes(dw, &delta[beta * b..][..b]) - gsum;
-            }
-        }
-        Ok((loss, correct))
     }
 }
 
@@ -445,6 +513,10 @@ struct Workspace {
     dsum: Vec<f32>,
     g: Vec<f32>,
     row: Vec<f32>,
+    /// The chunk's (drawn) images, `b × Nv`, and their labels: filled by
+    /// the caller of [`Net::partial_into`], not by it.
+    images: Vec<f32>,
+    labels: Vec<u16>,
 }
 
 thread_local! {
@@ -461,13 +533,15 @@ fn resized(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
     &mut v[..len]
 }
 
-/// Lanes of the partial sums in [`sum_lanes`] and [`dot_lanes`]: independent
+/// Lanes of the partial sums in [`sum_lanes`] and [`Backward`]'s label part: independent
 /// accumulators the compiler keeps in vector registers (a single running
 /// sum is one dependent add per entry).
 const SUM_LANES: usize = 16;
 
 /// `Σ_i x_i`, summed in [`SUM_LANES`] interleaved partial sums, then those
-/// in order (a fixed order: the same bits on every machine and thread count).
+/// pairwise ([`fold_lanes`]): a fixed order, so the same bits on every
+/// machine and thread count.
+#[inline(always)]
 fn sum_lanes(x: &[f32]) -> f32 {
     let mut acc = [0.0f32; SUM_LANES];
     let mut chunks = x.chunks_exact(SUM_LANES);
@@ -477,22 +551,21 @@ fn sum_lanes(x: &[f32]) -> f32 {
     acc.iter_mut()
         .zip(chunks.remainder())
         .for_each(|(a, &x)| *a += x);
-    acc.iter().sum()
+    fold_lanes(acc)
 }
 
-/// `Σ_i x_i y_i` in the order of [`sum_lanes`].
-fn dot_lanes(x: &[f32], y: &[f32]) -> f32 {
-    let mut acc = [0.0f32; SUM_LANES];
-    let (mut cx, mut cy) = (x.chunks_exact(SUM_LANES), y.chunks_exact(SUM_LANES));
-    for (a, b) in (&mut cx).zip(&mut cy) {
-        for ((s, &a), &b) in acc.iter_mut().zip(a).zip(b) {
-            *s += a * b;
-        }
+/// The sum of the lanes, halving: lane `i` plus lane `i + 8`, then `+ 4`,
+/// `+ 2`, `+ 1` (vector adds and shuffles, where a running sum is 16
+/// dependent adds: it dominated the label part's short dot products).
+#[inline(always)]
+fn fold_lanes(mut acc: [f32; SUM_LANES]) -> f32 {
+    let mut half = SUM_LANES / 2;
+    while half > 0 {
+        let (lo, hi) = acc.split_at_mut(half);
+        lo.iter_mut().zip(hi.iter()).for_each(|(a, &b)| *a += b);
+        half /= 2;
     }
-    for ((s, &a), &b) in acc.iter_mut().zip(cx.remainder()).zip(cy.remainder()) {
-        *s += a * b;
-    }
-    acc.iter().sum()
+    acc[0]
 }
 
 /// The index of the largest entry (the first of ties).
@@ -736,7 +809,6 @@ impl Trainer {
         }
         let eps = learning_rate(self.config.eps0, self.config.decay, self.epoch);
         let (mut loss, mut correct) = (0.0f64, 0usize);
-        let nv = self.nv;
         let draw = Draw::for_epoch(self.config.augmentation(), self.config.seed, self.epoch);
         // Each chunk's descent direction in its own slice, summed in chunk
         // order afterwards: the same bits for any number of threads.
@@ -755,15 +827,23 @@ impl Trainer {
                 .par_chunks(TRAIN_CHUNK)
                 .zip(parts.par_chunks_mut(kd))
                 .map(|(idx, part)| {
-                    let mut v = Vec::with_capacity(idx.len() * nv);
-                    let mut labels = Vec::with_capacity(idx.len());
-                    for &i in idx {
-                        // One generator per image: the draw does not
-                        // depend on the thread that gathers it.
-                        draw.append(data.image(i), i, &mut v);
-                        labels.push(data.labels[i]);
-                    }
-                    WORKSPACE.with_borrow_mut(|ws| net.partial_into(ws, &v, &labels, m, part))
+                    WORKSPACE.with_borrow_mut(|ws| {
+                        // The chunk's images gathered into the worker's own
+                        // buffers (not a fresh ~400 KB one per chunk).
+                        let mut v = std::mem::take(&mut ws.images);
+                        let mut labels = std::mem::take(&mut ws.labels);
+                        v.clear();
+                        labels.clear();
+                        for &i in idx {
+                            // One generator per image: the draw does not
+                            // depend on the thread that gathers it.
+                            draw.append(data.image(i), i, &mut v);
+                            labels.push(data.labels[i]);
+                        }
+                        let r = net.partial_into(ws, &v, &labels, m, part);
+                        (ws.images, ws.labels) = (v, labels);
+                        r
+                    })
                 })
                 .collect::<Result<_>>()?;
             for (l, c) in stats {
