@@ -25,6 +25,7 @@ use rayon::prelude::*;
 use super::augment::{Augmentation, Draw};
 use super::optimizer::{Momentum, learning_rate};
 use super::overlaps::{Mat, gemm, gemm_into};
+use super::tanh::tanh;
 use crate::data::mnist::Split;
 
 /// Samples per parallel work item. Fixed, so the reduction order, and hence
@@ -363,6 +364,7 @@ impl<'a> Net<'a> {
             dsum,
             g,
             row,
+            terms,
             ..
         } = ws;
         let base = resized(base, k * b);
@@ -384,28 +386,33 @@ impl<'a> Net<'a> {
             return Ok((f64::NAN, 0));
         }
         let (dfw, dfu) = (&dfw[..k * nc * b], &dfu[..k * b]);
-        // δ_αb = (t − y)^{2m−1} (1 − y²) (class-major), the loss, the accuracy.
-        let (mut loss, mut correct) = (0.0f64, 0usize);
+        // δ_αb = (t − y)^{2m−1} (1 − y²) (class-major) and the loss terms,
+        // compiled for the widest vector unit here; then the accuracy and
+        // the loss, image by image.
         let delta = resized(delta, nc * b);
         let dsum = resized(dsum, b);
-        let row = resized(row, nc);
+        let terms = resized(terms, nc * b);
+        dam_core::simd::vectorized(Deltas {
+            sums: s,
+            labels,
+            power: 2 * m - 1,
+            delta,
+            dsum,
+            terms,
+            scratch: resized(row, 3 * b),
+        });
+        let (mut loss, mut correct) = (0.0f64, 0usize);
         for (bi, &label) in labels.iter().enumerate() {
-            let label = usize::from(label);
-            for (alpha, r) in row.iter_mut().enumerate() {
-                *r = s[alpha * b + bi];
+            let mut best = 0;
+            for alpha in 1..nc {
+                if s[alpha * b + bi] > s[best * b + bi] {
+                    best = alpha;
+                }
             }
-            correct += usize::from(argmax(row) == label);
-            let mut ds = 0.0f32;
-            for (alpha, &sa) in row.iter().enumerate() {
-                let y = sa.tanh();
-                let e = if alpha == label { 1.0 } else { -1.0 } - y;
-                let e_pow = dam_core::Real::powi(e, 2 * m - 1);
-                loss += f64::from(e_pow) * f64::from(e);
-                let dl = e_pow * (1.0 - y * y);
-                delta[alpha * b + bi] = dl;
-                ds += dl;
+            correct += usize::from(best == usize::from(label));
+            for alpha in 0..nc {
+                loss += terms[alpha * b + bi];
             }
-            dsum[bi] = ds;
         }
         let g = resized(g, k * b);
         // G and the label part, compiled for the widest vector unit here
@@ -425,6 +432,77 @@ impl<'a> Net<'a> {
         // Visible part G·V, written into the rows' first Nv entries.
         gemm_into(Mat::rows(g, k, b, b), Mat::rows(v, b, nv, nv), grad, d);
         Ok((loss, correct))
+    }
+}
+
+/// The outputs' errors of a chunk: with the sums `s` inside `tanh`
+/// (`Nc × b`, class-major), `y = tanh s`, `e = t − y` (`t = ±1`, `+1` for
+/// the label), `δ = e^power (1 − y²)` into `delta`, its sum over the classes
+/// into `dsum` and the loss terms `e^power · e` (in `f64`) into `terms`.
+/// `scratch` has `3b` entries.
+struct Deltas<'a> {
+    sums: &'a [f32],
+    labels: &'a [u16],
+    power: u32,
+    delta: &'a mut [f32],
+    dsum: &'a mut [f32],
+    terms: &'a mut [f64],
+    scratch: &'a mut [f32],
+}
+
+impl dam_core::simd::Vectorized for Deltas<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let Deltas {
+            sums,
+            labels,
+            power,
+            delta,
+            dsum,
+            terms,
+            scratch,
+        } = self;
+        let b = labels.len();
+        let (e, rest) = scratch.split_at_mut(b);
+        let (x, acc) = rest.split_at_mut(b);
+        let acc = &mut acc[..b];
+        dsum.fill(0.0);
+        let rows = sums.chunks_exact(b).zip(delta.chunks_exact_mut(b));
+        for (alpha, ((s, delta), terms)) in rows.zip(terms.chunks_exact_mut(b)).enumerate() {
+            // e and 1 − y² (in `delta` until δ replaces it).
+            for (((e, d), &s), &label) in e.iter_mut().zip(delta.iter_mut()).zip(s).zip(labels) {
+                let y = tanh(s);
+                let t = if usize::from(label) == alpha {
+                    1.0
+                } else {
+                    -1.0
+                };
+                *e = t - y;
+                *d = 1.0 - y * y;
+            }
+            // e^power by `Real::powi`'s square-and-multiply (its bits), a
+            // pass per step.
+            x.copy_from_slice(e);
+            acc.fill(1.0);
+            let mut n = power;
+            while n > 0 {
+                if n & 1 == 1 {
+                    acc.iter_mut().zip(x.iter()).for_each(|(a, &x)| *a *= x);
+                }
+                n >>= 1;
+                if n > 0 {
+                    x.iter_mut().for_each(|x| *x = *x * *x);
+                }
+            }
+            let outs = delta.iter_mut().zip(terms.iter_mut()).zip(dsum.iter_mut());
+            for (((d, t), ds), (&p, &e)) in outs.zip(acc.iter().zip(e.iter())) {
+                *d *= p;
+                *t = f64::from(p) * f64::from(e);
+                *ds += *d;
+            }
+        }
     }
 }
 
@@ -501,6 +579,38 @@ impl dam_core::simd::Vectorized for Backward<'_> {
     }
 }
 
+/// `out = Σ_p parts[p·stride + at..][..out.len()]`, in the order of the
+/// parts (the chunks' descent directions summed into the minibatch's).
+struct SumParts<'a> {
+    parts: &'a [f32],
+    stride: usize,
+    at: usize,
+    out: &'a mut [f32],
+}
+
+impl dam_core::simd::Vectorized for SumParts<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let SumParts {
+            parts,
+            stride,
+            at,
+            out,
+        } = self;
+        let len = out.len();
+        let mut parts = parts.chunks_exact(stride).map(|p| &p[at..][..len]);
+        match parts.next() {
+            Some(first) => out.copy_from_slice(first),
+            None => out.fill(0.0),
+        }
+        for p in parts {
+            out.iter_mut().zip(p).for_each(|(g, x)| *g += x);
+        }
+    }
+}
+
 /// A chunk's temporaries, kept between chunks (see [`Net::partial_into`]).
 #[derive(Debug, Default)]
 struct Workspace {
@@ -513,6 +623,8 @@ struct Workspace {
     dsum: Vec<f32>,
     g: Vec<f32>,
     row: Vec<f32>,
+    /// The loss terms of [`Deltas`], `Nc × b`.
+    terms: Vec<f64>,
     /// The chunk's (drawn) images, `b × Nv`, and their labels: filled by
     /// the caller of [`Net::partial_into`], not by it.
     images: Vec<f32>,
@@ -526,9 +638,9 @@ thread_local! {
 
 /// `v` with exactly `len` entries (grown if needed; the entries are left as
 /// they were: every user overwrites them).
-fn resized(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
+fn resized<T: Copy + Default>(v: &mut Vec<T>, len: usize) -> &mut [T] {
     if v.len() < len {
-        v.resize(len, 0.0);
+        v.resize(len, T::default());
     }
     &mut v[..len]
 }
@@ -855,11 +967,12 @@ impl Trainer {
             grad.par_chunks_mut(SUM_BLOCK)
                 .enumerate()
                 .for_each(|(j, g)| {
-                    let at = j * SUM_BLOCK;
-                    g.copy_from_slice(&parts[at..at + g.len()]);
-                    for p in parts.chunks_exact(kd).skip(1) {
-                        g.iter_mut().zip(&p[at..]).for_each(|(g, x)| *g += x);
-                    }
+                    dam_core::simd::vectorized(SumParts {
+                        parts,
+                        stride: kd,
+                        at: j * SUM_BLOCK,
+                        out: g,
+                    })
                 });
             self.opt.step(&mut self.xi, &grad, eps);
         }

@@ -11,3 +11,4 @@ pub mod paired;
 pub mod select;
 pub mod session;
 pub mod settings;
+pub mod tanh;
