@@ -489,11 +489,15 @@ impl dam_core::simd::Vectorized for Deltas<'_> {
             let mut n = power;
             while n > 0 {
                 if n & 1 == 1 {
-                    acc.iter_mut().zip(x.iter()).for_each(|(a, &x)| *a *= x);
+                    for (a, &x) in acc.iter_mut().zip(x.iter()) {
+                        *a *= x;
+                    }
                 }
                 n >>= 1;
                 if n > 0 {
-                    x.iter_mut().for_each(|x| *x = *x * *x);
+                    for x in x.iter_mut() {
+                        *x = *x * *x;
+                    }
                 }
             }
             let outs = delta.iter_mut().zip(terms.iter_mut()).zip(dsum.iter_mut());
@@ -562,8 +566,12 @@ impl dam_core::simd::Vectorized for Backward<'_> {
                 let (ls, l_rest) = delta.as_chunks::<SUM_LANES>();
                 for ((g, w), l) in gs.iter_mut().zip(ws).zip(ls) {
                     let p: [f32; SUM_LANES] = core::array::from_fn(|j| l[j] * w[j]);
-                    g.iter_mut().zip(&p).for_each(|(g, p)| *g += p);
-                    acc.iter_mut().zip(&p).for_each(|(a, p)| *a += p);
+                    for (g, p) in g.iter_mut().zip(&p) {
+                        *g += p;
+                    }
+                    for (a, p) in acc.iter_mut().zip(&p) {
+                        *a += p;
+                    }
                 }
                 let rest = acc.iter_mut().zip(g_rest);
                 for (((a, g), &w), &l) in rest.zip(w_rest).zip(l_rest) {
@@ -574,7 +582,9 @@ impl dam_core::simd::Vectorized for Backward<'_> {
                 *x = 2.0 * fold_lanes(acc);
             }
             let gsum = sum_lanes(g);
-            grad[nv..].iter_mut().for_each(|x| *x -= gsum);
+            for x in grad[nv..].iter_mut() {
+                *x -= gsum;
+            }
         }
     }
 }
@@ -606,7 +616,9 @@ impl dam_core::simd::Vectorized for SumParts<'_> {
             None => out.fill(0.0),
         }
         for p in parts {
-            out.iter_mut().zip(p).for_each(|(g, x)| *g += x);
+            for (g, x) in out.iter_mut().zip(p) {
+                *g += x;
+            }
         }
     }
 }
@@ -658,11 +670,13 @@ fn sum_lanes(x: &[f32]) -> f32 {
     let mut acc = [0.0f32; SUM_LANES];
     let mut chunks = x.chunks_exact(SUM_LANES);
     for c in &mut chunks {
-        acc.iter_mut().zip(c).for_each(|(a, &x)| *a += x);
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += x;
+        }
     }
-    acc.iter_mut()
-        .zip(chunks.remainder())
-        .for_each(|(a, &x)| *a += x);
+    for (a, &x) in acc.iter_mut().zip(chunks.remainder()) {
+        *a += x;
+    }
     fold_lanes(acc)
 }
 
@@ -674,7 +688,9 @@ fn fold_lanes(mut acc: [f32; SUM_LANES]) -> f32 {
     let mut half = SUM_LANES / 2;
     while half > 0 {
         let (lo, hi) = acc.split_at_mut(half);
-        lo.iter_mut().zip(hi.iter()).for_each(|(a, &b)| *a += b);
+        for (a, &b) in lo.iter_mut().zip(hi.iter()) {
+            *a += b;
+        }
         half /= 2;
     }
     acc[0]
