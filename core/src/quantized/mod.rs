@@ -164,6 +164,11 @@ impl Level for i8 {
         let (words, _) = bits.as_chunks::<4>();
         let (outs, _) = out.as_chunks_mut::<4>();
         let whole = words.len().min(outs.len());
+        #[cfg(all(dam_dsp, target_abi = "eabihf"))]
+        let (words, outs) = {
+            wide |= quantize_words_fpu(words, outs);
+            (&[] as &[[u32; 4]], &mut [] as &mut [[i8; 4]])
+        };
         for (o, &[a, b, c, d]) in outs.iter_mut().zip(words) {
             if a == b && a == c && a == d {
                 if a != last {
@@ -277,6 +282,150 @@ pub fn quantize_query<Q: Level>(v: &[f32], out: &mut [Q]) -> Result<()> {
 #[inline(always)]
 fn non_finite(bits: u32) -> u32 {
     (bits & 0x7fff_ffff).wrapping_add(0x0080_0000)
+}
+
+/// `i8`'s [`Level::quantize_slice`] over whole words on hard-float
+/// Armv7E-M (Cortex-M4F): per word of four `f32` bit patterns, a word
+/// equal to the last repeated one (four equal entries, the background of
+/// an image) stores its four levels again (`ldm`, four compares, one
+/// `str`); any other word gets each level as [`quantize_i8_fpu`] does, in
+/// 15 instructions: `f = ⌊2·fl(|x|·127)⌋` by the truncating, saturating
+/// `vcvt.s32` (NaN gives 0), the level `⌈f/2⌉` saturated to `[0, 127]`
+/// (`usat`; `|x| ≥ 1` and infinities give 127), negated for a set sign
+/// bit. Returns the finiteness word of [`non_finite`] or-ed over the
+/// entries of the words it did not reuse (a reused word has the bits of
+/// one already counted).
+#[cfg(all(dam_dsp, target_abi = "eabihf"))]
+#[allow(unsafe_code)]
+fn quantize_words_fpu(words: &[[u32; 4]], outs: &mut [[i8; 4]]) -> u32 {
+    let n = words.len().min(outs.len());
+    if n == 0 {
+        return 0;
+    }
+    let mut wide = 0u32;
+    // SAFETY: `pin` walks `words[..n]` (16 bytes per `ldm` of four words,
+    // 4-aligned) and `pout` `outs[..n]` (one unaligned `str` per word of
+    // four levels; Armv7-M `str` writes unaligned words, the firmware
+    // leaves `CCR.UNALIGN_TRP` clear, its reset value), both stopping
+    // when `pin` reaches `end = words + n` (`n ≥ 1`); the two do not
+    // overlap (a shared and an exclusive borrow). Only the declared
+    // registers, `outs[..n]` and the flags change (s14 and s15 are pushed
+    // and popped, 8 bytes of stack).
+    unsafe {
+        let pin = words.as_ptr();
+        let end = pin.add(n);
+        core::arch::asm!(
+            // s14 = 127.0, s15 the product; both saved and restored (the
+            // target's single-precision FPU has no `sreg` operands).
+            "vpush {{s14, s15}}",
+            "movw {t}, #0",
+            "movt {t}, #0x42fe",
+            "vmov s14, {t}",
+            "2:",
+            "ldm {pin}!, {{r0, r1, r2, r3}}",
+            "cmp r0, {last}",
+            "itt eq",
+            "cmpeq r1, {last}",
+            "cmpeq r2, {last}",
+            "it eq",
+            "cmpeq r3, {last}",
+            "bne 3f",
+            "str {levels}, [{pout}], #4",
+            "cmp {pin}, {end}",
+            "bne 2b",
+            "b 4f",
+            "3:",
+            "bic {t}, r0, #0x80000000",
+            "add {t2}, {t}, #0x800000",
+            "orr {wide}, {wide}, {t2}",
+            "vmov s15, {t}",
+            "vmul.f32 s15, s15, s14",
+            "vadd.f32 s15, s15, s15",
+            "vcvt.s32.f32 s15, s15",
+            "vmov {t}, s15",
+            "lsrs {t}, {t}, #1",
+            "adc {t}, {t}, #0",
+            "usat {t}, #7, {t}",
+            "cmp r0, #0",
+            "it lt",
+            "rsblt {t}, {t}, #0",
+            "and {word}, {t}, #255",
+            "bic {t}, r1, #0x80000000",
+            "add {t2}, {t}, #0x800000",
+            "orr {wide}, {wide}, {t2}",
+            "vmov s15, {t}",
+            "vmul.f32 s15, s15, s14",
+            "vadd.f32 s15, s15, s15",
+            "vcvt.s32.f32 s15, s15",
+            "vmov {t}, s15",
+            "lsrs {t}, {t}, #1",
+            "adc {t}, {t}, #0",
+            "usat {t}, #7, {t}",
+            "cmp r1, #0",
+            "it lt",
+            "rsblt {t}, {t}, #0",
+            "bfi {word}, {t}, #8, #8",
+            "bic {t}, r2, #0x80000000",
+            "add {t2}, {t}, #0x800000",
+            "orr {wide}, {wide}, {t2}",
+            "vmov s15, {t}",
+            "vmul.f32 s15, s15, s14",
+            "vadd.f32 s15, s15, s15",
+            "vcvt.s32.f32 s15, s15",
+            "vmov {t}, s15",
+            "lsrs {t}, {t}, #1",
+            "adc {t}, {t}, #0",
+            "usat {t}, #7, {t}",
+            "cmp r2, #0",
+            "it lt",
+            "rsblt {t}, {t}, #0",
+            "bfi {word}, {t}, #16, #8",
+            "bic {t}, r3, #0x80000000",
+            "add {t2}, {t}, #0x800000",
+            "orr {wide}, {wide}, {t2}",
+            "vmov s15, {t}",
+            "vmul.f32 s15, s15, s14",
+            "vadd.f32 s15, s15, s15",
+            "vcvt.s32.f32 s15, s15",
+            "vmov {t}, s15",
+            "lsrs {t}, {t}, #1",
+            "adc {t}, {t}, #0",
+            "usat {t}, #7, {t}",
+            "cmp r3, #0",
+            "it lt",
+            "rsblt {t}, {t}, #0",
+            "bfi {word}, {t}, #24, #8",
+            "str {word}, [{pout}], #4",
+            // Four equal entries: the new repeated word.
+            "cmp r0, r1",
+            "itt eq",
+            "cmpeq r0, r2",
+            "cmpeq r0, r3",
+            "itt eq",
+            "moveq {last}, r0",
+            "moveq {levels}, {word}",
+            "cmp {pin}, {end}",
+            "bne 2b",
+            "4:",
+            "vpop {{s14, s15}}",
+            pin = inout(reg) pin => _,
+            pout = inout(reg) outs.as_mut_ptr() => _,
+            end = in(reg) end,
+            // The repeated word: `+0.0` (finite, level 0) to start with.
+            last = inout(reg) 0u32 => _,
+            levels = inout(reg) 0u32 => _,
+            wide = inout(reg) wide,
+            word = out(reg) _,
+            t = out(reg) _,
+            t2 = out(reg) _,
+            out("r0") _,
+            out("r1") _,
+            out("r2") _,
+            out("r3") _,
+            options(),
+        );
+    }
+    wide
 }
 
 /// [`Level::quantize_slice`] entry by entry, four equal entries (an
