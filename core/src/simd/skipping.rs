@@ -414,17 +414,19 @@ fn groups_rows3(memories: &[i8], d: usize, groups: &Groups<'_>, out: &mut [i32])
     if entries.is_empty() || d < groups.bound || d == 0 {
         return 0;
     }
-    let rows = out.len().min(memories.len() / d);
-    let blocks = rows / 3;
     let pl0 = entries.as_ptr();
-    let mut m_rows = memories.chunks_exact(d);
-    for o in out.chunks_exact_mut(3).take(blocks) {
-        let ([o0, o1, o2], Some(r0), Some(r1), Some(r2)) =
-            (o, m_rows.next(), m_rows.next(), m_rows.next())
-        else {
-            return 0;
-        };
-        let (p0, p1, p2) = (r0.as_ptr(), r1.as_ptr(), r2.as_ptr());
+    // Blocks of three whole rows (`3d` entries, `d ≥ 1`) and their sums.
+    let (blocks, _) = out.as_chunks_mut::<3>();
+    let mut done = 0usize;
+    for (o, rows) in blocks
+        .iter_mut()
+        .zip(memories.chunks_exact(d.saturating_mul(3).max(3)))
+    {
+        // Rows `3b`, `3b + 1`, `3b + 2`: inside `rows` (`wrapping_add`
+        // stays in bounds, so it is the plain add).
+        let p0 = rows.as_ptr();
+        let (p1, p2) = (p0.wrapping_add(d), p0.wrapping_add(d.wrapping_mul(2)));
+        let [o0, o1, o2] = o;
         let (mut a0, mut a1, mut a2) = (*o0, *o1, *o2);
         // SAFETY: `pl..end` spans `entries` (a non-zero number of 12-byte,
         // 4-aligned entries, each read by one `ldm` of its three words into
@@ -494,8 +496,9 @@ fn groups_rows3(memories: &[i8], d: usize, groups: &Groups<'_>, out: &mut [i32])
             );
         }
         (*o0, *o1, *o2) = (a0, a1, a2);
+        done = done.wrapping_add(3);
     }
-    3 * blocks
+    done
 }
 
 fn check_len(n: usize) -> Result<()> {
