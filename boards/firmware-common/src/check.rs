@@ -23,9 +23,14 @@ const MAX_MEMORIES: usize = 512;
 const MAX_MEMORIES: usize = 160;
 const MAX_CLASSES: usize = 16;
 /// The doubled label values an `i8` model run in `f32` keeps
-/// ([`Prepared::with_label_table`], `K·Nc` floats; MNIST: 1 200): a larger
-/// model runs without the table. None for the other paths.
-const LABEL_TABLE: usize = if PATHS & Path::I8.bit() != 0 { 1280 } else { 0 };
+/// ([`Prepared::with_label_table`], `K·Nc` floats; MNIST: 120 · 10 = 1 200,
+/// 4 800 bytes): up to 128 memories of 10 classes, a larger model runs
+/// without the table. None for the other paths.
+const LABEL_TABLE: usize = if PATHS & Path::I8.bit() != 0 {
+    Path::I8.label_table_len(128, 10)
+} else {
+    0
+};
 
 /// A row where the board and the host disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
