@@ -173,6 +173,36 @@ dam_status dam_model_skip_input(struct dam_model *model,
                                 size_t row_sums_len);
 
 /**
+ * The number of `float`s `dam_model_label_table` needs for `model`:
+ * `K·Nc` for an `i8` model run in `float` (a core with an FPU), 0 for
+ * the other models and for fixed point (which do not use the table); 0
+ * for a NULL or uninitialised model.
+ *
+ * # Safety
+ * `model` is NULL or points to a readable `dam_model`.
+ */
+size_t dam_label_table_len(const struct dam_model *model);
+
+/**
+ * Makes the classify calls of an `i8` model read the doubled label values
+ * `2ξ^μ_α` of its memories from `table`, filled here once, instead of
+ * computing them in every call. The results stay the same, bit for bit.
+ * `table` must hold at least `dam_label_table_len(model)` `float`s (`K·Nc`)
+ * and stay alive and unchanged as long as `model` is used; with fixed
+ * point (`dam_label_table_len` 0) the handle is left as it is and `table`
+ * may be NULL. Combines with `dam_model_skip_input` in either order.
+ * Errors: `DAM_ERR_WRONG_KIND` (not an `i8` model), `DAM_ERR_NULL`,
+ * `DAM_ERR_MISALIGNED`, `DAM_ERR_OUTPUT_TOO_SMALL` (`table_len` below
+ * `dam_label_table_len(model)`). On an error the handle is unchanged.
+ *
+ * # Safety
+ * `model` is NULL or points to a writable `dam_model`; `table` is NULL or
+ * points to `table_len` writable `float`s that outlive every use of
+ * `model` and are not otherwise accessed meanwhile.
+ */
+dam_status dam_model_label_table(struct dam_model *model, float *table, size_t table_len);
+
+/**
  * The scratch bytes the classify calls need for `model` (at an address
  * aligned to `DAM_SCRATCH_ALIGN`); 0 for a NULL or uninitialised model.
  *

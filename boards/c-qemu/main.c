@@ -2,9 +2,10 @@
  * classify every embedded row with the exported model (model_model[]) and
  * libdam_ffi.a, as the Rust boards do: one handle, the overlaps of an i8
  * model skipping the level of a zero input byte (for images the
- * background), count the answers equal to the true class and to the
- * host's prediction, and print the outcome, the stack the check used and
- * the instructions per classification through semihosting (measure.c).
+ * background) and its doubled label values made once, count the answers
+ * equal to the true class and to the host's prediction, and print the
+ * outcome, the stack the check used and the instructions per
+ * classification through semihosting (measure.c).
  * main returns 0 (exit status 0) only if every prediction equals the
  * host's. */
 #include <stddef.h>
@@ -42,6 +43,16 @@ extern const uint8_t tv_model_crc[], tv_model_crc_end[];
 static dam_model handle;
 static uint64_t scratch[(MODEL_SCRATCH_BYTES + 7u) / 8u];
 static int32_t row_sums[MODEL_MEMORIES];
+/* The doubled label values of an i8 model run in float (cores with an
+ * FPU: dam_label_table_len is K·Nc there, 0 in fixed point). */
+#if defined(__ARM_FP)
+static float label_table[MODEL_MEMORIES * MODEL_CLASSES];
+#define LABEL_TABLE label_table
+#define LABEL_TABLE_LEN (sizeof label_table / sizeof label_table[0])
+#else
+#define LABEL_TABLE NULL
+#define LABEL_TABLE_LEN 0u
+#endif
 
 static size_t span(const uint8_t *begin, const uint8_t *end)
 {
@@ -98,6 +109,12 @@ __attribute__((noinline)) static const char *check(struct outcome *o)
     zero = 0.0f;
 #endif
     s = dam_model_skip_input(&handle, zero, row_sums, MODEL_MEMORIES);
+    if (s != DAM_OK && s != DAM_ERR_WRONG_KIND) {
+        return dam_status_str(s);
+    }
+    /* i8 models in float: the doubled label values once, here (an f32
+     * model has none: DAM_ERR_WRONG_KIND). */
+    s = dam_model_label_table(&handle, LABEL_TABLE, LABEL_TABLE_LEN);
     if (s != DAM_OK && s != DAM_ERR_WRONG_KIND) {
         return dam_status_str(s);
     }

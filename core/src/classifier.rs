@@ -180,7 +180,7 @@ impl<'a, T: Real> Classifier<'a, T> {
         check_len(Operand::Query, self.memories.k(), overlaps.len())?;
         check_len(Operand::Output, self.classes, scores.len())?;
         let (memories, nv) = (self.memories, self.visible());
-        let scorer = ClassScorer {
+        let scorer: ClassScorer<'_, T, _, false> = ClassScorer {
             f: &self.f,
             form: self.form,
             d: memories.d(),
@@ -337,8 +337,11 @@ pub struct Derivatives<'s, T> {
 /// quantized ones elsewhere).
 ///
 /// `label_rows(first, len)` yields, for every memory in order, its label
-/// entries `ξ^μ_{Nv+α}` for the classes `first..first + len`.
-pub(crate) struct ClassScorer<'f, T, L> {
+/// entries `ξ^μ_{Nv+α}` for the classes `first..first + len`, or, with
+/// `DOUBLED`, the doubled entries `2ξ^μ_{Nv+α}` (exact, so the same bits
+/// as doubling them here: a memory's table made once saves the work per
+/// call).
+pub(crate) struct ClassScorer<'f, T, L, const DOUBLED: bool = false> {
     /// `F`.
     pub f: &'f Interaction<T>,
     /// Raw or normalized, and `β`.
@@ -353,7 +356,7 @@ pub(crate) struct ClassScorer<'f, T, L> {
     pub label_bound: Option<(&'f [T], T)>,
 }
 
-impl<T, L, R, I> ClassScorer<'_, T, L>
+impl<T, L, R, I, const DOUBLED: bool> ClassScorer<'_, T, L, DOUBLED>
 where
     T: Real,
     L: Fn(usize, usize) -> R,
@@ -388,7 +391,7 @@ where
                     let mut acc = InteractionSum::new(self.f);
                     for (&m, mut x) in base.iter().zip((self.label_rows)(alpha, 1)) {
                         let x = x.next().unwrap_or(T::ZERO);
-                        acc.add_diff(m + T::TWO * x, m);
+                        acc.add_diff(m + twice::<T, DOUBLED>(x), m);
                     }
                     return Err(Error::Overflow {
                         quantity: Quantity::Score,
@@ -441,7 +444,7 @@ where
         let mut sums = [T::ZERO; CLASS_GROUP];
         let rows = (self.label_rows)(first, len);
         let sums_of_group = sums.get_mut(..len).unwrap_or(&mut []);
-        accumulate(
+        accumulate::<T, _, _, DOUBLED>(
             self.f,
             c,
             base,
@@ -466,7 +469,7 @@ where
         let mut accs = [InteractionSum::new(self.f); CLASS_GROUP];
         for (&m, labels) in base.iter().zip((self.label_rows)(first, len)) {
             for (acc, x) in accs.iter_mut().zip(labels) {
-                acc.add_diff(c * (m + T::TWO * x), c * m);
+                acc.add_diff(c * (m + twice::<T, DOUBLED>(x)), c * m);
             }
         }
         let mut sums = [Wide::ZERO; CLASS_GROUP];
@@ -491,7 +494,7 @@ where
             for (&m, labels) in base.iter().zip((self.label_rows)(first, len)) {
                 big = big.max((c * m).abs());
                 for x in labels {
-                    big = big.max((c * (m + T::TWO * x)).abs());
+                    big = big.max((c * (m + twice::<T, DOUBLED>(x))).abs());
                 }
             }
         }
@@ -520,9 +523,12 @@ where
 /// `label_bound` (`|ξ^μ_α| ≤ scales[μ]·unit`, see [`ClassScorer`]) lets
 /// one lane of a rectified power skip the memories whose every argument is
 /// `≤ 0` (all their terms are `0 − 0`; the sums are the same bits).
+///
+/// With `DOUBLED`, `rows` yields the doubled entries `2ξ^μ_α` instead
+/// (see [`ClassScorer`]).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn accumulate<T, R, I>(
+fn accumulate<T, R, I, const DOUBLED: bool>(
     f: &Interaction<T>,
     c: T,
     base: &[T],
@@ -541,7 +547,7 @@ fn accumulate<T, R, I>(
         return;
     }
     if let (1, None, Some((rectified, n))) = (lanes, &derivatives, f.homogeneous()) {
-        return one_lane_powers(rectified, n, c, base, rows, sums, label_bound);
+        return one_lane_powers::<T, R, I, DOUBLED>(rectified, n, c, base, rows, sums, label_bound);
     }
     let classes = sums.len() / lanes;
     let (fu, rest) = scratch.split_at_mut(lanes.min(scratch.len()));
@@ -559,7 +565,7 @@ fn accumulate<T, R, I>(
                 let i = mu.checked_mul(classes)?.checked_add(alpha)?;
                 lanes_at(d.labelled, i, lanes)
             });
-            eval_terms(f, c, T::TWO * l, m, fw, dw);
+            eval_terms(f, c, twice::<T, DOUBLED>(l), m, fw, dw);
             let s = lanes_at(sums, alpha, lanes).unwrap_or(&mut []);
             for ((s, &w), &u) in s.iter_mut().zip(fw.iter()).zip(fu.iter()) {
                 *s += w - u;
@@ -575,7 +581,7 @@ fn accumulate<T, R, I>(
 /// (whose power is `0`; `n ≥ 1`), as are whole memories whose arguments
 /// `label_bound` shows to be all `≤ 0`.
 #[inline(always)]
-fn one_lane_powers<T, R, I>(
+fn one_lane_powers<T, R, I, const DOUBLED: bool>(
     rectified: bool,
     n: u32,
     c: T,
@@ -590,7 +596,7 @@ fn one_lane_powers<T, R, I>(
 {
     // The trained models' degree (`dam train`'s default, the boards'
     // model) inlined; others through the unrolled table, then `powi`.
-    let lane = Lane {
+    let lane = Lane::<T, DOUBLED> {
         c,
         base,
         label_bound,
@@ -605,14 +611,15 @@ fn one_lane_powers<T, R, I>(
     }
 }
 
-/// [`one_lane_powers`]'s operands besides the power.
-struct Lane<'a, T> {
+/// [`one_lane_powers`]'s operands besides the power (`DOUBLED`: the label
+/// entries come doubled, see [`ClassScorer`]).
+struct Lane<'a, T, const DOUBLED: bool> {
     c: T,
     base: &'a [T],
     label_bound: Option<(&'a [T], T)>,
 }
 
-impl<T: Real> Lane<'_, T> {
+impl<T: Real, const DOUBLED: bool> Lane<'_, T, DOUBLED> {
     /// [`one_lane_powers`] with the power `pow` (`n ≥ 1` where `RECTIFIED`;
     /// a constant, so that each argument's test is one compare).
     #[inline(always)]
@@ -649,7 +656,7 @@ impl<T: Real> Lane<'_, T> {
             };
             let fb = f(c * m);
             for (s, l) in sums.iter_mut().zip(labels) {
-                *s += f(c * (m + T::TWO * l)) - fb;
+                *s += f(c * (m + twice::<T, DOUBLED>(l))) - fb;
             }
         };
         for (&m, labels) in self.base.iter().zip(rows) {
@@ -701,8 +708,14 @@ where
             derivatives,
             scratch,
         } = self;
-        accumulate(f, c, base, lanes, rows, sums, derivatives, scratch, None);
+        accumulate::<T, R, I, false>(f, c, base, lanes, rows, sums, derivatives, scratch, None);
     }
+}
+
+/// `2x`, or `x` itself where it is already doubled (`DOUBLED`).
+#[inline(always)]
+fn twice<T: Real, const DOUBLED: bool>(x: T) -> T {
+    if DOUBLED { x } else { T::TWO * x }
 }
 
 /// Lanes `i·lanes..(i + 1)·lanes` of `v`, if they are all there.

@@ -107,6 +107,25 @@ impl Path {
     pub const fn scratch_bytes(self, nv: usize, k: usize, nc: usize, preprocessing: bool) -> usize {
         Needs::of(self, nv, k, nc, preprocessing).bytes()
     }
+
+    /// The `f32` entries of the label table this path takes for a model
+    /// with `k` memories and `nc` classes ([`Prepared::with_label_table`],
+    /// as [`Prepared::label_table_len`] reports it): `K·Nc` (saturating)
+    /// for [`Path::I8`], 0 for the paths that do not use one; a `const
+    /// fn`, to size the table at compile time.
+    ///
+    /// ```
+    /// use dam_core::Path;
+    /// // MNIST, 120 memories and 10 classes, on a Cortex-M4F: 4 800 bytes.
+    /// assert_eq!(Path::I8.label_table_len(120, 10), 1200);
+    /// assert_eq!(Path::I8Fixed.label_table_len(120, 10), 0);
+    /// ```
+    pub const fn label_table_len(self, k: usize, nc: usize) -> usize {
+        match self {
+            Path::I8 => k.saturating_mul(nc),
+            Path::F32 | Path::I8Fixed | Path::Potts => 0,
+        }
+    }
 }
 
 /// How a [`Prepared`] handle evaluates an `i8` model (other models always
@@ -459,6 +478,57 @@ impl<'a, const PATHS: u8> Prepared<'a, PATHS> {
         let engine = match self.engine {
             Engine::I8(c) => Engine::I8(c.with_background(background, row_sums)?),
             Engine::Fixed(c) => Engine::Fixed(c.with_background(background, row_sums)?),
+            Engine::F32(_) | Engine::Potts(_) => return Err(self.not_i8()),
+        };
+        Ok(Prepared { engine, ..self })
+    }
+
+    /// The length of the table [`Prepared::with_label_table`] takes:
+    /// `K·Nc` (saturating) for an `i8` model run in `f32`
+    /// ([`Path::I8`]), 0 for the other paths (which do not use one); the
+    /// same as [`Path::label_table_len`] for this model.
+    pub fn label_table_len(&self) -> usize {
+        self.path().label_table_len(self.memories(), self.classes())
+    }
+
+    /// The same handle with the doubled label values of an `i8` model
+    /// computed once into `table` (at least
+    /// [`Prepared::label_table_len`] entries, kept borrowed as long as the
+    /// handle) instead of in every classification
+    /// ([`QuantizedClassifier::with_label_table`]; the same results, bit
+    /// for bit). On [`Path::I8Fixed`] the handle is returned unchanged
+    /// (fixed point has no use for it; `label_table_len` is 0 there).
+    /// Combines with [`Prepared::with_background`] in either order.
+    /// Errors: not an `i8` model ([`ModelError::ElementType`]), `table`
+    /// too short.
+    ///
+    /// ```
+    /// # use dam_core::model::{ElementType, Header, Kind, crc32, HEADER_LEN};
+    /// # use dam_core::{Form, Interaction};
+    /// use dam_core::{Prepared, Scratch};
+    /// # #[repr(C, align(16))] struct Aligned<B: ?Sized>(B);
+    /// # let h = Header { kind: Kind::Classifier, element: ElementType::I8,
+    /// #     interaction: Interaction::RectifiedPolynomial { n: 3 }, form: Form::Normalized { beta: 1.0 },
+    /// #     k: 2, nv: 2, nc: 2 };
+    /// # let mut b = [0u8; 64 + 16 + 2 * 4 + 4];
+    /// # let mut head = [0u8; HEADER_LEN]; h.encode(&mut head)?; b[..64].copy_from_slice(&head);
+    /// # b[64..80].copy_from_slice(&[0, 0, 0, 0, 1, 0, 0, 0, 0x04, 0x02, 0x01, 0x3c, 0x04, 0x02, 0x01, 0x3c]);
+    /// # b[80..88].copy_from_slice(&[127, 127, 127, 0x81, 0x81, 0x81, 0x81, 127]);
+    /// # let crc = crc32(&b[..88]); b[88..].copy_from_slice(&crc.to_le_bytes());
+    /// let model = Aligned(b); // an i8 model: "bright → 0", "dark → 1"
+    /// let plain = Prepared::new(&model.0)?;
+    /// // K·Nc = 4 floats, sized at compile time for the largest model.
+    /// let mut table = [0.0f32; 4];
+    /// assert!(plain.label_table_len() <= table.len());
+    /// let clf = plain.with_label_table(&mut table)?;
+    /// let mut scratch = Scratch::<64>::new();
+    /// assert_eq!(clf.classify_i8(&[-127, -100], scratch.bytes_mut())?, 1);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn with_label_table(self, table: &'a mut [f32]) -> Result<Self> {
+        let engine = match self.engine {
+            Engine::I8(c) => Engine::I8(c.with_label_table(table)?),
+            Engine::Fixed(_) => self.engine,
             Engine::F32(_) | Engine::Potts(_) => return Err(self.not_i8()),
         };
         Ok(Prepared { engine, ..self })
@@ -974,9 +1044,28 @@ mod tests {
                 let mut sums = vec![0i32; k as usize];
                 let skipping = clf.with_background(-127, &mut sums).unwrap();
                 prop_assert_eq!(skipping.classify(&raw, scratch), Ok(want));
+                // The label table, alone and with the skipping: the same
+                // class and scores.
+                prop_assert_eq!(
+                    clf.label_table_len(),
+                    path.label_table_len(k as usize, nc as usize)
+                );
+                let mut table = vec![0.0f32; clf.label_table_len()];
+                let tabled = clf.with_label_table(&mut table).unwrap();
+                prop_assert_eq!(tabled.scores(&raw, scratch, &mut scores), Ok(want));
+                prop_assert_eq!(&scores, &want_scores);
+                let both = skipping.with_label_table(&mut table).unwrap();
+                prop_assert_eq!(both.scores(&raw, scratch, &mut scores), Ok(want));
+                prop_assert_eq!(&scores, &want_scores);
+                if path == Path::I8 && !table.is_empty() {
+                    let short = clf.with_label_table(&mut table[1..]);
+                    prop_assert!(short.is_err());
+                }
             } else {
                 prop_assert!(clf.classify_i8(&[0; 64][..nv as usize], scratch).is_err());
                 prop_assert!(clf.with_background(0, &mut [0; 16]).is_err());
+                prop_assert!(clf.with_label_table(&mut [0.0; 16]).is_err());
+                prop_assert_eq!(clf.label_table_len(), 0);
             }
         }
     }

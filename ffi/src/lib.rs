@@ -440,6 +440,78 @@ pub unsafe extern "C" fn dam_model_skip_input(
     }
 }
 
+/// The number of `float`s `dam_model_label_table` needs for `model`:
+/// `K·Nc` for an `i8` model run in `float` (a core with an FPU), 0 for
+/// the other models and for fixed point (which do not use the table); 0
+/// for a NULL or uninitialised model.
+///
+/// # Safety
+/// `model` is NULL or points to a readable `dam_model`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dam_label_table_len(model: *const DamModel) -> usize {
+    // SAFETY: forwarded from the caller.
+    unsafe { handle(model) }.map_or(0, |clf| clf.label_table_len())
+}
+
+/// Makes the classify calls of an `i8` model read the doubled label values
+/// `2ξ^μ_α` of its memories from `table`, filled here once, instead of
+/// computing them in every call. The results stay the same, bit for bit.
+/// `table` must hold at least `dam_label_table_len(model)` `float`s (`K·Nc`)
+/// and stay alive and unchanged as long as `model` is used; with fixed
+/// point (`dam_label_table_len` 0) the handle is left as it is and `table`
+/// may be NULL. Combines with `dam_model_skip_input` in either order.
+/// Errors: `DAM_ERR_WRONG_KIND` (not an `i8` model), `DAM_ERR_NULL`,
+/// `DAM_ERR_MISALIGNED`, `DAM_ERR_OUTPUT_TOO_SMALL` (`table_len` below
+/// `dam_label_table_len(model)`). On an error the handle is unchanged.
+///
+/// # Safety
+/// `model` is NULL or points to a writable `dam_model`; `table` is NULL or
+/// points to `table_len` writable `float`s that outlive every use of
+/// `model` and are not otherwise accessed meanwhile.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dam_model_label_table(
+    model: *mut DamModel,
+    table: *mut f32,
+    table_len: usize,
+) -> DamStatus {
+    // SAFETY: forwarded from the caller.
+    let clf = match unsafe { handle(model) } {
+        Ok(clf) => *clf,
+        Err(e) => return e,
+    };
+    if !matches!(clf.path(), Path::I8 | Path::I8Fixed) {
+        return DAM_ERR_WRONG_KIND;
+    }
+    let len = clf.label_table_len();
+    if len == 0 {
+        return DAM_OK;
+    }
+    if table.is_null() {
+        return DAM_ERR_NULL;
+    }
+    if !table.is_aligned() {
+        return DAM_ERR_MISALIGNED;
+    }
+    if table_len < len {
+        return DAM_ERR_OUTPUT_TOO_SMALL;
+    }
+    // SAFETY: non-NULL, aligned, `len ≤ table_len` writable `f32` that
+    // outlive the handle and nothing else touches (caller); `len` fits
+    // `isize` since it is at most the model's `K·Nc` stored label levels.
+    let table: &'static mut [f32] = unsafe { core::slice::from_raw_parts_mut(table, len) };
+    match clf.with_label_table(table) {
+        Ok(tabled) => {
+            let slot = model.cast::<Slot>();
+            // SAFETY: `handle` checked `model` is non-NULL, aligned and
+            // initialised; writable (caller). The new handle borrows the
+            // same model bytes and the caller's table.
+            unsafe { ptr::addr_of_mut!((*slot).handle).write(tabled) };
+            DAM_OK
+        }
+        Err(e) => status_of(e),
+    }
+}
+
 /// The scratch bytes the classify calls need for `model` (at an address
 /// aligned to `DAM_SCRATCH_ALIGN`); 0 for a NULL or uninitialised model.
 ///

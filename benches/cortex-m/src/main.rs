@@ -137,6 +137,73 @@ fn main() -> ! {
             }
         }
     }
+    // `quantize_query` (on the M4F the word loop in assembly) against the
+    // `f32` expression, on every level's boundaries (±64 steps, both
+    // signs), special values and pseudo-random bits, each in runs of
+    // repeated words, words mixing it with the previous value, and a tail.
+    {
+        let reference = |x: f32| libm::roundf(x.clamp(-1.0, 1.0) * 127.0) as i8;
+        let mut values = [0f32; 128 * 2 * 2 * 129 + 16 + 4096];
+        let mut n = 0;
+        for level in 0..128 {
+            for centre in [(level as f32 + 0.5) / 127.0, level as f32 / 127.0] {
+                for sign in [1.0f32, -1.0] {
+                    for step in 0..129u32 {
+                        values[n] =
+                            sign * f32::from_bits((centre.to_bits() + step).saturating_sub(64));
+                        n += 1;
+                    }
+                }
+            }
+        }
+        for x in [
+            0.0f32,
+            -0.0,
+            1.0,
+            -1.0,
+            f32::NAN,
+            -f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::MIN_POSITIVE,
+            1e-45,
+            2.0,
+            -3.0,
+            f32::MAX,
+            f32::MIN,
+            0.99999994,
+            -0.99999994,
+        ] {
+            values[n] = x;
+            n += 1;
+        }
+        let mut state = 0x2545_f491u32;
+        while n < values.len() {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            values[n] = f32::from_bits(state);
+            n += 1;
+        }
+        let mut prev = -1.0f32;
+        for &x in &values[..n] {
+            let p = prev;
+            let mut v = [x; 35];
+            v[8] = p;
+            v[16..20].copy_from_slice(&[p; 4]);
+            v[27] = p;
+            v[33] = p;
+            let mut got = [0i8; 35];
+            let status = dam_core::quantized::quantize_query(&v, &mut got);
+            checks += 1;
+            let finite = x.is_finite() && p.is_finite();
+            if got.iter().zip(&v).any(|(&q, &y)| q != reference(y)) || status.is_ok() != finite {
+                fails += 1;
+                hprintln!("quantize_query {:#x} after {:#x}", x.to_bits(), p.to_bits());
+            }
+            prev = x;
+        }
+    }
     hprintln!(
         "cortex-m fpu kernels: {} checks, {} failures",
         checks,

@@ -202,6 +202,9 @@ fn prepared() {
     let clf = clf
         .with_background(opaque(-127), opaque(&mut row_sums[..]))
         .unwrap_or(clf);
+    let mut table = [0.0f32; 64];
+    let _ = opaque(clf.label_table_len());
+    let clf = clf.with_label_table(opaque(&mut table[..])).unwrap_or(clf);
     let mut scratch = Scratch::<512>::new();
     let s = opaque(scratch.bytes_mut());
     let raw = opaque(&[0.25f32; 16][..]);
@@ -250,6 +253,14 @@ fn c_abi() {
             opaque(-1.0),
             opaque(core::ptr::addr_of_mut!(ROW_SUMS).cast::<i32>()),
             opaque(16),
+        ));
+        // The label table in a static too.
+        static mut TABLE: [f32; 64] = [0.0; 64];
+        let _ = opaque(dam_label_table_len(model));
+        let _ = opaque(dam_model_label_table(
+            model,
+            opaque(core::ptr::addr_of_mut!(TABLE).cast::<f32>()),
+            opaque(64),
         ));
         let _ = opaque(dam_classify_f32(
             model,

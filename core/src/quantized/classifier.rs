@@ -29,6 +29,9 @@ pub struct QuantizedClassifier<'a, Q> {
     f: Interaction<f32>,
     form: Form<f32>,
     skip: Option<Skip<'a, Q>>,
+    /// `2 s_μ q^μ_{Nv+α}` at `μ·Nc + α`, if
+    /// [`QuantizedClassifier::with_label_table`] made it.
+    doubled: Option<&'a [f32]>,
 }
 
 impl<'a> QuantizedClassifier<'a, i8> {
@@ -109,6 +112,7 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
             f,
             form,
             skip: None,
+            doubled: None,
         })
     }
 
@@ -132,6 +136,56 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
     /// set it up.
     pub(crate) fn skip(&self) -> Option<Skip<'a, Q>> {
         self.skip
+    }
+
+    /// The length of the table [`QuantizedClassifier::with_label_table`]
+    /// takes: `K·Nc` (saturating).
+    pub fn label_table_len(&self) -> usize {
+        self.memories.k().saturating_mul(self.classes)
+    }
+
+    /// The same classifier with its doubled label values
+    /// `2ξ^μ_α = 2·(s_μ q^μ_{Nv+α})` computed here once, as `f32`, into
+    /// `table` (at least [`QuantizedClassifier::label_table_len`] entries,
+    /// borrowed as long as the classifier), instead of in every forward
+    /// pass (where each is a conversion, a multiply and a doubling per
+    /// class and memory). The same values, so the same results, bit for
+    /// bit. Errors: `table` too short.
+    ///
+    /// ```
+    /// use dam_core::quantized::{QuantizedClassifier, QuantizedView};
+    /// use dam_core::{Form, Interaction};
+    /// let levels = [127i8, 127, 127, -127, -127, -127, -127, 127];
+    /// let view = QuantizedView::new(&levels, &[1.0 / 127.0; 2], 2, 4)?;
+    /// let plain = QuantizedClassifier::new(view, 2,
+    ///     Interaction::RectifiedPolynomial { n: 3 }, Form::Normalized { beta: 1.0 })?;
+    /// let mut table = [0.0f32; 4]; // K·Nc
+    /// assert_eq!(plain.label_table_len(), table.len());
+    /// let tabled = plain.with_label_table(&mut table)?;
+    /// let (mut a, mut b, mut scratch) = ([0.0f32; 2], [0.0f32; 2], [0.0f32; 2]);
+    /// assert_eq!(plain.forward(&[-127, 64], &mut a, &mut scratch)?,
+    ///            tabled.forward(&[-127, 64], &mut b, &mut scratch)?);
+    /// assert_eq!(a, b);
+    /// # Ok::<(), dam_core::Error>(())
+    /// ```
+    pub fn with_label_table(self, table: &'a mut [f32]) -> Result<Self> {
+        let (nv, nc) = (self.visible(), self.classes);
+        let len = self.label_table_len();
+        check_scratch(Operand::Scratch, len, table.len())?;
+        let table = table.get_mut(..len).unwrap_or(&mut []);
+        let rows = self.memories.rows().zip(self.memories.scales());
+        for (out, (row, &s)) in table.chunks_exact_mut(nc.max(1)).zip(rows) {
+            let labels = row.get(nv..).unwrap_or(&[]);
+            for (o, q) in out.iter_mut().zip(labels) {
+                // The bits of `2 · (s · q)` in the forward pass.
+                *o = 2.0 * (s * q.to_f32());
+            }
+        }
+        let table: &'a [f32] = table;
+        Ok(QuantizedClassifier {
+            doubled: Some(table),
+            ..self
+        })
     }
 
     /// The interaction function.
@@ -176,10 +230,28 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
             }
         })?;
         let memories = self.memories;
-        let scorer = ClassScorer {
-            f: &self.f,
-            form: self.form,
-            d: memories.d(),
+        let label_bound = Some((memories.scales(), (Q::MAX_LEVEL + 1) as f32));
+        let (f, form, d, classes) = (&self.f, self.form, memories.d(), self.classes);
+        if let Some(table) = self.doubled {
+            // Row `μ` of the table: the doubled labels of memory `μ`.
+            let scorer: ClassScorer<'_, f32, _, true> = ClassScorer {
+                f,
+                form,
+                d,
+                label_rows: |first: usize, len: usize| {
+                    table.chunks_exact(classes.max(1)).map(move |row| {
+                        let labels = row.get(first..).unwrap_or(&[]);
+                        labels.get(..len).unwrap_or(&[]).iter().copied()
+                    })
+                },
+                label_bound,
+            };
+            return scorer.score(base, scores);
+        }
+        let scorer: ClassScorer<'_, f32, _, false> = ClassScorer {
+            f,
+            form,
+            d,
             label_rows: |first: usize, len: usize| {
                 memories
                     .rows()
@@ -194,7 +266,7 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
                             .map(move |q| s * q.to_f32())
                     })
             },
-            label_bound: Some((memories.scales(), (Q::MAX_LEVEL + 1) as f32)),
+            label_bound,
         };
         scorer.score(base, scores)
     }

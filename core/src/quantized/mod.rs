@@ -69,6 +69,14 @@ pub trait Level:
     fn quantize(x: f32) -> Self {
         Self::from_f32(libm::roundf(x.clamp(-1.0, 1.0) * Self::MAX_LEVEL as f32))
     }
+    /// [`quantize_query`]'s loop: `out[i] = Self::quantize(v[i])` for the
+    /// entries both have; returns a word whose top bit is set if some
+    /// entry is not finite (clear otherwise).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn quantize_slice(v: &[f32], out: &mut [Self]) -> u32 {
+        quantize_slice(v, out)
+    }
     /// The number of entries of `x` other than `background`
     /// ([`integer_overlaps`] skips the background where at most half are).
     #[doc(hidden)]
@@ -137,6 +145,49 @@ impl Level for i8 {
         return quantize_i8_fpu(x);
         #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
         quantize_i8(x)
+    }
+    /// Four entries per word, read as their bits: a word of four equal
+    /// entries (an image's background) is quantized once, and its four
+    /// levels reused as long as the next such words hold the same bits
+    /// (one comparison and one store each); the others one by one.
+    #[inline(always)]
+    fn quantize_slice(v: &[f32], out: &mut [i8]) -> u32 {
+        let Ok(bits) =
+            <[u32] as zerocopy::FromBytes>::ref_from_bytes(zerocopy::IntoBytes::as_bytes(v))
+        else {
+            return quantize_slice(v, out);
+        };
+        let mut wide = 0u32;
+        // The bits of the last word of four equal entries, and their
+        // levels: `+0.0` (finite, level 0) to start with.
+        let (mut last, mut levels) = (0u32, [0i8; 4]);
+        let (words, _) = bits.as_chunks::<4>();
+        let (outs, _) = out.as_chunks_mut::<4>();
+        let whole = words.len().min(outs.len());
+        #[cfg(all(dam_dsp, target_abi = "eabihf"))]
+        let (words, outs) = {
+            wide |= quantize_words_fpu(words, outs);
+            (&[] as &[[u32; 4]], &mut [] as &mut [[i8; 4]])
+        };
+        for (o, &[a, b, c, d]) in outs.iter_mut().zip(words) {
+            if a == b && a == c && a == d {
+                if a != last {
+                    last = a;
+                    wide |= non_finite(a);
+                    levels = [Self::quantize(f32::from_bits(a)); 4];
+                }
+                *o = levels;
+                continue;
+            }
+            wide |= non_finite(a) | non_finite(b) | non_finite(c) | non_finite(d);
+            *o = [a, b, c, d].map(|x| Self::quantize(f32::from_bits(x)));
+        }
+        // `whole · 4` entries are in both: the multiply never wraps.
+        let rest = whole.wrapping_mul(4);
+        if let (Some(v), Some(o)) = (v.get(rest..), out.get_mut(rest..)) {
+            wide |= quantize_slice(v, o);
+        }
+        wide
     }
     /// Four entries per word: a word of background only (most of an
     /// image's words) costs one comparison, the others are counted in the
@@ -217,16 +268,175 @@ pub fn quantize_query<Q: Level>(v: &[f32], out: &mut [Q]) -> Result<()> {
     check_len(Operand::Output, v.len(), out.len())?;
     // One pass: the finiteness check rides along (on an error `out` holds
     // the levels of the finite entries, 0 for the others), and the first
-    // non-finite entry is located only then. A magnitude `≥ 0x7f80_0000`
-    // (infinite or NaN) is one whose sum with `0x0080_0000` sets the top
-    // bit: one add and one or per entry.
+    // non-finite entry is located only then.
+    let wide = Q::quantize_slice(v, out);
+    let finite = wide >> 31 == 0;
+    if !finite {
+        crate::error::check_finite(Operand::Query, v)?;
+    }
+    Ok(())
+}
+
+/// The top bit set exactly for an infinite or NaN `f32` of these bits: a
+/// magnitude `≥ 0x7f80_0000` is one whose sum with `0x0080_0000` sets it.
+#[inline(always)]
+fn non_finite(bits: u32) -> u32 {
+    (bits & 0x7fff_ffff).wrapping_add(0x0080_0000)
+}
+
+/// `i8`'s [`Level::quantize_slice`] over whole words on hard-float
+/// Armv7E-M (Cortex-M4F): per word of four `f32` bit patterns, a word
+/// equal to the last repeated one (four equal entries, the background of
+/// an image) stores its four levels again (`ldm`, four compares, one
+/// `str`); any other word gets each level as [`quantize_i8_fpu`] does, in
+/// 15 instructions: `f = ⌊2·fl(|x|·127)⌋` by the truncating, saturating
+/// `vcvt.s32` (NaN gives 0), the level `⌈f/2⌉` saturated to `[0, 127]`
+/// (`usat`; `|x| ≥ 1` and infinities give 127), negated for a set sign
+/// bit. Returns the finiteness word of [`non_finite`] or-ed over the
+/// entries of the words it did not reuse (a reused word has the bits of
+/// one already counted).
+#[cfg(all(dam_dsp, target_abi = "eabihf"))]
+#[allow(unsafe_code)]
+fn quantize_words_fpu(words: &[[u32; 4]], outs: &mut [[i8; 4]]) -> u32 {
+    let n = words.len().min(outs.len());
+    if n == 0 {
+        return 0;
+    }
+    let mut wide = 0u32;
+    // SAFETY: `pin` walks `words[..n]` (16 bytes per `ldm` of four words,
+    // 4-aligned) and `pout` `outs[..n]` (one unaligned `str` per word of
+    // four levels; Armv7-M `str` writes unaligned words, the firmware
+    // leaves `CCR.UNALIGN_TRP` clear, its reset value), both stopping
+    // when `pin` reaches `end = words + n` (`n ≥ 1`); the two do not
+    // overlap (a shared and an exclusive borrow). Only the declared
+    // registers, `outs[..n]` and the flags change (s14 and s15 are pushed
+    // and popped, 8 bytes of stack).
+    unsafe {
+        let pin = words.as_ptr();
+        let end = pin.add(n);
+        core::arch::asm!(
+            // s14 = 127.0, s15 the product; both saved and restored (the
+            // target's single-precision FPU has no `sreg` operands).
+            "vpush {{s14, s15}}",
+            "movw {t}, #0",
+            "movt {t}, #0x42fe",
+            "vmov s14, {t}",
+            "2:",
+            "ldm {pin}!, {{r0, r1, r2, r3}}",
+            "cmp r0, {last}",
+            "itt eq",
+            "cmpeq r1, {last}",
+            "cmpeq r2, {last}",
+            "it eq",
+            "cmpeq r3, {last}",
+            "bne 3f",
+            "str {levels}, [{pout}], #4",
+            "cmp {pin}, {end}",
+            "bne 2b",
+            "b 4f",
+            "3:",
+            "bic {t}, r0, #0x80000000",
+            "add {t2}, {t}, #0x800000",
+            "orr {wide}, {wide}, {t2}",
+            "vmov s15, {t}",
+            "vmul.f32 s15, s15, s14",
+            "vadd.f32 s15, s15, s15",
+            "vcvt.s32.f32 s15, s15",
+            "vmov {t}, s15",
+            "lsrs {t}, {t}, #1",
+            "adc {t}, {t}, #0",
+            "usat {t}, #7, {t}",
+            "cmp r0, #0",
+            "it lt",
+            "rsblt {t}, {t}, #0",
+            "and {word}, {t}, #255",
+            "bic {t}, r1, #0x80000000",
+            "add {t2}, {t}, #0x800000",
+            "orr {wide}, {wide}, {t2}",
+            "vmov s15, {t}",
+            "vmul.f32 s15, s15, s14",
+            "vadd.f32 s15, s15, s15",
+            "vcvt.s32.f32 s15, s15",
+            "vmov {t}, s15",
+            "lsrs {t}, {t}, #1",
+            "adc {t}, {t}, #0",
+            "usat {t}, #7, {t}",
+            "cmp r1, #0",
+            "it lt",
+            "rsblt {t}, {t}, #0",
+            "bfi {word}, {t}, #8, #8",
+            "bic {t}, r2, #0x80000000",
+            "add {t2}, {t}, #0x800000",
+            "orr {wide}, {wide}, {t2}",
+            "vmov s15, {t}",
+            "vmul.f32 s15, s15, s14",
+            "vadd.f32 s15, s15, s15",
+            "vcvt.s32.f32 s15, s15",
+            "vmov {t}, s15",
+            "lsrs {t}, {t}, #1",
+            "adc {t}, {t}, #0",
+            "usat {t}, #7, {t}",
+            "cmp r2, #0",
+            "it lt",
+            "rsblt {t}, {t}, #0",
+            "bfi {word}, {t}, #16, #8",
+            "bic {t}, r3, #0x80000000",
+            "add {t2}, {t}, #0x800000",
+            "orr {wide}, {wide}, {t2}",
+            "vmov s15, {t}",
+            "vmul.f32 s15, s15, s14",
+            "vadd.f32 s15, s15, s15",
+            "vcvt.s32.f32 s15, s15",
+            "vmov {t}, s15",
+            "lsrs {t}, {t}, #1",
+            "adc {t}, {t}, #0",
+            "usat {t}, #7, {t}",
+            "cmp r3, #0",
+            "it lt",
+            "rsblt {t}, {t}, #0",
+            "bfi {word}, {t}, #24, #8",
+            "str {word}, [{pout}], #4",
+            // Four equal entries: the new repeated word.
+            "cmp r0, r1",
+            "itt eq",
+            "cmpeq r0, r2",
+            "cmpeq r0, r3",
+            "itt eq",
+            "moveq {last}, r0",
+            "moveq {levels}, {word}",
+            "cmp {pin}, {end}",
+            "bne 2b",
+            "4:",
+            "vpop {{s14, s15}}",
+            pin = inout(reg) pin => _,
+            pout = inout(reg) outs.as_mut_ptr() => _,
+            end = in(reg) end,
+            // The repeated word: `+0.0` (finite, level 0) to start with.
+            last = inout(reg) 0u32 => _,
+            levels = inout(reg) 0u32 => _,
+            wide = inout(reg) wide,
+            word = out(reg) _,
+            t = out(reg) _,
+            t2 = out(reg) _,
+            out("r0") _,
+            out("r1") _,
+            out("r2") _,
+            out("r3") _,
+            options(),
+        );
+    }
+    wide
+}
+
+/// [`Level::quantize_slice`] entry by entry, four equal entries (an
+/// image's background) quantized once.
+#[inline(always)]
+fn quantize_slice<Q: Level>(v: &[f32], out: &mut [Q]) -> u32 {
     let mut wide = 0u32;
     let mut one = |o: &mut Q, x: f32| {
-        wide |= (x.to_bits() & 0x7fff_ffff).wrapping_add(0x0080_0000);
+        wide |= non_finite(x.to_bits());
         *o = quantize_value(x);
     };
-    // Four at a time: four equal entries (an image's background) are
-    // quantized once; the others one by one, unrolled.
     let (mut vs, mut os) = (v.chunks_exact(4), out.chunks_exact_mut(4));
     for (o, x) in (&mut os).zip(&mut vs) {
         if let (&[a, b, c, d], [o0, o1, o2, o3]) = (x, &mut *o) {
@@ -245,11 +455,7 @@ pub fn quantize_query<Q: Level>(v: &[f32], out: &mut [Q]) -> Result<()> {
     for (o, &x) in os.into_remainder().iter_mut().zip(vs.remainder()) {
         one(o, x);
     }
-    let finite = wide >> 31 == 0;
-    if !finite {
-        crate::error::check_finite(Operand::Query, v)?;
-    }
-    Ok(())
+    wide
 }
 
 /// One entry of [`quantize_query`]: `round(clamp(x, −1, 1) · L)`.
@@ -258,10 +464,11 @@ pub(crate) fn quantize_value<Q: Level>(x: f32) -> Q {
     Q::quantize(x)
 }
 
-/// [`quantize_i8`] with the `f32` product (cores with an FPU): for
-/// `|x| < 1`, `p = |x| · 127` rounded as the `f32` multiply (which is
-/// symmetric in the sign), then half away from zero as `⌊p⌋` plus one if
-/// the fraction `p − ⌊p⌋` (exact: `p < 127`) is at least `1/2`. The same
+/// [`quantize_i8`] with the `f32` product (cores with an FPU): `p = |x| ·
+/// 127` rounded as the `f32` multiply (which is symmetric in the sign),
+/// then half away from zero as `⌊p + ½⌋ = (⌊2p⌋ + 1) / 2`, where `2p` is
+/// exact and `⌊2p⌋` is the truncating conversion (saturating: `+∞` gives
+/// `u32::MAX`, NaN gives 0), capped at `254` for `|x| ≥ 1`. The same
 /// level for every `f32` (exhaustively tested).
 #[cfg_attr(
     not(any(test, all(target_arch = "arm", target_abi = "eabihf"))),
@@ -269,22 +476,15 @@ pub(crate) fn quantize_value<Q: Level>(x: f32) -> Q {
 )]
 #[inline(always)]
 pub(crate) fn quantize_i8_fpu(x: f32) -> i8 {
-    let bits = x.to_bits();
-    let magnitude = bits & 0x7fff_ffff;
-    let level: u32 = if magnitude >= 0x3f80_0000 {
-        // |x| ≥ 1 (and infinities): clamped; NaN gives 0.
-        if magnitude > 0x7f80_0000 { 0 } else { 127 }
+    let p = x.abs() * 127.0;
+    // `p + p` is exact; `⌊2p⌋ ≤ 254` once capped, so `+ 1` never wraps.
+    let twice = ((p + p) as u32).min(254);
+    let level = (twice.wrapping_add(1) >> 1) as i8;
+    if x.to_bits() >> 31 != 0 {
+        -level
     } else {
-        let p = f32::from_bits(magnitude) * 127.0;
-        // `0 ≤ p < 127`: the conversion truncates, exactly.
-        let whole = p as u32;
-        let fraction = p - whole as f32;
-        // `whole ≤ 126`: the add never wraps.
-        whole.wrapping_add(u32::from(fraction >= 0.5))
-    };
-    // `|x| < 1` rounds to at most 127: the `min` only tells the compiler.
-    let level = level.min(127) as i8;
-    if bits >> 31 != 0 { -level } else { level }
+        level
+    }
 }
 
 /// `round(clamp(x, −1, 1) · 127)` in `f32` arithmetic (the product rounded

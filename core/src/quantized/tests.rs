@@ -397,3 +397,32 @@ fn i8_foreground_counts_as_the_generic_one() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(config(ProptestConfig::with_cases(2048), 8))]
+
+    /// The word-at-a-time quantization of `i8` (four equal entries once,
+    /// their levels reused while the words repeat) gives the levels and
+    /// the finiteness of the entry-by-entry loop, on queries drawn from a
+    /// few values (runs of equal words, `±0`, `±1`, infinities, NaN) and
+    /// random ones, of any length.
+    #[test]
+    fn i8_word_quantization_is_the_entry_one(
+        picks in proptest::collection::vec((0usize..4, 0usize..10, any::<u32>()), 0..40),
+    ) {
+        let pool = [-1.0f32, -0.0, 0.0, 1.0, 0.5, f32::INFINITY, f32::NAN, -0.3];
+        // A value once, or four times (a run of equal entries, at any
+        // offset from the word boundaries).
+        let mut v = Vec::new();
+        for &(times, i, bits) in &picks {
+            let x = pool.get(i).copied().unwrap_or(f32::from_bits(bits));
+            v.extend(core::iter::repeat_n(x, if times == 0 { 4 } else { 1 }));
+        }
+        let (mut a, mut b) = (std::vec![0i8; v.len()], std::vec![0i8; v.len()]);
+        let wide = <i8 as Level>::quantize_slice(&v, &mut a);
+        let want = super::quantize_slice::<i8>(&v, &mut b);
+        prop_assert_eq!(&a, &b);
+        prop_assert_eq!(wide >> 31, want >> 31);
+        prop_assert_eq!(want >> 31 == 0, v.iter().all(|x| x.is_finite()));
+    }
+}

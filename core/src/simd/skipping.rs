@@ -401,9 +401,10 @@ fn apply_groups(memories: &[i8], d: usize, groups: &Groups<'_>, out: &mut [i32])
 
 /// The DSP loop of [`apply_groups`]: adds the groups' products to `out[μ]`
 /// for the rows of `memories` (`d` entries each) in whole blocks of three,
-/// and returns how many rows it did. Per group one `ldr` + `ldrd` of the
-/// entry, and per row an unaligned `ldr` of four levels, two `sxtb16` and
-/// two `smlad` (19 instructions per 12 multiply-accumulates). Sums wrap
+/// and returns how many rows it did. Per group one `ldm` of the entry, and
+/// per row an unaligned `ldr` of four levels, two `sxtb16` and two `smlad`;
+/// two groups per pass (17 instructions per group and 12
+/// multiply-accumulates). Sums wrap
 /// (`smlad` only sets the sticky Q flag). Does nothing (returns 0) if the
 /// rows are shorter than the groups' bound.
 #[cfg(dam_dsp)]
@@ -413,46 +414,69 @@ fn groups_rows3(memories: &[i8], d: usize, groups: &Groups<'_>, out: &mut [i32])
     if entries.is_empty() || d < groups.bound || d == 0 {
         return 0;
     }
-    let rows = out.len().min(memories.len() / d);
-    let blocks = rows / 3;
     let pl0 = entries.as_ptr();
-    let mut m_rows = memories.chunks_exact(d);
-    for o in out.chunks_exact_mut(3).take(blocks) {
-        let ([o0, o1, o2], Some(r0), Some(r1), Some(r2)) =
-            (o, m_rows.next(), m_rows.next(), m_rows.next())
-        else {
-            return 0;
-        };
-        let (p0, p1, p2) = (r0.as_ptr(), r1.as_ptr(), r2.as_ptr());
+    // Blocks of three whole rows (`3d` entries, `d ≥ 1`) and their sums.
+    let (blocks, _) = out.as_chunks_mut::<3>();
+    let mut done = 0usize;
+    for (o, rows) in blocks
+        .iter_mut()
+        .zip(memories.chunks_exact(d.saturating_mul(3).max(3)))
+    {
+        // Rows `3b`, `3b + 1`, `3b + 2`: inside `rows` (`wrapping_add`
+        // stays in bounds, so it is the plain add).
+        let p0 = rows.as_ptr();
+        let (p1, p2) = (p0.wrapping_add(d), p0.wrapping_add(d.wrapping_mul(2)));
+        let [o0, o1, o2] = o;
         let (mut a0, mut a1, mut a2) = (*o0, *o1, *o2);
         // SAFETY: `pl..end` spans `entries` (a non-zero number of 12-byte,
-        // 4-aligned entries: `ldr` of `i`, then a word-aligned `ldrd` of
-        // the packed pair); every `i + 4 ≤ groups.bound ≤ d` (the invariant
+        // 4-aligned entries, each read by one `ldm` of its three words into
+        // r0–r2; an odd count skips the first half of the first pass, so
+        // the loop ends exactly at `end`); every `i + 4 ≤ groups.bound ≤ d` (the invariant
         // of `Groups`, which only this module builds), so the word at
         // `pk + i` lies inside row `rk` (`d` entries). Armv7-M `ldr` reads
         // unaligned words (the firmware leaves `CCR.UNALIGN_TRP` clear, its
         // reset value). Only the declared registers and the flags change.
         unsafe {
             let end = pl0.add(entries.len());
+            // Two groups per pass; an odd count enters at the second.
+            let odd = entries.len() & 1;
             core::arch::asm!(
+                "cmp {t}, #0",
+                "bne 3f",
                 "2:",
-                "ldr {i}, [{pl}], #4",
-                "ldrd {u02}, {u13}, [{pl}], #8",
-                "ldr {t}, [{p0}, {i}]",
+                "ldm {pl}!, {{r0, r1, r2}}",
+                "ldr {t}, [{p0}, r0]",
                 "sxtb16 {x}, {t}",
-                "smlad {a0}, {x}, {u02}, {a0}",
+                "smlad {a0}, {x}, r1, {a0}",
                 "sxtb16 {x}, {t}, ror #8",
-                "smlad {a0}, {x}, {u13}, {a0}",
-                "ldr {t}, [{p1}, {i}]",
+                "smlad {a0}, {x}, r2, {a0}",
+                "ldr {t}, [{p1}, r0]",
                 "sxtb16 {x}, {t}",
-                "smlad {a1}, {x}, {u02}, {a1}",
+                "smlad {a1}, {x}, r1, {a1}",
                 "sxtb16 {x}, {t}, ror #8",
-                "smlad {a1}, {x}, {u13}, {a1}",
-                "ldr {t}, [{p2}, {i}]",
+                "smlad {a1}, {x}, r2, {a1}",
+                "ldr {t}, [{p2}, r0]",
                 "sxtb16 {x}, {t}",
-                "smlad {a2}, {x}, {u02}, {a2}",
+                "smlad {a2}, {x}, r1, {a2}",
                 "sxtb16 {x}, {t}, ror #8",
-                "smlad {a2}, {x}, {u13}, {a2}",
+                "smlad {a2}, {x}, r2, {a2}",
+                "3:",
+                "ldm {pl}!, {{r0, r1, r2}}",
+                "ldr {t}, [{p0}, r0]",
+                "sxtb16 {x}, {t}",
+                "smlad {a0}, {x}, r1, {a0}",
+                "sxtb16 {x}, {t}, ror #8",
+                "smlad {a0}, {x}, r2, {a0}",
+                "ldr {t}, [{p1}, r0]",
+                "sxtb16 {x}, {t}",
+                "smlad {a1}, {x}, r1, {a1}",
+                "sxtb16 {x}, {t}, ror #8",
+                "smlad {a1}, {x}, r2, {a1}",
+                "ldr {t}, [{p2}, r0]",
+                "sxtb16 {x}, {t}",
+                "smlad {a2}, {x}, r1, {a2}",
+                "sxtb16 {x}, {t}, ror #8",
+                "smlad {a2}, {x}, r2, {a2}",
                 "cmp {pl}, {end}",
                 "bne 2b",
                 pl = inout(reg) pl0 => _,
@@ -463,17 +487,18 @@ fn groups_rows3(memories: &[i8], d: usize, groups: &Groups<'_>, out: &mut [i32])
                 a0 = inout(reg) a0,
                 a1 = inout(reg) a1,
                 a2 = inout(reg) a2,
-                i = out(reg) _,
-                u02 = out(reg) _,
-                u13 = out(reg) _,
-                t = out(reg) _,
+                t = inout(reg) odd => _,
                 x = out(reg) _,
+                out("r0") _,
+                out("r1") _,
+                out("r2") _,
                 options(readonly, nostack),
             );
         }
         (*o0, *o1, *o2) = (a0, a1, a2);
+        done = done.wrapping_add(3);
     }
-    3 * blocks
+    done
 }
 
 fn check_len(n: usize) -> Result<()> {

@@ -213,6 +213,9 @@ int main(int argc, char **argv) {
     {
         int32_t sums[4];
         CHECK_STATUS(dam_model_skip_input(&model, -1.0f, sums, 4), DAM_ERR_WRONG_KIND);
+        float table[4];
+        CHECK(dam_label_table_len(&model) == 0u);
+        CHECK_STATUS(dam_model_label_table(&model, table, 4), DAM_ERR_WRONG_KIND);
     }
     /* The scratch contents on entry do not matter. */
     memset(scratch_words, 0xff, sizeof scratch_words);
@@ -263,6 +266,27 @@ int main(int argc, char **argv) {
         CHECK(class_out == want_levels);
         CHECK_STATUS(dam_scores(&model, input, nv, scratch, need8, scores, 16), DAM_OK);
         for (size_t i = 0; i < nc; i++) CHECK(scores[i] >= -1.0f && scores[i] <= 1.0f);
+
+        /* The doubled label values made once (K·Nc floats): the same
+         * classes and the same scores, bit for bit. */
+        static float table[1024 * 16];
+        float before[16];
+        const size_t len = dam_label_table_len(&model);
+        CHECK(len == (size_t)k * nc);
+        memcpy(before, scores, sizeof before);
+        CHECK(dam_label_table_len(NULL) == 0u);
+        CHECK_STATUS(dam_model_label_table(NULL, table, len), DAM_ERR_NULL);
+        CHECK_STATUS(dam_model_label_table(&model, NULL, len), DAM_ERR_NULL);
+        CHECK_STATUS(dam_model_label_table(&model, table, len - 1), DAM_ERR_OUTPUT_TOO_SMALL);
+        CHECK_STATUS(dam_model_label_table(&model, (float *)(void *)((uint8_t *)table + 1), len),
+                     DAM_ERR_MISALIGNED);
+        CHECK_STATUS(dam_model_label_table(&model, table, len), DAM_OK);
+        CHECK_STATUS(dam_classify_f32(&model, input, nv, scratch, need8, &class_out), DAM_OK);
+        CHECK(class_out == want_i8);
+        CHECK_STATUS(dam_classify_i8(&model, levels, nv, scratch, need8, &class_out), DAM_OK);
+        CHECK(class_out == want_levels);
+        CHECK_STATUS(dam_scores(&model, input, nv, scratch, need8, scores, 16), DAM_OK);
+        CHECK(memcmp(before, scores, nc * sizeof scores[0]) == 0);
     }
 
     /* A failed re-init leaves the handle uninitialised. */
