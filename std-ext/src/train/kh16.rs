@@ -38,9 +38,6 @@ pub const CHUNK: usize = 100;
 /// splits into 8 items.
 pub const TRAIN_CHUNK: usize = 128;
 
-/// Entries of the gradient summed per parallel task.
-const SUM_BLOCK: usize = 8192;
-
 /// Where `β` goes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scale {
@@ -589,40 +586,6 @@ impl dam_core::simd::Vectorized for Backward<'_> {
     }
 }
 
-/// `out = Σ_p parts[p·stride + at..][..out.len()]`, in the order of the
-/// parts (the chunks' descent directions summed into the minibatch's).
-struct SumParts<'a> {
-    parts: &'a [f32],
-    stride: usize,
-    at: usize,
-    out: &'a mut [f32],
-}
-
-impl dam_core::simd::Vectorized for SumParts<'_> {
-    type Output = ();
-
-    #[inline(always)]
-    fn run(self) {
-        let SumParts {
-            parts,
-            stride,
-            at,
-            out,
-        } = self;
-        let len = out.len();
-        let mut parts = parts.chunks_exact(stride).map(|p| &p[at..][..len]);
-        match parts.next() {
-            Some(first) => out.copy_from_slice(first),
-            None => out.fill(0.0),
-        }
-        for p in parts {
-            for (g, x) in out.iter_mut().zip(p) {
-                *g += x;
-            }
-        }
-    }
-}
-
 /// How many images ahead of the one being gathered [`prefetch`] asks for.
 const PREFETCH_AHEAD: usize = 4;
 
@@ -965,7 +928,6 @@ impl Trainer {
         let kd = self.xi.len();
         let chunks = self.config.batch.div_ceil(TRAIN_CHUNK);
         let mut parts = vec![0.0f32; chunks * kd];
-        let mut grad = vec![0.0f32; kd];
         for batch in order.chunks(self.config.batch) {
             if stop() {
                 return Ok(None);
@@ -1005,19 +967,8 @@ impl Trainer {
                 loss += l;
                 correct += c;
             }
-            // grad = Σ_p part_p, in chunk order, in parallel over entries.
-            let parts = &parts[..used * kd];
-            grad.par_chunks_mut(SUM_BLOCK)
-                .enumerate()
-                .for_each(|(j, g)| {
-                    dam_core::simd::vectorized(SumParts {
-                        parts,
-                        stride: kd,
-                        at: j * SUM_BLOCK,
-                        out: g,
-                    })
-                });
-            self.opt.step(&mut self.xi, &grad, eps);
+            // The step with Σ_p part_p, summed in chunk order per entry.
+            self.opt.step_sum(&mut self.xi, &parts[..used * kd], eps);
         }
         self.epoch += 1;
         let n = data.len().max(1) as f64;
