@@ -360,7 +360,7 @@ impl<'a> Net<'a> {
             delta,
             dsum,
             g,
-            row,
+            errors,
             terms,
             ..
         } = ws;
@@ -396,16 +396,11 @@ impl<'a> Net<'a> {
             delta,
             dsum,
             terms,
-            scratch: resized(row, 3 * b),
+            scratch: resized(errors, 3 * b),
         });
         let (mut loss, mut correct) = (0.0f64, 0usize);
         for (bi, &label) in labels.iter().enumerate() {
-            let mut best = 0;
-            for alpha in 1..nc {
-                if s[alpha * b + bi] > s[best * b + bi] {
-                    best = alpha;
-                }
-            }
+            let best = argmax_of((0..nc).map(|alpha| s[alpha * b + bi]));
             correct += usize::from(best == usize::from(label));
             for alpha in 0..nc {
                 loss += terms[alpha * b + bi];
@@ -619,7 +614,8 @@ struct Workspace {
     delta: Vec<f32>,
     dsum: Vec<f32>,
     g: Vec<f32>,
-    row: Vec<f32>,
+    /// [`Deltas`]' scratch, `3b`.
+    errors: Vec<f32>,
     /// The loss terms of [`Deltas`], `Nc × b`.
     terms: Vec<f64>,
     /// The chunk's (drawn) images, `b × Nv`, and their labels: filled by
@@ -681,15 +677,20 @@ fn fold_lanes(mut acc: [f32; SUM_LANES]) -> f32 {
     acc[0]
 }
 
-/// The index of the largest entry (the first of ties).
+/// The index of the largest entry of `row` (the first of ties; 0 if empty).
 fn argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in row.iter().enumerate() {
-        if x > row[best] {
-            best = i;
+    argmax_of(row.iter().copied())
+}
+
+/// [`argmax`] of the values in order (a column of a class-major block, say).
+fn argmax_of(values: impl IntoIterator<Item = f32>) -> usize {
+    let mut best: Option<(usize, f32)> = None;
+    for (i, x) in values.into_iter().enumerate() {
+        if best.is_none_or(|(_, b)| x > b) {
+            best = Some((i, x));
         }
     }
-    best
+    best.map_or(0, |(i, _)| i)
 }
 
 /// Checks that `split` fits a model with `nv` visible units and `nc` classes.
