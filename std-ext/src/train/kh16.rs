@@ -23,6 +23,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::augment::{Augmentation, Draw};
+use super::foreground::{self, Foreground, transpose};
 use super::optimizer::{Momentum, learning_rate};
 use super::overlaps::{Mat, gemm, gemm_into};
 use super::tanh::tanh;
@@ -328,7 +329,8 @@ impl<'a> Net<'a> {
     #[cfg(test)]
     fn partial(&self, v: &[f32], labels: &[u16], m: u32) -> Result<Partial> {
         let mut grad = vec![0.0f32; self.k() * (self.visible() + self.classes())];
-        let (loss, _) = self.partial_into(&mut Workspace::default(), v, labels, m, &mut grad)?;
+        let (loss, _) =
+            self.partial_into(&mut Workspace::default(), v, labels, m, None, &mut grad)?;
         Ok(Partial { grad, loss })
     }
 
@@ -336,19 +338,26 @@ impl<'a> Net<'a> {
     /// `labels`: their classes), its descent direction written to `grad`
     /// (`K × D`, every entry overwritten). Temporaries live in `ws`, reused
     /// from chunk to chunk (fresh allocations of this size cost page
-    /// faults and zeroing every time).
+    /// faults and zeroing every time). With `sparse`, both products run
+    /// over the foreground lists in `ws.fg` (filled by the caller from the
+    /// same images) instead of over `v`.
     fn partial_into(
         &self,
         ws: &mut Workspace,
         v: &[f32],
         labels: &[u16],
         m: u32,
+        sparse: Option<&Sparse<'_>>,
         grad: &mut [f32],
     ) -> Result<(f64, usize)> {
         let b = labels.len();
         let (k, nv, nc) = (self.k(), self.visible(), self.classes());
         let d = nv + nc;
-        if grad.len() != k * d || v.len() != b * nv {
+        let images_in = match sparse {
+            Some(_) => ws.fg.images() == b && ws.fg.pixels() == nv,
+            None => v.len() == b * nv,
+        };
+        if grad.len() != k * d || !images_in {
             bail!("internal error: chunk buffers of the wrong size");
         }
         let Workspace {
@@ -362,10 +371,23 @@ impl<'a> Net<'a> {
             g,
             errors,
             terms,
+            fg,
+            rows,
+            transposed,
+            init,
             ..
         } = ws;
         let base = resized(base, k * b);
-        self.base_into(v, b, base);
+        match sparse {
+            Some(sp) => {
+                // Image-major overlaps from the foreground, then `K × b`.
+                let kp = sp.kp;
+                let rows = aligned(rows, b * kp);
+                foreground::forward(fg, sp.xt, kp, sp.init, rows)?;
+                transpose(rows, b, k, kp, base, b);
+            }
+            None => self.base_into(v, b, base),
+        }
         let derivatives = Derivatives {
             labelled: resized(dfw, k * nc * b),
             unlabelled: resized(dfu, k * b),
@@ -421,8 +443,25 @@ impl<'a> Net<'a> {
             g,
             grad,
         });
-        // Visible part G·V, written into the rows' first Nv entries.
-        gemm_into(Mat::rows(g, k, b, b), Mat::rows(v, b, nv, nv), grad, d);
+        match sparse {
+            Some(sp) => {
+                // Visible part Σ_b G_μb (v_bi − b₀) + b₀ Σ_b G_μb over the
+                // foreground, pixel-major, then into the rows' first Nv
+                // entries.
+                let kp = sp.kp;
+                let rows = padded_transpose(g, k, b, b, rows, kp);
+                let init = aligned(init, kp);
+                init.fill(0.0);
+                for (x, g) in init.iter_mut().zip(g.chunks_exact(b)) {
+                    *x = sp.background * sum_lanes(g);
+                }
+                let transposed = aligned(transposed, nv * kp);
+                foreground::backward(fg, rows, kp, init, transposed)?;
+                transpose(transposed, nv, k, kp, grad, d);
+            }
+            // Visible part G·V, written into the rows' first Nv entries.
+            None => gemm_into(Mat::rows(g, k, b, b), Mat::rows(v, b, nv, nv), grad, d),
+        }
         Ok((loss, correct))
     }
 }
@@ -587,9 +626,9 @@ const PREFETCH_AHEAD: usize = 4;
 /// Asks the CPU to bring `x` into the cache (a hint: no effect on results;
 /// a no-op off x86_64).
 #[inline]
-fn prefetch(x: &[f32]) {
+fn prefetch<T>(x: &[T]) {
     #[cfg(target_arch = "x86_64")]
-    for line in x.chunks(16) {
+    for line in x.chunks((64 / std::mem::size_of::<T>().max(1)).max(1)) {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
         // SAFETY: SSE is part of x86_64; `prefetcht0` only hints the
         // cache, never faults, and reads nothing the program sees (the
@@ -618,6 +657,14 @@ struct Workspace {
     errors: Vec<f32>,
     /// The loss terms of [`Deltas`], `Nc × b`.
     terms: Vec<f64>,
+    /// The foreground lists of the chunk's images (with [`Sparse`]).
+    fg: Foreground,
+    /// Image-major rows, `b × Kp`: the overlaps, then `G`'s transpose.
+    rows: Vec<f32>,
+    /// The visible gradient, pixel-major (`Nv × Kp`).
+    transposed: Vec<f32>,
+    /// The background's part of the visible gradient (`Kp`).
+    init: Vec<f32>,
     /// The chunk's (drawn) images, `b × Nv`, and their labels: filled by
     /// the caller of [`Net::partial_into`], not by it.
     images: Vec<f32>,
@@ -627,6 +674,76 @@ struct Workspace {
 thread_local! {
     /// One workspace per rayon worker.
     static WORKSPACE: std::cell::RefCell<Workspace> = std::cell::RefCell::default();
+}
+
+/// A minibatch's memories for the foreground products: the visible part
+/// transposed (`Nv × Kp`) and each memory's constant
+/// `b₀ Σ_i ξ_i − Σ_α ξ_{Nv+α}` (`Kp`, padding zero).
+struct Sparse<'a> {
+    background: f32,
+    kp: usize,
+    xt: &'a [f32],
+    init: &'a [f32],
+}
+
+/// [`Sparse`] for the `k` memories `xi` (`K × D`, `Nv` visible entries
+/// each), in the buffers `xt` and `init`.
+fn sparse_memories<'a>(
+    xi: &[f32],
+    k: usize,
+    nv: usize,
+    background: f32,
+    xt: &'a mut Vec<f32>,
+    init: &'a mut Vec<f32>,
+) -> Sparse<'a> {
+    let kp = foreground::padded(k);
+    let d = xi.len().checked_div(k).unwrap_or(0);
+    let xt = padded_transpose(xi, k, nv, d, xt, kp);
+    let init = aligned(init, kp);
+    init.fill(0.0);
+    for (x, row) in init.iter_mut().zip(xi.chunks_exact(d.max(1))) {
+        let (visible, labels) = row.split_at(nv);
+        *x = background * sum_lanes(visible) - labels.iter().sum::<f32>();
+    }
+    Sparse {
+        background,
+        kp,
+        xt,
+        init,
+    }
+}
+
+/// The transpose of `src` (`rows × cols`, row stride `stride`) into
+/// `cols` rows of `kp ≥ rows` lanes (aligned, [`aligned`]), the lanes past
+/// `rows` zero.
+fn padded_transpose<'a>(
+    src: &[f32],
+    rows: usize,
+    cols: usize,
+    stride: usize,
+    dst: &'a mut Vec<f32>,
+    kp: usize,
+) -> &'a mut [f32] {
+    let dst = aligned(dst, cols * kp);
+    for row in dst.chunks_exact_mut(kp) {
+        row[rows..].fill(0.0);
+    }
+    transpose(src, rows, cols, stride, dst, kp);
+    dst
+}
+
+/// `len` entries of `v` starting on a 64-byte boundary (grown if needed,
+/// entries left as they were), for the foreground kernels' rows of 16
+/// lanes: a vector load or store across two cache lines costs two (and
+/// large allocations start 16 bytes past a page boundary).
+fn aligned(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    const LINE: usize = 64 / std::mem::size_of::<f32>();
+    if v.len() < len + LINE {
+        v.resize(len + LINE, 0.0);
+    }
+    // At most 15 entries (0 where the pointer cannot be aligned).
+    let skip = v.as_ptr().align_offset(64).min(LINE - 1);
+    &mut v[skip..skip + len]
 }
 
 /// `v` with exactly `len` entries (grown if needed; the entries are left as
@@ -740,6 +857,58 @@ pub struct EpochStats {
     pub train_accuracy: f64,
     /// The learning rate used.
     pub learning_rate: f32,
+}
+
+/// Training data with the foreground of every image listed once
+/// ([`foreground`]): the epochs of [`Trainer::run_epoch_listed`] then read
+/// the short lists instead of the images (a third of the bytes on MNIST,
+/// fetched in random order). Used when the trainer draws no augmentation;
+/// otherwise the images are read and listed per epoch as by
+/// [`Trainer::run_epoch`]. Borrows the data, so the lists cannot go stale.
+///
+/// ```
+/// use dam_std::data::Split;
+/// use dam_std::train::kh16::{Config, Listed, Trainer};
+/// let data = Split { images: vec![-1.0, 1.0, 1.0, -1.0], labels: vec![0, 1], dim: 2 };
+/// let listed = Listed::new(&data);
+/// let config = Config { k: 2, batch: 2, shift: 0, ..Config::default() };
+/// let mut t = Trainer::new(config, 2, 2)?;
+/// let stats = t.run_epoch_listed(&listed, &|| false)?.expect("not stopped");
+/// assert_eq!(stats.epoch, 1);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Listed<'a> {
+    data: &'a Split,
+    lists: Option<Foreground>,
+}
+
+impl<'a> Listed<'a> {
+    /// `data` with its foreground listed, where the CPU runs the foreground
+    /// kernels and the images have a background value (else as it is).
+    pub fn new(data: &'a Split) -> Self {
+        let lists = foreground::available()
+            .then(|| foreground::background(&data.images, data.dim))
+            .flatten()
+            .map(|b0| {
+                let mut lists = Foreground::new(data.dim, b0);
+                for i in 0..data.len() {
+                    lists.push(data.image(i));
+                }
+                lists
+            });
+        Listed { data, lists }
+    }
+
+    /// `data` without lists ([`Trainer::run_epoch`]).
+    pub fn unlisted(data: &'a Split) -> Self {
+        Listed { data, lists: None }
+    }
+
+    /// The data.
+    pub fn data(&self) -> &'a Split {
+        self.data
+    }
 }
 
 /// A model being trained: memories, optimizer state and epoch count.
@@ -913,6 +1082,17 @@ impl Trainer {
         data: &Split,
         stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<Option<EpochStats>> {
+        self.run_epoch_listed(&Listed::unlisted(data), stop)
+    }
+
+    /// [`Trainer::run_epoch`] over data listed once ([`Listed`]): the same
+    /// model, loss and accuracy to the last bit, faster.
+    pub fn run_epoch_listed(
+        &mut self,
+        listed: &Listed<'_>,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Option<EpochStats>> {
+        let data = listed.data;
         check_split(data, self.nv, self.nc)?;
         let mut order: Vec<usize> = (0..data.len()).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(
@@ -929,12 +1109,30 @@ impl Trainer {
         let kd = self.xi.len();
         let chunks = self.config.batch.div_ceil(TRAIN_CHUNK);
         let mut parts = vec![0.0f32; chunks * kd];
+        // Images that are mostly one background value train through the
+        // foreground products (where the CPU runs their kernels).
+        // Lists made once serve while every epoch sees the images as they
+        // are (no augmentation).
+        let identity = self.config.augmentation() == Augmentation::Shift(0);
+        let cached = (listed.lists.as_ref()).filter(|l| identity && l.pixels() == self.nv);
+        let background = match cached {
+            Some(lists) => Some(lists.background()),
+            None => foreground::available()
+                .then(|| foreground::background(&data.images, self.nv))
+                .flatten(),
+        };
+        let (mut xt, mut init) = (Vec::new(), Vec::new());
         for batch in order.chunks(self.config.batch) {
             if stop() {
                 return Ok(None);
             }
             let net = self.net()?;
             let m = self.config.m;
+            let sparse = background.map(|background| {
+                let k = self.config.k;
+                sparse_memories(&self.xi, k, self.nv, background, &mut xt, &mut init)
+            });
+            let nv = self.nv;
             let used = batch.len().div_ceil(TRAIN_CHUNK);
             let stats: Vec<(f64, usize)> = batch
                 .par_chunks(TRAIN_CHUNK)
@@ -947,18 +1145,46 @@ impl Trainer {
                         let mut labels = std::mem::take(&mut ws.labels);
                         v.clear();
                         labels.clear();
-                        for (j, &i) in idx.iter().enumerate() {
-                            // The images are read in a random order, so
-                            // from main memory: ask for one a few ahead.
-                            if let Some(&ahead) = idx.get(j + PREFETCH_AHEAD) {
-                                prefetch(data.image(ahead));
+                        labels.extend(idx.iter().map(|&i| data.labels[i]));
+                        let pixels = idx.len() * nv;
+                        // The chunk's lists copied from the data's, where
+                        // they were made once.
+                        let mut listed = false;
+                        if let (Some(lists), Some(sp)) = (cached, &sparse) {
+                            ws.fg.reset(nv, sp.background);
+                            for (j, &i) in idx.iter().enumerate() {
+                                if let Some(&ahead) = idx.get(j + PREFETCH_AHEAD) {
+                                    let (index, value) = lists.entries(ahead);
+                                    prefetch(index);
+                                    prefetch(value);
+                                }
+                                ws.fg.append(lists, i);
                             }
-                            // One generator per image: the draw does not
-                            // depend on the thread that gathers it.
-                            draw.append(data.image(i), i, &mut v);
-                            labels.push(data.labels[i]);
+                            listed = 2 * ws.fg.len() <= pixels;
                         }
-                        let r = net.partial_into(ws, &v, &labels, m, part);
+                        if !listed {
+                            if let Some(sp) = &sparse {
+                                ws.fg.reset(nv, sp.background);
+                            }
+                            for (j, &i) in idx.iter().enumerate() {
+                                // The images are read in a random order, so
+                                // from main memory: ask for one a few ahead.
+                                if let Some(&ahead) = idx.get(j + PREFETCH_AHEAD) {
+                                    prefetch(data.image(ahead));
+                                }
+                                // One generator per image: the draw does not
+                                // depend on the thread that gathers it.
+                                draw.append(data.image(i), i, &mut v);
+                                if sparse.is_some() {
+                                    ws.fg.push(&v[j * nv..]);
+                                }
+                            }
+                        }
+                        // The lists pay off while the foreground is at most
+                        // half the pixels (each listed entry costs about
+                        // twice a dense one: see BENCHMARKS.md).
+                        let sparse = sparse.as_ref().filter(|_| 2 * ws.fg.len() <= pixels);
+                        let r = net.partial_into(ws, &v, &labels, m, sparse, part);
                         (ws.images, ws.labels) = (v, labels);
                         r
                     })
@@ -1017,15 +1243,113 @@ mod tests {
         let (long_labels, short_labels) = ([0u16, 1, 2, 0, 1, 2, 0, 1, 2], [2u16, 0, 1, 1, 0]);
         let mut ws = Workspace::default();
         let mut grad = vec![0.0f32; xi.len()];
-        net.partial_into(&mut ws, &long, &long_labels, 2, &mut grad)
+        net.partial_into(&mut ws, &long, &long_labels, 2, None, &mut grad)
             .unwrap();
         let (loss, _) = net
-            .partial_into(&mut ws, &short, &short_labels, 2, &mut grad)
+            .partial_into(&mut ws, &short, &short_labels, 2, None, &mut grad)
             .unwrap();
         let fresh = net.partial(&short, &short_labels, 2).unwrap();
         assert!(loss.is_finite(), "{loss}");
         assert_eq!(loss, fresh.loss);
         assert_eq!(grad, fresh.grad);
+    }
+
+    /// The foreground products (images with a background value) give the
+    /// dense products' loss and descent direction, up to rounding, for a
+    /// `K` that is not a multiple of the kernels' 16 lanes.
+    #[test]
+    fn foreground_products_match_the_dense_ones() {
+        let (nv, nc, k, b) = (20, 3, 19, 9);
+        let xi = rand_vec(k * (nv + nc), 5, -0.8, 0.8);
+        let net = Net::new(
+            &xi,
+            nv,
+            nc,
+            Interaction::RectifiedPolynomial { n: 3 },
+            Form::Normalized { beta: 2.0 },
+        )
+        .unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        let v: Vec<f32> = (0..b * nv)
+            .map(|_| match rng.random_bool(0.7) {
+                true => -1.0,
+                false => rng.random_range(-1.0..1.0),
+            })
+            .collect();
+        let labels: Vec<u16> = (0..b).map(|i| (i % nc) as u16).collect();
+        let (mut xt, mut init) = (Vec::new(), Vec::new());
+        let sparse = sparse_memories(&xi, k, nv, -1.0, &mut xt, &mut init);
+        let mut ws = Workspace::default();
+        ws.fg.reset(nv, -1.0);
+        for image in v.chunks_exact(nv) {
+            ws.fg.push(image);
+        }
+        let mut grad = vec![f32::NAN; xi.len()];
+        let (loss, correct) = net
+            .partial_into(&mut ws, &[], &labels, 2, Some(&sparse), &mut grad)
+            .unwrap();
+        let dense = net.partial(&v, &labels, 2).unwrap();
+        let (_, dense_correct) = net
+            .partial_into(
+                &mut Workspace::default(),
+                &v,
+                &labels,
+                2,
+                None,
+                &mut vec![0.0; xi.len()],
+            )
+            .unwrap();
+        assert!(
+            (loss - dense.loss).abs() <= 1e-5 * dense.loss.abs(),
+            "{loss} {}",
+            dense.loss
+        );
+        assert_eq!(correct, dense_correct);
+        let scale = dense.grad.iter().fold(0.0f32, |m, g| m.max(g.abs()));
+        assert!(scale > 0.0);
+        for (i, (s, d)) in grad.iter().zip(&dense.grad).enumerate() {
+            assert!((s - d).abs() <= 1e-5 * scale, "entry {i}: {s} against {d}");
+        }
+    }
+
+    /// Epochs over data listed once are the epochs over the data, bit for
+    /// bit (whichever products this CPU runs).
+    #[test]
+    fn listed_epochs_are_the_unlisted_ones() {
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let (mut px, mut labels) = (Vec::new(), Vec::new());
+        for i in 0..240 {
+            // Mostly background (byte 0), a class-dependent foreground.
+            px.extend(
+                (0..16).map(|p| match (p + i % 2) % 3 == 0 && rng.random_bool(0.8) {
+                    true => rng.random_range(100..=255u8),
+                    false => 0,
+                }),
+            );
+            labels.push((i % 2) as u8);
+        }
+        let data = Split::from_bytes(&px, &labels, 16, "toy").unwrap();
+        let config = Config {
+            k: 21,
+            batch: 60,
+            shift: 0,
+            ..Config::default()
+        };
+        let mut plain = Trainer::new(config.clone(), 16, 2).unwrap();
+        let mut listed = Trainer::new(config, 16, 2).unwrap();
+        let lists = Listed::new(&data);
+        for _ in 0..3 {
+            let a = plain.run_epoch(&data, &|| false).unwrap().unwrap();
+            let b = listed.run_epoch_listed(&lists, &|| false).unwrap().unwrap();
+            assert_eq!(a.loss.to_bits(), b.loss.to_bits());
+        }
+        assert!(
+            plain
+                .xi
+                .iter()
+                .zip(&listed.xi)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
     }
 
     /// The backward pass with the `ξ·w_α = ξ·u + 2ξ_α` trick equals

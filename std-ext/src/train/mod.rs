@@ -3,6 +3,7 @@
 
 pub mod augment;
 pub mod defaults;
+pub mod foreground;
 pub mod kh16;
 pub mod mca;
 pub mod optimizer;

@@ -248,6 +248,8 @@ pub fn run(
         }
     };
     let mut early = false;
+    // The images' foreground listed once for all epochs (where it serves).
+    let listed = super::kh16::Listed::new(data.train);
     while trainer.epoch < trainer.config.epochs {
         if let Some(p) = stopping.patience
             && data.val.is_some()
@@ -258,7 +260,7 @@ pub fn run(
             break;
         }
         let start = Instant::now();
-        let Some(stats) = trainer.run_epoch(data.train, stop)? else {
+        let Some(stats) = trainer.run_epoch_listed(&listed, stop)? else {
             // Interrupted mid-epoch: the files on disk are the last whole
             // epoch, kept for --resume.
             guard.keep();
