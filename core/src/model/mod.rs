@@ -57,7 +57,8 @@ use crate::real::Real;
 /// On bare-metal targets (`target_os = "none"`: the boards) bit by bit,
 /// without the 1 KiB table of the hosts' byte-at-a-time loop: the same
 /// value, for 1 KiB less flash, at about 8 times the cost of the one check
-/// when a model is parsed (a few ms for a 100 KB model at 100 MHz).
+/// when a model is parsed (on a Cortex-M4F 64 instructions per byte
+/// instead of 8: 6 M for the 96 KB MNIST model, 37 ms at 168 MHz).
 ///
 /// ```
 /// assert_eq!(dam_core::model::crc32(b"123456789"), 0xcbf4_3926);
