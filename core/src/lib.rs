@@ -109,7 +109,7 @@ pub use interaction::{Form, Interaction, InteractionSum, MAX_DEGREE};
 pub use lse::{LseMemory, Similarity};
 pub use memory::{Memories, MemoryView};
 pub use potts::PottsClassifier;
-pub use prepared::{ALL_PATHS, Arithmetic, Path, Prepared, Scratch};
+pub use prepared::{ALL_PATHS, Arithmetic, LABEL_TABLE_ONLY, Path, Prepared, Scratch};
 pub use real::Real;
 pub use wide::Wide;
 

@@ -70,6 +70,40 @@ pub enum Path {
 /// Every [`Path`]: the default `PATHS` of a [`Prepared`] handle.
 pub const ALL_PATHS: u8 = 0b1111;
 
+/// A flag for the `PATHS` of a [`Prepared`] handle, beside the
+/// [`Path::bit`]s: its [`Path::I8`] pass runs only with a label table
+/// ([`Prepared::with_label_table`]), so the scoring loop without one is not
+/// linked (about 4 KB of code on a Cortex-M4F), for firmware that always
+/// passes a table. A classification without the table is refused with
+/// [`Error::ShapeMismatch`] (operand [`Operand::Scratch`], expected
+/// [`Prepared::label_table_len`], found 0); the other paths are unchanged.
+///
+/// ```
+/// # use dam_core::model::{ElementType, Header, Kind, crc32, HEADER_LEN};
+/// # use dam_core::{Form, Interaction};
+/// use dam_core::{Arithmetic, Error, LABEL_TABLE_ONLY, Operand, Path, Prepared, Scratch};
+/// # #[repr(C, align(16))] struct Aligned<B: ?Sized>(B);
+/// # let h = Header { kind: Kind::Classifier, element: ElementType::I8,
+/// #     interaction: Interaction::RectifiedPolynomial { n: 3 }, form: Form::Normalized { beta: 1.0 },
+/// #     k: 2, nv: 2, nc: 2 };
+/// # let mut b = [0u8; 64 + 16 + 2 * 4 + 4];
+/// # let mut head = [0u8; HEADER_LEN]; h.encode(&mut head)?; b[..64].copy_from_slice(&head);
+/// # b[64..80].copy_from_slice(&[0, 0, 0, 0, 1, 0, 0, 0, 0x04, 0x02, 0x01, 0x3c, 0x04, 0x02, 0x01, 0x3c]);
+/// # b[80..88].copy_from_slice(&[127, 127, 127, 0x81, 0x81, 0x81, 0x81, 127]);
+/// # let crc = crc32(&b[..88]); b[88..].copy_from_slice(&crc.to_le_bytes());
+/// let model = Aligned(b); // an i8 model: "bright → 0", "dark → 1"
+/// const PATHS: u8 = Path::I8.bit() | LABEL_TABLE_ONLY;
+/// let plain = Prepared::<PATHS>::only(&model.0, Arithmetic::Float)?;
+/// let mut scratch = Scratch::<64>::new();
+/// assert!(matches!(plain.classify_i8(&[-127, -100], scratch.bytes_mut()),
+///     Err(Error::ShapeMismatch { operand: Operand::Scratch, expected: 4, found: 0 })));
+/// let mut table = [0.0f32; 4]; // K·Nc
+/// let clf = plain.with_label_table(&mut table)?;
+/// assert_eq!(clf.classify_i8(&[-127, -100], scratch.bytes_mut())?, 1);
+/// # Ok::<(), dam_core::Error>(())
+/// ```
+pub const LABEL_TABLE_ONLY: u8 = 0b1_0000;
+
 impl Path {
     /// This path's bit in the `PATHS` parameter of [`Prepared`]: a handle
     /// `Prepared<'a, PATHS>` runs (and links the code of) only the paths
@@ -320,7 +354,8 @@ enum Query<'r> {
 /// run, as [`Path::bit`]s: with fewer, the code of the others is not linked
 /// (a firmware with an `i8` model and an FPU needs only [`Path::I8`]), and
 /// a model that needs another path is refused when the handle is built
-/// ([`Prepared::only`]).
+/// ([`Prepared::only`]). With [`LABEL_TABLE_ONLY`] also set, the `i8`
+/// pass runs only with a label table ([`Prepared::with_label_table`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Prepared<'a, const PATHS: u8 = ALL_PATHS> {
     model: Model<'a>,
@@ -661,7 +696,13 @@ impl<'a, const PATHS: u8> Prepared<'a, PATHS> {
             }
             Engine::I8(clf) if has(Path::I8) => {
                 let v = self.quantized(query, levels)?;
-                clf.forward(v, scores, overlaps)
+                // A constant test: with the flag, the loop without a table
+                // is not linked.
+                if PATHS & LABEL_TABLE_ONLY != 0 {
+                    clf.forward_in::<true>(v, scores, overlaps)
+                } else {
+                    clf.forward(v, scores, overlaps)
+                }
             }
             Engine::Fixed(clf) if has(Path::I8Fixed) => {
                 let v = self.quantized(query, levels)?;
@@ -1061,6 +1102,26 @@ mod tests {
                     let short = clf.with_label_table(&mut table[1..]);
                     prop_assert!(short.is_err());
                 }
+                // A handle that runs only with the table: refuses without
+                // it, and with it gives the same class and scores, bit for
+                // bit (fixed point: unchanged).
+                const ONLY: u8 = ALL_PATHS | LABEL_TABLE_ONLY;
+                let plain = Prepared::<'_, ONLY>::only(bytes, arithmetic).unwrap();
+                let r = plain.classify(&raw, scratch);
+                match path {
+                    Path::I8 => {
+                        let expected = table.len();
+                        let refused = matches!(r, Err(Error::ShapeMismatch { operand: Operand::Scratch, expected: e, found: 0 }) if e == expected);
+                        prop_assert!(refused, "{:?}", r);
+                    }
+                    _ => prop_assert_eq!(r, Ok(want)),
+                }
+                let tabled = plain.with_label_table(&mut table).unwrap();
+                prop_assert_eq!(tabled.scores(&raw, scratch, &mut scores), Ok(want));
+                prop_assert_eq!(&scores, &want_scores);
+                let tabled = tabled.with_background(-127, &mut sums).unwrap();
+                prop_assert_eq!(tabled.scores_i8(&q, scratch, &mut scores), Ok(want));
+                prop_assert_eq!(&scores, &want_scores);
             } else {
                 prop_assert!(clf.classify_i8(&[0; 64][..nv as usize], scratch).is_err());
                 prop_assert!(clf.with_background(0, &mut [0; 16]).is_err());

@@ -24,8 +24,10 @@ const MAX_MEMORIES: usize = 160;
 const MAX_CLASSES: usize = 16;
 /// The doubled label values an `i8` model run in `f32` keeps
 /// ([`Prepared::with_label_table`], `K·Nc` floats; MNIST: 120 · 10 = 1 200,
-/// 4 800 bytes): up to 128 memories of 10 classes, a larger model runs
-/// without the table. None for the other paths.
+/// 4 800 bytes): up to 128 memories of 10 classes (`K·Nc ≤ 1 280`); the
+/// handle runs only with the table ([`dam_core::LABEL_TABLE_ONLY`]: the scoring loop
+/// without it is not linked), so a larger model is refused
+/// ([`Failure::TooLarge`]). None for the other paths.
 const LABEL_TABLE: usize = if PATHS & Path::I8.bit() != 0 {
     Path::I8.label_table_len(128, 10)
 } else {
@@ -100,7 +102,8 @@ impl fmt::Display for Outcome {
 pub enum Failure {
     /// The embedded model is not a usable (f32 or i8) classifier.
     Model(dam_core::Error),
-    /// `Nv`, `K` or `Nc` exceed the buffers of this firmware.
+    /// `Nv`, `K`, `Nc` or (an `i8` model in `f32`) `K·Nc` exceed the
+    /// buffers of this firmware.
     TooLarge,
     /// The test vectors do not fit the model (regenerate them with
     /// `dam predict` for this model).
@@ -111,10 +114,16 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Model(e) => write!(f, "embedded model: {e}"),
-            Failure::TooLarge => write!(
-                f,
-                "model larger than the firmware buffers (Nv ≤ {MAX_VISIBLE}, K ≤ {MAX_MEMORIES}, Nc ≤ {MAX_CLASSES})"
-            ),
+            Failure::TooLarge => {
+                write!(
+                    f,
+                    "model larger than the firmware buffers (Nv ≤ {MAX_VISIBLE}, K ≤ {MAX_MEMORIES}, Nc ≤ {MAX_CLASSES}"
+                )?;
+                if LABEL_TABLE > 0 {
+                    write!(f, ", label table K·Nc ≤ {LABEL_TABLE}")?;
+                }
+                write!(f, ")")
+            }
             Failure::Vectors => write!(
                 f,
                 "test vectors do not match the model: regenerate them with `dam predict`"
@@ -137,9 +146,11 @@ const PATHS: u8 = Path::F32.bit() | Path::Potts.bit();
 /// The paths this build links: the f32 classifier (and Potts) for an f32
 /// model; for an i8 model the one of this target's arithmetic (float with
 /// an FPU, fixed point without).
+/// With an FPU, the `i8` pass runs only with the label table
+/// ([`dam_core::LABEL_TABLE_ONLY`]).
 #[cfg(dam_model = "i8")]
 const PATHS: u8 = match Arithmetic::NATIVE {
-    Arithmetic::Float => Path::I8.bit(),
+    Arithmetic::Float => Path::I8.bit() | dam_core::LABEL_TABLE_ONLY,
     Arithmetic::FixedPoint => Path::I8Fixed.bit(),
     // An arithmetic of a newer dam-core: no i8 pass linked, so the model is
     // refused at start (`Prepared::only`), never run wrongly.
@@ -190,11 +201,13 @@ pub fn vectors_check(limit: usize, clock: &mut impl Clock) -> Result<Outcome, Fa
         // skip, the handle runs as built.
         _ => prepared,
     };
-    // The doubled label values once, where the path uses them and they fit.
+    // The doubled label values once, where the path uses them (the handle
+    // runs only with them: a model whose table does not fit is refused).
     let mut table = [0.0f32; LABEL_TABLE];
     let prepared = match table.get_mut(..prepared.label_table_len()) {
         Some(table) if !table.is_empty() => prepared.with_label_table(table)?,
-        _ => prepared,
+        Some(_) => prepared,
+        None => return Err(Failure::TooLarge),
     };
     let mut scratch = Scratch::<SCRATCH>::new();
     check_rows(nv, limit, clock, |row, clock| {

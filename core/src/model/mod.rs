@@ -54,11 +54,21 @@ use crate::real::Real;
 
 /// CRC-32 (ISO-HDLC, the zlib/PNG/gzip polynomial) of `bytes`.
 ///
+/// On bare-metal targets (`target_os = "none"`: the boards) bit by bit,
+/// without the 1 KiB table of the hosts' byte-at-a-time loop: the same
+/// value, for 1 KiB less flash, at about 8 times the cost of the one check
+/// when a model is parsed (on a Cortex-M4F 64 instructions per byte
+/// instead of 8: 6 M for the 96 KB MNIST model, 37 ms at 168 MHz).
+///
 /// ```
 /// assert_eq!(dam_core::model::crc32(b"123456789"), 0xcbf4_3926);
 /// ```
 pub fn crc32(bytes: &[u8]) -> u32 {
-    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    #[cfg(target_os = "none")]
+    type Impl = crc::NoTable;
+    #[cfg(not(target_os = "none"))]
+    type Impl = crc::Table<1>;
+    const CRC: crc::Crc<u32, Impl> = crc::Crc::<u32, Impl>::new(&crc::CRC_32_ISO_HDLC);
     CRC.checksum(bytes)
 }
 
@@ -850,6 +860,13 @@ mod tests {
 
     proptest! {
         #![proptest_config(config(ProptestConfig::default(), 16))]
+
+        /// The boards' bit-by-bit CRC-32 is the hosts' table-driven one.
+        #[test]
+        fn crc32_without_table_is_the_same(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            const BITWISE: crc::Crc<u32, crc::NoTable> = crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
+            prop_assert_eq!(BITWISE.checksum(&bytes), crc32(&bytes));
+        }
 
         /// Arbitrary bytes, and arbitrary edits of a valid model, never
         /// panic; an edit the CRC does not cover is caught by another check.

@@ -220,6 +220,23 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
     ///
     /// Errors: shape mismatches, and (raw form) [`crate::Error::Overflow`].
     pub fn forward(&self, v: &[Q], scores: &mut [f32], scratch: &mut [f32]) -> Result<usize> {
+        self.forward_in::<false>(v, scores, scratch)
+    }
+
+    /// [`QuantizedClassifier::forward`]; with `TABLE_ONLY`, only with a
+    /// label table ([`QuantizedClassifier::with_label_table`]): without
+    /// one it returns [`crate::Error::ShapeMismatch`] (operand
+    /// [`Operand::Scratch`], the table's length expected, 0 found), and
+    /// the scoring loop without the table (a second instantiation of the
+    /// scorer) is not compiled in. For [`crate::Prepared`]'s
+    /// [`crate::LABEL_TABLE_ONLY`].
+    #[inline(never)]
+    pub(crate) fn forward_in<const TABLE_ONLY: bool>(
+        &self,
+        v: &[Q],
+        scores: &mut [f32],
+        scratch: &mut [f32],
+    ) -> Result<usize> {
         let (nv, k) = self.check_forward(v, scores, scratch)?;
         let base = scratch.get_mut(..k).unwrap_or(&mut []);
         let unit = 1.0 / Q::MAX_LEVEL as f32;
@@ -247,6 +264,14 @@ impl<'a, Q: Level> QuantizedClassifier<'a, Q> {
                 label_bound,
             };
             return scorer.score(base, scores);
+        }
+        if TABLE_ONLY {
+            // No table: refused, and the loop below is not compiled in.
+            return Err(crate::Error::ShapeMismatch {
+                operand: Operand::Scratch,
+                expected: self.label_table_len(),
+                found: 0,
+            });
         }
         let scorer: ClassScorer<'_, f32, _, false> = ClassScorer {
             f,
