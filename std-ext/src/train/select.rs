@@ -241,8 +241,9 @@ pub fn held_correct(
     }
     let mut t = Trainer::for_data(config.clone(), fit, classes)?;
     let (mut best, mut best_count, mut since) = (vec![false; held.len()], 0usize, 0usize);
+    let listed = super::kh16::Listed::new(fit);
     while t.epoch < config.epochs {
-        let Some(stats) = t.run_epoch(fit, stop)? else {
+        let Some(stats) = t.run_epoch_listed(&listed, stop)? else {
             return Ok(None);
         };
         if !stats.loss.is_finite() {
