@@ -68,11 +68,14 @@ pub struct Foreground {
     starts: Vec<usize>,
     index: Vec<u32>,
     value: Vec<f32>,
-    /// The same entries by pixel ([`Foreground::by_pixel`]), built on
+    /// The same entries by pixel ([`Foreground::by_pixel`], for the
+    /// AVX-512 backward kernel only), built on
     /// demand: `column_starts[i]..column_starts[i + 1]` are pixel `i`'s,
     /// in image order.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     column_starts: Vec<usize>,
     /// (image, `v_i − b₀`) in one entry: one store when listing.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     column: Vec<(u32, f32)>,
     columns_ready: bool,
 }
@@ -100,6 +103,7 @@ impl Foreground {
     /// Lists the entries by pixel too (once per set of images): what
     /// [`backward`] runs over, so that each pixel's row of sums stays in
     /// registers.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     fn by_pixel(&mut self) {
         if self.columns_ready {
             return;
@@ -794,18 +798,7 @@ pub fn transpose(
         dst.len() >= (cols - 1) * dst_stride + rows,
         "destination too short"
     );
-    let (full_rows, full_cols) = (rows / LANES * LANES, cols / LANES * LANES);
-    let mut done = (0, 0);
-    #[cfg(target_arch = "x86_64")]
-    if available() {
-        // SAFETY: AVX-512 F present; the asserts above bound every index
-        // the tiles touch (`r < full_rows ≤ rows`, `c < full_cols ≤ cols`).
-        #[allow(unsafe_code)]
-        unsafe {
-            avx512_tiles::transpose_tiles(src, full_rows, full_cols, src_stride, dst, dst_stride)
-        };
-        done = (full_rows, full_cols);
-    }
+    let done = whole_tiles(src, rows, cols, src_stride, dst, dst_stride);
     let copy = |dst: &mut [f32], r: std::ops::Range<usize>, c: std::ops::Range<usize>| {
         for c in c {
             for r in r.clone() {
@@ -821,6 +814,32 @@ pub fn transpose(
         copy(dst, 0..rows, done.1..cols);
         copy(dst, done.0..rows, 0..done.1);
     }
+}
+
+/// [`transpose`]'s whole 16 × 16 tiles, in registers where AVX-512 runs:
+/// returns the rows and columns done (none elsewhere). The caller has
+/// checked the shapes.
+fn whole_tiles(
+    src: &[f32],
+    rows: usize,
+    cols: usize,
+    src_stride: usize,
+    dst: &mut [f32],
+    dst_stride: usize,
+) -> (usize, usize) {
+    #[cfg(target_arch = "x86_64")]
+    if available() {
+        let (rows, cols) = (rows / LANES * LANES, cols / LANES * LANES);
+        // SAFETY: AVX-512 F present; the caller's asserts bound every index
+        // the tiles touch (`r < rows`, `c < cols`, both rounded down here).
+        #[allow(unsafe_code)]
+        unsafe {
+            avx512_tiles::transpose_tiles(src, rows, cols, src_stride, dst, dst_stride)
+        };
+        return (rows, cols);
+    }
+    let _ = (src, rows, cols, src_stride, dst, dst_stride);
+    (0, 0)
 }
 
 #[cfg(target_arch = "x86_64")]
