@@ -192,11 +192,6 @@ impl Foreground {
         }
     }
 
-    /// Foreground pixels of image `b` (0 past the last image).
-    pub fn image_len(&self, b: usize) -> usize {
-        self.range(b).len()
-    }
-
     /// Image `b`'s pixel indices and values as stored (for prefetching).
     pub fn entries(&self, b: usize) -> (&[u32], &[f32]) {
         let range = self.range(b);
@@ -306,7 +301,7 @@ pub fn forward(
     init: &[f32],
     out: &mut [f32],
 ) -> Result<(), ShapeError> {
-    check(fg, xt, kp, init, fg.images(), out)?;
+    check(fg, (xt, fg.pixels()), kp, init, (out, fg.images()))?;
     #[cfg(target_arch = "x86_64")]
     if available() {
         // SAFETY: AVX-512 F is present (checked just above); `check` has
@@ -346,7 +341,7 @@ pub fn backward(
     init: &[f32],
     out: &mut [f32],
 ) -> Result<(), ShapeError> {
-    check(fg, g, kp, init, fg.pixels(), out)?;
+    check(fg, (g, fg.images()), kp, init, (out, fg.pixels()))?;
     #[cfg(target_arch = "x86_64")]
     if available() {
         fg.by_pixel();
@@ -361,22 +356,16 @@ pub fn backward(
     backward_reference(fg, g, kp, init, out)
 }
 
-/// The shapes both products need: `kp` lanes, `init` ≥ `kp`, `out` ≥
-/// `out_rows·kp`, and the other operand ≥ `rows·kp` where `rows` is what
-/// it is indexed by (pixels for `forward`, images for `backward`).
+/// The shapes both products need: `kp` lanes, `init` ≥ `kp`, the operand
+/// ≥ `operand_rows·kp` and `out` ≥ `out_rows·kp` (pixels and images for
+/// `forward`, the other way round for `backward`).
 fn check(
     fg: &Foreground,
-    operand: &[f32],
+    (operand, operand_rows): (&[f32], usize),
     kp: usize,
     init: &[f32],
-    out_rows: usize,
-    out: &[f32],
+    (out, out_rows): (&[f32], usize),
 ) -> Result<(), ShapeError> {
-    let operand_rows = if out_rows == fg.images() {
-        fg.pixels()
-    } else {
-        fg.images()
-    };
     let fits = |len: usize, rows: usize| rows.checked_mul(kp).is_some_and(|n| len >= n);
     let ok = kp.is_multiple_of(LANES)
         && init.len() >= kp
@@ -394,7 +383,7 @@ pub fn forward_reference(
     init: &[f32],
     out: &mut [f32],
 ) -> Result<(), ShapeError> {
-    check(fg, xt, kp, init, fg.images(), out)?;
+    check(fg, (xt, fg.pixels()), kp, init, (out, fg.images()))?;
     for (b, row) in out.chunks_exact_mut(kp).take(fg.images()).enumerate() {
         row.copy_from_slice(&init[..kp]);
         for (i, x) in fg.image(b) {
@@ -414,7 +403,7 @@ pub fn backward_reference(
     init: &[f32],
     out: &mut [f32],
 ) -> Result<(), ShapeError> {
-    check(fg, g, kp, init, fg.pixels(), out)?;
+    check(fg, (g, fg.images()), kp, init, (out, fg.pixels()))?;
     for row in out.chunks_exact_mut(kp).take(fg.pixels()) {
         row.copy_from_slice(&init[..kp]);
     }

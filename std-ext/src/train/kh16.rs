@@ -429,6 +429,9 @@ impl<'a> Net<'a> {
             }
         }
         let g = resized(g, k * b);
+        // `Kp ≥ K` entries (the foreground products' lanes; the rest zero).
+        let init = aligned(init, foreground::padded(k));
+        init.fill(0.0);
         // G and the label part, compiled for the widest vector unit here
         // (the same bits as the plain loops: element-wise products and sums
         // in a fixed order).
@@ -441,6 +444,7 @@ impl<'a> Net<'a> {
             delta,
             dsum,
             g,
+            gsums: &mut init[..k],
             grad,
         });
         match sparse {
@@ -450,10 +454,9 @@ impl<'a> Net<'a> {
                 // entries.
                 let kp = sp.kp;
                 let rows = padded_transpose(g, k, b, b, rows, kp);
-                let init = aligned(init, kp);
-                init.fill(0.0);
-                for (x, g) in init.iter_mut().zip(g.chunks_exact(b)) {
-                    *x = sp.background * sum_lanes(g);
+                // The background's part, b₀ Σ_b G_μb, from G's row sums.
+                for x in init.iter_mut() {
+                    *x *= sp.background;
                 }
                 let transposed = aligned(transposed, nv * kp);
                 foreground::backward(fg, rows, kp, init, transposed)?;
@@ -555,6 +558,8 @@ struct Backward<'a> {
     delta: &'a [f32],
     dsum: &'a [f32],
     g: &'a mut [f32],
+    /// `Σ_b G_μb` per memory (`K`).
+    gsums: &'a mut [f32],
     grad: &'a mut [f32],
 }
 
@@ -572,11 +577,13 @@ impl dam_core::simd::Vectorized for Backward<'_> {
             delta,
             dsum,
             g,
+            gsums,
             grad,
         } = self;
         let d = nv + nc;
-        for ((g, grad), (dfw, dfu)) in g
+        for (((g, gsum_out), grad), (dfw, dfu)) in g
             .chunks_exact_mut(b)
+            .zip(gsums.iter_mut())
             .zip(grad.chunks_exact_mut(d))
             .zip(dfw.chunks_exact(nc * b).zip(dfu.chunks_exact(b)))
         {
@@ -613,6 +620,7 @@ impl dam_core::simd::Vectorized for Backward<'_> {
                 *x = 2.0 * fold_lanes(acc);
             }
             let gsum = sum_lanes(g);
+            *gsum_out = gsum;
             for x in grad[nv..].iter_mut() {
                 *x -= gsum;
             }
@@ -663,7 +671,8 @@ struct Workspace {
     rows: Vec<f32>,
     /// The visible gradient, pixel-major (`Nv × Kp`).
     transposed: Vec<f32>,
-    /// The background's part of the visible gradient (`Kp`).
+    /// `G`'s row sums, then (with [`Sparse`]) the background's part of the
+    /// visible gradient (`Kp`).
     init: Vec<f32>,
     /// The chunk's (drawn) images, `b × Nv`, and their labels: filled by
     /// the caller of [`Net::partial_into`], not by it.
@@ -889,6 +898,9 @@ pub struct EpochStats {
 #[derive(Debug)]
 pub struct Listed<'a> {
     data: &'a Split,
+    /// The value the foreground products skip, where they run
+    /// ([`foreground::background`]).
+    background: Option<f32>,
     lists: Option<Foreground>,
 }
 
@@ -896,22 +908,28 @@ impl<'a> Listed<'a> {
     /// `data` with its foreground listed, where the CPU runs the foreground
     /// kernels and the images have a background value (else as it is).
     pub fn new(data: &'a Split) -> Self {
-        let lists = foreground::available()
-            .then(|| foreground::background(&data.images, data.dim))
-            .flatten()
-            .map(|b0| {
-                let mut lists = Foreground::new(data.dim, b0);
-                for i in 0..data.len() {
-                    lists.push(data.image(i));
-                }
-                lists
-            });
-        Listed { data, lists }
+        let unlisted = Listed::unlisted(data);
+        let lists = unlisted.background.map(|b0| {
+            let mut lists = Foreground::new(data.dim, b0);
+            for i in 0..data.len() {
+                lists.push(data.image(i));
+            }
+            lists
+        });
+        Listed { lists, ..unlisted }
     }
 
-    /// `data` without lists ([`Trainer::run_epoch`]).
+    /// `data` without lists ([`Trainer::run_epoch`]; the images are listed
+    /// per chunk, as with augmentation).
     pub fn unlisted(data: &'a Split) -> Self {
-        Listed { data, lists: None }
+        let background = foreground::available()
+            .then(|| foreground::background(&data.images, data.dim))
+            .flatten();
+        Listed {
+            data,
+            background,
+            lists: None,
+        }
     }
 
     /// The data.
@@ -1094,6 +1112,22 @@ impl Trainer {
         self.run_epoch_listed(&Listed::unlisted(data), stop)
     }
 
+    /// `data` prepared for [`Trainer::run_epoch_listed`]: listed once
+    /// where the lists serve every epoch (no augmentation), else not (the
+    /// drawn images are listed per chunk).
+    pub fn listed<'a>(&self, data: &'a Split) -> Listed<'a> {
+        if self.draws_identity() {
+            Listed::new(data)
+        } else {
+            Listed::unlisted(data)
+        }
+    }
+
+    /// Whether every epoch sees the images as they are.
+    fn draws_identity(&self) -> bool {
+        self.config.augmentation() == Augmentation::Shift(0)
+    }
+
     /// [`Trainer::run_epoch`] over data listed once ([`Listed`]): the same
     /// model, loss and accuracy to the last bit, faster.
     pub fn run_epoch_listed(
@@ -1122,14 +1156,9 @@ impl Trainer {
         // foreground products (where the CPU runs their kernels).
         // Lists made once serve while every epoch sees the images as they
         // are (no augmentation).
-        let identity = self.config.augmentation() == Augmentation::Shift(0);
+        let identity = self.draws_identity();
         let cached = (listed.lists.as_ref()).filter(|l| identity && l.pixels() == self.nv);
-        let background = match cached {
-            Some(lists) => Some(lists.background()),
-            None => foreground::available()
-                .then(|| foreground::background(&data.images, self.nv))
-                .flatten(),
-        };
+        let background = listed.background;
         let (mut xt, mut init) = (Vec::new(), Vec::new());
         for batch in order.chunks(self.config.batch) {
             if stop() {

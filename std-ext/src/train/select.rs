@@ -241,7 +241,7 @@ pub fn held_correct(
     }
     let mut t = Trainer::for_data(config.clone(), fit, classes)?;
     let (mut best, mut best_count, mut since) = (vec![false; held.len()], 0usize, 0usize);
-    let listed = super::kh16::Listed::new(fit);
+    let listed = t.listed(fit);
     while t.epoch < config.epochs {
         let Some(stats) = t.run_epoch_listed(&listed, stop)? else {
             return Ok(None);

@@ -248,8 +248,8 @@ pub fn run(
         }
     };
     let mut early = false;
-    // The images' foreground listed once for all epochs (where it serves).
-    let listed = super::kh16::Listed::new(data.train);
+    // The images' foreground listed once for all epochs, where that serves.
+    let listed = trainer.listed(data.train);
     while trainer.epoch < trainer.config.epochs {
         if let Some(p) = stopping.patience
             && data.val.is_some()
