@@ -7,7 +7,7 @@
 //! (for a matrix-vector product, GFLOP/s = GB/s ÷ 2).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use dam_benches::{data, interaction, interaction_pass, iter_batch, iter_gemv};
+use dam_benches::{data, interaction, interaction_pass, interaction_run, iter_batch, iter_gemv};
 use dam_core::simd::{self, IntKernels, Isa, Kernels, scalar};
 use nalgebra::DMatrix;
 use std::hint::black_box;
@@ -154,6 +154,18 @@ fn batch1000(c: &mut Criterion<ThreadTime>) {
                 simd::gemm_nt_fused(black_box(&xi), black_box(&xs), D, |_, j, m| {
                     if let Some(a) = acc.get_mut(j) {
                         *a += interaction(m, inv_d);
+                    }
+                });
+                acc[0]
+            })
+        });
+        // The same pass, the interaction applied per run of memories.
+        g.bench_function("dam_fused_runs", |b| {
+            b.iter(|| {
+                acc.iter_mut().for_each(|a| *a = 0.0);
+                simd::gemm_nt_fused_runs(black_box(&xi), black_box(&xs), D, |_, j, run| {
+                    if let Some(a) = acc.get_mut(j) {
+                        interaction_run(run, inv_d, a);
                     }
                 });
                 acc[0]

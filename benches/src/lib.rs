@@ -34,6 +34,29 @@ pub fn interaction(m: f32, inv_d: f32) -> f32 {
     s * s * s
 }
 
+/// Adds [`interaction`] of a run of overlaps (one query, consecutive
+/// memories, as `gemm_nt_fused_runs` hands them over) to `acc`: the
+/// interaction over the run, then its sum in eight partial sums (both
+/// loops vectorize), then one addition to `acc`. The sum's order differs
+/// from one `acc += interaction(m)` per product by rounding only.
+#[inline(always)]
+pub fn interaction_run(run: &[f32], inv_d: f32, acc: &mut f32) {
+    for chunk in run.chunks(32) {
+        // Entries past the run stay 0, and `interaction(0) = 0`.
+        let mut f = [0.0f32; 32];
+        for (f, &m) in f.iter_mut().zip(chunk) {
+            *f = interaction(m, inv_d);
+        }
+        let mut lanes = [0.0f32; 8];
+        for part in f.chunks_exact(8) {
+            for (l, &x) in lanes.iter_mut().zip(part) {
+                *l += x;
+            }
+        }
+        *acc += lanes.iter().sum::<f32>();
+    }
+}
+
 /// Adds [`interaction`] of a `K × B` row-major overlap matrix into the `B`
 /// per-query sums: the separate element-wise pass of the unfused variants.
 pub fn interaction_pass(overlaps: &[f32], inv_d: f32, acc: &mut [f32]) {
@@ -224,6 +247,28 @@ mod tests {
         interaction_pass(&m, inv_d, &mut acc);
         for (g, w) in acc.iter().zip(&want) {
             assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()));
+        }
+    }
+
+    /// The per-run pass gives the per-product pass's sums up to rounding,
+    /// on a shape the packed kernels take (runs longer than one) and one
+    /// they do not.
+    #[test]
+    fn run_pass_equals_product_pass() {
+        for (k, b, d) in [(70, 30, 41), (5, 3, 9)] {
+            let xi = data(k * d, 4);
+            let xs = data(b * d, 5);
+            let inv_d = 1.0 / d as f32;
+            let mut want = vec![0.0f32; b];
+            dam_core::simd::gemm_nt_fused(&xi, &xs, d, |_, j, m| want[j] += interaction(m, inv_d));
+            let mut got = vec![0.0f32; b];
+            dam_core::simd::gemm_nt_fused_runs(&xi, &xs, d, |_, j, run| {
+                interaction_run(run, inv_d, &mut got[j])
+            });
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "{g} vs {w}");
+            }
+            assert!(want.iter().any(|&w| w != 0.0));
         }
     }
 

@@ -69,6 +69,14 @@ pub trait Kernels: sealed::Sealed + Copy + Sized {
         d: usize,
         f: F,
     );
+    /// [`gemm_nt_fused_runs`](crate::simd::gemm_nt_fused_runs) on `isa`.
+    fn gemm_nt_fused_runs_on<F: FnMut(usize, usize, &[Self])>(
+        isa: Isa,
+        memories: &[Self],
+        queries: &[Self],
+        d: usize,
+        f: F,
+    );
     /// `(sin x_i, cos x_i)` for each entry (common length of the three) on
     /// the fastest path: for `f32` the body of [`crate::trig::sin_cos_slice`]
     /// (and so of `f32`'s [`Real::sin_cos_slice`](crate::Real::sin_cos_slice)),

@@ -132,6 +132,35 @@ fn check_gemm<T: Real>(
             seen.iter().all(|&s| s == 1),
             "{isa:?}: every pair exactly once"
         );
+        // Runs: every pair in exactly one run, each query's runs in
+        // increasing memory order, the same bits as one call per product.
+        let mut seen = vec![0u32; rows_a * rows_q];
+        let mut next = vec![0usize; rows_q];
+        let mut runs_ok = true;
+        let mut ran = vec![T::ZERO; rows_a * rows_q];
+        T::gemm_nt_fused_runs_on(isa, ma, mq, d, |mu0, b, run| {
+            runs_ok &= !run.is_empty() && b < rows_q && mu0 >= next[b] && mu0 + run.len() <= rows_a;
+            if let Some(n) = next.get_mut(b) {
+                *n = mu0 + run.len();
+            }
+            for (i, &v) in run.iter().enumerate() {
+                if let Some(s) = seen.get_mut((mu0 + i) * rows_q + b) {
+                    *s += 1;
+                    ran[(mu0 + i) * rows_q + b] = v;
+                }
+            }
+        });
+        prop_assert!(
+            runs_ok,
+            "{isa:?}: runs non-empty, in range, in increasing order"
+        );
+        prop_assert!(
+            seen.iter().all(|&s| s == 1),
+            "{isa:?}: every pair in exactly one run"
+        );
+        for (r, g) in ran.iter().zip(&got) {
+            prop_assert_eq!(r, g, "{:?}: runs differ from products", isa);
+        }
         let mut out = vec![T::ZERO; rows_a * rows_q];
         simd::gemm_nt_on(isa, ma, mq, d, &mut out);
         for mu in 0..rows_a {

@@ -153,6 +153,25 @@ fn run<T: Elem>(input: &Input) {
             seen.iter().all(|&s| s == 1),
             "{isa:?} gemm: every pair once"
         );
+        // The same products in runs: every pair in exactly one run, each
+        // query's runs in increasing memory order.
+        let mut seen = vec![0u32; rows * cols];
+        let mut next = vec![0usize; cols];
+        T::gemm_nt_fused_runs_on(isa, a, q, d, |mu0, b, run| {
+            assert!(!run.is_empty() && mu0 >= next[b], "{isa:?} runs: order");
+            next[b] = mu0 + run.len();
+            for (i, &v) in run.iter().enumerate() {
+                seen[(mu0 + i) * cols + b] += 1;
+                assert!(
+                    v == got[(mu0 + i) * cols + b] || v.partial_cmp(&v).is_none(),
+                    "{isa:?} runs: value"
+                );
+            }
+        });
+        assert!(
+            seen.iter().all(|&s| s == 1),
+            "{isa:?} runs: every pair once"
+        );
         let mut out = vec![T::ZERO; rows * cols];
         simd::gemm_nt_on(isa, a, q, d, &mut out);
         for mu in 0..rows {

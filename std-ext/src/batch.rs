@@ -3,7 +3,7 @@
 //!
 //! The inputs go in blocks of [`QUERY_BLOCK`]. For each block, the overlaps
 //! of all its inputs with all memories come from products
-//! ([`dam_core::simd::gemm_nt_fused`]) of [`MEMORY_BLOCK`] memories each,
+//! ([`dam_core::simd::gemm_nt_fused_runs`]) of [`MEMORY_BLOCK`] memories each,
 //! run in parallel: every task packs its own memories once and streams the
 //! whole block of inputs over them (the packed kernel's cost of packing is
 //! then shared by a thousand inputs, not by a few). Then
@@ -152,9 +152,12 @@ fn products<T: Real + Send + Sync>(
         .zip(clf.memories().as_slice().par_chunks(MEMORY_BLOCK * d))
         .for_each(|(out, memories)| {
             let rows = memories.len() / d;
-            dam_core::simd::gemm_nt_fused(memories, padded, d, |mu, b, m| {
-                if let Some(o) = out.get_mut(b * rows + mu) {
-                    *o = m;
+            // Each run is consecutive memories of one input: contiguous
+            // in `out`, one copy per run.
+            dam_core::simd::gemm_nt_fused_runs(memories, padded, d, |mu0, b, run| {
+                let at = b * rows + mu0;
+                if let Some(o) = out.get_mut(at..at + run.len()) {
+                    o.copy_from_slice(run);
                 }
             });
         });

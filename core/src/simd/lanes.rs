@@ -66,6 +66,39 @@ pub(crate) unsafe trait Lanes: Copy {
         unsafe { Self::load(buf.as_ptr()) }
     }
 
+    /// The packed product's micro-kernel for a whole group of `NR`
+    /// queries times a whole panel of `PANEL_REGS · N` memories, where
+    /// this register type has one written in assembly: writes the same
+    /// bits as [`micro`] + [`store_tile`] into `tile` (rows of
+    /// `PANEL_REGS · MAX_LANES` elements) and returns `true`; otherwise
+    /// does nothing and returns `false`.
+    ///
+    /// `panel` must be valid for `PANEL_REGS·N·d` reads, `q` for `NR·d`
+    /// reads, `tile` for `NR·PANEL_REGS·MAX_LANES` writes, `d ≥ 1`.
+    #[inline(always)]
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
+    unsafe fn micro_full<const NR: usize>(
+        _panel: *const Self::E,
+        _q: *const Self::E,
+        _d: usize,
+        _tile: *mut Self::E,
+    ) -> bool {
+        false
+    }
+
+    /// Packs one whole panel of [`gemm_packed`] (`PANEL_REGS · N` rows of
+    /// `d`, row `i` at `src + i·d`; column `p` at `dst + p·PANEL_REGS·N`)
+    /// where this register type has a vector packing, and returns `true`;
+    /// otherwise does nothing and returns `false`.
+    ///
+    /// `src` must be valid for `PANEL_REGS·N·d` reads, `dst` for as many
+    /// writes.
+    #[inline(always)]
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
+    unsafe fn pack_panel(_src: *const Self::E, _d: usize, _dst: *mut Self::E) -> bool {
+        false
+    }
+
     /// Stores the low `s.len()` lanes (`s.len() < N`) into `s`.
     #[inline(always)]
     unsafe fn store_partial(self, s: &mut [Self::E]) {
@@ -383,6 +416,10 @@ unsafe fn block<V: Lanes, const MR: usize, const NR: usize, F>(
     }
 }
 
+/// Steps of [`micro`]'s loop per iteration.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
+const UNROLL: usize = 4;
+
 /// Registers per column of a packed memory panel: the micro-kernel of
 /// [`gemm_packed`] covers `PANEL_REGS · N` memories (32 `f32` on AVX-512,
 /// 16 on AVX2).
@@ -431,6 +468,9 @@ unsafe fn pack_panels<V: Lanes>(a: &[V::E], rows: usize, d: usize, buf: *mut V::
             // and each row's cache line serves the next 16 columns. The
             // column is gathered by scalar loads (faster here than the
             // vector scatters or gathers LLVM would otherwise emit).
+            // SAFETY: `src` holds the panel's `MR·d` entries; `dst` has
+            // room for `MR·d` (above).
+            Some(src) if full && unsafe { V::pack_panel(src.as_ptr(), d, dst) } => {}
             Some(src) if full => {
                 let sp = src.as_ptr();
                 for p in 0..d {
@@ -544,7 +584,8 @@ unsafe fn micro<V: Lanes, const NR: usize, const PR: usize>(
             *r = opaque(q.add(j.min(nj - 1) * d));
         }
         let mut pa = panel;
-        for p in 0..d {
+        // One step: entry `p` of every row times column `p` of the panel.
+        let step = |acc: &mut [[V; PR]; NR], pa: *const V::E, p: usize| {
             let a: [V; PR] = core::array::from_fn(|r| V::load(pa.add(r * V::N)));
             for (c, r) in acc.iter_mut().zip(rows.iter()) {
                 let x = V::splat(*r.add(p));
@@ -552,7 +593,22 @@ unsafe fn micro<V: Lanes, const NR: usize, const PR: usize>(
                     *c = a.mul_add(x, *c);
                 }
             }
+        };
+        // Four steps per iteration: the loop's counter, pointer and branch
+        // (scalar operations the scheduler may put on the FMA ports) once
+        // per 4·PR·NR FMAs. Each accumulator still sees `p` in order.
+        let mut p = 0;
+        while p + UNROLL <= d {
+            for u in 0..UNROLL {
+                step(&mut acc, pa.add(u * mr), p + u);
+            }
+            pa = pa.add(UNROLL * mr);
+            p += UNROLL;
+        }
+        while p < d {
+            step(&mut acc, pa, p);
             pa = pa.add(mr);
+            p += 1;
         }
         acc
     }
@@ -575,6 +631,96 @@ unsafe fn store_tile<V: Lanes, const NR: usize, const PR: usize>(
                 // SAFETY: `dst` holds `N` elements; the ISA is the
                 // caller's.
                 unsafe { v.store(dst.as_mut_ptr()) };
+            }
+        }
+    }
+}
+
+/// What [`gemm_packed`] does with its results: one product at a time (the
+/// dot-product tiles it falls back to) or a micro-tile of them.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
+pub(crate) trait Epilogue<E: Real> {
+    /// The product of memory `mu` and query `b`.
+    fn one(&mut self, mu: usize, b: usize, v: E);
+    /// A micro-tile: `tile[j][i]` is the product of memory `m0 + i` and
+    /// query `b0 + j`, for `i < valid`, `j < nj`.
+    fn tile<const NR: usize>(
+        &mut self,
+        m0: usize,
+        b0: usize,
+        nj: usize,
+        valid: usize,
+        tile: &[[E; PANEL_REGS * MAX_LANES]; NR],
+    );
+}
+
+/// `f(μ, b, v)` per product ([`crate::simd::gemm_nt_fused`]).
+pub(crate) struct Each<F>(pub F);
+
+impl<E: Real, F: FnMut(usize, usize, E)> Epilogue<E> for Each<F> {
+    #[inline(always)]
+    fn one(&mut self, mu: usize, b: usize, v: E) {
+        (self.0)(mu, b, v)
+    }
+
+    #[inline(always)]
+    fn tile<const NR: usize>(
+        &mut self,
+        m0: usize,
+        b0: usize,
+        nj: usize,
+        valid: usize,
+        tile: &[[E; PANEL_REGS * MAX_LANES]; NR],
+    ) {
+        // Memory by memory, the `NR` queries inside: consecutive calls
+        // then update `NR` different queries (independent chains in a
+        // caller that sums per query, instead of one chain of `MR`
+        // dependent additions per query), and each query still sees its
+        // memories in increasing order. A whole group separately: its
+        // query loop has a constant trip count and is unrolled.
+        if nj == NR {
+            for i in 0..valid {
+                for (j, tj) in tile.iter().enumerate() {
+                    if let Some(&v) = tj.get(i) {
+                        (self.0)(m0 + i, b0 + j, v);
+                    }
+                }
+            }
+        } else {
+            for i in 0..valid {
+                for (j, tj) in tile.iter().enumerate().take(nj) {
+                    if let Some(&v) = tj.get(i) {
+                        (self.0)(m0 + i, b0 + j, v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `f(μ₀, b, run)` per query and run of consecutive memories
+/// ([`crate::simd::gemm_nt_fused_runs`]): a micro-tile gives each of its
+/// queries one run of up to `PANEL_REGS · N` memories.
+pub(crate) struct Runs<F>(pub F);
+
+impl<E: Real, F: FnMut(usize, usize, &[E])> Epilogue<E> for Runs<F> {
+    #[inline(always)]
+    fn one(&mut self, mu: usize, b: usize, v: E) {
+        (self.0)(mu, b, core::slice::from_ref(&v))
+    }
+
+    #[inline(always)]
+    fn tile<const NR: usize>(
+        &mut self,
+        m0: usize,
+        b0: usize,
+        nj: usize,
+        valid: usize,
+        tile: &[[E; PANEL_REGS * MAX_LANES]; NR],
+    ) {
+        for (j, tj) in tile.iter().enumerate().take(nj) {
+            if let Some(run) = tj.get(..valid) {
+                (self.0)(m0, b0 + j, run);
             }
         }
     }
@@ -617,13 +763,13 @@ unsafe fn store_tile<V: Lanes, const NR: usize, const PR: usize>(
 /// The CPU must have `V`'s instruction set.
 #[inline(always)]
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the packed kernel runs on x86_64 only
-pub(crate) unsafe fn gemm_packed<V: Lanes, const NR: usize, const MRT: usize, const NRT: usize, F>(
+pub(crate) unsafe fn gemm_packed<V: Lanes, const NR: usize, const MRT: usize, const NRT: usize, P>(
     a: &[V::E],
     q: &[V::E],
     d: usize,
-    mut f: F,
+    mut ep: P,
 ) where
-    F: FnMut(usize, usize, V::E),
+    P: Epilogue<V::E>,
 {
     let (k, nq) = (
         a.len().checked_div(d).unwrap_or(0),
@@ -631,7 +777,7 @@ pub(crate) unsafe fn gemm_packed<V: Lanes, const NR: usize, const MRT: usize, co
     );
     if !packed_fits::<V, NR>(k, nq, d) {
         // SAFETY: the ISA is the caller's.
-        return unsafe { gemm_fused::<V, MRT, NRT, F>(a, q, d, f) };
+        return unsafe { gemm_fused::<V, MRT, NRT, _>(a, q, d, |mu, b, v| ep.one(mu, b, v)) };
     }
     let mr = PANEL_REGS * V::N;
     // Whole panels per block (≥ 1: `packed_fits` checked `MR·d ≤ capacity`).
@@ -664,7 +810,15 @@ pub(crate) unsafe fn gemm_packed<V: Lanes, const NR: usize, const MRT: usize, co
                 // a panel of 4).
                 let (m0, pt) = (mu0 + t * mr, bp.wrapping_add(t * mr * d));
                 let valid = (rows - t * mr).min(mr);
-                if valid > V::N {
+                // SAFETY: as below; `tile` holds `NR` rows of
+                // `PANEL_REGS · MAX_LANES` elements, `d ≥ 1`
+                // (`packed_fits`).
+                if nj == NR
+                    && valid > V::N
+                    && unsafe { V::micro_full::<NR>(pt, qg.as_ptr(), d, tile.as_mut_ptr().cast()) }
+                {
+                    // The assembly kernel filled `tile`.
+                } else if valid > V::N {
                     // SAFETY: panel `t < panels` was written by
                     // `pack_panels` (`MR·d` elements at `pt = t·MR·d`);
                     // `qg` holds `nj·d` elements, `nj ≥ 1`. The ISA is the
@@ -680,30 +834,7 @@ pub(crate) unsafe fn gemm_packed<V: Lanes, const NR: usize, const MRT: usize, co
                         store_tile(&acc, &mut tile);
                     }
                 }
-                // Memory by memory, the `NR` queries inside: consecutive
-                // calls then update `NR` different queries (independent
-                // chains in a caller that sums per query, instead of one
-                // chain of `MR` dependent additions per query), and each
-                // query still sees its memories in increasing order.
-                // A whole group separately: its query loop has a constant
-                // trip count and is unrolled.
-                if nj == NR {
-                    for i in 0..valid {
-                        for (j, tj) in tile.iter().enumerate() {
-                            if let Some(&v) = tj.get(i) {
-                                f(m0 + i, b0 + j, v);
-                            }
-                        }
-                    }
-                } else {
-                    for i in 0..valid {
-                        for (j, tj) in tile.iter().enumerate().take(nj) {
-                            if let Some(&v) = tj.get(i) {
-                                f(m0 + i, b0 + j, v);
-                            }
-                        }
-                    }
-                }
+                ep.tile(m0, b0, nj, valid, &tile);
             }
         }
     }
@@ -718,7 +849,8 @@ macro_rules! impl_lanes {
         mul_add: |$a:ident, $b:ident, $c:ident| $fma:expr,
         sum: |$v:ident| $sum:expr
         $(, load_partial: |$s:ident| $lp:expr)?
-        $(, sum4: |$q0:ident, $q1:ident, $q2:ident, $q3:ident| $s4:expr)? $(,)?
+        $(, sum4: |$q0:ident, $q1:ident, $q2:ident, $q3:ident| $s4:expr)?
+        $(, micro_full: $mf:ident, pack_panel: $pp:ident)? $(,)?
     ) => {
         #[derive(Clone, Copy)]
         pub(crate) struct $name($reg);
@@ -779,6 +911,23 @@ macro_rules! impl_lanes {
             unsafe fn load_partial($s: &[$e]) -> Self {
                 // SAFETY: see the comment on the `unsafe impl`.
                 unsafe { Self($lp) }
+            }
+            )?
+            $(
+            #[inline(always)]
+            unsafe fn micro_full<const NR: usize>(
+                panel: *const $e,
+                q: *const $e,
+                d: usize,
+                tile: *mut $e,
+            ) -> bool {
+                // SAFETY: the trait's obligations, forwarded.
+                unsafe { $mf::<NR>(panel, q, d, tile) }
+            }
+            #[inline(always)]
+            unsafe fn pack_panel(src: *const $e, d: usize, dst: *mut $e) -> bool {
+                // SAFETY: the trait's obligations, forwarded.
+                unsafe { $pp(src, d, dst) }
             }
             )?
             $(
@@ -844,11 +993,37 @@ macro_rules! isa_module {
             ) {
                 $(
                 // SAFETY: as above.
-                return unsafe { lanes::gemm_packed::<V, $pnr, $mr, $nr, _>(a, q, d, f) };
+                return unsafe {
+                    lanes::gemm_packed::<V, $pnr, $mr, $nr, _>(a, q, d, lanes::Each(f))
+                };
                 )?
                 #[allow(unreachable_code)]
                 // SAFETY: as above.
                 unsafe { lanes::gemm_fused::<V, $mr, $nr, _>(a, q, d, f) }
+            }
+
+            /// Batch tile with a callback per run of memories. # Safety:
+            /// the CPU must have the features.
+            #[target_feature(enable = $features)]
+            pub(crate) unsafe fn gemm_fused_runs<V: Lanes>(
+                a: &[V::E],
+                q: &[V::E],
+                d: usize,
+                #[allow(unused_mut)] mut f: impl FnMut(usize, usize, &[V::E]),
+            ) {
+                $(
+                // SAFETY: as above.
+                return unsafe {
+                    lanes::gemm_packed::<V, $pnr, $mr, $nr, _>(a, q, d, lanes::Runs(f))
+                };
+                )?
+                #[allow(unreachable_code)]
+                // SAFETY: as above.
+                unsafe {
+                    lanes::gemm_fused::<V, $mr, $nr, _>(a, q, d, |mu, b, v| {
+                        f(mu, b, core::slice::from_ref(&v))
+                    })
+                }
             }
         }
     };

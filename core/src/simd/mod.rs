@@ -64,6 +64,8 @@ mod neon;
 mod x86;
 #[cfg(target_arch = "x86_64")]
 mod x86_int;
+#[cfg(all(target_arch = "x86_64", dam_avx512))]
+mod x86_packed;
 
 pub use crate::isa::{Isa, Kernels};
 
@@ -327,6 +329,20 @@ macro_rules! impl_kernels {
                     else: scalar::gemm_nt_fused(memories, queries, d, f))
             }
             #[inline]
+            fn gemm_nt_fused_runs_on<F: FnMut(usize, usize, &[$t])>(
+                isa: Isa,
+                memories: &[$t],
+                queries: &[$t],
+                d: usize,
+                mut f: F,
+            ) {
+                dispatch!(isa, $t, gemm_fused_runs(memories, queries, d, f),
+                    fpu: fpu_gemm_nt_fused(memories, queries, d,
+                        |mu, b, v| f(mu, b, core::slice::from_ref(&v))),
+                    else: scalar::gemm_nt_fused(memories, queries, d,
+                        |mu, b, v| f(mu, b, core::slice::from_ref(&v))))
+            }
+            #[inline]
             fn sin_cos_slice(x: &[$t], sin_out: &mut [$t], cos_out: &mut [$t]) {
                 $sin_cos(x, sin_out, cos_out)
             }
@@ -493,6 +509,42 @@ pub fn gemm_nt_fused<T: Real, F: FnMut(usize, usize, T)>(
     f: F,
 ) {
     T::gemm_nt_fused_on(Isa::best_batch(), memories, queries, d, f)
+}
+
+/// [`gemm_nt_fused`] with the products handed over in runs: calls
+/// `f(μ₀, b, run)` where `run[i] = ξ^(μ₀+i)·x_b`, so that the caller can
+/// apply the interaction function to a whole run at once (a loop over a
+/// slice, which the compiler vectorizes) instead of once per call. Every
+/// pair `(μ, b)` is in exactly one run, and each query's runs come in
+/// increasing `μ`; runs are at least one product long (the packed
+/// AVX-512 and AVX2 kernels give each query of a micro-tile one run of up
+/// to 32 and 16 `f32` memories; the other paths runs of one).
+///
+/// Why: with one call per product, a cheap interaction (`relu(m)³`, five
+/// scalar operations) costs a tenth of the packed kernel's time on its
+/// own, because scalar arithmetic shares the ports of the FMAs
+/// (`BENCHMARKS.md`).
+///
+/// ```
+/// // Σ_μ relu(ξ^μ·x_b)² per query b, the interaction applied per run.
+/// let xi = [1.0f32, 0.0, 0.0, 1.0, -1.0, -1.0]; // 3 memories, d = 2
+/// let x = [2.0f32, 1.0, -1.0, 0.0]; // 2 queries
+/// let mut energy = [0.0f32; 2];
+/// dam_core::simd::gemm_nt_fused_runs(&xi, &x, 2, |_mu0, b, run| {
+///     if let Some(e) = energy.get_mut(b) {
+///         *e += run.iter().map(|m| m.max(0.0) * m.max(0.0)).sum::<f32>();
+///     }
+/// });
+/// assert_eq!(energy, [4.0 + 1.0, 1.0]);
+/// ```
+#[inline]
+pub fn gemm_nt_fused_runs<T: Real, F: FnMut(usize, usize, &[T])>(
+    memories: &[T],
+    queries: &[T],
+    d: usize,
+    f: F,
+) {
+    T::gemm_nt_fused_runs_on(Isa::best_batch(), memories, queries, d, f)
 }
 
 /// The batched product written out: `out[μ·B + b] = ξ^μ·x_b` (`K × B`,

@@ -156,7 +156,49 @@ mod avx512_lanes {
         mul_add: |a, b, c| _mm512_fmadd_ps(a, b, c),
         sum: |v| _mm512_reduce_add_ps(v),
         load_partial: |s| _mm512_maskz_loadu_ps(low_bits(s.len(), 16) as u16, s.as_ptr()),
+        micro_full: micro_full_f32, pack_panel: pack_panel_f32,
     );
+
+    /// [`Lanes::pack_panel`] of [`Avx512F32`]: 16 × 16 transposes in
+    /// registers for the panels of 32 memories the `avx512` module packs.
+    ///
+    /// # Safety
+    /// As [`Lanes::pack_panel`]; the CPU must have AVX-512F.
+    #[inline(always)]
+    unsafe fn pack_panel_f32(src: *const f32, d: usize, dst: *mut f32) -> bool {
+        if super::super::lanes::PANEL_REGS * 16 != 32 {
+            return false;
+        }
+        // SAFETY: the panel is 32 rows (checked above); the extents and
+        // the ISA are the caller's obligations.
+        unsafe { super::super::x86_packed::pack_panel_32(src, d, dst) };
+        true
+    }
+
+    /// [`Lanes::micro_full`] of [`Avx512F32`]: the assembly kernel for
+    /// groups of 14 queries and panels of 32 memories, the shape the
+    /// `avx512` module packs.
+    ///
+    /// # Safety
+    /// As [`Lanes::micro_full`]; the CPU must have AVX-512F.
+    #[inline(always)]
+    unsafe fn micro_full_f32<const NR: usize>(
+        panel: *const f32,
+        q: *const f32,
+        d: usize,
+        tile: *mut f32,
+    ) -> bool {
+        use super::super::lanes::{MAX_LANES, PANEL_REGS};
+        use super::super::x86_packed;
+        if NR != x86_packed::NR || PANEL_REGS * 16 != x86_packed::MR || PANEL_REGS * MAX_LANES != 32
+        {
+            return false;
+        }
+        // SAFETY: the shapes match the kernel's (checked above); the
+        // pointers' extents and the ISA are the caller's obligations.
+        unsafe { x86_packed::micro_32x14(panel, q, d, tile) };
+        true
+    }
     impl_lanes!(
         Avx512F64(__m512d): [f64; 8],
         zero: _mm512_setzero_pd, splat: _mm512_set1_pd, load: _mm512_loadu_pd,
@@ -316,10 +358,15 @@ mod tests {
             let mut seen = vec![0u32; k * nb];
             // SAFETY: SSE2 is part of the x86_64 baseline.
             unsafe {
-                lanes::gemm_packed::<Sse2F32, NR, 3, 4, _>(&a, &q, d, |mu, b, v| {
-                    got[mu * nb + b] = v;
-                    seen[mu * nb + b] += 1;
-                });
+                lanes::gemm_packed::<Sse2F32, NR, 3, 4, _>(
+                    &a,
+                    &q,
+                    d,
+                    lanes::Each(|mu, b, v| {
+                        got[mu * nb + b] = v;
+                        seen[mu * nb + b] += 1;
+                    }),
+                );
             }
             // `d = 0`: no rows, so no pair.
             let want_calls = u32::from(d > 0);
