@@ -329,6 +329,7 @@ mod tests {
         /// `p` of the 32 rows, for every `d` remainder mod 16; nothing past
         /// the panel is written.
         #[test]
+        #[cfg_attr(miri, ignore = "cpuid and AVX-512: Miri runs neither")]
         fn pack_panel_is_the_transpose(d in 1usize..80, seed in any::<u32>()) {
             if avx512() {
                 let src: Vec<f32> = (0..32 * d)
@@ -349,6 +350,7 @@ mod tests {
         /// The micro-kernel against one fused multiply-add per entry in
         /// order (the portable kernel's arithmetic): the same bits.
         #[test]
+        #[cfg_attr(miri, ignore = "inline assembly: Miri cannot run it")]
         fn micro_kernel_is_the_fma_chain(
             d in 1usize..40,
             vals in prop::collection::vec(-4.0f32..4.0, 46 * 40),
