@@ -478,7 +478,8 @@ pub fn gemv<T: Real>(memories: &[T], d: usize, x: &[T], out: &mut [T]) {
 /// group of `NR` queries (14 on AVX-512, 6 on AVX2) and every panel, each
 /// of the `d` steps loads two registers of memories, broadcasts `NR` query
 /// entries and issues `2·NR` FMAs into `2·NR` accumulator registers, with
-/// no horizontal reduction; `f` is called from the accumulators. Each
+/// no horizontal reduction (for `f32` on AVX-512 this loop is inline
+/// assembly, see `BENCHMARKS.md`); `f` is called from the accumulators. Each
 /// overlap of a micro-tile is then one sequential chain of FMAs over
 /// `i = 0 .. d`. A last group of fewer than `NR` queries runs the same
 /// loop (its last row repeated, only its queries reported), a last panel
@@ -488,6 +489,11 @@ pub fn gemv<T: Real>(memories: &[T], d: usize, x: &[T], out: &mut [T]) {
 /// `MR` memory and `NR` query registers and issues `MR · NR` FMAs, reduced
 /// horizontally at the end: 3×4 with AVX2, 4×6 with AVX-512/NEON).
 /// Measured figures: `BENCHMARKS.md`.
+///
+/// One call per product costs a few scalar operations each; when `f` is a
+/// cheap interaction summed per query, [`gemm_nt_fused_runs`] (the same
+/// products, a slice per query and run of memories) lets the compiler
+/// vectorize it.
 ///
 /// ```
 /// // Σ_μ relu(ξ^μ·x_b)² per query b, without a K×B matrix.
