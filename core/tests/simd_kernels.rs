@@ -408,6 +408,21 @@ fn empty_inputs() {
         f32::gemm_nt_fused_on(isa, &[1.0; 4], &[1.0; 4], 0, |_, _, _| calls += 1);
         f32::gemm_nt_fused_on(isa, &[], &[1.0; 4], 2, |_, _, _| calls += 1);
         f32::gemm_nt_fused_on(isa, &[1.0; 4], &[1.0], 2, |_, _, _| calls += 1);
+        f32::gemm_nt_fused_runs_on(isa, &[1.0; 4], &[1.0; 4], 0, |_, _, _| calls += 1);
+        f32::gemm_nt_fused_runs_on(isa, &[], &[1.0; 4], 2, |_, _, _| calls += 1);
+        f64::gemm_nt_fused_runs_on(isa, &[1.0; 4], &[1.0], 2, |_, _, _| calls += 1);
         assert_eq!(calls, 0);
+        // Ragged tails (a partial last row of either operand) are ignored:
+        // 40 memories and 15 queries of 3, the packed shapes on AVX-512.
+        let (mut pairs, mut longest) = (0, 0);
+        let a = [0.5f32; 40 * 3 + 2];
+        let q = [0.25f32; 15 * 3 + 1];
+        f32::gemm_nt_fused_runs_on(isa, &a, &q, 3, |_, _, run| {
+            pairs += run.len();
+            longest = longest.max(run.len());
+            assert!(run.iter().all(|&v| v == 0.375));
+        });
+        assert_eq!(pairs, 40 * 15, "{isa:?}");
+        assert!(longest >= 1);
     }
 }
