@@ -464,13 +464,15 @@ unsafe fn pack_panels<V: Lanes>(a: &[V::E], rows: usize, d: usize, buf: *mut V::
         let dst = unsafe { buf.add(t * mr * d) };
         let full = rows - t * mr >= mr;
         match a.get(t * mr * d..(t * mr + mr) * d) {
-            // A whole panel: column by column, so the writes are contiguous
-            // and each row's cache line serves the next 16 columns. The
-            // column is gathered by scalar loads (faster here than the
-            // vector scatters or gathers LLVM would otherwise emit).
+            // A whole panel, by the register type's own packing where it
+            // has one (AVX-512 `f32`: in-register transposes).
             // SAFETY: `src` holds the panel's `MR·d` entries; `dst` has
             // room for `MR·d` (above).
             Some(src) if full && unsafe { V::pack_panel(src.as_ptr(), d, dst) } => {}
+            // Otherwise column by column, so the writes are contiguous and
+            // each row's cache line serves the next 16 columns. The column
+            // is gathered by scalar loads (faster here than the vector
+            // scatters or gathers LLVM would otherwise emit).
             Some(src) if full => {
                 let sp = src.as_ptr();
                 for p in 0..d {
@@ -982,48 +984,51 @@ macro_rules! isa_module {
                 unsafe { lanes::gemv::<V, $gmr>(a, lda, x, out) }
             }
 
-            /// Batch tile with a per-result callback. # Safety: the CPU
-            /// must have the features.
+            /// The batch product, its results handed to `ep` (packed
+            /// outer products where this module has them, else the
+            /// dot-product tiles, one result at a time). # Safety: the
+            /// CPU must have the features.
             #[target_feature(enable = $features)]
+            unsafe fn gemm_epilogue<V: Lanes, P: lanes::Epilogue<V::E>>(
+                a: &[V::E],
+                q: &[V::E],
+                d: usize,
+                ep: P,
+            ) {
+                $(
+                // SAFETY: as above.
+                return unsafe { lanes::gemm_packed::<V, $pnr, $mr, $nr, _>(a, q, d, ep) };
+                )?
+                #[allow(unreachable_code)]
+                let mut ep = ep;
+                // SAFETY: as above.
+                unsafe { lanes::gemm_fused::<V, $mr, $nr, _>(a, q, d, |mu, b, v| ep.one(mu, b, v)) }
+            }
+
+            /// Batch product with a per-result callback. # Safety: the CPU
+            /// must have the features.
+            #[inline(always)]
             pub(crate) unsafe fn gemm_fused<V: Lanes>(
                 a: &[V::E],
                 q: &[V::E],
                 d: usize,
                 f: impl FnMut(usize, usize, V::E),
             ) {
-                $(
-                // SAFETY: as above.
-                return unsafe {
-                    lanes::gemm_packed::<V, $pnr, $mr, $nr, _>(a, q, d, lanes::Each(f))
-                };
-                )?
-                #[allow(unreachable_code)]
-                // SAFETY: as above.
-                unsafe { lanes::gemm_fused::<V, $mr, $nr, _>(a, q, d, f) }
+                // SAFETY: the caller's.
+                unsafe { gemm_epilogue::<V, _>(a, q, d, lanes::Each(f)) }
             }
 
-            /// Batch tile with a callback per run of memories. # Safety:
-            /// the CPU must have the features.
-            #[target_feature(enable = $features)]
+            /// Batch product with a callback per run of memories.
+            /// # Safety: the CPU must have the features.
+            #[inline(always)]
             pub(crate) unsafe fn gemm_fused_runs<V: Lanes>(
                 a: &[V::E],
                 q: &[V::E],
                 d: usize,
-                #[allow(unused_mut)] mut f: impl FnMut(usize, usize, &[V::E]),
+                f: impl FnMut(usize, usize, &[V::E]),
             ) {
-                $(
-                // SAFETY: as above.
-                return unsafe {
-                    lanes::gemm_packed::<V, $pnr, $mr, $nr, _>(a, q, d, lanes::Runs(f))
-                };
-                )?
-                #[allow(unreachable_code)]
-                // SAFETY: as above.
-                unsafe {
-                    lanes::gemm_fused::<V, $mr, $nr, _>(a, q, d, |mu, b, v| {
-                        f(mu, b, core::slice::from_ref(&v))
-                    })
-                }
+                // SAFETY: the caller's.
+                unsafe { gemm_epilogue::<V, _>(a, q, d, lanes::Runs(f)) }
             }
         }
     };

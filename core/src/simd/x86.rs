@@ -166,11 +166,9 @@ mod avx512_lanes {
     /// As [`Lanes::pack_panel`]; the CPU must have AVX-512F.
     #[inline(always)]
     unsafe fn pack_panel_f32(src: *const f32, d: usize, dst: *mut f32) -> bool {
-        if super::super::lanes::PANEL_REGS * 16 != 32 {
-            return false;
-        }
-        // SAFETY: the panel is 32 rows (checked above); the extents and
-        // the ISA are the caller's obligations.
+        // SAFETY: a panel is 32 rows (asserted at compile time in
+        // `x86_packed`); the extents and the ISA are the caller's
+        // obligations.
         unsafe { super::super::x86_packed::pack_panel_32(src, d, dst) };
         true
     }
@@ -188,14 +186,14 @@ mod avx512_lanes {
         d: usize,
         tile: *mut f32,
     ) -> bool {
-        use super::super::lanes::{MAX_LANES, PANEL_REGS};
         use super::super::x86_packed;
-        if NR != x86_packed::NR || PANEL_REGS * 16 != x86_packed::MR || PANEL_REGS * MAX_LANES != 32
-        {
+        if NR != x86_packed::NR {
             return false;
         }
-        // SAFETY: the shapes match the kernel's (checked above); the
-        // pointers' extents and the ISA are the caller's obligations.
+        // SAFETY: the group is the kernel's 14 queries (checked above), the
+        // panel and tile rows its 32 memories (asserted at compile time in
+        // `x86_packed`); the pointers' extents and the ISA are the
+        // caller's obligations.
         unsafe { x86_packed::micro_32x14(panel, q, d, tile) };
         true
     }

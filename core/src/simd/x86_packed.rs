@@ -33,7 +33,12 @@ use core::arch::x86_64::{
 /// Rows of queries per call.
 pub(crate) const NR: usize = 14;
 /// Memories per packed panel column.
-pub(crate) const MR: usize = 32;
+const MR: usize = 32;
+
+// The panels `lanes::gemm_packed` packs for 16 `f32` lanes, and the rows of
+// its tile, are what these pieces read and write.
+const _: () = assert!(super::lanes::PANEL_REGS * 16 == MR);
+const _: () = assert!(super::lanes::PANEL_REGS * super::lanes::MAX_LANES == MR);
 
 /// One step `u` (0 to 3) of the unrolled loop: the panel's column at byte
 /// offset `128·u`, entry `u` of every query row.
